@@ -1,0 +1,32 @@
+//! The one implementation of the migration compiler's rules, shared by every front end.
+//!
+//! The `#[migration]` macro, build-support, the runtime and the command line all use this
+//! crate, so that the compiler and the runtime can never disagree: revision ids
+//! ([`id`]), file names and slugs ([`naming`]), the revision graph and its linear order
+//! ([`graph`]), the target grammar ([`target`]), the rules and their diagnostics
+//! ([`rules`], [`diagnostic`]), the manifest format ([`manifest`]), and the operations a
+//! migration records with their SQL ([`op`], [`sql`]).
+//!
+//! Nothing here does I/O. The `syntax` feature adds [`syntax`], which reads migration
+//! source with syn; the runtime does not enable it.
+
+pub mod config;
+pub mod diagnostic;
+pub mod graph;
+pub mod id;
+pub mod manifest;
+pub mod naming;
+pub mod op;
+pub mod rules;
+pub mod secret;
+pub mod source;
+pub mod sql;
+#[cfg(feature = "syntax")]
+pub mod syntax;
+pub mod target;
+pub mod text;
+
+pub use config::Config;
+pub use diagnostic::{Diagnostic, Locator, RuleId};
+pub use graph::{Graph, NodeId, Revision};
+pub use target::{Target, TargetError};

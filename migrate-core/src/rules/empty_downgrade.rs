@@ -1,0 +1,47 @@
+//! `empty_downgrade`: a `downgrade` function that does nothing.
+//!
+//! Why: an empty downgrade is a silent no-op (the guide's enum example, whose `downgrade`
+//! is `pass`): the version table says the change is gone while the schema still has it.
+//! Undo the change, or declare it irreversible with the reason.
+
+use super::Report;
+use crate::diagnostic::{Locator, RuleId};
+use crate::source::{MigrationFile, ModuleSource};
+
+pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Report) {
+    let Some((position, downgrade)) = module.function("downgrade") else {
+        return;
+    };
+    if !downgrade.empty {
+        return;
+    }
+    report.push(
+        file,
+        Some(module),
+        Locator::Function(position),
+        RuleId::EmptyDowngrade,
+        format!("`downgrade` of migration `{}` does nothing", module.name),
+        "undo what `upgrade` does, or say why it cannot be undone: `op.irreversible(\"reason\")`"
+            .to_owned(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::fixtures::{file, found, rows};
+
+    #[test]
+    fn empty_body() {
+        let mut f = file(
+            "20241021_0900",
+            "a1b2c3d4e5f6",
+            &[],
+            "add_interactions_table",
+        );
+        f.modules[0].functions[1].empty = true;
+        assert_eq!(
+            found(&[f]),
+            rows(&[("empty_downgrade", "a1b2c3d4e5f6", "fn:1")])
+        );
+    }
+}

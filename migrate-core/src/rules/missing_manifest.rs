@@ -1,0 +1,28 @@
+//! `missing_manifest`: `#[migration]` used in a crate whose build.rs does not run
+//! migrate-build.
+//!
+//! Why: the macro sees one migration; the chain rules need the whole folder, which only the
+//! build script reads. Without it nothing would be checked, so the macro refuses to expand.
+//! The macro reports this rule itself (there is no manifest to record it in); this module
+//! holds its words.
+
+/// The line to add to build.rs.
+pub const BUILD_RS_LINE: &str = "fn main() { migrate_build::compile(); }";
+
+/// The message and help when no manifest exists.
+pub fn missing() -> (String, String) {
+    (
+        "`#[migration]` found no migration manifest: this crate's build.rs does not run migrate-build".to_owned(),
+        format!("add a build.rs containing `{BUILD_RS_LINE}`, and `migrate-build` under [build-dependencies]"),
+    )
+}
+
+/// The message and help when the manifest cannot be read.
+pub fn unreadable(path: &str, error: &str) -> (String, String) {
+    (
+        format!("the migration manifest `{path}` cannot be read: {error}"),
+        "run `cargo clean -p <this crate>` and build again; if it persists, the versions of migrate-build \
+         and migrate-runtime differ: give them the same version"
+            .to_owned(),
+    )
+}

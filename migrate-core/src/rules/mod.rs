@@ -1,0 +1,327 @@
+//! The compile-time rules, one file per rule id, run over a whole migrations folder at once.
+//!
+//! [`check`] is the only entry point: build-support calls it once per build and the command
+//! line once per `cargo migrate check`, so both report the same words. Graph rules that
+//! describe the shape of the history (several heads, several bases) are held back while a
+//! more basic defect (a duplicate id, an unknown parent, a cycle, an unreadable attribute)
+//! exists, because such a defect is usually their cause: the user sees the cause, not a
+//! cascade.
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Locator, RuleId};
+use crate::graph::{Graph, Problem, Revision};
+use crate::source::{MigrationFile, ModuleSource};
+
+pub mod duplicate_revision;
+pub mod empty_downgrade;
+pub mod file_name_mismatch;
+pub mod foreign_import;
+pub mod hardcoded_secret;
+pub mod invalid_file_name;
+pub mod invalid_revision_id;
+pub mod item_outside_migration;
+pub mod merge_needs_two_parents;
+pub mod missing_downgrade;
+pub mod missing_manifest;
+pub mod missing_why;
+pub mod multiple_bases;
+pub mod multiple_heads;
+pub mod revision_cycle;
+pub mod unknown_argument;
+pub mod unknown_down_revision;
+pub mod vague_slug;
+
+/// Runs every rule over the files of one migrations folder and returns every violation,
+/// sorted by file, then by position.
+pub fn check(files: &[MigrationFile], config: &Config) -> Vec<Diagnostic> {
+    let analysis = Analysis::new(files, config);
+    let mut report = Report::default();
+    for file in files {
+        if !file.parsed {
+            continue;
+        }
+        item_outside_migration::check(file, &mut report);
+        let Some(module) = file.modules.first() else {
+            continue;
+        };
+        invalid_file_name::check(file, module, &mut report);
+        file_name_mismatch::check(file, module, &mut report);
+        if module.syntax_error.is_some() {
+            // The macro reports the syntax error itself; nothing below can be trusted.
+            continue;
+        }
+        unknown_argument::check(file, module, &mut report);
+        invalid_revision_id::check(file, module, config, &mut report);
+        merge_needs_two_parents::check(file, module, &mut report);
+        vague_slug::check(file, module, config, &mut report);
+        missing_why::check(file, module, &mut report);
+        missing_downgrade::check(file, module, &mut report);
+        empty_downgrade::check(file, module, &mut report);
+        foreign_import::check(file, module, &mut report);
+        hardcoded_secret::check(file, module, &mut report);
+    }
+    duplicate_revision::check(&analysis, &mut report);
+    unknown_down_revision::check(&analysis, &mut report);
+    revision_cycle::check(&analysis, &mut report);
+    if analysis.shape_is_meaningful(&report) {
+        // A second base is also an extra head: the base is the cause, so it speaks alone.
+        multiple_bases::check(&analysis, &mut report);
+        if !report.has(&[RuleId::MultipleBases]) {
+            multiple_heads::check(&analysis, &mut report);
+        }
+    }
+    let mut diagnostics = report.diagnostics;
+    diagnostics.sort();
+    diagnostics.dedup();
+    diagnostics
+}
+
+/// Collects diagnostics.
+#[derive(Default)]
+pub(crate) struct Report {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub(crate) fn push(
+        &mut self,
+        file: &MigrationFile,
+        module: Option<&ModuleSource>,
+        locator: Locator,
+        rule: RuleId,
+        message: String,
+        help: String,
+    ) {
+        self.diagnostics.push(Diagnostic {
+            file: file.path.clone(),
+            module: module.map(|m| m.name.clone()),
+            locator,
+            rule,
+            message,
+            help,
+        });
+    }
+
+    fn has(&self, rules: &[RuleId]) -> bool {
+        self.diagnostics.iter().any(|d| rules.contains(&d.rule))
+    }
+}
+
+/// A migration module that takes part in the graph: its attribute gave a revision id.
+pub(crate) struct Entry<'a> {
+    pub(crate) file: &'a MigrationFile,
+    pub(crate) module: &'a ModuleSource,
+    pub(crate) rev: &'a str,
+}
+
+/// The revision graph of a folder, built once for all graph rules.
+pub(crate) struct Analysis<'a> {
+    pub(crate) entries: Vec<Entry<'a>>,
+    pub(crate) graph: Graph,
+    pub(crate) problems: Vec<Problem>,
+    config: &'a Config,
+    unreadable: bool,
+}
+
+impl<'a> Analysis<'a> {
+    fn new(files: &'a [MigrationFile], config: &'a Config) -> Self {
+        let mut sorted: Vec<&MigrationFile> = files.iter().collect();
+        sorted.sort_by(|a, b| (&a.file_name, &a.path).cmp(&(&b.file_name, &b.path)));
+        let mut unreadable = false;
+        let mut entries = Vec::new();
+        for file in sorted {
+            unreadable |= !file.parsed;
+            let Some(module) = file.modules.first() else {
+                continue;
+            };
+            match (&module.rev, &module.syntax_error) {
+                (Some(rev), None) => entries.push(Entry { file, module, rev }),
+                _ => unreadable = true,
+            }
+        }
+        let revisions: Vec<Revision> = entries
+            .iter()
+            .map(|e| Revision {
+                rev: e.rev.to_owned(),
+                parents: e
+                    .module
+                    .down_revision
+                    .parents()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+                key: e.file.file_name.clone(),
+            })
+            .collect();
+        let (graph, problems) = Graph::build(&revisions);
+        Analysis {
+            entries,
+            graph,
+            problems,
+            config,
+            unreadable,
+        }
+    }
+
+    /// Whether the folder accepts several heads.
+    pub(crate) fn config_allows_heads(&self) -> bool {
+        self.config.allow_multiple_heads
+    }
+
+    /// The entry behind a graph node.
+    pub(crate) fn entry(&self, node: usize) -> &Entry<'a> {
+        &self.entries[self.graph.input_of(node)]
+    }
+
+    /// Whether heads and bases say something about the history itself, rather than echo a
+    /// defect already reported.
+    fn shape_is_meaningful(&self, report: &Report) -> bool {
+        !self.unreadable
+            && self.problems.is_empty()
+            && !report.has(&[RuleId::UnknownArgument, RuleId::MergeNeedsTwoParents])
+    }
+
+    /// The heads of the history, leaving out `except` and what grows from it.
+    pub(crate) fn heads_without(&self, except: Option<usize>) -> Vec<&str> {
+        let hidden = match except {
+            Some(node) => self.graph.descendants(&[node]),
+            None => vec![false; self.graph.len()],
+        };
+        let mut heads: Vec<&str> = self
+            .graph
+            .linear()
+            .iter()
+            .filter(|&&n| !hidden[n] && self.graph.children(n).iter().all(|&c| hidden[c]))
+            .map(|&n| self.graph.rev(n))
+            .collect();
+        heads.dedup();
+        heads
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    //! Builders for rule tests.
+
+    use crate::source::{DownRevision, Function, MigrationFile, ModuleSource};
+
+    /// A well-formed migration file for `rev` with the given parents.
+    pub(crate) fn file(stamp: &str, rev: &str, down: &[&str], slug: &str) -> MigrationFile {
+        let down_revision = match down {
+            [] => DownRevision::None,
+            [one] => DownRevision::One((*one).to_owned()),
+            many => DownRevision::Many(many.iter().map(|p| (*p).to_owned()).collect()),
+        };
+        let file_name = format!("{stamp}_{rev}_{slug}.rs");
+        MigrationFile {
+            path: format!("/crate/migrations/{file_name}"),
+            display: format!("migrations/{file_name}"),
+            file_name,
+            modules: vec![ModuleSource {
+                name: slug.to_owned(),
+                rev: Some(rev.to_owned()),
+                down_revision,
+                arguments: vec!["rev".into(), "down_revision".into()],
+                doc: vec![" Why this change is needed.".into()],
+                functions: vec![
+                    Function {
+                        name: "upgrade".into(),
+                        empty: false,
+                    },
+                    Function {
+                        name: "downgrade".into(),
+                        empty: false,
+                    },
+                ],
+                ..ModuleSource::default()
+            }],
+            stray_items: Vec::new(),
+            parsed: true,
+        }
+    }
+
+    /// The rule ids and locators `check` reports, with the file's revision, in order.
+    pub(crate) fn found(files: &[MigrationFile]) -> Vec<(String, String, String)> {
+        super::check(files, &crate::config::Config::default())
+            .into_iter()
+            .map(|d| {
+                let file = files
+                    .iter()
+                    .find(|f| f.path == d.file)
+                    .map_or(String::new(), |f| {
+                        f.modules
+                            .first()
+                            .and_then(|m| m.rev.clone())
+                            .unwrap_or_default()
+                    });
+                (d.rule.to_string(), file, d.locator.to_string())
+            })
+            .collect()
+    }
+
+    /// Shorthand for expected `found` rows.
+    pub(crate) fn rows(expected: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+        expected
+            .iter()
+            .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{file, found};
+
+    #[test]
+    fn a_sound_history_has_no_diagnostic() {
+        let files = [
+            file(
+                "20241021_0900",
+                "a1b2c3d4e5f6",
+                &[],
+                "add_interactions_table",
+            ),
+            file(
+                "20241022_0900",
+                "b2c3d4e5f6a1",
+                &["a1b2c3d4e5f6"],
+                "add_status_to_interactions",
+            ),
+            file(
+                "20241023_0900",
+                "c3d4e5f6a1b2",
+                &["a1b2c3d4e5f6"],
+                "add_email_campaigns_table",
+            ),
+            file(
+                "20241024_0900",
+                "d4e5f6a1b2c3",
+                &["b2c3d4e5f6a1", "c3d4e5f6a1b2"],
+                "merge_campaigns_and_statuses",
+            ),
+        ];
+        assert_eq!(found(&files), []);
+    }
+
+    #[test]
+    fn a_root_cause_holds_back_the_shape_rules() {
+        // The typo in the down revision also leaves two bases and two heads; only the typo
+        // is reported.
+        let files = [
+            file(
+                "20241021_0900",
+                "a1b2c3d4e5f6",
+                &[],
+                "add_interactions_table",
+            ),
+            file(
+                "20241022_0900",
+                "b2c3d4e5f6a1",
+                &["a1b2c3d4e5f7"],
+                "add_status_to_interactions",
+            ),
+        ];
+        let rules: Vec<String> = found(&files).into_iter().map(|(rule, _, _)| rule).collect();
+        assert_eq!(rules, ["unknown_down_revision"]);
+    }
+}

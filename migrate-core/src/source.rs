@@ -1,0 +1,181 @@
+//! What the rules see of a migration file: a plain model without spans.
+//!
+//! The `syntax` module (feature `syntax`) builds it from Rust tokens; the positions of the
+//! vectors below are the indices that [`Locator`](crate::diagnostic::Locator)s use.
+
+use crate::sql::{no_transaction_reason, split_statements};
+
+/// One file of a migrations folder.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MigrationFile {
+    /// The key that identifies the file: its absolute path in builds.
+    pub path: String,
+    /// The path shown to users, relative to the crate root (`migrations/…rs`).
+    pub display: String,
+    /// The file name (`20241025_1412_3f2a9c1b7d4e_add_lead_scores_table.rs`).
+    pub file_name: String,
+    /// The `#[migration]` modules of the file, in source order (normally exactly one).
+    pub modules: Vec<ModuleSource>,
+    /// Everything else at the top of the file, in source order.
+    pub stray_items: Vec<StrayItem>,
+    /// Whether the file parsed as Rust. A file that does not is left to rustc to report.
+    pub parsed: bool,
+}
+
+/// An item of a migration file outside the migration module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StrayItem {
+    /// What the item is, as a user would say it: `fn helper`, `use`, `struct User`.
+    pub description: String,
+    /// Its line, 1-based.
+    pub line: usize,
+    /// Its column, 1-based.
+    pub column: usize,
+}
+
+/// The `down_revision` argument.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DownRevision {
+    /// Not given: a base.
+    #[default]
+    Absent,
+    /// `None`: a base.
+    None,
+    /// One parent.
+    One(String),
+    /// A list: a merge of these parents.
+    Many(Vec<String>),
+}
+
+impl DownRevision {
+    /// The parents named, in order.
+    pub fn parents(&self) -> Vec<&str> {
+        match self {
+            DownRevision::Absent | DownRevision::None => Vec::new(),
+            DownRevision::One(p) => vec![p.as_str()],
+            DownRevision::Many(ps) => ps.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// One `#[migration]` module.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModuleSource {
+    /// The module's name: the migration's slug.
+    pub name: String,
+    /// The revision id, or `None` when the attribute could not be read.
+    pub rev: Option<String>,
+    /// The parents.
+    pub down_revision: DownRevision,
+    /// `transactional = …`, if given.
+    pub transactional: Option<bool>,
+    /// The names of the attribute's arguments, in order.
+    pub arguments: Vec<String>,
+    /// A syntax error in the attribute or the module's shape, which the macro reports;
+    /// `None` when the migration reads well.
+    pub syntax_error: Option<String>,
+    /// The doc comment above the module, one line per `///` line.
+    pub doc: Vec<String>,
+    /// Every import and path that reaches outside the module, in source order.
+    pub imports: Vec<Import>,
+    /// Every string literal of the module's body, in source order (attributes excluded).
+    pub literals: Vec<Literal>,
+    /// The functions at the top of the module.
+    pub functions: Vec<Function>,
+    /// The names of the methods called in the module (`.concurrently()` gives `concurrently`).
+    pub method_calls: Vec<String>,
+}
+
+/// A way a migration reaches code outside itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Import {
+    /// How it reads in the source, whitespace removed: `crate::models::User`, `extern crate serde`.
+    pub text: String,
+    /// What it is.
+    pub kind: ImportKind,
+}
+
+/// The kinds of [`Import`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportKind {
+    /// A `use` declaration.
+    Use,
+    /// An `extern crate` declaration.
+    ExternCrate,
+    /// A path written inline: `crate::…`, `::other_crate::…` or `super::super::…`.
+    Path,
+}
+
+/// A string literal of a migration body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Literal {
+    /// The literal's value.
+    pub value: String,
+    /// When the literal is the path of an `include_str!`, the file it includes.
+    pub included: Option<Included>,
+}
+
+/// A file included with `include_str!`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Included {
+    /// The path as shown to users.
+    pub display: String,
+    /// The file's text, when the scanner could read it.
+    pub text: Option<String>,
+}
+
+/// A function at the top of a migration module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    /// Its name.
+    pub name: String,
+    /// Whether its body holds no statement at all.
+    pub empty: bool,
+}
+
+impl ModuleSource {
+    /// The position and the function named `name`.
+    pub fn function(&self, name: &str) -> Option<(usize, &Function)> {
+        self.functions
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name == name)
+    }
+
+    /// Whether the migration runs inside a transaction: as `transactional = …` says, or else
+    /// unless it calls an operation PostgreSQL refuses in one (`.concurrently()`,
+    /// `add_enum_value`) or its SQL (literal or included) holds such a statement.
+    pub fn is_transactional(&self) -> bool {
+        if let Some(explicit) = self.transactional {
+            return explicit;
+        }
+        if self
+            .method_calls
+            .iter()
+            .any(|m| m == "concurrently" || m == "add_enum_value")
+        {
+            return false;
+        }
+        let texts = self.literals.iter().map(|l| {
+            l.included
+                .as_ref()
+                .and_then(|i| i.text.as_deref())
+                .unwrap_or(&l.value)
+        });
+        !texts.into_iter().any(|text| {
+            split_statements(text)
+                .into_iter()
+                .any(|s| no_transaction_reason(s).is_some())
+        })
+    }
+
+    /// The doc comment as one paragraph: its lines trimmed and joined by spaces.
+    pub fn why(&self) -> String {
+        self.doc
+            .iter()
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}

@@ -1,0 +1,323 @@
+//! SQL text helpers: quoting, splitting a script into statements, and telling which
+//! statements PostgreSQL refuses inside a transaction block.
+
+/// Quotes an identifier for PostgreSQL: always in double quotes, embedded quotes doubled.
+/// Quoting every identifier keeps mixed case, reserved words and odd characters intact.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes a possibly schema-qualified name: `crm.people` becomes `"crm"."people"`.
+///
+/// A dot always separates schema and name here; a table whose own name contains a dot is
+/// written with [`quote_ident`].
+pub fn quote_qualified(name: &str) -> String {
+    name.split('.')
+        .map(quote_ident)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Quotes a string literal for PostgreSQL (with `standard_conforming_strings` on, the
+/// default since 9.1): in single quotes, embedded quotes doubled.
+pub fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// Splits a script into its statements, without their terminating semicolons, trimmed,
+/// leaving out empty ones. Quotes, quoted identifiers, dollar-quoted bodies, comments and
+/// `BEGIN ATOMIC … END` bodies are honoured, so semicolons inside them do not split.
+pub fn split_statements(script: &str) -> Vec<&str> {
+    let bytes = script.as_bytes();
+    let mut statements = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    let mut atomic_depth = 0usize;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => {
+                let escapes = i > 0
+                    && matches!(bytes[i - 1], b'e' | b'E')
+                    && (i < 2 || !is_word(bytes[i - 2]));
+                i = skip_quoted(bytes, i, b'\'', escapes);
+            }
+            b'"' => i = skip_quoted(bytes, i, b'"', false),
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = script[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
+            b'$' if i == 0 || !is_word(bytes[i - 1]) => i = skip_dollar_quoted(script, i),
+            b';' if atomic_depth == 0 => {
+                push_statement(&mut statements, &script[start..i]);
+                i += 1;
+                start = i;
+            }
+            b if b.is_ascii_alphabetic() && (i == 0 || !is_word(bytes[i - 1])) => {
+                let end = i + bytes[i..].iter().take_while(|b| is_word(**b)).count();
+                let word = &script[i..end];
+                let opens_atomic = word.eq_ignore_ascii_case("atomic")
+                    && previous_word(script, i).is_some_and(|w| w.eq_ignore_ascii_case("begin"));
+                let opens_inner = atomic_depth > 0
+                    && (word.eq_ignore_ascii_case("case") || word.eq_ignore_ascii_case("begin"));
+                if opens_atomic || opens_inner {
+                    atomic_depth += 1;
+                } else if atomic_depth > 0 && word.eq_ignore_ascii_case("end") {
+                    atomic_depth -= 1;
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    push_statement(&mut statements, &script[start..]);
+    statements
+}
+
+fn push_statement<'a>(statements: &mut Vec<&'a str>, text: &'a str) {
+    let text = text.trim();
+    if !strip_comments(text).trim().is_empty() {
+        statements.push(text);
+    }
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn previous_word(script: &str, before: usize) -> Option<&str> {
+    let head = script[..before].trim_end();
+    let start = head
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    let word = &head[start..];
+    (!word.is_empty()).then_some(word)
+}
+
+/// Returns the index just past a quoted run starting at `i`.
+fn skip_quoted(bytes: &[u8], i: usize, quote: u8, backslash_escapes: bool) -> usize {
+    let mut j = i + 1;
+    while j < bytes.len() {
+        if backslash_escapes && bytes[j] == b'\\' {
+            j += 2;
+            continue;
+        }
+        if bytes[j] == quote {
+            if bytes.get(j + 1) == Some(&quote) {
+                j += 2;
+                continue;
+            }
+            return j + 1;
+        }
+        j += 1;
+    }
+    bytes.len()
+}
+
+/// Returns the index just past a (nested) block comment starting at `i`.
+fn skip_block_comment(bytes: &[u8], i: usize) -> usize {
+    let mut depth = 0usize;
+    let mut j = i;
+    while j + 1 < bytes.len() {
+        match (bytes[j], bytes[j + 1]) {
+            (b'/', b'*') => {
+                depth += 1;
+                j += 2;
+            }
+            (b'*', b'/') => {
+                depth -= 1;
+                j += 2;
+                if depth == 0 {
+                    return j;
+                }
+            }
+            _ => j += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Returns the index just past a `$tag$ … $tag$` body starting at `i`, or `i + 1` when the
+/// `$` opens no dollar quote (a positional parameter like `$1`).
+fn skip_dollar_quoted(script: &str, i: usize) -> usize {
+    let bytes = script.as_bytes();
+    let tag_len = bytes[i + 1..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    let tag_end = i + 1 + tag_len;
+    let opens =
+        bytes.get(tag_end) == Some(&b'$') && !bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+    if !opens {
+        return i + 1;
+    }
+    let tag = &script[i..=tag_end];
+    match script[tag_end + 1..].find(tag) {
+        Some(n) => tag_end + 1 + n + tag.len(),
+        None => bytes.len(),
+    }
+}
+
+/// The statement without its comments and with quoted text blanked, for classification.
+fn strip_comments(statement: &str) -> String {
+    let bytes = statement.as_bytes();
+    let mut out = String::with_capacity(statement.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = statement[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = skip_block_comment(bytes, i);
+                out.push(' ');
+            }
+            b'\'' | b'"' => {
+                // Quoted text is blanked: words inside a string are not keywords.
+                let quote = bytes[i];
+                i = skip_quoted(bytes, i, quote, false);
+                out.push(quote as char);
+                out.push(quote as char);
+            }
+            _ => {
+                let len = statement[i..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&statement[i..i + len]);
+                i += len;
+            }
+        }
+    }
+    out
+}
+
+/// Why PostgreSQL refuses `statement` inside a transaction block, or `None` when it accepts
+/// it there. `ALTER TYPE … ADD VALUE` is included: from PostgreSQL 12 it may run in a
+/// transaction, but the new value cannot be used before that transaction commits, so a
+/// migration adding one runs on its own.
+pub fn no_transaction_reason(statement: &str) -> Option<&'static str> {
+    let text = strip_comments(statement).to_ascii_uppercase();
+    let words: Vec<&str> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let starts = |prefix: &[&str]| words.len() >= prefix.len() && words[..prefix.len()] == *prefix;
+    let has = |word: &str| words.contains(&word);
+    if (starts(&["CREATE", "INDEX"]) || starts(&["CREATE", "UNIQUE", "INDEX"]))
+        && has("CONCURRENTLY")
+    {
+        return Some("CREATE INDEX CONCURRENTLY cannot run inside a transaction block");
+    }
+    if starts(&["DROP", "INDEX", "CONCURRENTLY"]) {
+        return Some("DROP INDEX CONCURRENTLY cannot run inside a transaction block");
+    }
+    if starts(&["REINDEX"])
+        && (has("CONCURRENTLY") || has("SCHEMA") || has("DATABASE") || has("SYSTEM"))
+    {
+        return Some("this REINDEX cannot run inside a transaction block");
+    }
+    if starts(&["ALTER", "TABLE"]) && has("DETACH") && has("CONCURRENTLY") {
+        return Some("DETACH PARTITION CONCURRENTLY cannot run inside a transaction block");
+    }
+    if starts(&["VACUUM"]) {
+        return Some("VACUUM cannot run inside a transaction block");
+    }
+    if words.as_slice() == ["CLUSTER"] {
+        return Some("CLUSTER without a table cannot run inside a transaction block");
+    }
+    if starts(&["CREATE", "DATABASE"]) || starts(&["DROP", "DATABASE"]) {
+        return Some("CREATE/DROP DATABASE cannot run inside a transaction block");
+    }
+    if starts(&["ALTER", "DATABASE"]) && has("TABLESPACE") {
+        return Some("ALTER DATABASE … SET TABLESPACE cannot run inside a transaction block");
+    }
+    if starts(&["CREATE", "TABLESPACE"]) || starts(&["DROP", "TABLESPACE"]) {
+        return Some("CREATE/DROP TABLESPACE cannot run inside a transaction block");
+    }
+    if starts(&["ALTER", "SYSTEM"]) {
+        return Some("ALTER SYSTEM cannot run inside a transaction block");
+    }
+    if starts(&["COMMIT", "PREPARED"]) || starts(&["ROLLBACK", "PREPARED"]) {
+        return Some("COMMIT/ROLLBACK PREPARED cannot run inside a transaction block");
+    }
+    if starts(&["ALTER", "TYPE"]) && has("ADD") && has("VALUE") {
+        return Some(
+            "a new enum value cannot be used before the transaction that added it commits",
+        );
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("people"), "\"people\"");
+        assert_eq!(quote_ident("Order"), "\"Order\"");
+        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(quote_qualified("crm.people"), "\"crm\".\"people\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+
+    #[test]
+    fn splitting_honours_quotes_comments_and_bodies() {
+        let script = r#"
+            CREATE TABLE a (x text DEFAULT 'a;b');  -- a comment; with a semicolon
+            /* block; /* nested; */ still */
+            INSERT INTO "we;ird" VALUES (E'it\'s; fine');
+            CREATE FUNCTION f() RETURNS int AS $body$ BEGIN RETURN 1; END; $body$ LANGUAGE plpgsql;
+            CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END;
+            SELECT $1;
+            ;
+            -- trailing comment only
+        "#;
+        let statements = split_statements(script);
+        assert_eq!(statements.len(), 5, "{statements:#?}");
+        assert!(statements[0].starts_with("CREATE TABLE a") && statements[0].ends_with("'a;b')"));
+        assert!(
+            statements[1].contains("INSERT INTO \"we;ird\"")
+                && statements[1].ends_with("'it\\'s; fine')")
+        );
+        assert!(statements[2].ends_with("LANGUAGE plpgsql"));
+        assert!(statements[3].ends_with("END; END"));
+        assert_eq!(statements[4], "SELECT $1");
+    }
+
+    #[test]
+    fn statements_refused_in_a_transaction() {
+        let refused = [
+            "CREATE INDEX CONCURRENTLY idx ON t (a)",
+            "create unique index concurrently if not exists idx on t (a)",
+            "DROP INDEX CONCURRENTLY idx",
+            "REINDEX INDEX CONCURRENTLY idx",
+            "REINDEX DATABASE crm",
+            "ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY",
+            "VACUUM ANALYZE people",
+            "vacuum",
+            "CLUSTER",
+            "CREATE DATABASE crm",
+            "DROP DATABASE crm",
+            "ALTER DATABASE crm SET TABLESPACE fast",
+            "CREATE TABLESPACE fast LOCATION '/x'",
+            "ALTER SYSTEM SET work_mem = '64MB'",
+            "COMMIT PREPARED 'x'",
+            "ALTER TYPE interaction_type ADD VALUE IF NOT EXISTS 'linkedin_message'",
+            "/* hint */ -- note\nVACUUM people",
+        ];
+        for statement in refused {
+            assert!(no_transaction_reason(statement).is_some(), "{statement}");
+        }
+        let accepted = [
+            "CREATE INDEX idx ON t (a)",
+            "DROP INDEX idx",
+            "REINDEX TABLE people",
+            "ANALYZE people",
+            "CLUSTER people USING idx",
+            "ALTER TYPE interaction_type RENAME VALUE 'a' TO 'b'",
+            "SELECT 'VACUUM'",
+            "COMMENT ON TABLE t IS 'CREATE INDEX CONCURRENTLY later'",
+        ];
+        for statement in accepted {
+            assert_eq!(no_transaction_reason(statement), None, "{statement}");
+        }
+    }
+}

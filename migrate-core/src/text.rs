@@ -1,0 +1,97 @@
+//! Small helpers for messages: quoting lists of names and finding the closest name.
+
+/// `a`, `b` and `c`: names in backticks, joined for a sentence. Long lists end with
+/// "and N more".
+pub fn list<S: AsRef<str>>(names: &[S]) -> String {
+    const SHOWN: usize = 5;
+    let quoted: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect();
+    let more = names.len().saturating_sub(SHOWN);
+    match (quoted.as_slice(), more) {
+        ([], _) => String::new(),
+        ([one], 0) => one.clone(),
+        (all, 0) => {
+            let (last, rest) = all.split_last().unwrap_or((&all[0], &[]));
+            format!("{} and {last}", rest.join(", "))
+        }
+        (all, more) => format!("{} and {more} more", all.join(", ")),
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a likely
+/// typo (at most a third of the word's length, and at least 1 edit allowed).
+pub fn closest<'a, I>(word: &str, candidates: I) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|&(d, _)| d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance between two strings, by characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_read_as_sentences() {
+        assert_eq!(list::<&str>(&[]), "");
+        assert_eq!(list(&["a"]), "`a`");
+        assert_eq!(list(&["a", "b"]), "`a` and `b`");
+        assert_eq!(list(&["a", "b", "c"]), "`a`, `b` and `c`");
+        assert_eq!(
+            list(&["1", "2", "3", "4", "5", "6", "7"]),
+            "`1`, `2`, `3`, `4`, `5` and 2 more"
+        );
+    }
+
+    #[test]
+    fn closest_finds_typos_only() {
+        let ids = ["3f2a9c1b7d4e", "a1b2c3d4e5f6", "0c9d8e7f6a5b"];
+        assert_eq!(closest("3f2a9c1b7d4f", ids), Some("3f2a9c1b7d4e"));
+        assert_eq!(closest("a1b2c3d4e5", ids), Some("a1b2c3d4e5f6"));
+        assert_eq!(closest("ffffffffffff", ids), None);
+        assert_eq!(
+            closest("down_revison", ["rev", "down_revision", "transactional"]),
+            Some("down_revision")
+        );
+    }
+
+    #[test]
+    fn edit_distances() {
+        let cases = [
+            ("", "", 0),
+            ("abc", "", 3),
+            ("kitten", "sitting", 3),
+            ("flaw", "lawn", 2),
+            ("same", "same", 0),
+        ];
+        for (a, b, d) in cases {
+            assert_eq!(edit_distance(a, b), d, "{a} {b}");
+            assert_eq!(edit_distance(b, a), d, "{b} {a}");
+        }
+    }
+}
