@@ -190,11 +190,7 @@ mod tests {
     fn rule_ids_round_trip_and_are_snake_case() {
         for rule in RuleId::ALL {
             assert_eq!(rule.as_str().parse(), Ok(*rule));
-            assert!(
-                rule.as_str()
-                    .bytes()
-                    .all(|b| b == b'_' || b.is_ascii_lowercase())
-            );
+            assert!(rule.as_str().bytes().all(|b| b == b'_' || b.is_ascii_lowercase()));
         }
         assert_eq!(RuleId::ALL.len(), 18);
     }

@@ -87,10 +87,7 @@ impl Graph {
         let mut kept_inputs = Vec::new();
         for (i, revision) in revisions.iter().enumerate() {
             if let Some(&first) = graph.index.get(&revision.rev) {
-                problems.push(Problem::Duplicate {
-                    first: kept_inputs[first],
-                    again: i,
-                });
+                problems.push(Problem::Duplicate { first: kept_inputs[first], again: i });
                 continue;
             }
             let id = graph.revs.len();
@@ -123,9 +120,7 @@ impl Graph {
                 on_cycle[n] = true;
             }
             let members = graph.cycle_through(&component, &keys);
-            problems.push(Problem::Cycle {
-                members: members.iter().map(|&n| kept_inputs[n]).collect(),
-            });
+            problems.push(Problem::Cycle { members: members.iter().map(|&n| kept_inputs[n]).collect() });
         }
         // Edges inside a cycle are dropped so the graph stays acyclic for every later query.
         for id in 0..graph.revs.len() {
@@ -314,20 +309,12 @@ impl Graph {
 
     /// The revisions nothing grows from, in linear order.
     pub fn heads(&self) -> Vec<NodeId> {
-        self.order
-            .iter()
-            .copied()
-            .filter(|&id| self.children[id].is_empty())
-            .collect()
+        self.order.iter().copied().filter(|&id| self.children[id].is_empty()).collect()
     }
 
     /// The revisions without parents, in linear order.
     pub fn bases(&self) -> Vec<NodeId> {
-        self.order
-            .iter()
-            .copied()
-            .filter(|&id| self.parents[id].is_empty())
-            .collect()
+        self.order.iter().copied().filter(|&id| self.parents[id].is_empty()).collect()
     }
 
     /// Marks `from` and every ancestor of a node in `from`.
@@ -362,11 +349,7 @@ impl Graph {
     pub fn upgrade_path(&self, current: &[NodeId], target: &[NodeId]) -> Vec<NodeId> {
         let needed = self.ancestors(target);
         let applied = self.ancestors(current);
-        self.order
-            .iter()
-            .copied()
-            .filter(|&id| needed[id] && !applied[id])
-            .collect()
+        self.order.iter().copied().filter(|&id| needed[id] && !applied[id]).collect()
     }
 
     /// The revisions to revert, in order, to go from the applied heads `current` down to
@@ -380,16 +363,9 @@ impl Graph {
             applied.clone()
         } else {
             let below = self.descendants(target);
-            (0..self.revs.len())
-                .map(|id| applied[id] && below[id] && !keep[id])
-                .collect()
+            (0..self.revs.len()).map(|id| applied[id] && below[id] && !keep[id]).collect()
         };
-        self.order
-            .iter()
-            .rev()
-            .copied()
-            .filter(|&id| remove[id])
-            .collect()
+        self.order.iter().rev().copied().filter(|&id| remove[id]).collect()
     }
 
     /// The applied heads once `path` is applied (`upgrade`) or reverted from `current`.
@@ -416,10 +392,7 @@ impl Graph {
         prefix: &'a str,
     ) -> impl Iterator<Item = (&'a String, &'a NodeId)> + 'a {
         self.index
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix),
-                std::ops::Bound::Unbounded,
-            ))
+            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
             .take_while(move |(rev, _)| rev.starts_with(prefix))
     }
 
@@ -450,10 +423,7 @@ mod tests {
     }
 
     fn ids(graph: &Graph, names: &[&str]) -> Vec<NodeId> {
-        names
-            .iter()
-            .map(|n| graph.node(n).expect("known revision"))
-            .collect()
+        names.iter().map(|n| graph.node(n).expect("known revision")).collect()
     }
 
     /// a - b - c - d: a line.
@@ -473,32 +443,12 @@ mod tests {
     #[test]
     fn heads_bases_and_order() {
         /// A graph, its heads, its bases and its linear order.
-        type Case = (
-            Spec,
-            &'static [&'static str],
-            &'static [&'static str],
-            &'static [&'static str],
-        );
+        type Case = (Spec, &'static [&'static str], &'static [&'static str], &'static [&'static str]);
         let cases: &[Case] = &[
             (LINE, &["d"], &["a"], &["a", "b", "c", "d"]),
-            (
-                DIAMOND,
-                &["n"],
-                &["a"],
-                &["a", "b", "c1", "d1", "c2", "m", "n"],
-            ),
-            (
-                &[("a", &[]), ("b", &["a"]), ("c", &["a"])],
-                &["b", "c"],
-                &["a"],
-                &["a", "b", "c"],
-            ),
-            (
-                &[("x", &[]), ("y", &[])],
-                &["x", "y"],
-                &["x", "y"],
-                &["x", "y"],
-            ),
+            (DIAMOND, &["n"], &["a"], &["a", "b", "c1", "d1", "c2", "m", "n"]),
+            (&[("a", &[]), ("b", &["a"]), ("c", &["a"])], &["b", "c"], &["a"], &["a", "b", "c"]),
+            (&[("x", &[]), ("y", &[])], &["x", "y"], &["x", "y"], &["x", "y"]),
             (
                 // listed child-first: the order still puts parents first
                 &[("c", &["b"]), ("b", &["a"]), ("a", &[])],
@@ -532,21 +482,10 @@ mod tests {
 
     #[test]
     fn problems_are_all_reported() {
-        let (graph, problems) = build(&[
-            ("a", &[]),
-            ("b", &["a"]),
-            ("b", &["a"]),
-            ("c", &["b", "zz"]),
-        ]);
+        let (graph, problems) = build(&[("a", &[]), ("b", &["a"]), ("b", &["a"]), ("c", &["b", "zz"])]);
         assert_eq!(
             problems,
-            [
-                Problem::Duplicate { first: 1, again: 2 },
-                Problem::UnknownParent {
-                    child: 3,
-                    position: 1
-                }
-            ]
+            [Problem::Duplicate { first: 1, again: 2 }, Problem::UnknownParent { child: 3, position: 1 }]
         );
         assert_eq!(graph.len(), 3);
         assert_eq!(graph.node_of_input(3), Some(2));
@@ -565,12 +504,7 @@ mod tests {
             ("e", &["d"]),
             ("f", &["e"]),
         ]);
-        assert_eq!(
-            problems,
-            [Problem::Cycle {
-                members: vec![2, 4, 3]
-            }]
-        );
+        assert_eq!(problems, [Problem::Cycle { members: vec![2, 4, 3] }]);
         // The graph stays usable: every node is still in the order.
         assert_eq!(graph.linear().len(), 6);
 
@@ -619,10 +553,7 @@ mod tests {
     fn heads_after_a_path() {
         let (graph, _) = build(DIAMOND);
         let up = graph.upgrade_path(&ids(&graph, &["b"]), &ids(&graph, &["c2"]));
-        assert_eq!(
-            revs(&graph, &graph.heads_after(&ids(&graph, &["b"]), &up, true)),
-            ["c2"]
-        );
+        assert_eq!(revs(&graph, &graph.heads_after(&ids(&graph, &["b"]), &up, true)), ["c2"]);
         let down = graph.downgrade_path(&ids(&graph, &["n"]), &ids(&graph, &["c2"]));
         let after = graph.heads_after(&ids(&graph, &["n"]), &down, false);
         assert_eq!(revs(&graph, &after), ["d1", "c2"]);
@@ -634,11 +565,7 @@ mod tests {
         let revisions: Vec<Revision> = (0..100_000)
             .map(|i| Revision {
                 rev: format!("{i:012x}"),
-                parents: if i == 0 {
-                    vec![]
-                } else {
-                    vec![format!("{:012x}", i - 1)]
-                },
+                parents: if i == 0 { vec![] } else { vec![format!("{:012x}", i - 1)] },
                 key: format!("{i:012}"),
             })
             .collect();

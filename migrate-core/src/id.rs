@@ -99,10 +99,9 @@ impl fmt::Display for IdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             IdError::Empty => f.write_str("is empty"),
-            IdError::TooLong { len } => write!(
-                f,
-                "is {len} characters long; the version table holds at most {MAX_ID_LEN}"
-            ),
+            IdError::TooLong { len } => {
+                write!(f, "is {len} characters long; the version table holds at most {MAX_ID_LEN}")
+            }
             IdError::NotHex12 => f.write_str("is not 12 lowercase hexadecimal characters"),
             IdError::ReservedChar(c) => {
                 write!(f, "contains `{c}`, which the target grammar reserves")
@@ -165,10 +164,7 @@ mod tests {
             ("ab cd", Err(IdError::Whitespace)),
             ("head", Err(IdError::ReservedWord)),
             ("base", Err(IdError::ReservedWord)),
-            (
-                "0009_agent_ownership_public_channel_model",
-                Err(IdError::TooLong { len: 41 }),
-            ),
+            ("0009_agent_ownership_public_channel_model", Err(IdError::TooLong { len: 41 })),
         ];
         for (id, expected) in cases {
             assert_eq!(IdFormat::Alembic.check(id), expected, "{id:?}");

@@ -47,10 +47,7 @@ pub struct Manifest {
 }
 
 fn escape(field: &str) -> String {
-    field
-        .replace('\\', "\\\\")
-        .replace('\t', "\\t")
-        .replace('\n', "\\n")
+    field.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n")
 }
 
 fn unescape(field: &str) -> String {
@@ -74,25 +71,17 @@ fn unescape(field: &str) -> String {
 impl Manifest {
     /// Adds a migration.
     pub fn add_entry(&mut self, entry: ManifestEntry) {
-        self.index.insert(
-            (entry.path.clone(), entry.module.clone()),
-            self.entries.len(),
-        );
+        self.index.insert((entry.path.clone(), entry.module.clone()), self.entries.len());
         self.entries.push(entry);
     }
 
     /// The migration `module` of file `path`.
     pub fn entry(&self, path: &str, module: &str) -> Option<&ManifestEntry> {
-        self.index
-            .get(&(path.to_owned(), module.to_owned()))
-            .map(|&i| &self.entries[i])
+        self.index.get(&(path.to_owned(), module.to_owned())).map(|&i| &self.entries[i])
     }
 
     /// The migrations named `module`, whatever their file.
-    pub fn entries_named<'a>(
-        &'a self,
-        module: &'a str,
-    ) -> impl Iterator<Item = &'a ManifestEntry> + 'a {
+    pub fn entries_named<'a>(&'a self, module: &'a str) -> impl Iterator<Item = &'a ManifestEntry> + 'a {
         self.entries.iter().filter(move |e| e.module == module)
     }
 
@@ -102,9 +91,7 @@ impl Manifest {
         path: &'a str,
         module: &'a str,
     ) -> impl Iterator<Item = &'a Diagnostic> + 'a {
-        self.diagnostics
-            .iter()
-            .filter(move |d| d.file == path && d.module.as_deref() == Some(module))
+        self.diagnostics.iter().filter(move |d| d.file == path && d.module.as_deref() == Some(module))
     }
 
     /// The manifest as text.
@@ -146,14 +133,12 @@ impl Manifest {
             let bad = || format!("line {} is malformed", n + 2);
             let fields: Vec<&str> = line.split('\t').collect();
             match fields.as_slice() {
-                ["migration", path, module, display, transactional] => {
-                    manifest.add_entry(ManifestEntry {
-                        path: unescape(path),
-                        module: unescape(module),
-                        display: unescape(display),
-                        transactional: *transactional == "1",
-                    })
-                }
+                ["migration", path, module, display, transactional] => manifest.add_entry(ManifestEntry {
+                    path: unescape(path),
+                    module: unescape(module),
+                    display: unescape(display),
+                    transactional: *transactional == "1",
+                }),
                 ["diagnostic", file, module, locator, rule, message, help] => {
                     let module = unescape(module);
                     manifest.diagnostics.push(Diagnostic {
@@ -204,12 +189,7 @@ mod tests {
         let parsed = Manifest::parse(&manifest.to_text()).expect("parses");
         assert_eq!(parsed, manifest);
         assert!(parsed.entry("/crate/migrations/a\tb.rs", "add_x").is_some());
-        assert_eq!(
-            parsed
-                .diagnostics_for("/crate/migrations/a\tb.rs", "add_x")
-                .count(),
-            1
-        );
+        assert_eq!(parsed.diagnostics_for("/crate/migrations/a\tb.rs", "add_x").count(), 1);
     }
 
     #[test]
@@ -218,8 +198,7 @@ mod tests {
         assert!(Manifest::parse("migrate-manifest 0\n").is_err());
         assert!(Manifest::parse("migrate-manifest 1\nmigration\tonly-two\n").is_err());
         assert!(
-            Manifest::parse("migrate-manifest 1\ndiagnostic\tf\tm\tnowhere\tvague_slug\tm\th\n")
-                .is_err()
+            Manifest::parse("migrate-manifest 1\ndiagnostic\tf\tm\tnowhere\tvague_slug\tm\th\n").is_err()
         );
     }
 }

@@ -87,10 +87,7 @@ pub struct WordLists {
 impl Default for WordLists {
     fn default() -> Self {
         WordLists {
-            vague: DEFAULT_VAGUE_WORDS
-                .iter()
-                .map(|w| (*w).to_owned())
-                .collect(),
+            vague: DEFAULT_VAGUE_WORDS.iter().map(|w| (*w).to_owned()).collect(),
             specific: BTreeSet::new(),
         }
     }
@@ -118,9 +115,8 @@ impl WordLists {
         if self.specific.contains(word) {
             return false;
         }
-        let version_word = word.len() > 1
-            && word.starts_with('v')
-            && word[1..].bytes().all(|b| b.is_ascii_digit());
+        let version_word =
+            word.len() > 1 && word.starts_with('v') && word[1..].bytes().all(|b| b.is_ascii_digit());
         let number = word.bytes().all(|b| b.is_ascii_digit());
         self.vague.contains(word) || version_word || number
     }
@@ -150,11 +146,10 @@ impl fmt::Display for SlugProblem {
 /// Checks a slug: snake_case, at least two words, at least one word that is not vague.
 pub fn check_slug(slug: &str, words: &WordLists) -> Result<(), SlugProblem> {
     let parts: Vec<&str> = slug.split('_').collect();
-    let snake = parts.iter().all(|w| {
-        !w.is_empty()
-            && w.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    }) && slug.starts_with(|c: char| c.is_ascii_lowercase());
+    let snake = parts
+        .iter()
+        .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && slug.starts_with(|c: char| c.is_ascii_lowercase());
     if !snake {
         return Err(SlugProblem::NotSnakeCase);
     }
@@ -209,21 +204,15 @@ impl FileName {
         let stem = name.strip_suffix(".rs").ok_or(FileNameProblem::Shape)?;
         let bytes = stem.as_bytes();
         let digits = |range: std::ops::Range<usize>| {
-            bytes
-                .get(range)
-                .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
+            bytes.get(range).is_some_and(|s| s.iter().all(u8::is_ascii_digit))
         };
-        if !(digits(0..8) && bytes.get(8) == Some(&b'_') && digits(9..13))
-            || bytes.get(13) != Some(&b'_')
-        {
+        if !(digits(0..8) && bytes.get(8) == Some(&b'_') && digits(9..13)) || bytes.get(13) != Some(&b'_') {
             return Err(FileNameProblem::Shape);
         }
         let rest = &stem[14..];
         let (file_rev, slug) = match rev {
             Some(rev)
-                if rest.len() > rev.len()
-                    && rest.starts_with(rev)
-                    && rest[rev.len()..].starts_with('_') =>
+                if rest.len() > rev.len() && rest.starts_with(rev) && rest[rev.len()..].starts_with('_') =>
             {
                 (rev, &rest[rev.len() + 1..])
             }
@@ -232,8 +221,7 @@ impl FileName {
         if file_rev.is_empty() || slug.is_empty() {
             return Err(FileNameProblem::Shape);
         }
-        let number =
-            |range: std::ops::Range<usize>| -> u32 { stem[range].parse().unwrap_or(u32::MAX) };
+        let number = |range: std::ops::Range<usize>| -> u32 { stem[range].parse().unwrap_or(u32::MAX) };
         let (year, month, day) = (number(0..4), number(4..6), number(6..8));
         if !is_real_date(year, month, day) {
             return Err(FileNameProblem::Date);
@@ -241,11 +229,7 @@ impl FileName {
         if number(9..11) > 23 || number(11..13) > 59 {
             return Err(FileNameProblem::Time);
         }
-        Ok(FileName {
-            timestamp: stem[..13].to_owned(),
-            rev: file_rev.to_owned(),
-            slug: slug.to_owned(),
-        })
+        Ok(FileName { timestamp: stem[..13].to_owned(), rev: file_rev.to_owned(), slug: slug.to_owned() })
     }
 
     /// The file name for a migration created at `timestamp` (`YYYYMMDD_HHMM`).
@@ -314,10 +298,7 @@ mod tests {
         let words = WordLists::new(["crm"], ["schema"]);
         assert_eq!(check_slug("update_crm", &words), Err(SlugProblem::Vague));
         assert_eq!(check_slug("update_schema", &words), Ok(()));
-        assert_eq!(
-            check_slug("update_schema", &WordLists::default()),
-            Err(SlugProblem::Vague)
-        );
+        assert_eq!(check_slug("update_schema", &WordLists::default()), Err(SlugProblem::Vague));
     }
 
     #[test]
@@ -331,26 +312,14 @@ mod tests {
                 slug: "add_lead_scores_table".into(),
             })
         );
-        let alembic = FileName::parse(
-            "20241025_1412_0001_init_add_people_table.rs",
-            Some("0001_init"),
-        );
-        assert_eq!(
-            alembic.map(|f| (f.rev, f.slug)),
-            Ok(("0001_init".into(), "add_people_table".into()))
-        );
+        let alembic = FileName::parse("20241025_1412_0001_init_add_people_table.rs", Some("0001_init"));
+        assert_eq!(alembic.map(|f| (f.rev, f.slug)), Ok(("0001_init".into(), "add_people_table".into())));
 
         let cases = [
-            (
-                "20241025_1412_3f2a9c1b7d4e_add_x.sql",
-                FileNameProblem::Shape,
-            ),
+            ("20241025_1412_3f2a9c1b7d4e_add_x.sql", FileNameProblem::Shape),
             ("add_lead_scores_table.rs", FileNameProblem::Shape),
             ("2024102_1412_3f2a9c1b7d4e_add_x.rs", FileNameProblem::Shape),
-            (
-                "20241025-1412_3f2a9c1b7d4e_add_x.rs",
-                FileNameProblem::Shape,
-            ),
+            ("20241025-1412_3f2a9c1b7d4e_add_x.rs", FileNameProblem::Shape),
             ("20241025_1412_3f2a9c1b7d4e.rs", FileNameProblem::Shape),
             ("20241025_1412__add_x.rs", FileNameProblem::Shape),
             ("20241325_1412_3f2a9c1b7d4e_add_x.rs", FileNameProblem::Date),

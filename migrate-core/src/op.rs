@@ -7,9 +7,7 @@
 //! predicate, a `USING` or `CHECK` expression, [`sql`] defaults and [`Op::execute`]) are
 //! written as given.
 
-use crate::sql::{
-    no_transaction_reason, quote_ident, quote_literal, quote_qualified, split_statements,
-};
+use crate::sql::{no_transaction_reason, quote_ident, quote_literal, quote_qualified, split_statements};
 
 /// A column type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -324,11 +322,7 @@ impl Column {
             sql.push_str(" UNIQUE");
         }
         if let Some(r) = &self.references {
-            sql.push_str(&format!(
-                " REFERENCES {} ({})",
-                quote_qualified(&r.table),
-                quote_ident(&r.column)
-            ));
+            sql.push_str(&format!(" REFERENCES {} ({})", quote_qualified(&r.table), quote_ident(&r.column)));
             if let Some(a) = r.on_delete {
                 sql.push_str(" ON DELETE ");
                 sql.push_str(a.to_sql());
@@ -362,27 +356,19 @@ impl Table {
 
     /// A primary key over several columns.
     pub fn primary_key(&mut self, columns: &[&str]) -> &mut Self {
-        self.constraints
-            .push(format!("PRIMARY KEY ({})", idents(columns)));
+        self.constraints.push(format!("PRIMARY KEY ({})", idents(columns)));
         self
     }
 
     /// A named unique constraint over several columns.
     pub fn unique(&mut self, name: &str, columns: &[&str]) -> &mut Self {
-        self.constraints.push(format!(
-            "CONSTRAINT {} UNIQUE ({})",
-            quote_ident(name),
-            idents(columns)
-        ));
+        self.constraints.push(format!("CONSTRAINT {} UNIQUE ({})", quote_ident(name), idents(columns)));
         self
     }
 
     /// A named check constraint; `condition` is SQL.
     pub fn check(&mut self, name: &str, condition: &str) -> &mut Self {
-        self.constraints.push(format!(
-            "CONSTRAINT {} CHECK ({condition})",
-            quote_ident(name)
-        ));
+        self.constraints.push(format!("CONSTRAINT {} CHECK ({condition})", quote_ident(name)));
         self
     }
 
@@ -463,8 +449,7 @@ impl AlterColumn {
 
     /// `TYPE … USING expression`, the expression written as SQL.
     pub fn set_type_using(&mut self, ty: Type, using: &str) -> &mut Self {
-        self.clauses
-            .push(format!("TYPE {} USING {using}", ty.to_sql()));
+        self.clauses.push(format!("TYPE {} USING {using}", ty.to_sql()));
         self
     }
 
@@ -482,8 +467,7 @@ impl AlterColumn {
 
     /// `SET DEFAULT …`.
     pub fn set_default(&mut self, value: impl Into<Value>) -> &mut Self {
-        self.clauses
-            .push(format!("SET DEFAULT {}", value.into().to_sql()));
+        self.clauses.push(format!("SET DEFAULT {}", value.into().to_sql()));
         self
     }
 
@@ -582,12 +566,7 @@ enum DropKind {
 
 impl DropObject {
     fn new(kind: DropKind) -> DropObject {
-        DropObject {
-            kind,
-            if_exists: false,
-            cascade: false,
-            concurrently: false,
-        }
+        DropObject { kind, if_exists: false, cascade: false, concurrently: false }
     }
 
     /// `IF EXISTS`.
@@ -701,11 +680,7 @@ pub struct Op {
 }
 
 fn idents<S: AsRef<str>>(names: &[S]) -> String {
-    names
-        .iter()
-        .map(|n| quote_ident(n.as_ref()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    names.iter().map(|n| quote_ident(n.as_ref())).collect::<Vec<_>>().join(", ")
 }
 
 fn owned(names: &[&str]) -> Vec<String> {
@@ -766,18 +741,12 @@ impl Op {
 
     /// `ALTER TABLE from RENAME TO to`.
     pub fn rename_table(&mut self, from: &str, to: &str) {
-        self.operations.push(Operation::RenameTable {
-            from: from.to_owned(),
-            to: to.to_owned(),
-        });
+        self.operations.push(Operation::RenameTable { from: from.to_owned(), to: to.to_owned() });
     }
 
     /// `ALTER TABLE table ADD COLUMN name type`.
     pub fn add_column(&mut self, table: &str, name: &str, ty: Type) -> &mut Column {
-        self.operations.push(Operation::AddColumn {
-            table: table.to_owned(),
-            column: Column::new(name, ty),
-        });
+        self.operations.push(Operation::AddColumn { table: table.to_owned(), column: Column::new(name, ty) });
         match self.operations.last_mut() {
             Some(Operation::AddColumn { column, .. }) => column,
             _ => unreachable!("the operation was pushed just above"),
@@ -786,10 +755,7 @@ impl Op {
 
     /// `ALTER TABLE table DROP COLUMN name`.
     pub fn drop_column(&mut self, table: &str, name: &str) -> &mut DropObject {
-        self.drop(DropKind::Column {
-            table: table.to_owned(),
-            column: name.to_owned(),
-        })
+        self.drop(DropKind::Column { table: table.to_owned(), column: name.to_owned() })
     }
 
     /// `ALTER TABLE table ALTER COLUMN name …`: type, nullability, default, name.
@@ -855,42 +821,33 @@ impl Op {
         columns: &[&str],
         referred_columns: &[&str],
     ) -> &mut ForeignKey {
-        self.operations
-            .push(Operation::CreateForeignKey(ForeignKey {
-                name: name.to_owned(),
-                table: table.to_owned(),
-                columns: owned(columns),
-                referred_table: referred_table.to_owned(),
-                referred_columns: owned(referred_columns),
-                on_delete: None,
-                on_update: None,
-                not_valid: false,
-            }));
+        self.operations.push(Operation::CreateForeignKey(ForeignKey {
+            name: name.to_owned(),
+            table: table.to_owned(),
+            columns: owned(columns),
+            referred_table: referred_table.to_owned(),
+            referred_columns: owned(referred_columns),
+            on_delete: None,
+            on_update: None,
+            not_valid: false,
+        }));
         last_as!(self, CreateForeignKey)
     }
 
     /// `ALTER TABLE table VALIDATE CONSTRAINT name`.
     pub fn validate_constraint(&mut self, table: &str, name: &str) {
-        self.operations.push(Operation::ValidateConstraint {
-            table: table.to_owned(),
-            name: name.to_owned(),
-        });
+        self.operations
+            .push(Operation::ValidateConstraint { table: table.to_owned(), name: name.to_owned() });
     }
 
     /// `ALTER TABLE table DROP CONSTRAINT name`.
     pub fn drop_constraint(&mut self, table: &str, name: &str) -> &mut DropObject {
-        self.drop(DropKind::Constraint {
-            table: table.to_owned(),
-            name: name.to_owned(),
-        })
+        self.drop(DropKind::Constraint { table: table.to_owned(), name: name.to_owned() })
     }
 
     /// `CREATE TYPE name AS ENUM (values)`.
     pub fn create_enum(&mut self, name: &str, values: &[&str]) {
-        self.operations.push(Operation::CreateEnum {
-            name: name.to_owned(),
-            values: owned(values),
-        });
+        self.operations.push(Operation::CreateEnum { name: name.to_owned(), values: owned(values) });
     }
 
     /// `DROP TYPE name`.
@@ -945,8 +902,7 @@ impl Op {
 
     /// Declares that this step cannot be undone, and why: a downgrade through it is refused.
     pub fn irreversible(&mut self, reason: &str) {
-        self.operations
-            .push(Operation::Irreversible(reason.to_owned()));
+        self.operations.push(Operation::Irreversible(reason.to_owned()));
     }
 
     fn drop(&mut self, kind: DropKind) -> &mut DropObject {
@@ -966,17 +922,11 @@ impl Op {
 
 fn push(out: &mut Vec<Statement>, sql: String) {
     let no_transaction = no_transaction_reason(&sql);
-    out.push(Statement {
-        sql,
-        no_transaction,
-    });
+    out.push(Statement { sql, no_transaction });
 }
 
 fn comment_sql(target: &str, text: Option<&str>) -> String {
-    format!(
-        "COMMENT ON {target} IS {}",
-        text.map_or("NULL".to_owned(), quote_literal)
-    )
+    format!("COMMENT ON {target} IS {}", text.map_or("NULL".to_owned(), quote_literal))
 }
 
 fn render(operation: &Operation, out: &mut Vec<Statement>) {
@@ -985,18 +935,8 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
             let mut parts: Vec<String> = table.columns.iter().map(Column::to_sql).collect();
             parts.extend(table.constraints.iter().cloned());
             let name = quote_qualified(&table.name);
-            let exists = if table.if_not_exists {
-                "IF NOT EXISTS "
-            } else {
-                ""
-            };
-            push(
-                out,
-                format!(
-                    "CREATE TABLE {exists}{name} (\n    {}\n)",
-                    parts.join(",\n    ")
-                ),
-            );
+            let exists = if table.if_not_exists { "IF NOT EXISTS " } else { "" };
+            push(out, format!("CREATE TABLE {exists}{name} (\n    {}\n)", parts.join(",\n    ")));
             if let Some(text) = &table.comment {
                 push(out, comment_sql(&format!("TABLE {name}"), Some(text)));
             }
@@ -1004,59 +944,31 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
                 if let Some(text) = &column.comment {
                     push(
                         out,
-                        comment_sql(
-                            &format!("COLUMN {name}.{}", quote_ident(&column.name)),
-                            Some(text),
-                        ),
+                        comment_sql(&format!("COLUMN {name}.{}", quote_ident(&column.name)), Some(text)),
                     );
                 }
             }
         }
         Operation::RenameTable { from, to } => {
-            push(
-                out,
-                format!(
-                    "ALTER TABLE {} RENAME TO {}",
-                    quote_qualified(from),
-                    quote_ident(to)
-                ),
-            );
+            push(out, format!("ALTER TABLE {} RENAME TO {}", quote_qualified(from), quote_ident(to)));
         }
         Operation::AddColumn { table, column } => {
             let name = quote_qualified(table);
-            push(
-                out,
-                format!("ALTER TABLE {name} ADD COLUMN {}", column.to_sql()),
-            );
+            push(out, format!("ALTER TABLE {name} ADD COLUMN {}", column.to_sql()));
             if let Some(text) = &column.comment {
-                push(
-                    out,
-                    comment_sql(
-                        &format!("COLUMN {name}.{}", quote_ident(&column.name)),
-                        Some(text),
-                    ),
-                );
+                push(out, comment_sql(&format!("COLUMN {name}.{}", quote_ident(&column.name)), Some(text)));
             }
         }
         Operation::AlterColumn(alter) => {
             let table = quote_qualified(&alter.table);
             let column = quote_ident(&alter.column);
             if !alter.clauses.is_empty() {
-                let clauses: Vec<String> = alter
-                    .clauses
-                    .iter()
-                    .map(|c| format!("ALTER COLUMN {column} {c}"))
-                    .collect();
+                let clauses: Vec<String> =
+                    alter.clauses.iter().map(|c| format!("ALTER COLUMN {column} {c}")).collect();
                 push(out, format!("ALTER TABLE {table} {}", clauses.join(", ")));
             }
             if let Some(to) = &alter.rename {
-                push(
-                    out,
-                    format!(
-                        "ALTER TABLE {table} RENAME COLUMN {column} TO {}",
-                        quote_ident(to)
-                    ),
-                );
+                push(out, format!("ALTER TABLE {table} RENAME COLUMN {column} TO {}", quote_ident(to)));
             }
         }
         Operation::CreateIndex(index) => {
@@ -1071,11 +983,7 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
             if index.if_not_exists {
                 sql.push_str("IF NOT EXISTS ");
             }
-            sql.push_str(&format!(
-                "{} ON {}",
-                quote_ident(&index.name),
-                quote_qualified(&index.table)
-            ));
+            sql.push_str(&format!("{} ON {}", quote_ident(&index.name), quote_qualified(&index.table)));
             if let Some(method) = &index.method {
                 sql.push_str(&format!(" USING {}", quote_ident(method)));
             }
@@ -1085,11 +993,7 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
             }
             push(out, sql);
         }
-        Operation::AddConstraint {
-            table,
-            name,
-            definition,
-        } => {
+        Operation::AddConstraint { table, name, definition } => {
             push(
                 out,
                 format!(
@@ -1122,23 +1026,12 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
         Operation::ValidateConstraint { table, name } => {
             push(
                 out,
-                format!(
-                    "ALTER TABLE {} VALIDATE CONSTRAINT {}",
-                    quote_qualified(table),
-                    quote_ident(name)
-                ),
+                format!("ALTER TABLE {} VALIDATE CONSTRAINT {}", quote_qualified(table), quote_ident(name)),
             );
         }
         Operation::CreateEnum { name, values } => {
             let values: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
-            push(
-                out,
-                format!(
-                    "CREATE TYPE {} AS ENUM ({})",
-                    quote_qualified(name),
-                    values.join(", ")
-                ),
-            );
+            push(out, format!("CREATE TYPE {} AS ENUM ({})", quote_qualified(name), values.join(", ")));
         }
         Operation::AddEnumValue(v) => {
             let mut sql = format!("ALTER TYPE {} ADD VALUE ", quote_qualified(&v.enum_name));
@@ -1152,11 +1045,7 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
             }
             push(out, sql);
         }
-        Operation::Comment {
-            table,
-            column,
-            text,
-        } => {
+        Operation::Comment { table, column, text } => {
             let target = match column {
                 Some(c) => format!("COLUMN {}.{}", quote_qualified(table), quote_ident(c)),
                 None => format!("TABLE {}", quote_qualified(table)),
@@ -1171,15 +1060,8 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
                     format!("DROP TABLE {exists}{}{cascade}", quote_qualified(name))
                 }
                 DropKind::Index(name) => {
-                    let concurrently = if drop.concurrently {
-                        "CONCURRENTLY "
-                    } else {
-                        ""
-                    };
-                    format!(
-                        "DROP INDEX {concurrently}{exists}{}{cascade}",
-                        quote_qualified(name)
-                    )
+                    let concurrently = if drop.concurrently { "CONCURRENTLY " } else { "" };
+                    format!("DROP INDEX {concurrently}{exists}{}{cascade}", quote_qualified(name))
                 }
                 DropKind::Enum(name) => {
                     format!("DROP TYPE {exists}{}{cascade}", quote_qualified(name))
@@ -1201,22 +1083,13 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
             };
             push(out, sql);
         }
-        Operation::BulkInsert {
-            table,
-            columns,
-            rows,
-        } => {
+        Operation::BulkInsert { table, columns, rows } => {
             if rows.is_empty() {
                 return;
             }
             let rows: Vec<String> = rows
                 .iter()
-                .map(|row| {
-                    format!(
-                        "({})",
-                        row.iter().map(Value::to_sql).collect::<Vec<_>>().join(", ")
-                    )
-                })
+                .map(|row| format!("({})", row.iter().map(Value::to_sql).collect::<Vec<_>>().join(", ")))
                 .collect();
             push(
                 out,
@@ -1250,12 +1123,8 @@ mod tests {
         let mut op = Op::new();
         op.create_table("lead_scores", |t| {
             t.column("id", Type::BigSerial).primary_key();
-            t.column("person_id", Type::Integer)
-                .not_null()
-                .references("people", "id");
-            t.column("score", Type::Integer)
-                .not_null()
-                .server_default("0");
+            t.column("person_id", Type::Integer).not_null().references("people", "id");
+            t.column("score", Type::Integer).not_null().server_default("0");
             t.column("last_activity_at", Type::TimestampTz);
         });
         assert_eq!(
@@ -1269,8 +1138,7 @@ mod tests {
     #[test]
     fn identifiers_are_always_quoted() {
         let mut op = Op::new();
-        op.add_column("Order", "select", Type::Text)
-            .server_default("it's");
+        op.add_column("Order", "select", Type::Text).server_default("it's");
         op.rename_column("we\"ird", "a", "B");
         assert_eq!(
             sql(&op),
@@ -1285,14 +1153,9 @@ mod tests {
     fn no_transaction_operations_are_marked() {
         let mut op = Op::new();
         op.create_index("idx_a", "t", &["a"]).concurrently();
-        op.add_enum_value("interaction_type", "linkedin_message")
-            .if_not_exists();
+        op.add_enum_value("interaction_type", "linkedin_message").if_not_exists();
         op.execute("VACUUM t; SELECT 1");
-        let marks: Vec<bool> = op
-            .statements()
-            .iter()
-            .map(|s| s.no_transaction.is_some())
-            .collect();
+        let marks: Vec<bool> = op.statements().iter().map(|s| s.no_transaction.is_some()).collect();
         assert_eq!(marks, [true, true, true, false]);
     }
 }

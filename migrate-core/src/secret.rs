@@ -37,10 +37,7 @@ pub fn find_secret(text: &str) -> Option<Secret> {
         .into_iter()
         .flatten()
         .min_by_key(|(at, _)| *at)
-        .map(|(at, what)| Secret {
-            what,
-            line: text[..at].matches('\n').count() + 1,
-        })
+        .map(|(at, what)| Secret { what, line: text[..at].matches('\n').count() + 1 })
 }
 
 /// Whether a column or key name says it holds a credential.
@@ -57,8 +54,8 @@ fn is_credential_name(name: &str) -> bool {
         "token",
     ];
     const NOT_A_VALUE: &[&str] = &[
-        "at", "on", "date", "count", "length", "policy", "required", "enabled", "type", "id",
-        "expires", "expiry", "hint", "name", "kind", "changed", "sent", "reset",
+        "at", "on", "date", "count", "length", "policy", "required", "enabled", "type", "id", "expires",
+        "expiry", "hint", "name", "kind", "changed", "sent", "reset",
     ];
     let lower = name.to_ascii_lowercase();
     let words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
@@ -68,16 +65,9 @@ fn is_credential_name(name: &str) -> bool {
     if NOT_A_VALUE.contains(last) {
         return false;
     }
-    let compound = [
-        "api_key",
-        "access_key",
-        "private_key",
-        "secret_key",
-        "signing_key",
-        "client_secret",
-    ]
-    .iter()
-    .any(|c| lower.contains(c));
+    let compound = ["api_key", "access_key", "private_key", "secret_key", "signing_key", "client_secret"]
+        .iter()
+        .any(|c| lower.contains(c));
     compound || words.iter().any(|w| WORDS.contains(w))
 }
 
@@ -95,9 +85,7 @@ fn quoted_value(text: &str, at: usize) -> Option<&str> {
     let end = text[at + 1..].find(quote as char)? + at + 1;
     let value = &text[at + 1..end];
     let placeholder = value.is_empty()
-        || (value.len() > 1
-            && value.starts_with('$')
-            && value[1..].bytes().all(|b| b.is_ascii_digit()))
+        || (value.len() > 1 && value.starts_with('$') && value[1..].bytes().all(|b| b.is_ascii_digit()))
         || value.starts_with("${")
         || value.starts_with(':')
         || value.starts_with('{')
@@ -146,9 +134,7 @@ fn assigned_to_credential(text: &str) -> Option<(usize, String)> {
             at += 1;
         }
         at = skip_spaces(bytes, at);
-        let operator = [":=", "=>", "=", ":"]
-            .iter()
-            .find(|op| text[at..].starts_with(**op))?;
+        let operator = [":=", "=>", "=", ":"].iter().find(|op| text[at..].starts_with(**op))?;
         at = skip_spaces(bytes, at + operator.len());
         quoted_value(text, at)?;
         Some((start, format!("a value for `{name}`")))
@@ -168,10 +154,8 @@ fn insert_into_credential_column(text: &str) -> Option<(usize, String)> {
         let Some(close) = lower[open..].find(')').map(|i| open + i) else {
             continue;
         };
-        let columns: Vec<&str> = text[open + 1..close]
-            .split(',')
-            .map(|c| c.trim().trim_matches('"'))
-            .collect();
+        let columns: Vec<&str> =
+            text[open + 1..close].split(',').map(|c| c.trim().trim_matches('"')).collect();
         if !columns.iter().any(|c| is_credential_name(c)) {
             continue;
         }
@@ -227,10 +211,7 @@ fn split_row(text: &str) -> Row<'_> {
         }
     }
     values.push(&text[start..]);
-    Row {
-        values,
-        len: text.len(),
-    }
+    Row { values, len: text.len() }
 }
 
 /// `CREATE ROLE … PASSWORD '…'`, `ALTER USER … WITH ENCRYPTED PASSWORD '…'`.
@@ -278,34 +259,14 @@ fn known_key_format(text: &str) -> Option<(usize, String)> {
     /// A prefix, the least number of following bytes of the right kind, and what it is.
     type Format = (&'static str, usize, fn(u8) -> bool, &'static str);
     let formats: &[Format] = &[
-        (
-            "AKIA",
-            16,
-            |b| b.is_ascii_uppercase() || b.is_ascii_digit(),
-            "an AWS access key id",
-        ),
+        ("AKIA", 16, |b| b.is_ascii_uppercase() || b.is_ascii_digit(), "an AWS access key id"),
         ("ghp_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
         ("gho_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
         ("ghs_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
         ("github_pat_", 22, is_ident_byte, "a GitHub token"),
-        (
-            "xoxb-",
-            10,
-            |b| b.is_ascii_alphanumeric() || b == b'-',
-            "a Slack token",
-        ),
-        (
-            "xoxp-",
-            10,
-            |b| b.is_ascii_alphanumeric() || b == b'-',
-            "a Slack token",
-        ),
-        (
-            "sk_live_",
-            16,
-            |b| b.is_ascii_alphanumeric(),
-            "a Stripe secret key",
-        ),
+        ("xoxb-", 10, |b| b.is_ascii_alphanumeric() || b == b'-', "a Slack token"),
+        ("xoxp-", 10, |b| b.is_ascii_alphanumeric() || b == b'-', "a Slack token"),
+        ("sk_live_", 16, |b| b.is_ascii_alphanumeric(), "a Stripe secret key"),
     ];
     let mut best: Option<(usize, String)> = None;
     for (prefix, min, ok, what) in formats {
@@ -323,10 +284,7 @@ fn known_key_format(text: &str) -> Option<(usize, String)> {
         }
     }
     if let Some(at) = text.find("-----BEGIN")
-        && text[at..]
-            .lines()
-            .next()
-            .is_some_and(|l| l.contains("PRIVATE KEY"))
+        && text[at..].lines().next().is_some_and(|l| l.contains("PRIVATE KEY"))
         && best.as_ref().is_none_or(|(b, _)| at < *b)
     {
         best = Some((at, "a private key".to_owned()));
@@ -361,44 +319,20 @@ mod tests {
                 "INSERT INTO users (\"email\", \"password_hash\") VALUES ('a@x', 'e3b0c442')",
                 Some("a value for `password_hash`"),
             ),
-            (
-                "INSERT INTO t (name, api_key) VALUES ('a', 'k1'), ('b', 'k2')",
-                Some("a value for `api_key`"),
-            ),
-            (
-                "INSERT INTO t (name, api_key) VALUES ('a', NULL), ('b', 'k2')",
-                Some("a value for `api_key`"),
-            ),
-            (
-                "UPDATE integrations SET api_key = 'sk_test_123' WHERE id = 1",
-                Some("a value for `api_key`"),
-            ),
-            (
-                "UPDATE users SET password='hunter2'",
-                Some("a value for `password`"),
-            ),
+            ("INSERT INTO t (name, api_key) VALUES ('a', 'k1'), ('b', 'k2')", Some("a value for `api_key`")),
+            ("INSERT INTO t (name, api_key) VALUES ('a', NULL), ('b', 'k2')", Some("a value for `api_key`")),
+            ("UPDATE integrations SET api_key = 'sk_test_123' WHERE id = 1", Some("a value for `api_key`")),
+            ("UPDATE users SET password='hunter2'", Some("a value for `password`")),
             (r#"{"token": "abc.def.ghi"}"#, Some("a value for `token`")),
-            (
-                "CREATE ROLE app LOGIN PASSWORD 'hunter2'",
-                Some("a role password"),
-            ),
-            (
-                "ALTER USER app WITH ENCRYPTED PASSWORD 'md5abc'",
-                Some("a role password"),
-            ),
+            ("CREATE ROLE app LOGIN PASSWORD 'hunter2'", Some("a role password")),
+            ("ALTER USER app WITH ENCRYPTED PASSWORD 'md5abc'", Some("a role password")),
             (
                 "CREATE SERVER s FOREIGN DATA WRAPPER x OPTIONS (dsn 'postgres://app:hunter2@db/crm')",
                 Some("credentials in a connection URL"),
             ),
             ("-- key AKIAIOSFODNN7EXAMPLE", Some("an AWS access key id")),
-            (
-                "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
-                Some("a GitHub token"),
-            ),
-            (
-                "-----BEGIN RSA PRIVATE KEY-----\nMIIE",
-                Some("a private key"),
-            ),
+            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", Some("a GitHub token")),
+            ("-----BEGIN RSA PRIVATE KEY-----\nMIIE", Some("a private key")),
             ("sk_live_0123456789abcdefABCD", Some("a Stripe secret key")),
         ];
         for (text, expected) in cases {

@@ -136,10 +136,7 @@ pub struct Function {
 impl ModuleSource {
     /// The position and the function named `name`.
     pub fn function(&self, name: &str) -> Option<(usize, &Function)> {
-        self.functions
-            .iter()
-            .enumerate()
-            .find(|(_, f)| f.name == name)
+        self.functions.iter().enumerate().find(|(_, f)| f.name == name)
     }
 
     /// Whether the migration runs inside a transaction: as `transactional = …` says, or else
@@ -149,33 +146,20 @@ impl ModuleSource {
         if let Some(explicit) = self.transactional {
             return explicit;
         }
-        if self
-            .method_calls
-            .iter()
-            .any(|m| m == "concurrently" || m == "add_enum_value")
-        {
+        if self.method_calls.iter().any(|m| m == "concurrently" || m == "add_enum_value") {
             return false;
         }
-        let texts = self.literals.iter().map(|l| {
-            l.included
-                .as_ref()
-                .and_then(|i| i.text.as_deref())
-                .unwrap_or(&l.value)
-        });
-        !texts.into_iter().any(|text| {
-            split_statements(text)
-                .into_iter()
-                .any(|s| no_transaction_reason(s).is_some())
-        })
+        let texts = self
+            .literals
+            .iter()
+            .map(|l| l.included.as_ref().and_then(|i| i.text.as_deref()).unwrap_or(&l.value));
+        !texts
+            .into_iter()
+            .any(|text| split_statements(text).into_iter().any(|s| no_transaction_reason(s).is_some()))
     }
 
     /// The doc comment as one paragraph: its lines trimmed and joined by spaces.
     pub fn why(&self) -> String {
-        self.doc
-            .iter()
-            .map(|l| l.trim())
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.doc.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
     }
 }

@@ -12,10 +12,7 @@ pub fn quote_ident(name: &str) -> String {
 /// A dot always separates schema and name here; a table whose own name contains a dot is
 /// written with [`quote_ident`].
 pub fn quote_qualified(name: &str) -> String {
-    name.split('.')
-        .map(quote_ident)
-        .collect::<Vec<_>>()
-        .join(".")
+    name.split('.').map(quote_ident).collect::<Vec<_>>().join(".")
 }
 
 /// Quotes a string literal for PostgreSQL (with `standard_conforming_strings` on, the
@@ -36,9 +33,8 @@ pub fn split_statements(script: &str) -> Vec<&str> {
     while i < bytes.len() {
         match bytes[i] {
             b'\'' => {
-                let escapes = i > 0
-                    && matches!(bytes[i - 1], b'e' | b'E')
-                    && (i < 2 || !is_word(bytes[i - 2]));
+                let escapes =
+                    i > 0 && matches!(bytes[i - 1], b'e' | b'E') && (i < 2 || !is_word(bytes[i - 2]));
                 i = skip_quoted(bytes, i, b'\'', escapes);
             }
             b'"' => i = skip_quoted(bytes, i, b'"', false),
@@ -86,9 +82,7 @@ fn is_word(b: u8) -> bool {
 
 fn previous_word(script: &str, before: usize) -> Option<&str> {
     let head = script[..before].trim_end();
-    let start = head
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1);
+    let start = head.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
     let word = &head[start..];
     (!word.is_empty()).then_some(word)
 }
@@ -140,13 +134,9 @@ fn skip_block_comment(bytes: &[u8], i: usize) -> usize {
 /// `$` opens no dollar quote (a positional parameter like `$1`).
 fn skip_dollar_quoted(script: &str, i: usize) -> usize {
     let bytes = script.as_bytes();
-    let tag_len = bytes[i + 1..]
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-        .count();
+    let tag_len = bytes[i + 1..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
     let tag_end = i + 1 + tag_len;
-    let opens =
-        bytes.get(tag_end) == Some(&b'$') && !bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+    let opens = bytes.get(tag_end) == Some(&b'$') && !bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
     if !opens {
         return i + 1;
     }
@@ -194,23 +184,17 @@ fn strip_comments(statement: &str) -> String {
 /// migration adding one runs on its own.
 pub fn no_transaction_reason(statement: &str) -> Option<&'static str> {
     let text = strip_comments(statement).to_ascii_uppercase();
-    let words: Vec<&str> = text
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&str> =
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
     let starts = |prefix: &[&str]| words.len() >= prefix.len() && words[..prefix.len()] == *prefix;
     let has = |word: &str| words.contains(&word);
-    if (starts(&["CREATE", "INDEX"]) || starts(&["CREATE", "UNIQUE", "INDEX"]))
-        && has("CONCURRENTLY")
-    {
+    if (starts(&["CREATE", "INDEX"]) || starts(&["CREATE", "UNIQUE", "INDEX"])) && has("CONCURRENTLY") {
         return Some("CREATE INDEX CONCURRENTLY cannot run inside a transaction block");
     }
     if starts(&["DROP", "INDEX", "CONCURRENTLY"]) {
         return Some("DROP INDEX CONCURRENTLY cannot run inside a transaction block");
     }
-    if starts(&["REINDEX"])
-        && (has("CONCURRENTLY") || has("SCHEMA") || has("DATABASE") || has("SYSTEM"))
-    {
+    if starts(&["REINDEX"]) && (has("CONCURRENTLY") || has("SCHEMA") || has("DATABASE") || has("SYSTEM")) {
         return Some("this REINDEX cannot run inside a transaction block");
     }
     if starts(&["ALTER", "TABLE"]) && has("DETACH") && has("CONCURRENTLY") {
@@ -238,9 +222,7 @@ pub fn no_transaction_reason(statement: &str) -> Option<&'static str> {
         return Some("COMMIT/ROLLBACK PREPARED cannot run inside a transaction block");
     }
     if starts(&["ALTER", "TYPE"]) && has("ADD") && has("VALUE") {
-        return Some(
-            "a new enum value cannot be used before the transaction that added it commits",
-        );
+        return Some("a new enum value cannot be used before the transaction that added it commits");
     }
     None
 }
@@ -274,8 +256,7 @@ mod tests {
         assert_eq!(statements.len(), 5, "{statements:#?}");
         assert!(statements[0].starts_with("CREATE TABLE a") && statements[0].ends_with("'a;b')"));
         assert!(
-            statements[1].contains("INSERT INTO \"we;ird\"")
-                && statements[1].ends_with("'it\\'s; fine')")
+            statements[1].contains("INSERT INTO \"we;ird\"") && statements[1].ends_with("'it\\'s; fine')")
         );
         assert!(statements[2].ends_with("LANGUAGE plpgsql"));
         assert!(statements[3].ends_with("END; END"));

@@ -12,9 +12,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Item, ItemMod, Lit, Meta, Token};
 
 use crate::diagnostic::Locator;
-use crate::source::{
-    DownRevision, Function, Import, ImportKind, Included, Literal, ModuleSource, StrayItem,
-};
+use crate::source::{DownRevision, Function, Import, ImportKind, Included, Literal, ModuleSource, StrayItem};
 
 /// The first and last token of something to point at; rustc underlines from one to the other.
 #[derive(Clone, Copy, Debug)]
@@ -28,10 +26,7 @@ pub struct Range {
 impl Range {
     /// A range of one token.
     pub fn token(span: Span) -> Range {
-        Range {
-            start: span,
-            end: span,
-        }
+        Range { start: span, end: span }
     }
 
     /// The range from the first to the last token of `tokens` (the call site when empty).
@@ -41,10 +36,7 @@ impl Range {
             return Range::token(Span::call_site());
         };
         let last = iter.last().unwrap_or_else(|| first.clone());
-        Range {
-            start: first.span(),
-            end: last.span(),
-        }
+        Range { start: first.span(), end: last.span() }
     }
 
     /// 1-based line and column of the start, where spans carry locations (outside a macro).
@@ -127,35 +119,21 @@ const STANDARD_CRATES: &[&str] = &["std", "core", "alloc", "migrate_runtime"];
 
 /// Whether an attribute is `#[migration(...)]` (or `#[migrate_runtime::migration(...)]`).
 pub fn is_migration_attribute(attr: &syn::Attribute) -> bool {
-    attr.path()
-        .segments
-        .last()
-        .is_some_and(|s| s.ident == "migration")
+    attr.path().segments.last().is_some_and(|s| s.ident == "migration")
 }
 
 /// Parses a whole migration file.
 pub fn parse_file(text: &str) -> syn::Result<ParsedFile> {
     let file = syn::parse_file(text)?;
-    let mut parsed = ParsedFile {
-        modules: Vec::new(),
-        stray_items: Vec::new(),
-    };
+    let mut parsed = ParsedFile { modules: Vec::new(), stray_items: Vec::new() };
     for attr in &file.attrs {
         let (line, column) = Range::of(attr).line_column();
-        parsed.stray_items.push(StrayItem {
-            description: "#![…] inner attribute".into(),
-            line,
-            column,
-        });
+        parsed.stray_items.push(StrayItem { description: "#![…] inner attribute".into(), line, column });
     }
     for item in file.items {
         match item {
             Item::Mod(mut module) if module.attrs.iter().any(is_migration_attribute) => {
-                let position = module
-                    .attrs
-                    .iter()
-                    .position(is_migration_attribute)
-                    .unwrap_or(0);
+                let position = module.attrs.iter().position(is_migration_attribute).unwrap_or(0);
                 let attr = module.attrs.remove(position);
                 let attribute = Range::of(&attr);
                 let args = match attr.meta {
@@ -166,11 +144,7 @@ pub fn parse_file(text: &str) -> syn::Result<ParsedFile> {
             }
             other => {
                 let (line, column) = Range::of(&other).line_column();
-                parsed.stray_items.push(StrayItem {
-                    description: describe(&other),
-                    line,
-                    column,
-                });
+                parsed.stray_items.push(StrayItem { description: describe(&other), line, column });
             }
         }
     }
@@ -206,10 +180,7 @@ fn describe(item: &Item) -> String {
 /// Never fails: a syntax error is recorded in the model (`syntax_error`) with its range, for
 /// the macro to report, and the rest is read as far as possible.
 pub fn parse_module(args: TokenStream, module: &ItemMod, attribute: Range) -> ParsedModule {
-    let mut source = ModuleSource {
-        name: module.ident.to_string(),
-        ..ModuleSource::default()
-    };
+    let mut source = ModuleSource { name: module.ident.to_string(), ..ModuleSource::default() };
     let mut spans = Spans {
         attribute,
         syntax_error: None,
@@ -228,9 +199,7 @@ pub fn parse_module(args: TokenStream, module: &ItemMod, attribute: Range) -> Pa
     for attr in &module.attrs {
         if let Meta::NameValue(nv) = &attr.meta
             && nv.path.is_ident("doc")
-            && let Expr::Lit(ExprLit {
-                lit: Lit::Str(s), ..
-            }) = &nv.value
+            && let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = &nv.value
         {
             source.doc.push(s.value());
         }
@@ -240,10 +209,7 @@ pub fn parse_module(args: TokenStream, module: &ItemMod, attribute: Range) -> Pa
         None => first_error(
             &mut error,
             Range::of(module),
-            format!(
-                "migration module `{}` needs a body: `mod {} {{ … }}`",
-                module.ident, module.ident
-            ),
+            format!("migration module `{}` needs a body: `mod {} {{ … }}`", module.ident, module.ident),
         ),
         Some((_, items)) => {
             for item in items {
@@ -252,9 +218,7 @@ pub fn parse_module(args: TokenStream, module: &ItemMod, attribute: Range) -> Pa
                         name: function.sig.ident.to_string(),
                         empty: function.block.stmts.is_empty(),
                     });
-                    spans
-                        .functions
-                        .push(Range::token(function.sig.ident.span()));
+                    spans.functions.push(Range::token(function.sig.ident.span()));
                 }
                 walk(item.to_token_stream(), &mut source, &mut spans);
             }
@@ -284,10 +248,7 @@ fn read_arguments(
     let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
         Ok(metas) => metas,
         Err(e) => {
-            fail(
-                Range::token(e.span()),
-                format!("cannot read `#[migration(...)]`: {e}"),
-            );
+            fail(Range::token(e.span()), format!("cannot read `#[migration(...)]`: {e}"));
             return;
         }
     };
@@ -345,8 +306,7 @@ fn read_arguments(
     if source.rev.is_none() {
         fail(
             spans.attribute,
-            "`#[migration]` needs the revision id: `#[migration(rev = \"…\", down_revision = …)]`"
-                .to_owned(),
+            "`#[migration]` needs the revision id: `#[migration(rev = \"…\", down_revision = …)]`".to_owned(),
         );
     }
 }
@@ -354,17 +314,14 @@ fn read_arguments(
 fn read_down_revision(value: &Expr) -> Option<(DownRevision, Vec<Range>)> {
     match value {
         Expr::Path(path) if path.path.is_ident("None") => Some((DownRevision::None, Vec::new())),
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(s), ..
-        }) => Some((DownRevision::One(s.value()), vec![Range::token(s.span())])),
+        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => {
+            Some((DownRevision::One(s.value()), vec![Range::token(s.span())]))
+        }
         Expr::Array(array) => {
             let mut parents = Vec::new();
             let mut ranges = Vec::new();
             for element in &array.elems {
-                let Expr::Lit(ExprLit {
-                    lit: Lit::Str(s), ..
-                }) = element
-                else {
+                let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = element else {
                     return None;
                 };
                 parents.push(s.value());
@@ -398,21 +355,13 @@ fn record_import(
     kind: ImportKind,
 ) {
     let slice = &tokens[from..to.max(from + 1).min(tokens.len())];
-    let text: String = slice
-        .iter()
-        .map(ToString::to_string)
-        .collect::<String>()
-        .split_whitespace()
-        .collect();
+    let text: String = slice.iter().map(ToString::to_string).collect::<String>().split_whitespace().collect();
     let text = match kind {
         ImportKind::ExternCrate => text.replacen("externcrate", "extern crate ", 1),
         _ => text,
     };
     source.imports.push(Import { text, kind });
-    spans.imports.push(Range {
-        start: slice[0].span(),
-        end: slice[slice.len() - 1].span(),
-    });
+    spans.imports.push(Range { start: slice[0].span(), end: slice[slice.len() - 1].span() });
 }
 
 /// The end of a path starting at `from`: identifiers joined by `::`.
@@ -432,11 +381,7 @@ fn walk(stream: TokenStream, source: &mut ModuleSource, spans: &mut Spans) {
         let token = &tokens[i];
         // Attributes (doc comments included) hold no code.
         if is_punct(Some(token), '#') {
-            let bracket = if is_punct(tokens.get(i + 1), '!') {
-                i + 2
-            } else {
-                i + 1
-            };
+            let bracket = if is_punct(tokens.get(i + 1), '!') { i + 2 } else { i + 1 };
             if matches!(tokens.get(bracket), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket)
             {
                 i = bracket + 1;
@@ -445,21 +390,17 @@ fn walk(stream: TokenStream, source: &mut ModuleSource, spans: &mut Spans) {
         }
         match token {
             TokenTree::Ident(ident) if ident == "use" => {
-                let end = (i + 1..tokens.len())
-                    .find(|&j| is_punct(tokens.get(j), ';'))
-                    .unwrap_or(tokens.len());
+                let end =
+                    (i + 1..tokens.len()).find(|&j| is_punct(tokens.get(j), ';')).unwrap_or(tokens.len());
                 if end > i + 1 {
                     record_import(source, spans, &tokens, i + 1, end, ImportKind::Use);
                 }
                 i = end + 1;
                 continue;
             }
-            TokenTree::Ident(ident)
-                if ident == "extern" && is_ident(tokens.get(i + 1), "crate") =>
-            {
-                let end = (i + 2..tokens.len())
-                    .find(|&j| is_punct(tokens.get(j), ';'))
-                    .unwrap_or(tokens.len());
+            TokenTree::Ident(ident) if ident == "extern" && is_ident(tokens.get(i + 1), "crate") => {
+                let end =
+                    (i + 2..tokens.len()).find(|&j| is_punct(tokens.get(j), ';')).unwrap_or(tokens.len());
                 record_import(source, spans, &tokens, i, end, ImportKind::ExternCrate);
                 i = end + 1;
                 continue;
@@ -496,19 +437,14 @@ fn walk(stream: TokenStream, source: &mut ModuleSource, spans: &mut Spans) {
                     continue;
                 }
             }
-            TokenTree::Ident(ident)
-                if ident == "include_str" && is_punct(tokens.get(i + 1), '!') =>
-            {
+            TokenTree::Ident(ident) if ident == "include_str" && is_punct(tokens.get(i + 1), '!') => {
                 if let Some(TokenTree::Group(group)) = tokens.get(i + 2)
                     && let Some(TokenTree::Literal(lit)) = group.stream().into_iter().next()
                     && let Lit::Str(s) = Lit::new(lit.clone())
                 {
                     source.literals.push(Literal {
                         value: s.value(),
-                        included: Some(Included {
-                            display: s.value(),
-                            text: None,
-                        }),
+                        included: Some(Included { display: s.value(), text: None }),
                     });
                     spans.literals.push(Range::token(lit.span()));
                     i += 3;
@@ -522,10 +458,7 @@ fn walk(stream: TokenStream, source: &mut ModuleSource, spans: &mut Spans) {
             }
             TokenTree::Literal(lit) => {
                 if let Lit::Str(s) = Lit::new(lit.clone()) {
-                    source.literals.push(Literal {
-                        value: s.value(),
-                        included: None,
-                    });
+                    source.literals.push(Literal { value: s.value(), included: None });
                     spans.literals.push(Range::token(lit.span()));
                 }
             }
@@ -569,35 +502,19 @@ mod add_lead_scores_table {
         let source = &module.source;
         assert_eq!(source.name, "add_lead_scores_table");
         assert_eq!(source.rev.as_deref(), Some("3f2a9c1b7d4e"));
-        assert_eq!(
-            source.down_revision,
-            DownRevision::One("a1b2c3d4e5f6".into())
-        );
+        assert_eq!(source.down_revision, DownRevision::One("a1b2c3d4e5f6".into()));
         assert_eq!(source.arguments, ["rev", "down_revision"]);
-        assert_eq!(
-            source.why(),
-            "Marketing needs a score per person to rank leads."
-        );
+        assert_eq!(source.why(), "Marketing needs a score per person to rank leads.");
         assert_eq!(source.syntax_error, None);
         assert_eq!(
             source.imports,
-            [Import {
-                text: "migrate_runtime::prelude::*".into(),
-                kind: ImportKind::Use
-            }]
+            [Import { text: "migrate_runtime::prelude::*".into(), kind: ImportKind::Use }]
         );
         let literals: Vec<&str> = source.literals.iter().map(|l| l.value.as_str()).collect();
-        assert_eq!(
-            literals,
-            ["lead_scores", "id", "sql/backfill.sql", "lead_scores"]
-        );
+        assert_eq!(literals, ["lead_scores", "id", "sql/backfill.sql", "lead_scores"]);
         assert!(source.literals[2].included.is_some());
         assert_eq!(
-            source
-                .functions
-                .iter()
-                .map(|f| (f.name.as_str(), f.empty))
-                .collect::<Vec<_>>(),
+            source.functions.iter().map(|f| (f.name.as_str(), f.empty)).collect::<Vec<_>>(),
             [("upgrade", false), ("downgrade", false)]
         );
         assert!(source.method_calls.contains(&"primary_key".to_owned()));
@@ -605,10 +522,7 @@ mod add_lead_scores_table {
 
         // Spans carry lines and columns outside a macro.
         assert_eq!(module.spans.rev.map(|r| r.line_column()), Some((3, 19)));
-        assert_eq!(
-            module.spans.down.first().map(|r| r.line_column()),
-            Some((3, 51))
-        );
+        assert_eq!(module.spans.down.first().map(|r| r.line_column()), Some((3, 51)));
         assert_eq!(module.spans.module.line_column(), (4, 5));
         assert_eq!(module.spans.literals[1].line_column(), (10, 22));
         assert_eq!(module.spans.functions[1].line_column(), (15, 12));
@@ -631,12 +545,8 @@ mod add_lead_scores_table {
             }
         "#;
         let file = parse_file(text).expect("parses");
-        let imports: Vec<(String, ImportKind)> = file.modules[0]
-            .source
-            .imports
-            .iter()
-            .map(|i| (i.text.clone(), i.kind))
-            .collect();
+        let imports: Vec<(String, ImportKind)> =
+            file.modules[0].source.imports.iter().map(|i| (i.text.clone(), i.kind)).collect();
         assert_eq!(
             imports,
             [
@@ -655,19 +565,13 @@ mod add_lead_scores_table {
             let text = format!("#[migration({attr})] mod add_users_table {{}}");
             parse_file(&text).expect("parses").modules.remove(0).source
         };
-        assert_eq!(
-            read(r#"rev = "a", down_revision = None"#).down_revision,
-            DownRevision::None
-        );
+        assert_eq!(read(r#"rev = "a", down_revision = None"#).down_revision, DownRevision::None);
         assert_eq!(read(r#"rev = "a""#).down_revision, DownRevision::Absent);
         assert_eq!(
             read(r#"rev = "a", down_revision = ["b", "c"]"#).down_revision,
             DownRevision::Many(vec!["b".into(), "c".into()])
         );
-        assert_eq!(
-            read(r#"rev = "a", transactional = false"#).transactional,
-            Some(false)
-        );
+        assert_eq!(read(r#"rev = "a", transactional = false"#).transactional, Some(false));
         assert!(!read(r#"rev = "a", transactional = false"#).is_transactional());
         let unknown = read(r#"rev = "a", down_revison = "b""#);
         assert_eq!(unknown.arguments, ["rev", "down_revison"]);
@@ -689,31 +593,16 @@ mod add_lead_scores_table {
     fn stray_items_are_described_with_their_position() {
         let text = "#[migration(rev = \"a\")]\nmod add_users_table {}\n\nfn helper() {}\n";
         let file = parse_file(text).expect("parses");
-        assert_eq!(
-            file.stray_items,
-            [StrayItem {
-                description: "fn helper".into(),
-                line: 4,
-                column: 1
-            }]
-        );
+        assert_eq!(file.stray_items, [StrayItem { description: "fn helper".into(), line: 4, column: 1 }]);
     }
 
     #[test]
     fn non_transactional_operations_are_inferred() {
         let text = r#"#[migration(rev = "a")] mod add_interactions_index { pub fn upgrade(op: &mut Op) {
             op.create_index("i", "t", &["a"]).concurrently(); } }"#;
-        assert!(
-            !parse_file(text).expect("parses").modules[0]
-                .source
-                .is_transactional()
-        );
+        assert!(!parse_file(text).expect("parses").modules[0].source.is_transactional());
         let text = r#"#[migration(rev = "a")] mod vacuum_interactions_table { pub fn upgrade(op: &mut Op) {
             op.execute("VACUUM interactions"); } }"#;
-        assert!(
-            !parse_file(text).expect("parses").modules[0]
-                .source
-                .is_transactional()
-        );
+        assert!(!parse_file(text).expect("parses").modules[0].source.is_transactional());
     }
 }

@@ -148,21 +148,10 @@ impl fmt::Display for TargetError {
                 candidates.len(),
                 list(candidates)
             ),
-            TargetError::OutOfRange {
-                target,
-                from,
-                steps,
-                available,
-            } => {
-                let place = from
-                    .as_deref()
-                    .map_or("base".to_owned(), |r| format!("`{r}`"));
+            TargetError::OutOfRange { target, from, steps, available } => {
+                let place = from.as_deref().map_or("base".to_owned(), |r| format!("`{r}`"));
                 let direction = if target.contains('+') { "up" } else { "down" };
-                let side = if target.contains('+') {
-                    "above"
-                } else {
-                    "below"
-                };
+                let side = if target.contains('+') { "above" } else { "below" };
                 write!(
                     f,
                     "target `{target}` is out of range: it goes {steps} step{} {direction} from {place}, but only {available} revision{} lie{} {side} it",
@@ -171,15 +160,8 @@ impl fmt::Display for TargetError {
                     if *available == 1 { "s" } else { "" },
                 )
             }
-            TargetError::Branching {
-                target,
-                at,
-                kind,
-                choices,
-            } => {
-                let place = at
-                    .as_deref()
-                    .map_or("base".to_owned(), |r| format!("`{r}`"));
+            TargetError::Branching { target, at, kind, choices } => {
+                let place = at.as_deref().map_or("base".to_owned(), |r| format!("`{r}`"));
                 match kind {
                     Branching::Fork => write!(
                         f,
@@ -218,10 +200,7 @@ fn plural(n: u64) -> &'static str {
 impl Target {
     /// Parses a target. The whole text must match: `3f1c+1zzz` is an error, not `3f1c+1`.
     pub fn parse(text: &str) -> Result<Target, TargetError> {
-        let invalid = |reason| TargetError::Invalid {
-            target: text.to_owned(),
-            reason,
-        };
+        let invalid = |reason| TargetError::Invalid { target: text.to_owned(), reason };
         if text.is_empty() {
             return Err(invalid("it is empty"));
         }
@@ -234,21 +213,13 @@ impl Target {
         if let Some(at) = text.rfind(['+', '-']) {
             let (symbol, count) = (&text[..at], &text[at + 1..]);
             if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(invalid(
-                    "a step is a sign followed by a number, as in `+1` or `head-2`",
-                ));
+                return Err(invalid("a step is a sign followed by a number, as in `+1` or `head-2`"));
             }
-            let count: i64 = count
-                .parse()
-                .map_err(|_| invalid("the number of steps is too large"))?;
+            let count: i64 = count.parse().map_err(|_| invalid("the number of steps is too large"))?;
             if count == 0 {
                 return Err(invalid("a step of 0 goes nowhere"));
             }
-            let steps = if text.as_bytes()[at] == b'+' {
-                count
-            } else {
-                -count
-            };
+            let steps = if text.as_bytes()[at] == b'+' { count } else { -count };
             let from = match symbol {
                 "" => Anchor::Current,
                 "heads" => return Err(invalid("steps start from one revision; use `head`")),
@@ -319,12 +290,7 @@ impl Graph {
         self.resolve(&Target::parse(text)?, text, current)
     }
 
-    fn anchor(
-        &self,
-        anchor: &Anchor,
-        text: &str,
-        current: &[NodeId],
-    ) -> Result<Option<NodeId>, TargetError> {
+    fn anchor(&self, anchor: &Anchor, text: &str, current: &[NodeId]) -> Result<Option<NodeId>, TargetError> {
         match anchor {
             Anchor::Base => Ok(None),
             Anchor::Revision(id) => self.lookup(id).map(Some),
@@ -341,23 +307,14 @@ impl Graph {
                 [one] => Ok(Some(*one)),
                 several => Err(TargetError::SeveralCurrent {
                     target: text.to_owned(),
-                    current: self
-                        .revs_of(several)
-                        .into_iter()
-                        .map(str::to_owned)
-                        .collect(),
+                    current: self.revs_of(several).into_iter().map(str::to_owned).collect(),
                 }),
             },
         }
     }
 
     /// Takes `steps` single steps from `start` (`None`: base).
-    fn walk(
-        &self,
-        start: Option<NodeId>,
-        steps: i64,
-        text: &str,
-    ) -> Result<Option<NodeId>, TargetError> {
+    fn walk(&self, start: Option<NodeId>, steps: i64, text: &str) -> Result<Option<NodeId>, TargetError> {
         let owned = |nodes: &[NodeId]| self.revs_of(nodes).into_iter().map(str::to_owned).collect();
         let out_of_range = |taken: u64| TargetError::OutOfRange {
             target: text.to_owned(),
@@ -421,11 +378,8 @@ mod tests {
             ("4d0000000000", &["3c0000000000", "3c1100000000"]),
             ("5e0000000000", &["4d0000000000"]),
         ];
-        let revisions: Vec<Revision> = spec
-            .iter()
-            .enumerate()
-            .map(|(i, (r, p))| Revision::new(*r, p, format!("{i}")))
-            .collect();
+        let revisions: Vec<Revision> =
+            spec.iter().enumerate().map(|(i, (r, p))| Revision::new(*r, p, format!("{i}"))).collect();
         let (graph, problems) = Graph::build(&revisions);
         assert!(problems.is_empty());
         graph
@@ -439,63 +393,17 @@ mod tests {
             ("heads", Target::Heads),
             ("base", Target::Point(Anchor::Base)),
             ("3f2a", Target::Point(rev("3f2a"))),
-            (
-                "+2",
-                Target::Relative {
-                    from: Anchor::Current,
-                    steps: 2,
-                },
-            ),
-            (
-                "-1",
-                Target::Relative {
-                    from: Anchor::Current,
-                    steps: -1,
-                },
-            ),
-            (
-                "head-3",
-                Target::Relative {
-                    from: Anchor::Head,
-                    steps: -3,
-                },
-            ),
-            (
-                "base+1",
-                Target::Relative {
-                    from: Anchor::Base,
-                    steps: 1,
-                },
-            ),
-            (
-                "3f2a+1",
-                Target::Relative {
-                    from: rev("3f2a"),
-                    steps: 1,
-                },
-            ),
-            (
-                "3f2a-12",
-                Target::Relative {
-                    from: rev("3f2a"),
-                    steps: -12,
-                },
-            ),
+            ("+2", Target::Relative { from: Anchor::Current, steps: 2 }),
+            ("-1", Target::Relative { from: Anchor::Current, steps: -1 }),
+            ("head-3", Target::Relative { from: Anchor::Head, steps: -3 }),
+            ("base+1", Target::Relative { from: Anchor::Base, steps: 1 }),
+            ("3f2a+1", Target::Relative { from: rev("3f2a"), steps: 1 }),
+            ("3f2a-12", Target::Relative { from: rev("3f2a"), steps: -12 }),
         ];
         for (text, target) in cases {
             assert_eq!(Target::parse(text), Ok(target), "{text}");
         }
-        for bad in [
-            "",
-            "3f1c+1zzz",
-            "+",
-            "head-",
-            "+0",
-            "heads-1",
-            "a b",
-            "a+1-2",
-            "+99999999999999999999",
-        ] {
+        for bad in ["", "3f1c+1zzz", "+", "head-", "+0", "heads-1", "a b", "a+1-2", "+99999999999999999999"] {
             assert!(
                 matches!(Target::parse(bad), Err(TargetError::Invalid { .. })),
                 "{bad:?} should be invalid"
@@ -526,9 +434,7 @@ mod tests {
         ];
         for (text, current, expected) in cases {
             let current: Vec<NodeId> = current.iter().flat_map(|r| at(r)).collect();
-            let got = graph
-                .resolve_str(text, &current)
-                .map(|nodes| graph.revs_of(&nodes).join(","));
+            let got = graph.resolve_str(text, &current).map(|nodes| graph.revs_of(&nodes).join(","));
             assert_eq!(got, Ok(expected.join(",")), "{text} from {current:?}");
         }
     }
@@ -537,19 +443,10 @@ mod tests {
     fn the_four_errors_name_the_revisions_involved() {
         let graph = diamond();
         let err = |text: &str, current: &[&str]| {
-            let current: Vec<NodeId> = current
-                .iter()
-                .map(|r| graph.node(r).expect("known"))
-                .collect();
-            graph
-                .resolve_str(text, &current)
-                .expect_err(text)
-                .to_string()
+            let current: Vec<NodeId> = current.iter().map(|r| graph.node(r).expect("known")).collect();
+            graph.resolve_str(text, &current).expect_err(text).to_string()
         };
-        assert_eq!(
-            err("ffff", &[]),
-            "unknown revision `ffff`: no revision has this id or starts with it"
-        );
+        assert_eq!(err("ffff", &[]), "unknown revision `ffff`: no revision has this id or starts with it");
         assert_eq!(
             err("1a0000000001", &[]),
             "unknown revision `1a0000000001`: no revision has this id or starts with it; did you mean `1a0000000000`?"
@@ -562,14 +459,8 @@ mod tests {
             err("3c", &[]),
             "unknown revision `3c`: no revision has this id (a prefix needs at least 4 characters)"
         );
-        assert_eq!(
-            graph.lookup("3c00"),
-            Ok(graph.node("3c0000000000").expect("known"))
-        );
-        assert_eq!(
-            graph.lookup("3c00000"),
-            Ok(graph.node("3c0000000000").expect("known"))
-        );
+        assert_eq!(graph.lookup("3c00"), Ok(graph.node("3c0000000000").expect("known")));
+        assert_eq!(graph.lookup("3c00000"), Ok(graph.node("3c0000000000").expect("known")));
         let ambiguous = Graph::build(&[
             Revision::new("7ab4e2c9d012", &[], "1"),
             Revision::new("7ab4e2c9d013", &["7ab4e2c9d012"], "2"),
@@ -623,18 +514,12 @@ mod tests {
             graph.resolve_str("-1", &current),
             Err(TargetError::SeveralCurrent { current, .. }) if current == ["bbbb00000000", "cccc00000000"]
         ));
-        let forest = Graph::build(&[
-            Revision::new("aaaa00000000", &[], "1"),
-            Revision::new("bbbb00000000", &[], "2"),
-        ])
-        .0;
+        let forest =
+            Graph::build(&[Revision::new("aaaa00000000", &[], "1"), Revision::new("bbbb00000000", &[], "2")])
+                .0;
         assert!(matches!(
             forest.resolve_str("+1", &[]),
-            Err(TargetError::Branching {
-                at: None,
-                kind: Branching::Fork,
-                ..
-            })
+            Err(TargetError::Branching { at: None, kind: Branching::Fork, .. })
         ));
     }
 }

@@ -4,11 +4,7 @@
 /// "and N more".
 pub fn list<S: AsRef<str>>(names: &[S]) -> String {
     const SHOWN: usize = 5;
-    let quoted: Vec<String> = names
-        .iter()
-        .take(SHOWN)
-        .map(|n| format!("`{}`", n.as_ref()))
-        .collect();
+    let quoted: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{}`", n.as_ref())).collect();
     let more = names.len().saturating_sub(SHOWN);
     match (quoted.as_slice(), more) {
         ([], _) => String::new(),
@@ -62,10 +58,7 @@ mod tests {
         assert_eq!(list(&["a"]), "`a`");
         assert_eq!(list(&["a", "b"]), "`a` and `b`");
         assert_eq!(list(&["a", "b", "c"]), "`a`, `b` and `c`");
-        assert_eq!(
-            list(&["1", "2", "3", "4", "5", "6", "7"]),
-            "`1`, `2`, `3`, `4`, `5` and 2 more"
-        );
+        assert_eq!(list(&["1", "2", "3", "4", "5", "6", "7"]), "`1`, `2`, `3`, `4`, `5` and 2 more");
     }
 
     #[test]
@@ -74,21 +67,13 @@ mod tests {
         assert_eq!(closest("3f2a9c1b7d4f", ids), Some("3f2a9c1b7d4e"));
         assert_eq!(closest("a1b2c3d4e5", ids), Some("a1b2c3d4e5f6"));
         assert_eq!(closest("ffffffffffff", ids), None);
-        assert_eq!(
-            closest("down_revison", ["rev", "down_revision", "transactional"]),
-            Some("down_revision")
-        );
+        assert_eq!(closest("down_revison", ["rev", "down_revision", "transactional"]), Some("down_revision"));
     }
 
     #[test]
     fn edit_distances() {
-        let cases = [
-            ("", "", 0),
-            ("abc", "", 3),
-            ("kitten", "sitting", 3),
-            ("flaw", "lawn", 2),
-            ("same", "same", 0),
-        ];
+        let cases =
+            [("", "", 0), ("abc", "", 3), ("kitten", "sitting", 3), ("flaw", "lawn", 2), ("same", "same", 0)];
         for (a, b, d) in cases {
             assert_eq!(edit_distance(a, b), d, "{a} {b}");
             assert_eq!(edit_distance(b, a), d, "{b} {a}");

@@ -35,29 +35,11 @@ mod tests {
     #[test]
     fn the_later_copy_is_reported() {
         let files = [
-            file(
-                "20241021_0900",
-                "a1b2c3d4e5f6",
-                &[],
-                "add_interactions_table",
-            ),
-            file(
-                "20241022_0900",
-                "b2c3d4e5f6a1",
-                &["a1b2c3d4e5f6"],
-                "add_status_to_interactions",
-            ),
-            file(
-                "20241023_0900",
-                "b2c3d4e5f6a1",
-                &["a1b2c3d4e5f6"],
-                "add_email_campaigns_table",
-            ),
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
+            file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_status_to_interactions"),
+            file("20241023_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_email_campaigns_table"),
         ];
-        assert_eq!(
-            found(&files),
-            rows(&[("duplicate_revision", "b2c3d4e5f6a1", "rev")])
-        );
+        assert_eq!(found(&files), rows(&[("duplicate_revision", "b2c3d4e5f6a1", "rev")]));
         let message = &crate::rules::check(&files, &Default::default())[0].message;
         assert_eq!(
             message,

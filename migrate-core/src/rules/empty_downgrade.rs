@@ -2,7 +2,8 @@
 //!
 //! Why: an empty downgrade is a silent no-op (the guide's enum example, whose `downgrade`
 //! is `pass`): the version table says the change is gone while the schema still has it.
-//! Undo the change, or declare it irreversible with the reason.
+//! Undo the change, or declare it irreversible with the reason. A migration whose upgrade
+//! is empty too (a merge of two lines, typically) has nothing to undo and passes.
 
 use super::Report;
 use crate::diagnostic::{Locator, RuleId};
@@ -12,7 +13,8 @@ pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Re
     let Some((position, downgrade)) = module.function("downgrade") else {
         return;
     };
-    if !downgrade.empty {
+    let upgrade_is_empty = module.function("upgrade").is_some_and(|(_, f)| f.empty);
+    if !downgrade.empty || upgrade_is_empty {
         return;
     }
     report.push(
@@ -21,8 +23,7 @@ pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Re
         Locator::Function(position),
         RuleId::EmptyDowngrade,
         format!("`downgrade` of migration `{}` does nothing", module.name),
-        "undo what `upgrade` does, or say why it cannot be undone: `op.irreversible(\"reason\")`"
-            .to_owned(),
+        "undo what `upgrade` does, or say why it cannot be undone: `op.irreversible(\"reason\")`".to_owned(),
     );
 }
 
@@ -32,16 +33,12 @@ mod tests {
 
     #[test]
     fn empty_body() {
-        let mut f = file(
-            "20241021_0900",
-            "a1b2c3d4e5f6",
-            &[],
-            "add_interactions_table",
-        );
+        let mut f = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
         f.modules[0].functions[1].empty = true;
-        assert_eq!(
-            found(&[f]),
-            rows(&[("empty_downgrade", "a1b2c3d4e5f6", "fn:1")])
-        );
+        assert_eq!(found(&[f.clone()]), rows(&[("empty_downgrade", "a1b2c3d4e5f6", "fn:1")]));
+        // Nothing done, nothing to undo: a merge.
+        f.modules[0].functions[0].empty = true;
+        assert_eq!(found(&[f]), []);
     }
+
 }

@@ -22,10 +22,7 @@ pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Re
             Some(module),
             Locator::Revision,
             RuleId::FileNameMismatch,
-            format!(
-                "revision `{rev}` differs from `{}` in the file name `{}`",
-                name.rev, file.file_name
-            ),
+            format!("revision `{rev}` differs from `{}` in the file name `{}`", name.rev, file.file_name),
             format!(
                 "make them agree: rename the file `{}`, or write the file's id here",
                 FileName::format(&name.timestamp, rev, &name.slug)
@@ -38,10 +35,7 @@ pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Re
             Some(module),
             Locator::Module,
             RuleId::FileNameMismatch,
-            format!(
-                "module name `{}` differs from the slug `{}` of the file name",
-                module.name, name.slug
-            ),
+            format!("module name `{}` differs from the slug `{}` of the file name", module.name, name.slug),
             format!(
                 "make them agree: rename the module `{}`, or the file `{}`",
                 name.slug,
@@ -57,28 +51,12 @@ mod tests {
 
     #[test]
     fn revision_and_slug_are_compared() {
-        let mut rev = file(
-            "20241021_0900",
-            "a1b2c3d4e5f6",
-            &[],
-            "add_interactions_table",
-        );
+        let mut rev = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
         rev.file_name = "20241021_0900_a1b2c3d4e5f7_add_interactions_table.rs".into();
-        assert_eq!(
-            found(&[rev]),
-            rows(&[("file_name_mismatch", "a1b2c3d4e5f6", "rev")])
-        );
+        assert_eq!(found(&[rev]), rows(&[("file_name_mismatch", "a1b2c3d4e5f6", "rev")]));
 
-        let mut slug = file(
-            "20241021_0900",
-            "a1b2c3d4e5f6",
-            &[],
-            "add_interactions_table",
-        );
+        let mut slug = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
         slug.modules[0].name = "add_interaction_table".into();
-        assert_eq!(
-            found(&[slug]),
-            rows(&[("file_name_mismatch", "a1b2c3d4e5f6", "module")])
-        );
+        assert_eq!(found(&[slug]), rows(&[("file_name_mismatch", "a1b2c3d4e5f6", "module")]));
     }
 }

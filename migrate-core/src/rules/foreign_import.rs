@@ -24,10 +24,9 @@ pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Re
             ImportKind::ExternCrate => {
                 format!("migration `{}` declares `{}`", module.name, import.text)
             }
-            ImportKind::Path => format!(
-                "migration `{}` reaches outside itself through `{}`",
-                module.name, import.text
-            ),
+            ImportKind::Path => {
+                format!("migration `{}` reaches outside itself through `{}`", module.name, import.text)
+            }
         };
         report.push(
             file,
@@ -58,38 +57,20 @@ mod tests {
         ] {
             assert!(is_allowed_use(ok), "{ok}");
         }
-        for bad in [
-            "crate::models::User",
-            "migrate_runtime::*",
-            "super::helpers",
-            "serde_json::json",
-            "std::fmt",
-        ] {
+        for bad in
+            ["crate::models::User", "migrate_runtime::*", "super::helpers", "serde_json::json", "std::fmt"]
+        {
             assert!(!is_allowed_use(bad), "{bad}");
         }
     }
 
     #[test]
     fn each_import_is_reported_under_itself() {
-        let mut f = file(
-            "20241021_0900",
-            "a1b2c3d4e5f6",
-            &[],
-            "add_interactions_table",
-        );
+        let mut f = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
         f.modules[0].imports = vec![
-            Import {
-                text: "migrate_runtime::prelude::*".into(),
-                kind: ImportKind::Use,
-            },
-            Import {
-                text: "crate::models::User".into(),
-                kind: ImportKind::Use,
-            },
-            Import {
-                text: "crate::models::TABLE".into(),
-                kind: ImportKind::Path,
-            },
+            Import { text: "migrate_runtime::prelude::*".into(), kind: ImportKind::Use },
+            Import { text: "crate::models::User".into(), kind: ImportKind::Use },
+            Import { text: "crate::models::TABLE".into(), kind: ImportKind::Path },
         ];
         assert_eq!(
             found(&[f]),

@@ -55,7 +55,8 @@ mod tests {
         f.modules[0].literals = vec![
             Literal { value: "users".into(), included: None },
             Literal {
-                value: "INSERT INTO users (email, password) VALUES ('admin@alforis.com', 'password123')".into(),
+                value: "INSERT INTO users (email, password) VALUES ('admin@alforis.com', 'password123')"
+                    .into(),
                 included: None,
             },
             Literal {
@@ -73,10 +74,7 @@ mod tests {
                 ("hardcoded_secret", "a1b2c3d4e5f6", "literal:2")
             ])
         );
-        let messages: Vec<String> = check(&[f], &Config::default())
-            .into_iter()
-            .map(|d| d.message)
-            .collect();
+        let messages: Vec<String> = check(&[f], &Config::default()).into_iter().map(|d| d.message).collect();
         assert_eq!(
             messages,
             [

@@ -44,17 +44,9 @@ mod tests {
 
     #[test]
     fn names_without_a_real_date_are_reported_under_the_module() {
-        let mut bad = file(
-            "20241021_0900",
-            "a1b2c3d4e5f6",
-            &[],
-            "add_interactions_table",
-        );
+        let mut bad = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
         bad.file_name = "20241321_0900_a1b2c3d4e5f6_add_interactions_table.rs".into();
-        assert_eq!(
-            found(&[bad.clone()]),
-            rows(&[("invalid_file_name", "a1b2c3d4e5f6", "module")])
-        );
+        assert_eq!(found(&[bad.clone()]), rows(&[("invalid_file_name", "a1b2c3d4e5f6", "module")]));
         let diagnostic = &check(&[bad], &Config::default())[0];
         assert_eq!(
             diagnostic.message,

@@ -11,12 +11,7 @@ use crate::diagnostic::{Locator, RuleId};
 use crate::id::IdFormat;
 use crate::source::{MigrationFile, ModuleSource};
 
-pub(crate) fn check(
-    file: &MigrationFile,
-    module: &ModuleSource,
-    config: &Config,
-    report: &mut Report,
-) {
+pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, config: &Config, report: &mut Report) {
     let Some(rev) = &module.rev else {
         return;
     };
@@ -51,24 +46,13 @@ mod tests {
 
     #[test]
     fn format_is_checked_and_configurable() {
-        let files = [file(
-            "20241021_0900",
-            "0001_init",
-            &[],
-            "add_interactions_table",
-        )];
-        assert_eq!(
-            found(&files),
-            rows(&[("invalid_revision_id", "0001_init", "rev")])
-        );
+        let files = [file("20241021_0900", "0001_init", &[], "add_interactions_table")];
+        assert_eq!(found(&files), rows(&[("invalid_revision_id", "0001_init", "rev")]));
         assert_eq!(
             check(&files, &Config::default())[0].message,
             "revision id `0001_init` is not 12 lowercase hexadecimal characters"
         );
-        let alembic = Config {
-            id_format: IdFormat::Alembic,
-            ..Config::default()
-        };
+        let alembic = Config { id_format: IdFormat::Alembic, ..Config::default() };
         assert_eq!(check(&files, &alembic), []);
     }
 }

@@ -48,7 +48,10 @@ pub(crate) fn check(file: &MigrationFile, report: &mut Report) {
             Locator::Module,
             RuleId::ItemOutsideMigration,
             format!("migration file `{}` holds a second migration `{}`", file.display, extra.name),
-            format!("one file, one migration: move `mod {}` into its own file with `cargo migrate revision`", extra.name),
+            format!(
+                "one file, one migration: move `mod {}` into its own file with `cargo migrate revision`",
+                extra.name
+            ),
         );
     }
 }
@@ -62,37 +65,17 @@ mod tests {
 
     #[test]
     fn stray_items_and_second_modules() {
-        let mut f = file(
-            "20241021_0900",
-            "a1b2c3d4e5f6",
-            &[],
-            "add_interactions_table",
-        );
-        f.stray_items.push(StrayItem {
-            description: "fn helper".into(),
-            line: 12,
-            column: 1,
-        });
-        assert_eq!(
-            found(&[f.clone()]),
-            rows(&[("item_outside_migration", "a1b2c3d4e5f6", "item:0")])
-        );
+        let mut f = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
+        f.stray_items.push(StrayItem { description: "fn helper".into(), line: 12, column: 1 });
+        assert_eq!(found(&[f.clone()]), rows(&[("item_outside_migration", "a1b2c3d4e5f6", "item:0")]));
         assert_eq!(
             check(&[f], &Config::default())[0].message,
             "migrations/20241021_0900_a1b2c3d4e5f6_add_interactions_table.rs:12:1: `fn helper` is outside the \
              migration module `add_interactions_table`"
         );
 
-        let mut empty = file(
-            "20241021_0900",
-            "a1b2c3d4e5f6",
-            &[],
-            "add_interactions_table",
-        );
+        let mut empty = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
         empty.modules.clear();
-        assert_eq!(
-            found(&[empty]),
-            rows(&[("item_outside_migration", "", "attribute")])
-        );
+        assert_eq!(found(&[empty]), rows(&[("item_outside_migration", "", "attribute")]));
     }
 }

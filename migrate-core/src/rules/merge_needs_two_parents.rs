@@ -18,11 +18,14 @@ pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Re
     let (message, help) = match distinct.as_slice() {
         [] => (
             "merge list of `down_revision` is empty".to_owned(),
-            "write `down_revision = None` for the first migration, or list the heads this migration merges".to_owned(),
+            "write `down_revision = None` for the first migration, or list the heads this migration merges"
+                .to_owned(),
         ),
         [one] => (
             format!("merge list of `down_revision` names only `{one}`"),
-            format!("write `down_revision = \"{one}\"` for a plain step, or list every head this migration merges"),
+            format!(
+                "write `down_revision = \"{one}\"` for a plain step, or list every head this migration merges"
+            ),
         ),
         _ if distinct.len() < parents.len() => (
             "merge list of `down_revision` names a revision twice".to_owned(),
@@ -30,14 +33,7 @@ pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Re
         ),
         _ => return,
     };
-    report.push(
-        file,
-        Some(module),
-        Locator::DownRevisionValue,
-        RuleId::MergeNeedsTwoParents,
-        message,
-        help,
-    );
+    report.push(file, Some(module), Locator::DownRevisionValue, RuleId::MergeNeedsTwoParents, message, help);
 }
 
 #[cfg(test)]
@@ -47,23 +43,9 @@ mod tests {
 
     #[test]
     fn lists_of_zero_one_or_repeated_parents() {
-        let base = file(
-            "20241021_0900",
-            "a1b2c3d4e5f6",
-            &[],
-            "add_interactions_table",
-        );
-        for parents in [
-            vec![],
-            vec!["a1b2c3d4e5f6"],
-            vec!["a1b2c3d4e5f6", "a1b2c3d4e5f6"],
-        ] {
-            let mut merge = file(
-                "20241022_0900",
-                "b2c3d4e5f6a1",
-                &[],
-                "merge_interaction_lines",
-            );
+        let base = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
+        for parents in [vec![], vec!["a1b2c3d4e5f6"], vec!["a1b2c3d4e5f6", "a1b2c3d4e5f6"]] {
+            let mut merge = file("20241022_0900", "b2c3d4e5f6a1", &[], "merge_interaction_lines");
             merge.modules[0].down_revision =
                 DownRevision::Many(parents.iter().map(|p| (*p).to_owned()).collect());
             assert_eq!(

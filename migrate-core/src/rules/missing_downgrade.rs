@@ -30,16 +30,8 @@ mod tests {
 
     #[test]
     fn no_downgrade() {
-        let mut f = file(
-            "20241021_0900",
-            "a1b2c3d4e5f6",
-            &[],
-            "add_interactions_table",
-        );
+        let mut f = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
         f.modules[0].functions.retain(|f| f.name != "downgrade");
-        assert_eq!(
-            found(&[f]),
-            rows(&[("missing_downgrade", "a1b2c3d4e5f6", "module")])
-        );
+        assert_eq!(found(&[f]), rows(&[("missing_downgrade", "a1b2c3d4e5f6", "module")]));
     }
 }

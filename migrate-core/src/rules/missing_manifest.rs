@@ -12,8 +12,11 @@ pub const BUILD_RS_LINE: &str = "fn main() { migrate_build::compile(); }";
 /// The message and help when no manifest exists.
 pub fn missing() -> (String, String) {
     (
-        "`#[migration]` found no migration manifest: this crate's build.rs does not run migrate-build".to_owned(),
-        format!("add a build.rs containing `{BUILD_RS_LINE}`, and `migrate-build` under [build-dependencies]"),
+        "`#[migration]` found no migration manifest: this crate's build.rs does not run migrate-build"
+            .to_owned(),
+        format!(
+            "add a build.rs containing `{BUILD_RS_LINE}`, and `migrate-build` under [build-dependencies]"
+        ),
     )
 }
 

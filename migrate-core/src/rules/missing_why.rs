@@ -15,15 +15,9 @@ pub const WHY_PLACEHOLDER: &str = "TODO: say why this change is needed.";
 pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Report) {
     let why = module.why();
     let message = if why.is_empty() {
-        format!(
-            "migration `{}` has no doc comment saying why it exists",
-            module.name
-        )
+        format!("migration `{}` has no doc comment saying why it exists", module.name)
     } else if why.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("todo")) {
-        format!(
-            "the doc comment of migration `{}` is a placeholder: `{why}`",
-            module.name
-        )
+        format!("the doc comment of migration `{}` is a placeholder: `{why}`", module.name)
     } else {
         return;
     };
@@ -47,23 +41,10 @@ mod tests {
 
     #[test]
     fn empty_and_placeholder_docs() {
-        for doc in [
-            vec![],
-            vec![" ".to_owned()],
-            vec![format!(" {}", super::WHY_PLACEHOLDER)],
-        ] {
-            let mut f = file(
-                "20241021_0900",
-                "a1b2c3d4e5f6",
-                &[],
-                "add_interactions_table",
-            );
+        for doc in [vec![], vec![" ".to_owned()], vec![format!(" {}", super::WHY_PLACEHOLDER)]] {
+            let mut f = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
             f.modules[0].doc = doc.clone();
-            assert_eq!(
-                found(&[f]),
-                rows(&[("missing_why", "a1b2c3d4e5f6", "module")]),
-                "{doc:?}"
-            );
+            assert_eq!(found(&[f]), rows(&[("missing_why", "a1b2c3d4e5f6", "module")]), "{doc:?}");
         }
     }
 }

@@ -76,6 +76,23 @@ pub fn check(files: &[MigrationFile], config: &Config) -> Vec<Diagnostic> {
     diagnostics
 }
 
+/// The files holding a migration, as positions in `files`, in the chain's linear order:
+/// parents first, then by file name (date and time) where the graph leaves a choice.
+/// Migrations that could not be read come last, in file-name order.
+pub fn linear_order(files: &[MigrationFile], config: &Config) -> Vec<usize> {
+    let analysis = Analysis::new(files, config);
+    let mut order: Vec<usize> = analysis.graph.linear().iter().map(|&n| analysis.entry(n).index).collect();
+    let mut placed = vec![false; files.len()];
+    for &i in &order {
+        placed[i] = true;
+    }
+    let mut rest: Vec<usize> =
+        (0..files.len()).filter(|&i| !placed[i] && !files[i].modules.is_empty()).collect();
+    rest.sort_by(|&a, &b| files[a].file_name.cmp(&files[b].file_name));
+    order.extend(rest);
+    order
+}
+
 /// Collects diagnostics.
 #[derive(Default)]
 pub(crate) struct Report {
@@ -109,6 +126,8 @@ impl Report {
 
 /// A migration module that takes part in the graph: its attribute gave a revision id.
 pub(crate) struct Entry<'a> {
+    /// The file's position in the folder given to [`check`].
+    pub(crate) index: usize,
     pub(crate) file: &'a MigrationFile,
     pub(crate) module: &'a ModuleSource,
     pub(crate) rev: &'a str,
@@ -125,17 +144,17 @@ pub(crate) struct Analysis<'a> {
 
 impl<'a> Analysis<'a> {
     fn new(files: &'a [MigrationFile], config: &'a Config) -> Self {
-        let mut sorted: Vec<&MigrationFile> = files.iter().collect();
-        sorted.sort_by(|a, b| (&a.file_name, &a.path).cmp(&(&b.file_name, &b.path)));
+        let mut sorted: Vec<(usize, &MigrationFile)> = files.iter().enumerate().collect();
+        sorted.sort_by(|(_, a), (_, b)| (&a.file_name, &a.path).cmp(&(&b.file_name, &b.path)));
         let mut unreadable = false;
         let mut entries = Vec::new();
-        for file in sorted {
+        for (index, file) in sorted {
             unreadable |= !file.parsed;
             let Some(module) = file.modules.first() else {
                 continue;
             };
             match (&module.rev, &module.syntax_error) {
-                (Some(rev), None) => entries.push(Entry { file, module, rev }),
+                (Some(rev), None) => entries.push(Entry { index, file, module, rev }),
                 _ => unreadable = true,
             }
         }
@@ -143,24 +162,12 @@ impl<'a> Analysis<'a> {
             .iter()
             .map(|e| Revision {
                 rev: e.rev.to_owned(),
-                parents: e
-                    .module
-                    .down_revision
-                    .parents()
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
+                parents: e.module.down_revision.parents().into_iter().map(str::to_owned).collect(),
                 key: e.file.file_name.clone(),
             })
             .collect();
         let (graph, problems) = Graph::build(&revisions);
-        Analysis {
-            entries,
-            graph,
-            problems,
-            config,
-            unreadable,
-        }
+        Analysis { entries, graph, problems, config, unreadable }
     }
 
     /// Whether the folder accepts several heads.
@@ -224,14 +231,8 @@ pub(crate) mod fixtures {
                 arguments: vec!["rev".into(), "down_revision".into()],
                 doc: vec![" Why this change is needed.".into()],
                 functions: vec![
-                    Function {
-                        name: "upgrade".into(),
-                        empty: false,
-                    },
-                    Function {
-                        name: "downgrade".into(),
-                        empty: false,
-                    },
+                    Function { name: "upgrade".into(), empty: false },
+                    Function { name: "downgrade".into(), empty: false },
                 ],
                 ..ModuleSource::default()
             }],
@@ -245,15 +246,9 @@ pub(crate) mod fixtures {
         super::check(files, &crate::config::Config::default())
             .into_iter()
             .map(|d| {
-                let file = files
-                    .iter()
-                    .find(|f| f.path == d.file)
-                    .map_or(String::new(), |f| {
-                        f.modules
-                            .first()
-                            .and_then(|m| m.rev.clone())
-                            .unwrap_or_default()
-                    });
+                let file = files.iter().find(|f| f.path == d.file).map_or(String::new(), |f| {
+                    f.modules.first().and_then(|m| m.rev.clone()).unwrap_or_default()
+                });
                 (d.rule.to_string(), file, d.locator.to_string())
             })
             .collect()
@@ -261,10 +256,7 @@ pub(crate) mod fixtures {
 
     /// Shorthand for expected `found` rows.
     pub(crate) fn rows(expected: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
-        expected
-            .iter()
-            .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
-            .collect()
+        expected.iter().map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned())).collect()
     }
 }
 
@@ -275,24 +267,9 @@ mod tests {
     #[test]
     fn a_sound_history_has_no_diagnostic() {
         let files = [
-            file(
-                "20241021_0900",
-                "a1b2c3d4e5f6",
-                &[],
-                "add_interactions_table",
-            ),
-            file(
-                "20241022_0900",
-                "b2c3d4e5f6a1",
-                &["a1b2c3d4e5f6"],
-                "add_status_to_interactions",
-            ),
-            file(
-                "20241023_0900",
-                "c3d4e5f6a1b2",
-                &["a1b2c3d4e5f6"],
-                "add_email_campaigns_table",
-            ),
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
+            file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_status_to_interactions"),
+            file("20241023_0900", "c3d4e5f6a1b2", &["a1b2c3d4e5f6"], "add_email_campaigns_table"),
             file(
                 "20241024_0900",
                 "d4e5f6a1b2c3",
@@ -304,22 +281,29 @@ mod tests {
     }
 
     #[test]
+    fn linear_order_follows_the_graph_then_the_date() {
+        // Listed out of order; the second branch was written first.
+        let files = [
+            file(
+                "20241024_0900",
+                "d4e5f6a1b2c3",
+                &["b2c3d4e5f6a1", "c3d4e5f6a1b2"],
+                "merge_campaigns_and_statuses",
+            ),
+            file("20241023_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_status_to_interactions"),
+            file("20241022_0900", "c3d4e5f6a1b2", &["a1b2c3d4e5f6"], "add_email_campaigns_table"),
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
+        ];
+        assert_eq!(super::linear_order(&files, &crate::Config::default()), [3, 2, 1, 0]);
+    }
+
+    #[test]
     fn a_root_cause_holds_back_the_shape_rules() {
         // The typo in the down revision also leaves two bases and two heads; only the typo
         // is reported.
         let files = [
-            file(
-                "20241021_0900",
-                "a1b2c3d4e5f6",
-                &[],
-                "add_interactions_table",
-            ),
-            file(
-                "20241022_0900",
-                "b2c3d4e5f6a1",
-                &["a1b2c3d4e5f7"],
-                "add_status_to_interactions",
-            ),
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
+            file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f7"], "add_status_to_interactions"),
         ];
         let rules: Vec<String> = found(&files).into_iter().map(|(rule, _, _)| rule).collect();
         assert_eq!(rules, ["unknown_down_revision"]);

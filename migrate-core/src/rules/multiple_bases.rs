@@ -17,13 +17,8 @@ pub(crate) fn check(analysis: &Analysis<'_>, report: &mut Report) {
     };
     let first_rev = analysis.graph.rev(first);
     let below = analysis.graph.descendants(&[first]);
-    let heads: Vec<&str> = analysis
-        .graph
-        .heads()
-        .into_iter()
-        .filter(|&h| below[h])
-        .map(|h| analysis.graph.rev(h))
-        .collect();
+    let heads: Vec<&str> =
+        analysis.graph.heads().into_iter().filter(|&h| below[h]).map(|h| analysis.graph.rev(h)).collect();
     for &base in others {
         let entry = analysis.entry(base);
         let locator = match entry.module.down_revision {
@@ -35,8 +30,14 @@ pub(crate) fn check(analysis: &Analysis<'_>, report: &mut Report) {
             Some(entry.module),
             locator,
             RuleId::MultipleBases,
-            format!("revision `{}` is a second base: `{first_rev}` is already the first migration", entry.rev),
-            format!("set `down_revision` to the migration this one follows: the head of the history is {}", list(&heads)),
+            format!(
+                "revision `{}` is a second base: `{first_rev}` is already the first migration",
+                entry.rev
+            ),
+            format!(
+                "set `down_revision` to the migration this one follows: the head of the history is {}",
+                list(&heads)
+            ),
         );
     }
 }
@@ -50,30 +51,12 @@ mod tests {
     #[test]
     fn the_later_base_is_reported_under_its_none() {
         let files = [
-            file(
-                "20241021_0900",
-                "a1b2c3d4e5f6",
-                &[],
-                "add_interactions_table",
-            ),
-            file(
-                "20241022_0900",
-                "b2c3d4e5f6a1",
-                &["a1b2c3d4e5f6"],
-                "add_status_to_interactions",
-            ),
-            file(
-                "20241023_0900",
-                "c3d4e5f6a1b2",
-                &[],
-                "add_email_campaigns_table",
-            ),
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
+            file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_status_to_interactions"),
+            file("20241023_0900", "c3d4e5f6a1b2", &[], "add_email_campaigns_table"),
         ];
         // Two bases also make two heads; the base is the cause and speaks alone.
-        assert_eq!(
-            found(&files),
-            rows(&[("multiple_bases", "c3d4e5f6a1b2", "down")])
-        );
+        assert_eq!(found(&files), rows(&[("multiple_bases", "c3d4e5f6a1b2", "down")]));
         let diagnostic = check(&files, &Config::default())
             .into_iter()
             .find(|d| d.rule == crate::diagnostic::RuleId::MultipleBases)

@@ -39,24 +39,9 @@ mod tests {
 
     fn forked() -> Vec<crate::source::MigrationFile> {
         vec![
-            file(
-                "20241021_0900",
-                "a1b2c3d4e5f6",
-                &[],
-                "add_interactions_table",
-            ),
-            file(
-                "20241022_0900",
-                "b2c3d4e5f6a1",
-                &["a1b2c3d4e5f6"],
-                "add_status_to_interactions",
-            ),
-            file(
-                "20241023_0900",
-                "c3d4e5f6a1b2",
-                &["a1b2c3d4e5f6"],
-                "add_email_campaigns_table",
-            ),
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
+            file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_status_to_interactions"),
+            file("20241023_0900", "c3d4e5f6a1b2", &["a1b2c3d4e5f6"], "add_email_campaigns_table"),
         ]
     }
 
@@ -65,10 +50,7 @@ mod tests {
         let files = forked();
         assert_eq!(
             found(&files),
-            rows(&[
-                ("multiple_heads", "b2c3d4e5f6a1", "rev"),
-                ("multiple_heads", "c3d4e5f6a1b2", "rev")
-            ])
+            rows(&[("multiple_heads", "b2c3d4e5f6a1", "rev"), ("multiple_heads", "c3d4e5f6a1b2", "rev")])
         );
         let diagnostic = &check(&files, &Config::default())[0];
         assert_eq!(
@@ -83,10 +65,7 @@ mod tests {
 
     #[test]
     fn allowed_by_configuration() {
-        let config = Config {
-            allow_multiple_heads: true,
-            ..Config::default()
-        };
+        let config = Config { allow_multiple_heads: true, ..Config::default() };
         assert_eq!(check(&forked(), &config), []);
     }
 }

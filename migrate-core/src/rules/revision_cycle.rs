@@ -19,18 +19,11 @@ pub(crate) fn check(analysis: &Analysis<'_>, report: &mut Report) {
         for (i, &member) in members.iter().enumerate() {
             let entry = &analysis.entries[member];
             let next = revs[(i + 1) % revs.len()];
-            let position = entry
-                .module
-                .down_revision
-                .parents()
-                .iter()
-                .position(|p| *p == next)
-                .unwrap_or(0);
+            let position = entry.module.down_revision.parents().iter().position(|p| *p == next).unwrap_or(0);
             let (message, help) = if members.len() == 1 {
                 (
                     format!("revision `{}` names itself as its down revision", entry.rev),
-                    "name the migration this one follows, or `None` for the first migration"
-                        .to_owned(),
+                    "name the migration this one follows, or `None` for the first migration".to_owned(),
                 )
             } else {
                 (
@@ -60,36 +53,16 @@ mod tests {
     #[test]
     fn only_the_revisions_on_the_cycle_are_reported() {
         let files = [
-            file(
-                "20241021_0900",
-                "a1b2c3d4e5f6",
-                &[],
-                "add_interactions_table",
-            ),
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
             file(
                 "20241022_0900",
                 "b2c3d4e5f6a1",
                 &["a1b2c3d4e5f6", "d4e5f6a1b2c3"],
                 "merge_interaction_lines",
             ),
-            file(
-                "20241023_0900",
-                "c3d4e5f6a1b2",
-                &["b2c3d4e5f6a1"],
-                "add_email_campaigns_table",
-            ),
-            file(
-                "20241024_0900",
-                "d4e5f6a1b2c3",
-                &["c3d4e5f6a1b2"],
-                "add_lead_scores_table",
-            ),
-            file(
-                "20241025_0900",
-                "e5f6a1b2c3d4",
-                &["d4e5f6a1b2c3"],
-                "add_ai_summary_to_interactions",
-            ),
+            file("20241023_0900", "c3d4e5f6a1b2", &["b2c3d4e5f6a1"], "add_email_campaigns_table"),
+            file("20241024_0900", "d4e5f6a1b2c3", &["c3d4e5f6a1b2"], "add_lead_scores_table"),
+            file("20241025_0900", "e5f6a1b2c3d4", &["d4e5f6a1b2c3"], "add_ai_summary_to_interactions"),
         ];
         assert_eq!(
             found(&files),
@@ -109,22 +82,9 @@ mod tests {
     #[test]
     fn a_self_loop() {
         let files = [
-            file(
-                "20241021_0900",
-                "a1b2c3d4e5f6",
-                &[],
-                "add_interactions_table",
-            ),
-            file(
-                "20241022_0900",
-                "b2c3d4e5f6a1",
-                &["b2c3d4e5f6a1"],
-                "add_status_to_interactions",
-            ),
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
+            file("20241022_0900", "b2c3d4e5f6a1", &["b2c3d4e5f6a1"], "add_status_to_interactions"),
         ];
-        assert_eq!(
-            found(&files),
-            rows(&[("revision_cycle", "b2c3d4e5f6a1", "down:0")])
-        );
+        assert_eq!(found(&files), rows(&[("revision_cycle", "b2c3d4e5f6a1", "down:0")]));
     }
 }

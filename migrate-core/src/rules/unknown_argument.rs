@@ -41,17 +41,9 @@ mod tests {
 
     #[test]
     fn a_misspelt_argument_gets_a_suggestion() {
-        let mut f = file(
-            "20241021_0900",
-            "a1b2c3d4e5f6",
-            &[],
-            "add_interactions_table",
-        );
+        let mut f = file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table");
         f.modules[0].arguments = vec!["rev".into(), "down_revison".into()];
-        assert_eq!(
-            found(&[f.clone()]),
-            rows(&[("unknown_argument", "a1b2c3d4e5f6", "arg:1")])
-        );
+        assert_eq!(found(&[f.clone()]), rows(&[("unknown_argument", "a1b2c3d4e5f6", "arg:1")]));
         assert_eq!(
             check(&[f], &Config::default())[0].help,
             "did you mean `down_revision`? `#[migration]` takes `rev`, `down_revision` and `transactional`"

@@ -17,26 +17,21 @@ pub(crate) fn check(analysis: &Analysis<'_>, report: &mut Report) {
         let entry = &analysis.entries[child];
         let parents = entry.module.down_revision.parents();
         let missing = parents[position];
-        let node = analysis
-            .graph
-            .node(entry.rev)
-            .filter(|&n| analysis.graph.input_of(n) == child);
+        let node = analysis.graph.node(entry.rev).filter(|&n| analysis.graph.input_of(n) == child);
         let heads = analysis.heads_without(node);
+        let ids = analysis.entries.iter().map(|e| e.rev).filter(|r| *r != entry.rev);
+        let near = closest(missing, ids);
         let mut hints = Vec::new();
-        match heads.as_slice() {
-            [] => hints.push(
-                "no other migration exists: write `down_revision = None` for the first one"
-                    .to_owned(),
-            ),
-            [head] => hints.push(format!("the current head is `{head}`")),
-            heads => hints.push(format!("the current heads are {}", list(heads))),
+        match (heads.as_slice(), near) {
+            ([head], Some(near)) if *head == near => {
+                hints.push(format!("did you mean `{near}`, the current head?"));
+            }
+            ([], _) => hints
+                .push("no other migration exists: write `down_revision = None` for the first one".to_owned()),
+            ([head], _) => hints.push(format!("the current head is `{head}`")),
+            (heads, _) => hints.push(format!("the current heads are {}", list(heads))),
         }
-        let ids = analysis
-            .entries
-            .iter()
-            .map(|e| e.rev)
-            .filter(|r| *r != entry.rev);
-        if let Some(near) = closest(missing, ids) {
+        if let Some(near) = near.filter(|near| !heads.contains(near)) {
             hints.push(format!("the closest id is `{near}`"));
         }
         report.push(
@@ -59,49 +54,32 @@ mod tests {
     #[test]
     fn a_typo_points_at_the_literal_and_suggests_the_head_and_the_closest_id() {
         let files = [
-            file(
-                "20241021_0900",
-                "a1b2c3d4e5f6",
-                &[],
-                "add_interactions_table",
-            ),
-            file(
-                "20241022_0900",
-                "b2c3d4e5f6a1",
-                &["a1b2c3d4e5f6"],
-                "add_status_to_interactions",
-            ),
-            file(
-                "20241023_0900",
-                "c3d4e5f6a1b2",
-                &["b2c3d4e5f6a2"],
-                "add_email_campaigns_table",
-            ),
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
+            file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_status_to_interactions"),
+            file("20241023_0900", "c3d4e5f6a1b2", &["b2c3d4e5f6a2"], "add_email_campaigns_table"),
         ];
-        assert_eq!(
-            found(&files),
-            rows(&[("unknown_down_revision", "c3d4e5f6a1b2", "down:0")])
-        );
+        assert_eq!(found(&files), rows(&[("unknown_down_revision", "c3d4e5f6a1b2", "down:0")]));
         let diagnostic = &check(&files, &Config::default())[0];
-        assert_eq!(
-            diagnostic.message,
-            "down revision `b2c3d4e5f6a2` names no migration"
-        );
-        assert_eq!(
-            diagnostic.help,
-            "the current head is `b2c3d4e5f6a1`; the closest id is `b2c3d4e5f6a1`"
-        );
+        assert_eq!(diagnostic.message, "down revision `b2c3d4e5f6a2` names no migration");
+        assert_eq!(diagnostic.help, "did you mean `b2c3d4e5f6a1`, the current head?");
     }
+
+    #[test]
+    fn a_typo_of_an_older_revision() {
+        let files = [
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
+            file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_status_to_interactions"),
+            file("20241023_0900", "c3d4e5f6a1b2", &["a1b2c3d4e5f7"], "add_email_campaigns_table"),
+        ];
+        let diagnostic = &check(&files, &Config::default())[0];
+        assert_eq!(diagnostic.help, "the current head is `b2c3d4e5f6a1`; the closest id is `a1b2c3d4e5f6`");
+    }
+
 
     #[test]
     fn the_second_parent_of_a_merge() {
         let files = [
-            file(
-                "20241021_0900",
-                "a1b2c3d4e5f6",
-                &[],
-                "add_interactions_table",
-            ),
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
             file(
                 "20241022_0900",
                 "b2c3d4e5f6a1",
@@ -109,10 +87,7 @@ mod tests {
                 "merge_interaction_lines",
             ),
         ];
-        assert_eq!(
-            found(&files),
-            rows(&[("unknown_down_revision", "b2c3d4e5f6a1", "down:1")])
-        );
+        assert_eq!(found(&files), rows(&[("unknown_down_revision", "b2c3d4e5f6a1", "down:1")]));
         let diagnostic = &check(&files, &Config::default())[0];
         assert_eq!(diagnostic.help, "the current head is `a1b2c3d4e5f6`");
     }

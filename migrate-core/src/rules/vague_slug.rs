@@ -11,12 +11,7 @@ use crate::diagnostic::{Locator, RuleId};
 use crate::naming::{SlugProblem, check_slug};
 use crate::source::{MigrationFile, ModuleSource};
 
-pub(crate) fn check(
-    file: &MigrationFile,
-    module: &ModuleSource,
-    config: &Config,
-    report: &mut Report,
-) {
+pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, config: &Config, report: &mut Report) {
     let Err(problem) = check_slug(&module.name, &config.words) else {
         return;
     };
@@ -24,9 +19,7 @@ pub(crate) fn check(
         SlugProblem::NotSnakeCase => {
             "write lowercase words joined by underscores, such as `add_lead_scores_table`"
         }
-        SlugProblem::OneWord => {
-            "name the change in two words or more, such as `add_lead_scores_table`"
-        }
+        SlugProblem::OneWord => "name the change in two words or more, such as `add_lead_scores_table`",
         SlugProblem::Vague => {
             "name the business change, such as `add_lead_scores_table` or `add_status_to_interactions`; \
              the vague words are listed in the README and configurable under [package.metadata.migrate]"
@@ -52,11 +45,7 @@ mod tests {
     fn the_guides_bad_names() {
         for slug in ["update_db", "fix_stuff", "migration_v2"] {
             let files = [file("20241021_0900", "a1b2c3d4e5f6", &[], slug)];
-            assert_eq!(
-                found(&files),
-                rows(&[("vague_slug", "a1b2c3d4e5f6", "module")]),
-                "{slug}"
-            );
+            assert_eq!(found(&files), rows(&[("vague_slug", "a1b2c3d4e5f6", "module")]), "{slug}");
         }
         let files = [file("20241021_0900", "a1b2c3d4e5f6", &[], "update_db")];
         assert_eq!(
