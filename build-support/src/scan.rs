@@ -1,0 +1,225 @@
+//! Reading a migrations folder: every `.rs` file, parsed once.
+
+use std::path::{Path, PathBuf};
+
+use migrate_core::config::Config;
+use migrate_core::diagnostic::{Diagnostic, Locator};
+use migrate_core::rules;
+use migrate_core::source::MigrationFile;
+use migrate_core::syntax::{self, Spans};
+
+use crate::error::Error;
+
+/// A migrations folder, read and parsed.
+#[derive(Debug)]
+pub struct Folder {
+    /// The folder's absolute path.
+    pub path: PathBuf,
+    /// The folder as shown to users, relative to the crate root.
+    pub display: String,
+    /// Its migration files, sorted by file name.
+    pub files: Vec<ScannedFile>,
+}
+
+/// One migration file.
+#[derive(Debug)]
+pub struct ScannedFile {
+    /// What the rules see.
+    pub source: MigrationFile,
+    /// The spans of each module in `source.modules`.
+    pub spans: Vec<Spans>,
+    /// The file's text.
+    pub text: String,
+    /// The syntax error that stopped parsing, with its 1-based line and column; rustc
+    /// reports it again when it compiles the file.
+    pub parse_error: Option<(String, usize, usize)>,
+    /// Files the migration includes with `include_str!`, resolved.
+    pub included: Vec<PathBuf>,
+}
+
+/// Where a diagnostic points in its file, 1-based, the end column exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// The first line.
+    pub line: usize,
+    /// The first column.
+    pub column: usize,
+    /// The last line.
+    pub end_line: usize,
+    /// The column after the last character.
+    pub end_column: usize,
+}
+
+fn display_path(path: &Path, crate_dir: &Path) -> String {
+    path.strip_prefix(crate_dir).unwrap_or(path).display().to_string()
+}
+
+impl Folder {
+    /// Reads every `.rs` file of `folder` (relative to `crate_dir` unless absolute).
+    pub fn scan(crate_dir: &Path, folder: &Path) -> Result<Folder, Error> {
+        let path = crate_dir.join(folder);
+        let display = display_path(&path, crate_dir);
+        if !path.is_dir() {
+            return Err(Error::NoFolder { path: display });
+        }
+        let read_error = |e: std::io::Error| Error::Read { path: display.clone(), message: e.to_string() };
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&path).map_err(read_error)? {
+            let entry = entry.map_err(read_error)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_file = entry.file_type().map_err(read_error)?.is_file();
+            if is_file && name.ends_with(".rs") && !name.starts_with('.') {
+                names.push(name);
+            }
+        }
+        names.sort();
+        let files = names
+            .into_iter()
+            .map(|name| ScannedFile::read(&path, name, crate_dir))
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Folder { path, display, files })
+    }
+
+    /// The files as the rules see them.
+    pub fn sources(&self) -> Vec<MigrationFile> {
+        self.files.iter().map(|f| f.source.clone()).collect()
+    }
+
+    /// Runs every rule over the folder.
+    pub fn check(&self, config: &Config) -> Vec<Diagnostic> {
+        rules::check(&self.sources(), config)
+    }
+
+    /// The file a diagnostic concerns.
+    pub fn file(&self, diagnostic: &Diagnostic) -> Option<&ScannedFile> {
+        self.files.iter().find(|f| f.source.path == diagnostic.file)
+    }
+
+    /// Where a diagnostic points, as rustc would show it.
+    pub fn position(&self, diagnostic: &Diagnostic) -> Option<Position> {
+        let file = self.file(diagnostic)?;
+        if let Locator::Item(i) = diagnostic.locator {
+            let item = file.source.stray_items.get(i)?;
+            return Some(Position {
+                line: item.line,
+                column: item.column,
+                end_line: item.line,
+                end_column: item.column + 1,
+            });
+        }
+        let Some(name) = &diagnostic.module else {
+            return Some(Position { line: 1, column: 1, end_line: 1, end_column: 1 });
+        };
+        let index = file.source.modules.iter().position(|m| &m.name == name)?;
+        let range = file.spans[index].locate(&diagnostic.locator)?;
+        let (line, column) = range.line_column();
+        let (end_line, end_column) = range.end_line_column();
+        Some(Position { line, column, end_line, end_column })
+    }
+}
+
+impl ScannedFile {
+    fn read(folder: &Path, file_name: String, crate_dir: &Path) -> Result<ScannedFile, Error> {
+        let path = folder.join(&file_name);
+        let display = display_path(&path, crate_dir);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::Read { path: display.clone(), message: e.to_string() })?;
+        let mut source = MigrationFile {
+            path: path.to_string_lossy().into_owned(),
+            display,
+            file_name,
+            ..MigrationFile::default()
+        };
+        let mut spans = Vec::new();
+        let mut included = Vec::new();
+        let mut parse_error = None;
+        match syntax::parse_file(&text) {
+            Err(error) => {
+                let start = error.span().start();
+                parse_error = Some((error.to_string(), start.line, start.column + 1));
+            }
+            Ok(parsed) => {
+                source.parsed = true;
+                source.stray_items = parsed.stray_items;
+                for mut module in parsed.modules {
+                    for literal in &mut module.source.literals {
+                        if let Some(file) = &mut literal.included {
+                            let resolved = folder.join(&literal.value);
+                            file.display = display_path(&resolved, crate_dir);
+                            file.text = std::fs::read_to_string(&resolved).ok();
+                            included.push(resolved);
+                        }
+                    }
+                    source.modules.push(module.source);
+                    spans.push(module.spans);
+                }
+            }
+        }
+        Ok(ScannedFile { source, spans, text, parse_error, included })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_crate(test: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("migrate-build-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().expect("has a parent")).expect("creates");
+            std::fs::write(path, text).expect("writes");
+        }
+        dir
+    }
+
+    #[test]
+    fn a_folder_reads_with_positions_and_included_files() {
+        let dir = temp_crate(
+            "scan",
+            &[
+                (
+                    "migrations/20241021_0900_a1b2c3d4e5f6_add_admin_account.rs",
+                    "/// Admins need an account.\n#[migration(rev = \"a1b2c3d4e5f6\")]\nmod add_admin_account {\n    use migrate_runtime::prelude::*;\n    pub fn upgrade(op: &mut Op) { op.execute(include_str!(\"sql/admin.sql\")); }\n    pub fn downgrade(op: &mut Op) { op.execute(\"DELETE FROM users\"); }\n}\n",
+                ),
+                (
+                    "migrations/sql/admin.sql",
+                    "INSERT INTO users (email, password) VALUES ('a@x.com', 'password123');\n",
+                ),
+                ("migrations/notes.txt", "not a migration"),
+                ("migrations/broken.rs", "mod {"),
+            ],
+        );
+        let folder = Folder::scan(&dir, Path::new("migrations")).expect("scans");
+        assert_eq!(folder.display, "migrations");
+        let names: Vec<&str> = folder.files.iter().map(|f| f.source.file_name.as_str()).collect();
+        assert_eq!(names, ["20241021_0900_a1b2c3d4e5f6_add_admin_account.rs", "broken.rs"]);
+        assert!(folder.files[1].parse_error.is_some());
+        assert!(!folder.files[1].source.parsed);
+
+        let diagnostics = folder.check(&Config::default());
+        let found: Vec<(String, Option<Position>)> =
+            diagnostics.iter().map(|d| (d.rule.to_string(), folder.position(d))).collect();
+        assert_eq!(
+            found,
+            [(
+                "hardcoded_secret".to_owned(),
+                Some(Position { line: 5, column: 59, end_line: 5, end_column: 74 })
+            )]
+        );
+        assert_eq!(
+            diagnostics[0].message,
+            "`migrations/sql/admin.sql` line 1 holds a hardcoded secret: a value for `password`"
+        );
+        std::fs::remove_dir_all(dir).expect("cleans up");
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error() {
+        let dir = temp_crate("no-folder", &[("Cargo.toml", "")]);
+        let error = Folder::scan(&dir, Path::new("migrations")).expect_err("no folder");
+        assert_eq!(error.to_string(), "migrations folder `migrations` does not exist");
+        std::fs::remove_dir_all(dir).expect("cleans up");
+    }
+}

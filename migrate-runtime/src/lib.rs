@@ -1,0 +1,63 @@
+//! Migrations checked at build time and replayed on PostgreSQL.
+//!
+//! A migration is a Rust module marked `#[migration(rev = "…", down_revision = "…")]` in
+//! its own file of the crate's `migrations/` folder. The build script line
+//! `migrate_build::compile()` checks the whole folder (revision graph, names, hygiene) and
+//! every problem becomes a compiler error under the offending token; what compiles is the
+//! checked chain, in a deterministic order, which [`embed_migrations!`] embeds:
+//!
+//! ```ignore
+//! static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!();
+//!
+//! for migration in MIGRATIONS.iter() {
+//!     println!("{} {}: {}", migration.rev, migration.slug, migration.why);
+//! }
+//! ```
+
+mod chain;
+
+pub use chain::{Chain, Migration};
+pub use migrate_core::graph::Graph;
+pub use migrate_core::target::{Target, TargetError};
+pub use migrate_macros::migration;
+
+/// What a migration imports: `use migrate_runtime::prelude::*;`.
+pub mod prelude {
+    pub use migrate_core::op::{Action, Op, Type, Value, sql};
+}
+
+/// The operations and their SQL, for code that inspects a migration.
+pub mod op {
+    pub use migrate_core::op::*;
+}
+
+/// Embeds the chain build-support compiled from the migrations folder, as a [`Chain`]
+/// expression: `static MIGRATIONS: Chain = migrate_runtime::embed_migrations!();`.
+///
+/// With a name, embeds another folder compiled by the same build script
+/// (`migrate_build::Build::new().folder("tenant_migrations", "tenant")`).
+#[macro_export]
+macro_rules! embed_migrations {
+    () => {
+        $crate::embed_migrations!("migrations")
+    };
+    ($name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/migrate/", $name, ".rs"))
+    };
+}
+
+/// What generated code uses; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    use crate::chain::Chain;
+    pub use crate::chain::Migration;
+    use migrate_core::op::Op;
+
+    /// The chain of the generated module.
+    pub const fn chain(migrations: &'static [&'static Migration]) -> Chain {
+        Chain::new(migrations)
+    }
+
+    /// Stands in for the functions of a migration that failed to compile.
+    pub fn unavailable(_: &mut Op) {}
+}
