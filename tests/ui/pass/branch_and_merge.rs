@@ -1,0 +1,17 @@
+//! Two branches from one parent, merged again, compile in a deterministic order: parents first, then by date.
+
+static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!("branch_and_merge");
+
+fn main() {
+    let revs: Vec<&str> = MIGRATIONS.iter().map(|m| m.rev).collect();
+    // The campaigns branch was written first (2024-10-22), so it comes first.
+    assert_eq!(revs, ["a1b2c3d4e5f6", "c3d4e5f6a1b2", "b2c3d4e5f6a1", "d4e5f6a1b2c3"]);
+    let merge = MIGRATIONS.get("d4e5f6a1b2c3").expect("compiled");
+    assert!(merge.is_merge());
+    assert_eq!(merge.parents, ["b2c3d4e5f6a1", "c3d4e5f6a1b2"]);
+    let heads: Vec<&str> = MIGRATIONS.heads().iter().map(|m| m.rev).collect();
+    assert_eq!(heads, ["d4e5f6a1b2c3"]);
+    let before_merge: Vec<&str> = MIGRATIONS.resolve("head-1", &[]).map_or(Vec::new(), |m| m.iter().map(|m| m.rev).collect());
+    assert!(before_merge.is_empty(), "head-1 steps down through a merge and must be refused");
+    assert!(MIGRATIONS.resolve("head-1", &[]).is_err());
+}
