@@ -1,0 +1,5 @@
+//! Checks `migrations/` and embeds its chain.
+
+fn main() {
+    migrate_build::compile();
+}

@@ -1,0 +1,15 @@
+/// Sales now log LinkedIn messages as interactions.
+/// PostgreSQL cannot use a new enum value in the transaction that adds it, so this migration
+/// runs outside one; and it cannot drop an enum value, so the downgrade says so.
+#[migration(rev = "a7f3c9e1b5d2", down_revision = "e6d1a4b7c382")]
+mod add_linkedin_message_type {
+    use migrate_runtime::prelude::*;
+
+    pub fn upgrade(op: &mut Op) {
+        op.add_enum_value("interaction_type", "linkedin_message").if_not_exists();
+    }
+
+    pub fn downgrade(op: &mut Op) {
+        op.irreversible("PostgreSQL cannot drop an enum value; recreate the type to remove it");
+    }
+}
