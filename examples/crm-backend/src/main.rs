@@ -7,7 +7,11 @@ use migrate_runtime::Chain;
 static MIGRATIONS: Chain = migrate_runtime::embed_migrations!();
 
 fn main() {
-    println!("{} migrations, head {}", MIGRATIONS.len(), MIGRATIONS.heads().first().map_or("(none)", |m| m.rev));
+    println!(
+        "{} migrations, head {}",
+        MIGRATIONS.len(),
+        MIGRATIONS.heads().first().map_or("(none)", |m| m.rev)
+    );
     for migration in &MIGRATIONS {
         let mode = if migration.transactional { "" } else { " (outside a transaction)" };
         println!("\n{} {}{mode}\n  why: {}", migration.rev, migration.slug, migration.why);

@@ -40,5 +40,4 @@ mod tests {
         f.modules[0].functions[0].empty = true;
         assert_eq!(found(&[f]), []);
     }
-
 }

@@ -75,7 +75,6 @@ mod tests {
         assert_eq!(diagnostic.help, "the current head is `b2c3d4e5f6a1`; the closest id is `a1b2c3d4e5f6`");
     }
 
-
     #[test]
     fn the_second_parent_of_a_merge() {
         let files = [
