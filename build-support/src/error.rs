@@ -1,14 +1,17 @@
 //! What can stop build-support before any rule runs.
 
+use std::fmt;
+
 /// A problem reading the crate's settings or its migrations folder.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+///
+/// `Display` is written by hand rather than derived: build-support is a build dependency of
+/// every user crate, and its dependency tree stays free of syn.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// A variable cargo sets for build scripts is missing.
-    #[error("environment variable `{0}` is not set: migrate-build runs from a build script")]
     Environment(&'static str),
     /// A file or folder could not be read.
-    #[error("cannot read `{path}`: {message}")]
     Read {
         /// The path shown to users.
         path: String,
@@ -16,7 +19,6 @@ pub enum Error {
         message: String,
     },
     /// A generated file could not be written.
-    #[error("cannot write `{path}`: {message}")]
     Write {
         /// The path.
         path: String,
@@ -24,7 +26,6 @@ pub enum Error {
         message: String,
     },
     /// `[package.metadata.migrate]` is not valid.
-    #[error("invalid [package.metadata.migrate] in `{path}`: {message}")]
     Settings {
         /// The manifest.
         path: String,
@@ -32,12 +33,29 @@ pub enum Error {
         message: String,
     },
     /// The migrations folder does not exist.
-    #[error("migrations folder `{path}` does not exist")]
     NoFolder {
         /// The folder as configured.
         path: String,
     },
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Environment(name) => {
+                write!(f, "environment variable `{name}` is not set: migrate-build runs from a build script")
+            }
+            Error::Read { path, message } => write!(f, "cannot read `{path}`: {message}"),
+            Error::Write { path, message } => write!(f, "cannot write `{path}`: {message}"),
+            Error::Settings { path, message } => {
+                write!(f, "invalid [package.metadata.migrate] in `{path}`: {message}")
+            }
+            Error::NoFolder { path } => write!(f, "migrations folder `{path}` does not exist"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
 
 impl Error {
     /// What to do about it.

@@ -1,13 +1,14 @@
 //! The generated files: the manifest for the macro and one module per folder for
 //! `embed_migrations!`.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use migrate_core::config::Config;
 use migrate_core::diagnostic::Diagnostic;
 use migrate_core::manifest::{Manifest, ManifestEntry};
-use migrate_core::rules::linear_order;
+use migrate_core::rules::Checked;
 
 use crate::scan::Folder;
 
@@ -18,7 +19,7 @@ fn literal(text: &str) -> String {
 
 /// A module name for a file: its stem with every character that is not allowed in an
 /// identifier replaced, prefixed so that it never starts with a digit.
-fn wrapper_name(file_name: &str, taken: &mut Vec<String>) -> String {
+fn wrapper_name(file_name: &str, taken: &mut BTreeSet<String>) -> String {
     let stem = file_name.strip_suffix(".rs").unwrap_or(file_name);
     let mut name: String = std::iter::once('m')
         .chain(std::iter::once('_'))
@@ -27,7 +28,7 @@ fn wrapper_name(file_name: &str, taken: &mut Vec<String>) -> String {
     while taken.contains(&name) {
         name.push('_');
     }
-    taken.push(name.clone());
+    taken.insert(name.clone());
     name
 }
 
@@ -39,15 +40,20 @@ pub(crate) fn folder_module(
     manifest: &mut Manifest,
     manifest_path: &Path,
 ) -> String {
-    let sources = folder.sources();
-    let diagnostics: Vec<Diagnostic> = migrate_core::rules::check(&sources, config);
+    let Checked { diagnostics, order } = folder.check(config);
     for file in &folder.files {
         for module in &file.source.modules {
+            let concerned =
+                |d: &Diagnostic| d.file == file.source.path && d.module.as_ref() == Some(&module.name);
             manifest.add_entry(ManifestEntry {
                 path: file.source.path.clone(),
                 module: module.name.clone(),
                 display: file.source.display.clone(),
                 transactional: module.is_transactional(),
+                clean: module.syntax_error.is_none() && !diagnostics.iter().any(concerned),
+                rev: module.rev.clone().unwrap_or_default(),
+                parents: module.down_revision.parents().into_iter().map(str::to_owned).collect(),
+                why: module.why(),
             });
         }
     }
@@ -58,7 +64,7 @@ pub(crate) fn folder_module(
     );
     let _ =
         writeln!(text, "    const _: &[u8] = include_bytes!({});", literal(&manifest_path.to_string_lossy()));
-    let mut taken = Vec::new();
+    let mut taken = BTreeSet::new();
     let mut wrappers = Vec::new();
     for file in &folder.files {
         let wrapper = wrapper_name(&file.source.file_name, &mut taken);
@@ -75,7 +81,6 @@ pub(crate) fn folder_module(
     for diagnostic in diagnostics.iter().filter(|d| d.module.is_none()) {
         let _ = writeln!(text, "    ::core::compile_error!({});", literal(&diagnostic.rustc_message()));
     }
-    let order = linear_order(&sources, config);
     let chain: Vec<String> = order.iter().map(|&i| format!("&{}::__MIGRATION", wrappers[i])).collect();
     let _ = writeln!(text, "    ::migrate_runtime::__private::chain(&[{}])\n}}", chain.join(", "));
     manifest.diagnostics.extend(diagnostics.into_iter().filter(|d| d.module.is_some()));
@@ -96,7 +101,7 @@ mod tests {
 
     #[test]
     fn wrapper_names_are_identifiers_and_unique() {
-        let mut taken = Vec::new();
+        let mut taken = BTreeSet::new();
         assert_eq!(wrapper_name("20241021_0900_a1b2_add_x.rs", &mut taken), "m_20241021_0900_a1b2_add_x");
         assert_eq!(wrapper_name("a-b.rs", &mut taken), "m_a_b");
         assert_eq!(wrapper_name("a_b.rs", &mut taken), "m_a_b_");

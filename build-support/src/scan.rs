@@ -1,12 +1,13 @@
 //! Reading a migrations folder: every `.rs` file, parsed once.
 
+use std::borrow::Borrow;
 use std::path::{Path, PathBuf};
 
 use migrate_core::config::Config;
 use migrate_core::diagnostic::{Diagnostic, Locator};
-use migrate_core::rules;
+use migrate_core::rules::{self, Checked};
 use migrate_core::source::MigrationFile;
-use migrate_core::syntax::{self, Spans};
+use migrate_core::syntax::{self, LexError, Range};
 
 use crate::error::Error;
 
@@ -26,13 +27,13 @@ pub struct Folder {
 pub struct ScannedFile {
     /// What the rules see.
     pub source: MigrationFile,
-    /// The spans of each module in `source.modules`.
-    pub spans: Vec<Spans>,
+    /// Where the locators of each module in `source.modules` point.
+    pub positions: Vec<Vec<(Locator, Position)>>,
     /// The file's text.
     pub text: String,
-    /// The syntax error that stopped parsing, with its 1-based line and column; rustc
-    /// reports it again when it compiles the file.
-    pub parse_error: Option<(String, usize, usize)>,
+    /// Why the file could not be read as Rust tokens; rustc reports it again when it
+    /// compiles the file.
+    pub parse_error: Option<LexError>,
     /// Files the migration includes with `include_str!`, resolved.
     pub included: Vec<PathBuf>,
 }
@@ -48,6 +49,14 @@ pub struct Position {
     pub end_line: usize,
     /// The column after the last character.
     pub end_column: usize,
+}
+
+impl Position {
+    fn of(range: Range) -> Position {
+        let (line, column) = range.line_column();
+        let (end_line, end_column) = range.end_line_column();
+        Position { line, column, end_line, end_column }
+    }
 }
 
 fn display_path(path: &Path, crate_dir: &Path) -> String {
@@ -73,21 +82,13 @@ impl Folder {
             }
         }
         names.sort();
-        let files = names
-            .into_iter()
-            .map(|name| ScannedFile::read(&path, name, crate_dir))
-            .collect::<Result<Vec<_>, Error>>()?;
+        let files = read_in_parallel(&path, names, crate_dir)?;
         Ok(Folder { path, display, files })
     }
 
-    /// The files as the rules see them.
-    pub fn sources(&self) -> Vec<MigrationFile> {
-        self.files.iter().map(|f| f.source.clone()).collect()
-    }
-
-    /// Runs every rule over the folder.
-    pub fn check(&self, config: &Config) -> Vec<Diagnostic> {
-        rules::check(&self.sources(), config)
+    /// Runs every rule over the folder and orders its migrations.
+    pub fn check(&self, config: &Config) -> Checked {
+        rules::check_folder(&self.files, config)
     }
 
     /// The file a diagnostic concerns.
@@ -111,10 +112,48 @@ impl Folder {
             return Some(Position { line: 1, column: 1, end_line: 1, end_column: 1 });
         };
         let index = file.source.modules.iter().position(|m| &m.name == name)?;
-        let range = file.spans[index].locate(&diagnostic.locator)?;
-        let (line, column) = range.line_column();
-        let (end_line, end_column) = range.end_line_column();
-        Some(Position { line, column, end_line, end_column })
+        file.positions[index].iter().find(|(l, _)| *l == diagnostic.locator).map(|(_, p)| *p)
+    }
+}
+
+/// Reads the files on every core: parsing dominates a build script's time, and build scripts
+/// are compiled without optimisation by default.
+fn read_in_parallel(folder: &Path, names: Vec<String>, crate_dir: &Path) -> Result<Vec<ScannedFile>, Error> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
+    let chunk = names.len().div_ceil(threads).max(1);
+    let mut names = names.into_iter();
+    let chunks: Vec<Vec<String>> =
+        std::iter::from_fn(|| Some(names.by_ref().take(chunk).collect::<Vec<_>>()).filter(|c| !c.is_empty()))
+            .collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|name| ScannedFile::read(folder, name, crate_dir))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut files = Vec::new();
+        for worker in workers {
+            let read = worker.join().map_err(|_| Error::Read {
+                path: folder.display().to_string(),
+                message: "a reading thread stopped unexpectedly".to_owned(),
+            })?;
+            for file in read {
+                files.push(file?);
+            }
+        }
+        Ok(files)
+    })
+}
+
+impl Borrow<MigrationFile> for ScannedFile {
+    fn borrow(&self) -> &MigrationFile {
+        &self.source
     }
 }
 
@@ -130,14 +169,11 @@ impl ScannedFile {
             file_name,
             ..MigrationFile::default()
         };
-        let mut spans = Vec::new();
+        let mut positions = Vec::new();
         let mut included = Vec::new();
         let mut parse_error = None;
         match syntax::parse_file(&text) {
-            Err(error) => {
-                let start = error.span().start();
-                parse_error = Some((error.to_string(), start.line, start.column + 1));
-            }
+            Err(error) => parse_error = Some(error),
             Ok(parsed) => {
                 source.parsed = true;
                 source.stray_items = parsed.stray_items;
@@ -151,11 +187,13 @@ impl ScannedFile {
                         }
                     }
                     source.modules.push(module.source);
-                    spans.push(module.spans);
+                    // Spans resolve to lines only on the thread that read them: keep positions.
+                    positions
+                        .push(module.spans.all().into_iter().map(|(l, r)| (l, Position::of(r))).collect());
                 }
             }
         }
-        Ok(ScannedFile { source, spans, text, parse_error, included })
+        Ok(ScannedFile { source, positions, text, parse_error, included })
     }
 }
 
@@ -198,7 +236,7 @@ mod tests {
         assert!(folder.files[1].parse_error.is_some());
         assert!(!folder.files[1].source.parsed);
 
-        let diagnostics = folder.check(&Config::default());
+        let diagnostics = folder.check(&Config::default()).diagnostics;
         let found: Vec<(String, Option<Position>)> =
             diagnostics.iter().map(|d| (d.rule.to_string(), folder.position(d))).collect();
         assert_eq!(

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use migrate_core::config::Config;
 use migrate_core::id::IdFormat;
 use migrate_core::naming::WordLists;
-use serde::Deserialize;
+use toml::{Table, Value};
 
 use crate::error::Error;
 
@@ -16,33 +16,6 @@ pub struct Settings {
     pub folder: PathBuf,
     /// What the rules read.
     pub config: Config,
-}
-
-#[derive(Deserialize)]
-struct Manifest {
-    package: Option<Package>,
-}
-
-#[derive(Deserialize)]
-struct Package {
-    metadata: Option<Metadata>,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    migrate: Option<Migrate>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Migrate {
-    folder: Option<PathBuf>,
-    id_format: Option<String>,
-    allow_multiple_heads: Option<bool>,
-    #[serde(default)]
-    vague_words: Vec<String>,
-    #[serde(default)]
-    specific_words: Vec<String>,
 }
 
 impl Settings {
@@ -57,23 +30,49 @@ impl Settings {
 
     /// Reads the settings from a Cargo.toml's text.
     pub fn parse(cargo_toml: &str) -> Result<Settings, String> {
-        let manifest: Manifest = toml::from_str(cargo_toml).map_err(|e| e.message().to_owned())?;
-        let migrate = manifest.package.and_then(|p| p.metadata).and_then(|m| m.migrate).unwrap_or_default();
-        let id_format = match migrate.id_format.as_deref() {
-            None => IdFormat::default(),
-            Some(name) => IdFormat::from_name(name).ok_or_else(|| {
-                format!("`id_format = \"{name}\"` is not a format: use \"hex12\" or \"alembic\"")
-            })?,
-        };
-        Ok(Settings {
-            folder: migrate.folder.unwrap_or_else(|| PathBuf::from("migrations")),
-            config: Config {
-                id_format,
-                allow_multiple_heads: migrate.allow_multiple_heads.unwrap_or(false),
-                words: WordLists::new(migrate.vague_words, migrate.specific_words),
-            },
-        })
+        let manifest: Table = cargo_toml.parse().map_err(|e: toml::de::Error| e.message().to_owned())?;
+        let empty = Table::new();
+        let migrate =
+            match manifest.get("package").and_then(|p| p.get("metadata")).and_then(|m| m.get("migrate")) {
+                None => &empty,
+                Some(Value::Table(table)) => table,
+                Some(_) => return Err("`package.metadata.migrate` must be a table".to_owned()),
+            };
+        let mut settings = Settings { folder: PathBuf::from("migrations"), config: Config::default() };
+        let mut vague_words = Vec::new();
+        let mut specific_words = Vec::new();
+        for (key, value) in migrate {
+            match key.as_str() {
+                "folder" => settings.folder = PathBuf::from(string(key, value)?),
+                "id_format" => {
+                    let name = string(key, value)?;
+                    settings.config.id_format = IdFormat::from_name(name).ok_or_else(|| {
+                        format!("`id_format = \"{name}\"` is not a format: use \"hex12\" or \"alembic\"")
+                    })?;
+                }
+                "allow_multiple_heads" => {
+                    settings.config.allow_multiple_heads =
+                        value.as_bool().ok_or_else(|| format!("`{key}` must be `true` or `false`"))?;
+                }
+                "vague_words" => vague_words = words(key, value)?,
+                "specific_words" => specific_words = words(key, value)?,
+                other => return Err(format!("unknown key `{other}`")),
+            }
+        }
+        settings.config.words = WordLists::new(vague_words, specific_words);
+        Ok(settings)
     }
+}
+
+fn string<'a>(key: &str, value: &'a Value) -> Result<&'a str, String> {
+    value.as_str().ok_or_else(|| format!("`{key}` must be a string"))
+}
+
+fn words(key: &str, value: &Value) -> Result<Vec<String>, String> {
+    let list = value.as_array().ok_or_else(|| format!("`{key}` must be a list of words"))?;
+    list.iter()
+        .map(|w| w.as_str().map(str::to_owned).ok_or_else(|| format!("`{key}` must be a list of words")))
+        .collect()
 }
 
 #[cfg(test)]
@@ -113,10 +112,28 @@ mod tests {
     }
 
     #[test]
+    fn wrong_types_are_named() {
+        let cases = [
+            ("[package.metadata.migrate]\nfolder = 1\n", "`folder` must be a string"),
+            (
+                "[package.metadata.migrate]\nallow_multiple_heads = \"yes\"\n",
+                "`allow_multiple_heads` must be `true` or `false`",
+            ),
+            ("[package.metadata.migrate]\nvague_words = \"crm\"\n", "`vague_words` must be a list of words"),
+            ("[package.metadata]\nmigrate = 1\n", "`package.metadata.migrate` must be a table"),
+        ];
+        for (text, message) in cases {
+            assert_eq!(Settings::parse(text).expect_err(text), message);
+        }
+        assert!(Settings::parse("[package\n").is_err());
+    }
+
+    #[test]
     fn mistakes_are_named() {
+
         let unknown =
             Settings::parse("[package.metadata.migrate]\nfolders = \"x\"\n").expect_err("unknown key");
-        assert!(unknown.contains("unknown field `folders`"), "{unknown}");
+        assert_eq!(unknown, "unknown key `folders`");
         let format =
             Settings::parse("[package.metadata.migrate]\nid_format = \"uuid\"\n").expect_err("bad format");
         assert_eq!(format, "`id_format = \"uuid\"` is not a format: use \"hex12\" or \"alembic\"");

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! migrate-manifest 1
-//! migration <path> <module> <display> <transactional 0|1>
+//! migration <path> <module> <display> <transactional 0|1> <clean 0|1> <rev> <parents> <why>
 //! diagnostic <path> <module or empty> <locator> <rule> <message> <help>
 //! ```
 //!
@@ -34,6 +34,15 @@ pub struct ManifestEntry {
     pub display: String,
     /// Whether the migration runs inside a transaction.
     pub transactional: bool,
+    /// Whether the migration reads well and no rule found anything: the macro then emits
+    /// its descriptor from this entry without reading the module again.
+    pub clean: bool,
+    /// The revision id (meaningful when clean).
+    pub rev: String,
+    /// The parents' ids (meaningful when clean; ids hold no whitespace).
+    pub parents: Vec<String>,
+    /// The doc comment saying why, as one paragraph.
+    pub why: String,
 }
 
 /// Everything the macro needs to know about the crate's migrations.
@@ -81,7 +90,8 @@ impl Manifest {
     }
 
     /// The migrations named `module`, whatever their file.
-    pub fn entries_named<'a>(&'a self, module: &'a str) -> impl Iterator<Item = &'a ManifestEntry> + 'a {
+    pub fn entries_named<'a>(&'a self, module: &str) -> impl Iterator<Item = &'a ManifestEntry> + 'a {
+        let module = module.to_owned();
         self.entries.iter().filter(move |e| e.module == module)
     }
 
@@ -103,6 +113,10 @@ impl Manifest {
                 escape(&e.module),
                 escape(&e.display),
                 u8::from(e.transactional).to_string(),
+                u8::from(e.clean).to_string(),
+                escape(&e.rev),
+                escape(&e.parents.join(" ")),
+                escape(&e.why),
             ];
             text.push_str(&format!("migration\t{}\n", fields.join("\t")));
         }
@@ -133,12 +147,17 @@ impl Manifest {
             let bad = || format!("line {} is malformed", n + 2);
             let fields: Vec<&str> = line.split('\t').collect();
             match fields.as_slice() {
-                ["migration", path, module, display, transactional] => manifest.add_entry(ManifestEntry {
-                    path: unescape(path),
-                    module: unescape(module),
-                    display: unescape(display),
-                    transactional: *transactional == "1",
-                }),
+                ["migration", path, module, display, transactional, clean, rev, parents, why] => manifest
+                    .add_entry(ManifestEntry {
+                        path: unescape(path),
+                        module: unescape(module),
+                        display: unescape(display),
+                        transactional: *transactional == "1",
+                        clean: *clean == "1",
+                        rev: unescape(rev),
+                        parents: unescape(parents).split_whitespace().map(str::to_owned).collect(),
+                        why: unescape(why),
+                    }),
                 ["diagnostic", file, module, locator, rule, message, help] => {
                     let module = unescape(module);
                     manifest.diagnostics.push(Diagnostic {
@@ -169,6 +188,10 @@ mod tests {
             module: "add_x".into(),
             display: "migrations/a\tb.rs".into(),
             transactional: false,
+            clean: false,
+            rev: "3f2a9c1b7d4e".into(),
+            parents: vec!["a1b2c3d4e5f6".into(), "b2c3d4e5f6a1".into()],
+            why: "Why,\tand how.".into(),
         });
         manifest.diagnostics.push(Diagnostic {
             file: "/crate/migrations/a\tb.rs".into(),

@@ -1,18 +1,22 @@
-//! Reading migration source with syn (feature `syntax`).
+//! Reading migration source (feature `syntax`).
 //!
-//! The same functions serve build-support, which parses whole files, and the macro, which
+//! The same functions serve build-support, which reads whole files, and the macro, which
 //! receives one module's tokens: both walk the module's tokens in the same order, so the
 //! n-th literal or import means the same token to both, and a diagnostic recorded by
 //! build-support lands under the right token when the macro reports it.
+//!
+//! The reader works on tokens (proc-macro2), not on a full syntax tree: a migration file is
+//! one module with a known shape, and build scripts and proc-macros are compiled without
+//! optimisation by default, where building a complete syntax tree for every file of a large
+//! history would dominate the build. Anything that is not valid Rust is left for rustc to
+//! report; the reader only needs to never be wrong about valid code and never panic.
 
-use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
-use quote::ToTokens;
-use syn::parse::Parser;
-use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, Item, ItemMod, Lit, Meta, Token};
+use std::str::FromStr;
+
+use proc_macro2::{Delimiter, Ident, Literal, Span, TokenStream, TokenTree};
 
 use crate::diagnostic::Locator;
-use crate::source::{DownRevision, Function, Import, ImportKind, Included, Literal, ModuleSource, StrayItem};
+use crate::source::{DownRevision, Function, Import, ImportKind, Included, ModuleSource, StrayItem};
 
 /// The first and last token of something to point at; rustc underlines from one to the other.
 #[derive(Clone, Copy, Debug)]
@@ -29,14 +33,12 @@ impl Range {
         Range { start: span, end: span }
     }
 
-    /// The range from the first to the last token of `tokens` (the call site when empty).
-    pub fn of(tokens: impl ToTokens) -> Range {
-        let mut iter = tokens.into_token_stream().into_iter();
-        let Some(first) = iter.next() else {
-            return Range::token(Span::call_site());
-        };
-        let last = iter.last().unwrap_or_else(|| first.clone());
-        Range { start: first.span(), end: last.span() }
+    /// The range from the first to the last of `tokens` (the call site when empty).
+    pub fn of(tokens: &[TokenTree]) -> Range {
+        match (tokens.first(), tokens.last()) {
+            (Some(first), Some(last)) => Range { start: first.span(), end: last.span() },
+            _ => Range::token(Span::call_site()),
+        }
     }
 
     /// 1-based line and column of the start, where spans carry locations (outside a macro).
@@ -78,6 +80,34 @@ pub struct Spans {
 }
 
 impl Spans {
+    fn new(attribute: Range, module: Range) -> Spans {
+        Spans {
+            attribute,
+            syntax_error: None,
+            rev: None,
+            down_value: None,
+            down: Vec::new(),
+            arguments: Vec::new(),
+            module,
+            imports: Vec::new(),
+            literals: Vec::new(),
+            functions: Vec::new(),
+        }
+    }
+
+    /// Every locator with a range in this module, with its range.
+    pub fn all(&self) -> Vec<(Locator, Range)> {
+        let mut all = vec![(Locator::Attribute, self.attribute), (Locator::Module, self.module)];
+        all.extend(self.rev.map(|r| (Locator::Revision, r)));
+        all.extend(self.down_value.map(|r| (Locator::DownRevisionValue, r)));
+        all.extend(self.down.iter().enumerate().map(|(i, r)| (Locator::DownRevision(i), *r)));
+        all.extend(self.arguments.iter().enumerate().map(|(i, r)| (Locator::Argument(i), *r)));
+        all.extend(self.imports.iter().enumerate().map(|(i, r)| (Locator::Import(i), *r)));
+        all.extend(self.literals.iter().enumerate().map(|(i, r)| (Locator::Literal(i), *r)));
+        all.extend(self.functions.iter().enumerate().map(|(i, r)| (Locator::Function(i), *r)));
+        all
+    }
+
     /// The range a locator points at, if the module has that token. File-level locators
     /// (stray items) have no range here.
     pub fn locate(&self, locator: &Locator) -> Option<Range> {
@@ -114,116 +144,303 @@ pub struct ParsedFile {
     pub stray_items: Vec<StrayItem>,
 }
 
+/// A file that is not made of Rust tokens (an unclosed string or brace, say), with the
+/// 1-based line and column where reading stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LexError {
+    /// What went wrong.
+    pub message: String,
+    /// The line.
+    pub line: usize,
+    /// The column.
+    pub column: usize,
+}
+
 /// Crates a leading `::path` may name without reaching into the application.
 const STANDARD_CRATES: &[&str] = &["std", "core", "alloc", "migrate_runtime"];
 
-/// Whether an attribute is `#[migration(...)]` (or `#[migrate_runtime::migration(...)]`).
-pub fn is_migration_attribute(attr: &syn::Attribute) -> bool {
-    attr.path().segments.last().is_some_and(|s| s.ident == "migration")
+fn is_punct(token: Option<&TokenTree>, c: char) -> bool {
+    matches!(token, Some(TokenTree::Punct(p)) if p.as_char() == c)
 }
 
-/// Parses a whole migration file.
-pub fn parse_file(text: &str) -> syn::Result<ParsedFile> {
-    let file = syn::parse_file(text)?;
-    let mut parsed = ParsedFile { modules: Vec::new(), stray_items: Vec::new() };
-    for attr in &file.attrs {
-        let (line, column) = Range::of(attr).line_column();
-        parsed.stray_items.push(StrayItem { description: "#![…] inner attribute".into(), line, column });
+fn is_ident(token: Option<&TokenTree>, name: &str) -> bool {
+    matches!(token, Some(TokenTree::Ident(i)) if i == name)
+}
+
+fn is_group(token: Option<&TokenTree>, delimiter: Delimiter) -> bool {
+    matches!(token, Some(TokenTree::Group(g)) if g.delimiter() == delimiter)
+}
+
+fn is_path_separator(tokens: &[TokenTree], at: usize) -> bool {
+    is_punct(tokens.get(at), ':') && is_punct(tokens.get(at + 1), ':')
+}
+
+/// The value of a string literal (`"…"` or `r#"…"#`), or `None` for any other literal.
+pub fn string_value(literal: &Literal) -> Option<String> {
+    let text = literal.to_string();
+    if let Some(raw) = text.strip_prefix('r') {
+        let hashes = raw.len() - raw.trim_start_matches('#').len();
+        let inner = raw.get(hashes..raw.len().checked_sub(hashes)?)?;
+        return Some(inner.strip_prefix('"')?.strip_suffix('"')?.to_owned());
     }
-    for item in file.items {
-        match item {
-            Item::Mod(mut module) if module.attrs.iter().any(is_migration_attribute) => {
-                let position = module.attrs.iter().position(is_migration_attribute).unwrap_or(0);
-                let attr = module.attrs.remove(position);
-                let attribute = Range::of(&attr);
-                let args = match attr.meta {
-                    Meta::List(list) => list.tokens,
-                    _ => TokenStream::new(),
-                };
-                parsed.modules.push(parse_module(args, &module, attribute));
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    let mut value = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            value.push(c);
+            continue;
+        }
+        match chars.next()? {
+            'n' => value.push('\n'),
+            'r' => value.push('\r'),
+            't' => value.push('\t'),
+            '0' => value.push('\0'),
+            '\\' => value.push('\\'),
+            '\'' => value.push('\''),
+            '"' => value.push('"'),
+            'x' => {
+                let hex: String = chars.by_ref().take(2).collect();
+                value.push(char::from(u8::from_str_radix(&hex, 16).ok()?));
             }
-            other => {
-                let (line, column) = Range::of(&other).line_column();
-                parsed.stray_items.push(StrayItem { description: describe(&other), line, column });
+            'u' => {
+                let digits: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                value.push(char::from_u32(u32::from_str_radix(&digits, 16).ok()?)?);
+            }
+            '\n' => {
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
+/// Attributes at the front of `tokens`: `(attribute range, attribute content)`, and the
+/// position of the first token after them.
+fn outer_attributes(tokens: &[TokenTree], mut at: usize) -> (Vec<(Range, TokenStream)>, usize) {
+    let mut attributes = Vec::new();
+    while is_punct(tokens.get(at), '#') {
+        let Some(TokenTree::Group(group)) = tokens.get(at + 1) else {
+            break;
+        };
+        if group.delimiter() != Delimiter::Bracket {
+            break;
+        }
+        attributes.push((Range { start: tokens[at].span(), end: group.span() }, group.stream()));
+        at += 2;
+    }
+    (attributes, at)
+}
+
+/// Whether an attribute's content is `migration(...)` (or `migrate_runtime::migration(...)`),
+/// with its arguments.
+fn migration_arguments(content: &TokenStream) -> Option<TokenStream> {
+    let tokens: Vec<TokenTree> = content.clone().into_iter().collect();
+    let mut at = 0;
+    if is_path_separator(&tokens, 0) {
+        at = 2;
+    }
+    while is_ident(tokens.get(at), "migrate_runtime") && is_path_separator(&tokens, at + 1) {
+        at += 3;
+    }
+    if !is_ident(tokens.get(at), "migration") {
+        return None;
+    }
+    match tokens.get(at + 1) {
+        None => Some(TokenStream::new()),
+        Some(TokenTree::Group(group))
+            if group.delimiter() == Delimiter::Parenthesis && tokens.len() == at + 2 =>
+        {
+            Some(group.stream())
+        }
+        _ => None,
+    }
+}
+
+/// The doc text of a `doc = "…"` attribute content.
+fn doc_value(content: &TokenStream) -> Option<String> {
+    let tokens: Vec<TokenTree> = content.clone().into_iter().collect();
+    match tokens.as_slice() {
+        [TokenTree::Ident(doc), TokenTree::Punct(eq), TokenTree::Literal(text)]
+            if doc == "doc" && eq.as_char() == '=' =>
+        {
+            string_value(text)
+        }
+        _ => None,
+    }
+}
+
+/// The end (exclusive) of the item starting at `at`: after its `;`, or after its last brace
+/// group (and a `;` right after it).
+fn item_end(tokens: &[TokenTree], at: usize) -> usize {
+    let mut i = at;
+    while i < tokens.len() {
+        if is_punct(tokens.get(i), ';') {
+            return i + 1;
+        }
+        if is_group(tokens.get(i), Delimiter::Brace) {
+            // `Foo { .. };` in a const or static ends at the semicolon.
+            let ends_with_semicolon = is_punct(tokens.get(i + 1), ';');
+            let is_struct_literal = matches!(tokens.get(i.wrapping_sub(1)), Some(TokenTree::Ident(_)))
+                && tokens[at..i].iter().any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == '='));
+            if ends_with_semicolon {
+                return i + 2;
+            }
+            if !is_struct_literal {
+                return i + 1;
             }
         }
+        i += 1;
+    }
+    tokens.len()
+}
+
+/// How a user would name an item: `fn helper`, `struct User`, `use`.
+fn describe(tokens: &[TokenTree]) -> String {
+    let mut words = tokens.iter().filter_map(|t| match t {
+        TokenTree::Ident(i) => Some(i.to_string()),
+        _ => None,
+    });
+    let skip = ["pub", "crate", "unsafe", "async", "extern", "default"];
+    let mut word = words.next();
+    while word.as_deref().is_some_and(|w| skip.contains(&w)) {
+        if word.as_deref() == Some("extern") && is_ident(tokens.get(1), "crate") {
+            return format!("extern crate {}", words.nth(1).unwrap_or_default());
+        }
+        word = words.next();
+    }
+    match word.as_deref() {
+        Some(kind @ ("fn" | "struct" | "enum" | "trait" | "type" | "const" | "static" | "mod" | "union")) => {
+            format!("{kind} {}", words.next().unwrap_or_default())
+        }
+        Some(kind @ ("use" | "impl")) => kind.to_owned(),
+        Some("macro_rules") => format!("macro_rules! {}", words.next().unwrap_or_default()),
+        Some(name) if tokens.iter().any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == '!')) => {
+            format!("{name}!")
+        }
+        _ => "item".to_owned(),
+    }
+}
+
+/// Reads a whole migration file.
+pub fn parse_file(text: &str) -> Result<ParsedFile, LexError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let stream = TokenStream::from_str(text).map_err(|e| {
+        let start = e.span().start();
+        LexError { message: e.to_string(), line: start.line, column: start.column + 1 }
+    })?;
+    let tokens: Vec<TokenTree> = stream.into_iter().collect();
+    let mut parsed = ParsedFile { modules: Vec::new(), stray_items: Vec::new() };
+    let mut at = 0;
+    while at < tokens.len() {
+        let start = at;
+        if is_punct(tokens.get(at), '#')
+            && is_punct(tokens.get(at + 1), '!')
+            && is_group(tokens.get(at + 2), Delimiter::Bracket)
+        {
+            let (line, column) = Range::token(tokens[at].span()).line_column();
+            parsed
+                .stray_items
+                .push(StrayItem { description: "#![…] inner attribute".into(), line, column });
+            at += 3;
+            continue;
+        }
+        let (attributes, body) = outer_attributes(&tokens, at);
+        let end = item_end(&tokens, body).max(body + 1).min(tokens.len());
+        let migration = attributes.iter().position(|(_, content)| migration_arguments(content).is_some());
+        match (migration, module_header(&tokens[body..end])) {
+            (Some(index), Some(_)) => {
+                let (range, content) = &attributes[index];
+                let args = migration_arguments(content).unwrap_or_default();
+                // The module as the macro receives it: every token but the `#[migration]`
+                // attribute, which is the index-th pair of `#` and brackets.
+                let from = start + 2 * index;
+                let item: Vec<TokenTree> =
+                    tokens[start..from].iter().chain(&tokens[from + 2..end]).cloned().collect();
+                parsed.modules.push(parse_module(args, item.into_iter().collect(), *range));
+            }
+            _ => {
+                let (line, column) = Range::token(tokens[start].span()).line_column();
+                parsed.stray_items.push(StrayItem {
+                    description: describe(&tokens[body..end]),
+                    line,
+                    column,
+                });
+            }
+        }
+        at = end;
     }
     Ok(parsed)
 }
 
-/// How a user would name an item: `fn helper`, `struct User`, `use`.
-fn describe(item: &Item) -> String {
-    match item {
-        Item::Const(i) => format!("const {}", i.ident),
-        Item::Enum(i) => format!("enum {}", i.ident),
-        Item::ExternCrate(i) => format!("extern crate {}", i.ident),
-        Item::Fn(i) => format!("fn {}", i.sig.ident),
-        Item::Impl(_) => "impl".into(),
-        Item::Macro(i) => match i.mac.path.get_ident() {
-            Some(name) => format!("{name}!"),
-            None => "macro invocation".into(),
-        },
-        Item::Mod(i) => format!("mod {}", i.ident),
-        Item::Static(i) => format!("static {}", i.ident),
-        Item::Struct(i) => format!("struct {}", i.ident),
-        Item::Trait(i) => format!("trait {}", i.ident),
-        Item::Type(i) => format!("type {}", i.ident),
-        Item::Union(i) => format!("union {}", i.ident),
-        Item::Use(_) => "use".into(),
-        _ => "item".into(),
+/// `[vis] mod name` at the front of an item: the position of the name.
+fn module_header(tokens: &[TokenTree]) -> Option<usize> {
+    let mut at = 0;
+    if is_ident(tokens.first(), "pub") {
+        at = if is_group(tokens.get(1), Delimiter::Parenthesis) { 2 } else { 1 };
     }
+    if is_ident(tokens.get(at), "unsafe") {
+        at += 1;
+    }
+    (is_ident(tokens.get(at), "mod") && matches!(tokens.get(at + 1), Some(TokenTree::Ident(_))))
+        .then_some(at + 1)
 }
 
-/// Reads a `#[migration]` module: the attribute's arguments `args`, the module (without the
-/// `#[migration]` attribute itself), and the attribute's range for errors about it as a whole.
+/// The name of the module in `item` (a module as `#[migration]` receives it) and the
+/// position of its body among the item's tokens, without reading anything else: the
+/// macro's fast path.
+pub fn module_name_and_body(item: &TokenStream) -> Option<(Ident, Option<usize>)> {
+    let tokens: Vec<TokenTree> = item.clone().into_iter().collect();
+    let (_, at) = outer_attributes(&tokens, 0);
+    let name_at = at + module_header(&tokens[at..])?;
+    let TokenTree::Ident(name) = &tokens[name_at] else {
+        return None;
+    };
+    let body = is_group(tokens.get(name_at + 1), Delimiter::Brace).then_some(name_at + 1);
+    Some((name.clone(), body))
+}
+
+/// Reads a `#[migration]` module: the attribute's arguments `args`, the module as the macro
+/// receives it (every token but the `#[migration]` attribute), and the attribute's range for
+/// errors about it as a whole.
 ///
 /// Never fails: a syntax error is recorded in the model (`syntax_error`) with its range, for
 /// the macro to report, and the rest is read as far as possible.
-pub fn parse_module(args: TokenStream, module: &ItemMod, attribute: Range) -> ParsedModule {
-    let mut source = ModuleSource { name: module.ident.to_string(), ..ModuleSource::default() };
-    let mut spans = Spans {
-        attribute,
-        syntax_error: None,
-        rev: None,
-        down_value: None,
-        down: Vec::new(),
-        arguments: Vec::new(),
-        module: Range::token(module.ident.span()),
-        imports: Vec::new(),
-        literals: Vec::new(),
-        functions: Vec::new(),
-    };
+pub fn parse_module(args: TokenStream, item: TokenStream, attribute: Range) -> ParsedModule {
+    let tokens: Vec<TokenTree> = item.into_iter().collect();
+    let (attributes, at) = outer_attributes(&tokens, 0);
     let mut error = None;
+    let Some(name_at) = module_header(&tokens[at..]).map(|n| at + n) else {
+        let mut source = ModuleSource::default();
+        let mut spans = Spans::new(attribute, attribute);
+        first_error(&mut error, attribute, "`#[migration]` goes on a module: `mod <slug> { … }`".to_owned());
+        read_arguments(args, &mut source, &mut spans, &mut error);
+        return finish(source, spans, error);
+    };
+    let name = &tokens[name_at];
+    let mut source = ModuleSource { name: name.to_string(), ..ModuleSource::default() };
+    let mut spans = Spans::new(attribute, Range::token(name.span()));
     read_arguments(args, &mut source, &mut spans, &mut error);
-
-    for attr in &module.attrs {
-        if let Meta::NameValue(nv) = &attr.meta
-            && nv.path.is_ident("doc")
-            && let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = &nv.value
-        {
-            source.doc.push(s.value());
+    source.doc = attributes.iter().filter_map(|(_, content)| doc_value(content)).collect();
+    match tokens.get(name_at + 1) {
+        Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => {
+            let content: Vec<TokenTree> = body.stream().into_iter().collect();
+            read_functions(&content, &mut source, &mut spans);
+            walk(&content, &mut source, &mut spans);
         }
-    }
-
-    match &module.content {
-        None => first_error(
+        _ => first_error(
             &mut error,
-            Range::of(module),
-            format!("migration module `{}` needs a body: `mod {} {{ … }}`", module.ident, module.ident),
+            Range::of(&tokens[at..=name_at]),
+            format!("migration module `{name}` needs a body: `mod {name} {{ … }}`"),
         ),
-        Some((_, items)) => {
-            for item in items {
-                if let Item::Fn(function) = item {
-                    source.functions.push(Function {
-                        name: function.sig.ident.to_string(),
-                        empty: function.block.stmts.is_empty(),
-                    });
-                    spans.functions.push(Range::token(function.sig.ident.span()));
-                }
-                walk(item.to_token_stream(), &mut source, &mut spans);
-            }
-        }
     }
+    finish(source, spans, error)
+}
+
+fn finish(mut source: ModuleSource, mut spans: Spans, error: Option<(Range, String)>) -> ParsedModule {
     if let Some((range, message)) = error {
         source.syntax_error = Some(message);
         spans.syntax_error = Some(range);
@@ -238,94 +455,116 @@ fn first_error(slot: &mut Option<(Range, String)>, range: Range, message: String
     }
 }
 
+/// Splits tokens at top-level commas.
+fn split_commas(tokens: &[TokenTree]) -> Vec<&[TokenTree]> {
+    tokens.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')).collect()
+}
+
 fn read_arguments(
     args: TokenStream,
     source: &mut ModuleSource,
     spans: &mut Spans,
     error: &mut Option<(Range, String)>,
 ) {
-    let mut fail = |range: Range, message: String| first_error(error, range, message);
-    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
-        Ok(metas) => metas,
-        Err(e) => {
-            fail(Range::token(e.span()), format!("cannot read `#[migration(...)]`: {e}"));
-            return;
-        }
-    };
-    let mut seen = Vec::new();
-    for meta in &metas {
-        let path = meta.path();
-        let name = path.to_token_stream().to_string().replace(' ', "");
-        source.arguments.push(name.clone());
-        spans.arguments.push(Range::of(path));
-        if seen.contains(&name) {
-            fail(Range::of(path), format!("argument `{name}` is given twice"));
+    let tokens: Vec<TokenTree> = args.into_iter().collect();
+    let segments = split_commas(&tokens);
+    let last = segments.len().saturating_sub(1);
+    for (n, segment) in segments.into_iter().enumerate() {
+        if segment.is_empty() {
+            if n != last {
+                first_error(
+                    error,
+                    spans.attribute,
+                    "cannot read `#[migration(...)]`: an argument is empty".to_owned(),
+                );
+            }
             continue;
         }
-        seen.push(name.clone());
-        let value = match meta {
-            Meta::NameValue(nv) => Some(&nv.value),
-            _ => None,
-        };
+        let eq = segment.iter().position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == '='));
+        let name_tokens = &segment[..eq.unwrap_or(segment.len())];
+        let name_is_path = name_tokens.iter().all(|t| matches!(t, TokenTree::Ident(_) | TokenTree::Punct(_)))
+            && matches!(name_tokens.first(), Some(TokenTree::Ident(_)));
+        if !name_is_path {
+            first_error(
+                error,
+                Range::of(segment),
+                "cannot read `#[migration(...)]`: write arguments as `name = value`".to_owned(),
+            );
+            continue;
+        }
+        let name: String = name_tokens.iter().map(ToString::to_string).collect();
+        let value = eq.map(|i| &segment[i + 1..]);
+        if source.arguments.contains(&name) {
+            first_error(error, Range::of(name_tokens), format!("argument `{name}` is given twice"));
+        }
+        source.arguments.push(name.clone());
+        spans.arguments.push(Range::of(name_tokens));
         match (name.as_str(), value) {
-            ("rev", Some(Expr::Lit(ExprLit { lit: Lit::Str(s), .. }))) => {
-                source.rev = Some(s.value());
-                spans.rev = Some(Range::token(s.span()));
+            ("rev", Some([TokenTree::Literal(literal)])) if string_value(literal).is_some() => {
+                source.rev = string_value(literal);
+                spans.rev = Some(Range::token(literal.span()));
             }
-            ("rev", _) => fail(
-                Range::of(meta),
-                "`rev` takes a string literal: `rev = \"3f2a9c1b7d4e\"`".to_owned(),
-            ),
-            ("down_revision", Some(value)) => match read_down_revision(value) {
+            ("rev", _) => {
+                first_error(error, Range::of(segment), "`rev` takes a string literal: `rev = \"3f2a9c1b7d4e\"`".to_owned())
+            }
+            ("down_revision", Some(value)) if !value.is_empty() => match read_down_revision(value) {
                 Some((down, ranges)) => {
                     source.down_revision = down;
                     spans.down_value = Some(Range::of(value));
                     spans.down = ranges;
                 }
-                None => fail(
+                None => first_error(
+                    error,
                     Range::of(value),
                     "`down_revision` takes `None`, a string literal, or a list of string literals for a merge"
                         .to_owned(),
                 ),
             },
-            ("down_revision", None) => fail(
-                Range::of(meta),
+            ("down_revision", _) => first_error(
+                error,
+                Range::of(segment),
                 "`down_revision` needs a value: `None`, `\"<parent>\"` or `[\"<parent>\", \"<parent>\"]`".to_owned(),
             ),
-            ("transactional", Some(Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }))) => {
-                source.transactional = Some(b.value);
+            ("transactional", Some([TokenTree::Ident(value)])) if value == "true" || value == "false" => {
+                source.transactional = Some(value == "true");
             }
-            ("transactional", _) => fail(
-                Range::of(meta),
-                "`transactional` takes `true` or `false`".to_owned(),
-            ),
+            ("transactional", _) => {
+                first_error(error, Range::of(segment), "`transactional` takes `true` or `false`".to_owned())
+            }
             // Unknown arguments are a rule of their own (`unknown_argument`), not a syntax error.
             _ => {}
         }
     }
     if source.rev.is_none() {
-        fail(
+        first_error(
+            error,
             spans.attribute,
             "`#[migration]` needs the revision id: `#[migration(rev = \"…\", down_revision = …)]`".to_owned(),
         );
     }
 }
 
-fn read_down_revision(value: &Expr) -> Option<(DownRevision, Vec<Range>)> {
+fn read_down_revision(value: &[TokenTree]) -> Option<(DownRevision, Vec<Range>)> {
     match value {
-        Expr::Path(path) if path.path.is_ident("None") => Some((DownRevision::None, Vec::new())),
-        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => {
-            Some((DownRevision::One(s.value()), vec![Range::token(s.span())]))
+        [TokenTree::Ident(none)] if none == "None" => Some((DownRevision::None, Vec::new())),
+        [TokenTree::Literal(literal)] => {
+            Some((DownRevision::One(string_value(literal)?), vec![Range::token(literal.span())]))
         }
-        Expr::Array(array) => {
+        [TokenTree::Group(list)] if list.delimiter() == Delimiter::Bracket => {
+            let elements: Vec<TokenTree> = list.stream().into_iter().collect();
             let mut parents = Vec::new();
             let mut ranges = Vec::new();
-            for element in &array.elems {
-                let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = element else {
-                    return None;
-                };
-                parents.push(s.value());
-                ranges.push(Range::token(s.span()));
+            let segments = split_commas(&elements);
+            let last = segments.len().saturating_sub(1);
+            for (n, element) in segments.into_iter().enumerate() {
+                match element {
+                    [] if n == last => {}
+                    [TokenTree::Literal(literal)] => {
+                        parents.push(string_value(literal)?);
+                        ranges.push(Range::token(literal.span()));
+                    }
+                    _ => return None,
+                }
             }
             Some((DownRevision::Many(parents), ranges))
         }
@@ -333,16 +572,26 @@ fn read_down_revision(value: &Expr) -> Option<(DownRevision, Vec<Range>)> {
     }
 }
 
-fn is_punct(token: Option<&TokenTree>, c: char) -> bool {
-    matches!(token, Some(TokenTree::Punct(p)) if p.as_char() == c)
-}
-
-fn is_ident(token: Option<&TokenTree>, name: &str) -> bool {
-    matches!(token, Some(TokenTree::Ident(i)) if i == name)
-}
-
-fn is_path_separator(tokens: &[TokenTree], at: usize) -> bool {
-    is_punct(tokens.get(at), ':') && is_punct(tokens.get(at + 1), ':')
+/// The functions at the top of a module's body: `fn name(…) … { body }`.
+fn read_functions(content: &[TokenTree], source: &mut ModuleSource, spans: &mut Spans) {
+    let mut at = 0;
+    while at < content.len() {
+        if is_ident(content.get(at), "fn")
+            && let Some(TokenTree::Ident(name)) = content.get(at + 1)
+        {
+            let body = content[at + 2..]
+                .iter()
+                .position(|t| is_group(Some(t), Delimiter::Brace))
+                .map(|i| at + 2 + i);
+            if let Some(TokenTree::Group(block)) = body.and_then(|b| content.get(b)) {
+                source.functions.push(Function { name: name.to_string(), empty: block.stream().is_empty() });
+                spans.functions.push(Range::token(name.span()));
+                at = body.map_or(at + 1, |b| b + 1);
+                continue;
+            }
+        }
+        at += 1;
+    }
 }
 
 /// Records the text and range of `tokens[from..to]`.
@@ -361,7 +610,7 @@ fn record_import(
         _ => text,
     };
     source.imports.push(Import { text, kind });
-    spans.imports.push(Range { start: slice[0].span(), end: slice[slice.len() - 1].span() });
+    spans.imports.push(Range::of(slice));
 }
 
 /// The end of a path starting at `from`: identifiers joined by `::`.
@@ -374,16 +623,14 @@ fn path_end(tokens: &[TokenTree], from: usize) -> usize {
 }
 
 /// Walks a module's tokens in source order, recording imports, literals and method calls.
-fn walk(stream: TokenStream, source: &mut ModuleSource, spans: &mut Spans) {
-    let tokens: Vec<TokenTree> = stream.into_iter().collect();
+fn walk(tokens: &[TokenTree], source: &mut ModuleSource, spans: &mut Spans) {
     let mut i = 0;
     while i < tokens.len() {
         let token = &tokens[i];
         // Attributes (doc comments included) hold no code.
         if is_punct(Some(token), '#') {
             let bracket = if is_punct(tokens.get(i + 1), '!') { i + 2 } else { i + 1 };
-            if matches!(tokens.get(bracket), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket)
-            {
+            if is_group(tokens.get(bracket), Delimiter::Bracket) {
                 i = bracket + 1;
                 continue;
             }
@@ -393,7 +640,7 @@ fn walk(stream: TokenStream, source: &mut ModuleSource, spans: &mut Spans) {
                 let end =
                     (i + 1..tokens.len()).find(|&j| is_punct(tokens.get(j), ';')).unwrap_or(tokens.len());
                 if end > i + 1 {
-                    record_import(source, spans, &tokens, i + 1, end, ImportKind::Use);
+                    record_import(source, spans, tokens, i + 1, end, ImportKind::Use);
                 }
                 i = end + 1;
                 continue;
@@ -401,27 +648,27 @@ fn walk(stream: TokenStream, source: &mut ModuleSource, spans: &mut Spans) {
             TokenTree::Ident(ident) if ident == "extern" && is_ident(tokens.get(i + 1), "crate") => {
                 let end =
                     (i + 2..tokens.len()).find(|&j| is_punct(tokens.get(j), ';')).unwrap_or(tokens.len());
-                record_import(source, spans, &tokens, i, end, ImportKind::ExternCrate);
+                record_import(source, spans, tokens, i, end, ImportKind::ExternCrate);
                 i = end + 1;
                 continue;
             }
-            TokenTree::Ident(ident) if ident == "crate" && is_path_separator(&tokens, i + 1) => {
-                let end = path_end(&tokens, i);
-                record_import(source, spans, &tokens, i, end, ImportKind::Path);
+            TokenTree::Ident(ident) if ident == "crate" && is_path_separator(tokens, i + 1) => {
+                let end = path_end(tokens, i);
+                record_import(source, spans, tokens, i, end, ImportKind::Path);
                 i = end;
                 continue;
             }
             TokenTree::Ident(ident)
                 if ident == "super"
-                    && is_path_separator(&tokens, i + 1)
+                    && is_path_separator(tokens, i + 1)
                     && is_ident(tokens.get(i + 3), "super") =>
             {
-                let end = path_end(&tokens, i);
-                record_import(source, spans, &tokens, i, end, ImportKind::Path);
+                let end = path_end(tokens, i);
+                record_import(source, spans, tokens, i, end, ImportKind::Path);
                 i = end;
                 continue;
             }
-            TokenTree::Punct(p) if p.as_char() == ':' && is_path_separator(&tokens, i) => {
+            TokenTree::Punct(p) if p.as_char() == ':' && is_path_separator(tokens, i) => {
                 let leading = match i.checked_sub(1).map(|j| &tokens[j]) {
                     None => true,
                     Some(TokenTree::Ident(_)) => false,
@@ -431,22 +678,22 @@ fn walk(stream: TokenStream, source: &mut ModuleSource, spans: &mut Spans) {
                 if let (true, Some(TokenTree::Ident(name))) = (leading, tokens.get(i + 2))
                     && !STANDARD_CRATES.iter().any(|c| name == c)
                 {
-                    let end = path_end(&tokens, i + 2);
-                    record_import(source, spans, &tokens, i, end, ImportKind::Path);
+                    let end = path_end(tokens, i + 2);
+                    record_import(source, spans, tokens, i, end, ImportKind::Path);
                     i = end;
                     continue;
                 }
             }
             TokenTree::Ident(ident) if ident == "include_str" && is_punct(tokens.get(i + 1), '!') => {
                 if let Some(TokenTree::Group(group)) = tokens.get(i + 2)
-                    && let Some(TokenTree::Literal(lit)) = group.stream().into_iter().next()
-                    && let Lit::Str(s) = Lit::new(lit.clone())
+                    && let Some(TokenTree::Literal(literal)) = group.stream().into_iter().next()
+                    && let Some(value) = string_value(&literal)
                 {
-                    source.literals.push(Literal {
-                        value: s.value(),
-                        included: Some(Included { display: s.value(), text: None }),
+                    source.literals.push(crate::source::Literal {
+                        value: value.clone(),
+                        included: Some(Included { display: value, text: None }),
                     });
-                    spans.literals.push(Range::token(lit.span()));
+                    spans.literals.push(Range::token(literal.span()));
                     i += 3;
                     continue;
                 }
@@ -456,13 +703,16 @@ fn walk(stream: TokenStream, source: &mut ModuleSource, spans: &mut Spans) {
                     source.method_calls.push(name.to_string());
                 }
             }
-            TokenTree::Literal(lit) => {
-                if let Lit::Str(s) = Lit::new(lit.clone()) {
-                    source.literals.push(Literal { value: s.value(), included: None });
-                    spans.literals.push(Range::token(lit.span()));
+            TokenTree::Literal(literal) => {
+                if let Some(value) = string_value(literal) {
+                    source.literals.push(crate::source::Literal { value, included: None });
+                    spans.literals.push(Range::token(literal.span()));
                 }
             }
-            TokenTree::Group(group) => walk(group.stream(), source, spans),
+            TokenTree::Group(group) => {
+                let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+                walk(&inner, source, spans);
+            }
             _ => {}
         }
         i += 1;
@@ -526,6 +776,28 @@ mod add_lead_scores_table {
         assert_eq!(module.spans.module.line_column(), (4, 5));
         assert_eq!(module.spans.literals[1].line_column(), (10, 22));
         assert_eq!(module.spans.functions[1].line_column(), (15, 12));
+        assert_eq!(module.spans.attribute.line_column(), (3, 1));
+    }
+
+    #[test]
+    fn string_literals_are_decoded() {
+        let cases = [
+            (r#""plain""#, Some("plain")),
+            (r#""it's \"quoted\"\n\t\\ \x41 \u{e9}""#, Some("it's \"quoted\"\n\t\\ A é")),
+            ("\"line \\\n      continued\"", Some("line continued")),
+            (r###"r#"raw "with" \n"#"###, Some(r#"raw "with" \n"#)),
+            (r#"r"raw""#, Some("raw")),
+            (r#"b"bytes""#, None),
+            ("'c'", None),
+            ("12", None),
+        ];
+        for (text, expected) in cases {
+            let literal: Literal = match TokenStream::from_str(text).expect("lexes").into_iter().next() {
+                Some(TokenTree::Literal(l)) => l,
+                other => panic!("{text}: {other:?}"),
+            };
+            assert_eq!(string_value(&literal).as_deref(), expected, "{text}");
+        }
     }
 
     #[test]
@@ -567,8 +839,9 @@ mod add_lead_scores_table {
         };
         assert_eq!(read(r#"rev = "a", down_revision = None"#).down_revision, DownRevision::None);
         assert_eq!(read(r#"rev = "a""#).down_revision, DownRevision::Absent);
+        assert_eq!(read(r#"rev = "a","#).syntax_error, None);
         assert_eq!(
-            read(r#"rev = "a", down_revision = ["b", "c"]"#).down_revision,
+            read(r#"rev = "a", down_revision = ["b", "c",]"#).down_revision,
             DownRevision::Many(vec!["b".into(), "c".into()])
         );
         assert_eq!(read(r#"rev = "a", transactional = false"#).transactional, Some(false));
@@ -581,19 +854,54 @@ mod add_lead_scores_table {
             "rev = 12",
             r#"rev = "a", rev = "b""#,
             r#"rev = "a", down_revision = ("b", "c")"#,
+            r#"rev = "a", down_revision = [b, "c"]"#,
             r#"rev = "a", down_revision"#,
             r#"rev = "a", transactional = "no""#,
             r#"rev = "a" down_revision = "b""#,
+            r#"rev = "a",, down_revision = None"#,
+            r#""a""#,
         ] {
             assert!(read(bad).syntax_error.is_some(), "{bad}");
         }
     }
 
     #[test]
-    fn stray_items_are_described_with_their_position() {
-        let text = "#[migration(rev = \"a\")]\nmod add_users_table {}\n\nfn helper() {}\n";
+    fn items_of_a_file() {
+        let text = "#![allow(dead_code)]\n#[migration(rev = \"a\")]\npub(crate) mod add_users_table {}\n\nfn helper() {}\nconst X: S = S { a: 1 };\nstruct T(u8);\nimpl T {}\nmacro_rules! m { () => {} }\nm!();\n#[migration(rev = \"b\")]\nmod add_roles_table;\n";
         let file = parse_file(text).expect("parses");
-        assert_eq!(file.stray_items, [StrayItem { description: "fn helper".into(), line: 4, column: 1 }]);
+        let described: Vec<(&str, usize)> =
+            file.stray_items.iter().map(|s| (s.description.as_str(), s.line)).collect();
+        assert_eq!(
+            described,
+            [
+                ("#![…] inner attribute", 1),
+                ("fn helper", 5),
+                ("const X", 6),
+                ("struct T", 7),
+                ("impl", 8),
+                ("macro_rules! m", 9),
+                ("m!", 10)
+            ]
+        );
+        let modules: Vec<(&str, bool)> =
+            file.modules.iter().map(|m| (m.source.name.as_str(), m.source.syntax_error.is_some())).collect();
+        assert_eq!(modules, [("add_users_table", false), ("add_roles_table", true)]);
+    }
+
+    #[test]
+    fn text_that_is_not_rust_tokens() {
+        let error = parse_file("mod x {\n  \"unclosed\n}").expect_err("does not lex");
+        assert_eq!(error.line, 2);
+    }
+
+    #[test]
+    fn the_fast_path_finds_the_name_and_body() {
+        let item =
+            TokenStream::from_str("/// why\npub mod add_users_table { fn upgrade() {} }").expect("lexes");
+        let (name, body) = module_name_and_body(&item).expect("a module");
+        assert_eq!(name, "add_users_table");
+        assert_eq!(body, Some(5));
+        assert!(module_name_and_body(&TokenStream::from_str("fn x() {}").expect("lexes")).is_none());
     }
 
     #[test]

@@ -1,111 +1,159 @@
-//! parse → look up → emit: the whole `#[migration]` expansion, on proc-macro2 tokens.
+//! look up → (parse) → emit: the whole `#[migration]` expansion, on proc-macro2 tokens.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use migrate_core::manifest::Manifest;
+use migrate_core::manifest::{Manifest, ManifestEntry};
 use migrate_core::rules::invalid_file_name;
-use migrate_core::syntax::{ParsedModule, Range, parse_module};
+use migrate_core::syntax::{ParsedModule, Range, module_name_and_body, parse_module};
 use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
-use quote::{ToTokens, quote, quote_spanned};
-use syn::ItemMod;
+use quote::{quote, quote_spanned};
 
 use crate::manifest::LoadError;
 
+/// What the descriptor says about a migration.
+struct Descriptor<'a> {
+    rev: &'a str,
+    parents: Vec<&'a str>,
+    slug: &'a str,
+    file: &'a str,
+    why: &'a str,
+    transactional: bool,
+}
+
 /// Expands `#[migration(args)] item`, found in `file` (as the compiler names it).
 ///
-/// Always returns the module: on errors, with a harmless stub descriptor next to one
-/// spanned `compile_error!` per problem, so that the user sees the problems and no cascade.
+/// A migration build-support found clean is emitted straight from the manifest, without
+/// reading the module again (the common case, and the one a large history builds thousands
+/// of times). Otherwise the module is read to find the span of each problem. Either way the
+/// module is returned: on errors with a harmless stub descriptor next to one spanned
+/// `compile_error!` per problem, so that the user sees the problems and no cascade.
 pub(crate) fn migration(
     args: TokenStream,
     item: TokenStream,
     file: Option<&Path>,
     load: &dyn Fn() -> Result<Arc<Manifest>, LoadError>,
 ) -> TokenStream {
-    let mut module: ItemMod = match syn::parse2(item.clone()) {
-        Ok(module) => module,
-        Err(_) => {
-            let error = compile_error(
-                Range::token(Span::call_site()),
-                "`#[migration]` goes on a module\n= help: write the migration as `mod <slug> { … }` under the attribute",
-            );
-            return quote!(#error #item);
-        }
-    };
-    let parsed = parse_module(args, &module, Range::token(Span::call_site()));
+    let path = file.map(|f| f.to_string_lossy().into_owned());
+    let manifest = load();
+    if let (Ok(manifest), Some((name, Some(body)))) = (&manifest, module_name_and_body(&item))
+        && let Some(entry) = find(manifest, path.as_deref(), &name.to_string())
+        && entry.clean
+    {
+        let descriptor = Descriptor {
+            rev: &entry.rev,
+            parents: entry.parents.iter().map(String::as_str).collect(),
+            slug: &entry.module,
+            file: &entry.display,
+            why: &entry.why,
+            transactional: entry.transactional,
+        };
+        return with_descriptor(item, body, descriptor_tokens(&descriptor, Some(name.span())));
+    }
+
+    let parsed = parse_module(args, item.clone(), Range::token(Span::call_site()));
     let mut errors = Vec::new();
     if let (Some(message), Some(range)) = (&parsed.source.syntax_error, parsed.spans.syntax_error) {
         errors.push(compile_error(range, message));
     }
-
-    let path = file.map(|f| f.to_string_lossy().into_owned());
     let mut display = path.clone().unwrap_or_default();
     let mut transactional = parsed.source.is_transactional();
-    match load() {
+    match &manifest {
         Err((message, help)) => {
             errors.push(compile_error(parsed.spans.attribute, &format!("{message}\n= help: {help}")));
         }
-        Ok(manifest) => {
-            let name = &parsed.source.name;
-            let entry = path.as_deref().and_then(|p| manifest.entry(p, name)).or_else(|| {
-                // Without a file name from the compiler, a unique module name still finds it.
-                let mut named = manifest.entries_named(name);
-                match (named.next(), named.next()) {
-                    (Some(only), None) if path.is_none() => Some(only),
-                    _ => None,
+        Ok(manifest) => match find(manifest, path.as_deref(), &parsed.source.name) {
+            None if parsed.source.syntax_error.is_none() => {
+                let (message, help) = invalid_file_name::outside_folder(&parsed.source.name, &display);
+                errors.push(compile_error(parsed.spans.module, &format!("{message}\n= help: {help}")));
+            }
+            None => {}
+            Some(entry) => {
+                display.clone_from(&entry.display);
+                transactional = entry.transactional;
+                for diagnostic in manifest.diagnostics_for(&entry.path, &entry.module) {
+                    let range = parsed.spans.locate(&diagnostic.locator).unwrap_or(parsed.spans.module);
+                    errors.push(compile_error(range, &diagnostic.rustc_message()));
                 }
-            });
-            match entry {
-                None => {
-                    let (message, help) = invalid_file_name::outside_folder(name, &display);
-                    errors.push(compile_error(parsed.spans.module, &format!("{message}\n= help: {help}")));
-                }
-                Some(entry) => {
-                    display.clone_from(&entry.display);
-                    transactional = entry.transactional;
-                    for diagnostic in manifest.diagnostics_for(&entry.path, &entry.module) {
-                        let range = parsed.spans.locate(&diagnostic.locator).unwrap_or(parsed.spans.module);
-                        errors.push(compile_error(range, &diagnostic.rustc_message()));
-                    }
-                }
+            }
+        },
+    }
+    let descriptor = descriptor(&parsed, &display, transactional, errors.is_empty());
+    let mut out = match module_name_and_body(&item) {
+        Some((_, Some(body))) => with_descriptor(item, body, descriptor),
+        // `mod name;` or not a module: the error says so; the stub keeps the rest quiet.
+        _ => {
+            let module = Ident::new(
+                if parsed.source.name.is_empty() { "__migration" } else { &parsed.source.name },
+                Span::call_site(),
+            );
+            quote!(mod #module { #descriptor })
+        }
+    };
+    out.extend(errors);
+    out
+}
+
+/// The manifest entry of module `name` in `path`; without a file name from the compiler, a
+/// unique module name still finds it.
+fn find<'m>(manifest: &'m Manifest, path: Option<&str>, name: &str) -> Option<&'m ManifestEntry> {
+    match path {
+        Some(path) => manifest.entry(path, name),
+        None => {
+            let mut named = manifest.entries_named(name);
+            match (named.next(), named.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
             }
         }
     }
-
-    let descriptor = descriptor(&parsed, &module.ident, &display, transactional, errors.is_empty());
-    match &mut module.content {
-        Some((_, items)) => items.push(syn::Item::Verbatim(descriptor)),
-        None => {
-            module.content = Some((Default::default(), vec![syn::Item::Verbatim(descriptor)]));
-            module.semi = None;
-        }
-    }
-    quote!(#module #(#errors)*)
 }
 
-/// The `__MIGRATION` static the runtime iterates. With errors it points at stubs, so that a
+/// `item` with `descriptor` appended to the module's body, the `body`-th token.
+fn with_descriptor(item: TokenStream, body: usize, descriptor: TokenStream) -> TokenStream {
+    item.into_iter()
+        .enumerate()
+        .map(|(i, token)| match token {
+            TokenTree::Group(group) if i == body => {
+                let mut stream = group.stream();
+                stream.extend(descriptor.clone());
+                let mut replaced = Group::new(Delimiter::Brace, stream);
+                replaced.set_span(group.span());
+                TokenTree::Group(replaced)
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// The descriptor of a module read in full. With errors it points at stubs, so that a
 /// missing function is reported once (by its rule), not again by the type checker.
-fn descriptor(
-    parsed: &ParsedModule,
-    name: &Ident,
-    file: &str,
-    transactional: bool,
-    sound: bool,
-) -> TokenStream {
+fn descriptor(parsed: &ParsedModule, file: &str, transactional: bool, sound: bool) -> TokenStream {
     let source = &parsed.source;
-    let rev = source.rev.as_deref().unwrap_or_default();
-    let parents = source.down_revision.parents();
-    let slug = &source.name;
     let why = source.why();
-    let (upgrade, downgrade) = if sound {
-        // Spanned on the module's name: a missing `upgrade` is reported there.
-        (
-            Ident::new("upgrade", name.span()).into_token_stream(),
-            Ident::new("downgrade", name.span()).into_token_stream(),
-        )
-    } else {
-        (quote!(::migrate_runtime::__private::unavailable), quote!(::migrate_runtime::__private::unavailable))
+    let descriptor = Descriptor {
+        rev: source.rev.as_deref().unwrap_or_default(),
+        parents: source.down_revision.parents(),
+        slug: &source.name,
+        file,
+        why: &why,
+        transactional,
     };
+    descriptor_tokens(&descriptor, sound.then_some(parsed.spans.module.start))
+}
+
+/// The `__MIGRATION` static the runtime iterates. `functions` is the span of the module's
+/// name, which the `upgrade` and `downgrade` paths take so that a missing one is reported
+/// there; `None` points at stubs.
+fn descriptor_tokens(d: &Descriptor<'_>, functions: Option<Span>) -> TokenStream {
+    let (upgrade, downgrade) = match functions {
+        Some(span) => (quote_spanned!(span=> upgrade), quote_spanned!(span=> downgrade)),
+        None => (
+            quote!(::migrate_runtime::__private::unavailable),
+            quote!(::migrate_runtime::__private::unavailable),
+        ),
+    };
+    let Descriptor { rev, parents, slug, file, why, transactional } = d;
     quote! {
         #[doc(hidden)]
         pub static __MIGRATION: ::migrate_runtime::__private::Migration = ::migrate_runtime::__private::Migration {
@@ -137,7 +185,6 @@ fn compile_error(range: Range, message: &str) -> TokenStream {
 mod tests {
     use super::*;
     use migrate_core::diagnostic::{Diagnostic, Locator, RuleId};
-    use migrate_core::manifest::ManifestEntry;
 
     const FILE: &str = "/crate/migrations/20241025_1412_3f2a9c1b7d4e_add_lead_scores_table.rs";
 
@@ -147,7 +194,7 @@ mod tests {
 
     fn item() -> TokenStream {
         quote! {
-            /// Marketing needs a score per person to rank leads.
+            #[doc = " Marketing needs a score per person to rank leads."]
             mod add_lead_scores_table {
                 use migrate_runtime::prelude::*;
                 pub fn upgrade(op: &mut Op) { op.execute("SELECT 1"); }
@@ -158,20 +205,28 @@ mod tests {
 
     fn manifest(diagnostics: Vec<Diagnostic>, others: usize) -> Arc<Manifest> {
         let mut manifest = Manifest::default();
-        for i in 0..others {
-            manifest.add_entry(ManifestEntry {
-                path: format!("/crate/migrations/other_{i}.rs"),
-                module: format!("other_{i}"),
-                display: format!("migrations/other_{i}.rs"),
-                transactional: true,
-            });
-        }
-        manifest.add_entry(ManifestEntry {
-            path: FILE.into(),
-            module: "add_lead_scores_table".into(),
-            display: "migrations/20241025_1412_3f2a9c1b7d4e_add_lead_scores_table.rs".into(),
+        let entry = |path: String, module: String, display: String| ManifestEntry {
+            path,
+            module,
+            display,
             transactional: true,
-        });
+            clean: diagnostics.is_empty(),
+            rev: "3f2a9c1b7d4e".into(),
+            parents: vec!["a1b2c3d4e5f6".into()],
+            why: "Marketing needs a score per person to rank leads.".into(),
+        };
+        for i in 0..others {
+            manifest.add_entry(entry(
+                format!("/crate/migrations/other_{i}.rs"),
+                format!("other_{i}"),
+                format!("migrations/other_{i}.rs"),
+            ));
+        }
+        manifest.add_entry(entry(
+            FILE.into(),
+            "add_lead_scores_table".into(),
+            "migrations/20241025_1412_3f2a9c1b7d4e_add_lead_scores_table.rs".into(),
+        ));
         manifest.diagnostics = diagnostics;
         Arc::new(manifest)
     }
@@ -181,13 +236,16 @@ mod tests {
     }
 
     #[test]
-    fn a_sound_migration_gets_its_descriptor_and_no_error() {
+    fn a_clean_migration_gets_its_descriptor_and_no_error() {
         let out = expand(Ok(manifest(Vec::new(), 0)));
         assert!(!out.contains("compile_error"), "{out}");
         assert!(out.contains("rev : \"3f2a9c1b7d4e\""), "{out}");
         assert!(out.contains("parents : & [\"a1b2c3d4e5f6\"]"), "{out}");
         assert!(out.contains("why : \"Marketing needs a score per person to rank leads.\""), "{out}");
         assert!(out.contains("upgrade : upgrade"), "{out}");
+        // The module itself is kept, the descriptor inside it.
+        assert!(out.contains("pub fn downgrade"), "{out}");
+        assert!(out.trim_end().ends_with("} ; }"), "{out}");
     }
 
     #[test]
@@ -241,7 +299,7 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        let load = || Ok(manifest(Vec::new(), 0));
+        let load = || Ok(manifest(vec![], 0));
         for (args, item) in [
             (
                 quote!(),

@@ -1,11 +1,13 @@
 //! The compile-time rules, one file per rule id, run over a whole migrations folder at once.
 //!
-//! [`check`] is the only entry point: build-support calls it once per build and the command
-//! line once per `cargo migrate check`, so both report the same words. Graph rules that
+//! [`check_folder`] is the entry point: build-support calls it once per build and the
+//! command line once per `cargo migrate check`, so both report the same words. Graph rules that
 //! describe the shape of the history (several heads, several bases) are held back while a
 //! more basic defect (a duplicate id, an unknown parent, a cycle, an unreadable attribute)
 //! exists, because such a defect is usually their cause: the user sees the cause, not a
 //! cascade.
+
+use std::borrow::Borrow;
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Locator, RuleId};
@@ -31,12 +33,24 @@ pub mod unknown_argument;
 pub mod unknown_down_revision;
 pub mod vague_slug;
 
-/// Runs every rule over the files of one migrations folder and returns every violation,
-/// sorted by file, then by position.
-pub fn check(files: &[MigrationFile], config: &Config) -> Vec<Diagnostic> {
+/// What checking a folder finds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// Every violation, sorted by file, then by position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files holding a migration, as positions in the folder, in the chain's linear
+    /// order: parents first, then by file name (date and time) where the graph leaves a
+    /// choice. Migrations that could not be read come last, in file-name order.
+    pub order: Vec<usize>,
+}
+
+/// Runs every rule over the files of one migrations folder, building the revision graph
+/// once for the rules and the linear order.
+pub fn check_folder<F: Borrow<MigrationFile>>(files: &[F], config: &Config) -> Checked {
     let analysis = Analysis::new(files, config);
     let mut report = Report::default();
     for file in files {
+        let file = file.borrow();
         if !file.parsed {
             continue;
         }
@@ -73,24 +87,12 @@ pub fn check(files: &[MigrationFile], config: &Config) -> Vec<Diagnostic> {
     let mut diagnostics = report.diagnostics;
     diagnostics.sort();
     diagnostics.dedup();
-    diagnostics
+    Checked { diagnostics, order: analysis.linear_order(files) }
 }
 
-/// The files holding a migration, as positions in `files`, in the chain's linear order:
-/// parents first, then by file name (date and time) where the graph leaves a choice.
-/// Migrations that could not be read come last, in file-name order.
-pub fn linear_order(files: &[MigrationFile], config: &Config) -> Vec<usize> {
-    let analysis = Analysis::new(files, config);
-    let mut order: Vec<usize> = analysis.graph.linear().iter().map(|&n| analysis.entry(n).index).collect();
-    let mut placed = vec![false; files.len()];
-    for &i in &order {
-        placed[i] = true;
-    }
-    let mut rest: Vec<usize> =
-        (0..files.len()).filter(|&i| !placed[i] && !files[i].modules.is_empty()).collect();
-    rest.sort_by(|&a, &b| files[a].file_name.cmp(&files[b].file_name));
-    order.extend(rest);
-    order
+/// The diagnostics of [`check_folder`].
+pub fn check<F: Borrow<MigrationFile>>(files: &[F], config: &Config) -> Vec<Diagnostic> {
+    check_folder(files, config).diagnostics
 }
 
 /// Collects diagnostics.
@@ -143,8 +145,8 @@ pub(crate) struct Analysis<'a> {
 }
 
 impl<'a> Analysis<'a> {
-    fn new(files: &'a [MigrationFile], config: &'a Config) -> Self {
-        let mut sorted: Vec<(usize, &MigrationFile)> = files.iter().enumerate().collect();
+    fn new<F: Borrow<MigrationFile>>(files: &'a [F], config: &'a Config) -> Self {
+        let mut sorted: Vec<(usize, &MigrationFile)> = files.iter().map(Borrow::borrow).enumerate().collect();
         sorted.sort_by(|(_, a), (_, b)| (&a.file_name, &a.path).cmp(&(&b.file_name, &b.path)));
         let mut unreadable = false;
         let mut entries = Vec::new();
@@ -168,6 +170,21 @@ impl<'a> Analysis<'a> {
             .collect();
         let (graph, problems) = Graph::build(&revisions);
         Analysis { entries, graph, problems, config, unreadable }
+    }
+
+    /// See [`Checked::order`].
+    fn linear_order<F: Borrow<MigrationFile>>(&self, files: &[F]) -> Vec<usize> {
+        let file = |i: usize| -> &MigrationFile { files[i].borrow() };
+        let mut order: Vec<usize> = self.graph.linear().iter().map(|&n| self.entry(n).index).collect();
+        let mut placed = vec![false; files.len()];
+        for &i in &order {
+            placed[i] = true;
+        }
+        let mut rest: Vec<usize> =
+            (0..files.len()).filter(|&i| !placed[i] && !file(i).modules.is_empty()).collect();
+        rest.sort_by(|&a, &b| file(a).file_name.cmp(&file(b).file_name));
+        order.extend(rest);
+        order
     }
 
     /// Whether the folder accepts several heads.
@@ -294,7 +311,7 @@ mod tests {
             file("20241022_0900", "c3d4e5f6a1b2", &["a1b2c3d4e5f6"], "add_email_campaigns_table"),
             file("20241021_0900", "a1b2c3d4e5f6", &[], "add_interactions_table"),
         ];
-        assert_eq!(super::linear_order(&files, &crate::Config::default()), [3, 2, 1, 0]);
+        assert_eq!(super::check_folder(&files, &crate::Config::default()).order, [3, 2, 1, 0]);
     }
 
     #[test]
