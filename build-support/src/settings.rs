@@ -130,7 +130,6 @@ mod tests {
 
     #[test]
     fn mistakes_are_named() {
-
         let unknown =
             Settings::parse("[package.metadata.migrate]\nfolders = \"x\"\n").expect_err("unknown key");
         assert_eq!(unknown, "unknown key `folders`");
