@@ -6,6 +6,7 @@
 //! something is valid. Nothing below this file touches `proc_macro`, so every stage is
 //! testable.
 
+mod embed;
 mod emit;
 mod manifest;
 
@@ -21,4 +22,14 @@ use proc_macro::TokenStream;
 pub fn migration(args: TokenStream, item: TokenStream) -> TokenStream {
     let file = proc_macro::Span::call_site().local_file();
     emit::migration(args.into(), item.into(), file.as_deref(), &manifest::load).into()
+}
+
+/// Embeds the chain build-support compiled from the migrations folder, as a `Chain`
+/// expression: `static MIGRATIONS: Chain = embed_migrations!();`. With a name, embeds
+/// another folder compiled by the same build script: `embed_migrations!("audit")`.
+///
+/// Without the build.rs line there is nothing to embed, and the error says which line to add.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    embed::embed_migrations(input.into(), manifest::out_dir().as_deref()).into()
 }

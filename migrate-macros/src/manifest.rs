@@ -1,6 +1,6 @@
 //! Finding and reading the manifest build-support wrote, once per compiler process.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -20,12 +20,18 @@ struct Cached {
 /// an IDE's macro server sees several builds).
 static CACHE: Mutex<Option<Cached>> = Mutex::new(None);
 
+/// The crate's `OUT_DIR`, set by cargo when the crate has a build script: the one place the
+/// macros read the environment.
+pub(crate) fn out_dir() -> Option<PathBuf> {
+    std::env::var_os("OUT_DIR").map(PathBuf::from)
+}
+
 /// Loads `$OUT_DIR/migrate/manifest`.
 pub(crate) fn load() -> Result<Arc<Manifest>, LoadError> {
-    let Some(out_dir) = std::env::var_os("OUT_DIR") else {
+    let Some(out_dir) = out_dir() else {
         return Err(missing_manifest::missing());
     };
-    let path = Path::new(&out_dir).join("migrate").join(FILE_NAME);
+    let path = out_dir.join("migrate").join(FILE_NAME);
     let metadata = std::fs::metadata(&path).map_err(|_| missing_manifest::missing())?;
     let stamp = (metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH), metadata.len());
     let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

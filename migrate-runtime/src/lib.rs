@@ -19,7 +19,7 @@ mod chain;
 pub use chain::{Chain, Migration};
 pub use migrate_core::graph::Graph;
 pub use migrate_core::target::{Target, TargetError};
-pub use migrate_macros::migration;
+pub use migrate_macros::{embed_migrations, migration};
 
 /// What a migration imports: `use migrate_runtime::prelude::*;`.
 pub mod prelude {
@@ -29,21 +29,6 @@ pub mod prelude {
 /// The operations and their SQL, for code that inspects a migration.
 pub mod op {
     pub use migrate_core::op::*;
-}
-
-/// Embeds the chain build-support compiled from the migrations folder, as a [`Chain`]
-/// expression: `static MIGRATIONS: Chain = migrate_runtime::embed_migrations!();`.
-///
-/// With a name, embeds another folder compiled by the same build script
-/// (`migrate_build::Build::new().folder("tenant_migrations", "tenant")`).
-#[macro_export]
-macro_rules! embed_migrations {
-    () => {
-        $crate::embed_migrations!("migrations")
-    };
-    ($name:literal) => {
-        include!(concat!(env!("OUT_DIR"), "/migrate/", $name, ".rs"))
-    };
 }
 
 /// What generated code uses; not a public API.

@@ -1,6 +1,9 @@
-//! `missing_manifest`: `#[migration]` in a crate whose build.rs does not run migrate-build.
+//! `missing_manifest`: `embed_migrations!` and `#[migration]` in a crate whose build.rs does not
+//! run migrate-build.
 
 use migrate_runtime::migration;
+
+static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!();
 
 /// The CRM starts with the people it tracks.
 #[migration(rev = "a1b2c3d4e5f6", down_revision = None)]
@@ -18,4 +21,6 @@ mod add_people_table {
     }
 }
 
-fn main() {}
+fn main() {
+    assert!(MIGRATIONS.is_empty());
+}

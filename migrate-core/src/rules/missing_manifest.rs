@@ -1,5 +1,5 @@
-//! `missing_manifest`: `#[migration]` used in a crate whose build.rs does not run
-//! migrate-build.
+//! `missing_manifest`: `embed_migrations!` or `#[migration]` used in a crate whose build.rs
+//! does not run migrate-build.
 //!
 //! Why: the macro sees one migration; the chain rules need the whole folder, which only the
 //! build script reads. Without it nothing would be checked, so the macro refuses to expand.
@@ -12,8 +12,7 @@ pub const BUILD_RS_LINE: &str = "fn main() { migrate_build::compile(); }";
 /// The message and help when no manifest exists.
 pub fn missing() -> (String, String) {
     (
-        "`#[migration]` found no migration manifest: this crate's build.rs does not run migrate-build"
-            .to_owned(),
+        "no migration manifest: this crate's build.rs does not run migrate-build".to_owned(),
         format!(
             "add a build.rs containing `{BUILD_RS_LINE}`, and `migrate-build` under [build-dependencies]"
         ),
@@ -27,5 +26,17 @@ pub fn unreadable(path: &str, error: &str) -> (String, String) {
         "run `cargo clean -p <this crate>` and build again; if it persists, the versions of migrate-build \
          and migrate-runtime differ: give them the same version"
             .to_owned(),
+    )
+}
+
+/// The message and help when `embed_migrations!("name")` names a folder build.rs did not
+/// compile.
+pub fn unknown_folder(name: &str) -> (String, String) {
+    (
+        format!("build.rs compiled no migrations folder named `{name}`"),
+        format!(
+            "`embed_migrations!()` embeds the folder of [package.metadata.migrate]; another folder needs \
+             `migrate_build::Build::new().folder(\"<path>\", \"{name}\").compile()` in build.rs"
+        ),
     )
 }
