@@ -1,10 +1,11 @@
-//! The `#[migration]` attribute. Use it through `migrate-runtime`, which re-exports it.
+//! The `#[migration]` attribute and `embed_migrations!`. Use them through
+//! `migrate-runtime`, which re-exports them.
 //!
-//! A thin shim over `migrate-core`: it reads its module (parse), looks up what build-support
-//! found about it in the manifest (check), and emits the module with its descriptor, plus
-//! one spanned error per problem (emit). It decides where to point, never whether
-//! something is valid. Nothing below this file touches `proc_macro`, so every stage is
-//! testable.
+//! A thin shim over `migrate-core`: `#[migration]` looks up what build-support found about
+//! its module in the manifest (check), reads the module when it must point at a problem
+//! (parse), and emits the module with its descriptor, plus one spanned error per problem
+//! (emit). It decides where to point, never whether something is valid. Nothing below this
+//! file touches `proc_macro`, so every stage is testable.
 
 mod embed;
 mod emit;
