@@ -282,17 +282,10 @@ fn item_end(tokens: &[TokenTree], at: usize) -> usize {
             return i + 1;
         }
         if is_group(tokens.get(i), Delimiter::Brace) {
-            // `Foo { .. };` in a const or static ends at the semicolon.
-            let ends_with_semicolon = is_punct(tokens.get(i + 1), ';');
-            let is_struct_literal = matches!(tokens.get(i.wrapping_sub(1)), Some(TokenTree::Ident(_)))
-                && tokens[at..i].iter().any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == '='));
-            if ends_with_semicolon {
-                return i + 2;
-            }
-            if !is_struct_literal {
-                return i + 1;
-            }
+            // `const X: S = S { .. };` ends at the semicolon, a body at its brace.
+            return if is_punct(tokens.get(i + 1), ';') { i + 2 } else { i + 1 };
         }
+
         i += 1;
     }
     tokens.len()
@@ -867,7 +860,7 @@ mod add_lead_scores_table {
 
     #[test]
     fn items_of_a_file() {
-        let text = "#![allow(dead_code)]\n#[migration(rev = \"a\")]\npub(crate) mod add_users_table {}\n\nfn helper() {}\nconst X: S = S { a: 1 };\nstruct T(u8);\nimpl T {}\nmacro_rules! m { () => {} }\nm!();\n#[migration(rev = \"b\")]\nmod add_roles_table;\n";
+        let text = "#![allow(dead_code)]\n#[migration(rev = \"a\")]\npub(crate) mod add_users_table {}\n\nfn helper() {}\nconst X: S = S { a: 1 };\nstruct T(u8);\nimpl T {}\nmacro_rules! m { () => {} }\nm!();\nfn f<T>() where T: I<O = u8> + Clone {}\n#[migration(rev = \"b\")]\nmod add_roles_table;\n";
         let file = parse_file(text).expect("parses");
         let described: Vec<(&str, usize)> =
             file.stray_items.iter().map(|s| (s.description.as_str(), s.line)).collect();
@@ -880,7 +873,8 @@ mod add_lead_scores_table {
                 ("struct T", 7),
                 ("impl", 8),
                 ("macro_rules! m", 9),
-                ("m!", 10)
+                ("m!", 10),
+                ("fn f", 11)
             ]
         );
         let modules: Vec<(&str, bool)> =
