@@ -6,7 +6,7 @@ use std::sync::Arc;
 use migrate_core::manifest::{Manifest, ManifestEntry};
 use migrate_core::rules::invalid_file_name;
 use migrate_core::syntax::{ParsedModule, Range, module_name_and_body, parse_module};
-use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 
 use crate::manifest::LoadError;
@@ -81,15 +81,12 @@ pub(crate) fn migration(
     let descriptor = descriptor(&parsed, &display, transactional, errors.is_empty());
     let mut out = match module_name_and_body(&item) {
         Some((_, Some(body))) => with_descriptor(item, body, descriptor),
-        // `mod name;` or not a module: the error says so; the stub keeps the rest quiet.
-        _ => {
-            let module = Ident::new(
-                if parsed.source.name.is_empty() { "__migration" } else { &parsed.source.name },
-                Span::call_site(),
-            );
-            quote!(mod #module { #descriptor })
-        }
+        // `mod name;`: the error says so, and a stub body keeps the rest quiet.
+        Some((name, None)) => quote!(mod #name { #descriptor }),
+        // Not a module: the error says so; the item stays as written.
+        None => item,
     };
+
     out.extend(errors);
     out
 }
@@ -300,6 +297,15 @@ mod tests {
     #[test]
     fn never_panics_on_odd_input() {
         let load = || Ok(manifest(vec![], 0));
+        let kept = migration(
+            quote!(rev = "a"),
+            quote!(
+                fn not_a_module() {}
+            ),
+            Some(Path::new(FILE)),
+            &load,
+        );
+        assert!(kept.to_string().contains("fn not_a_module"), "a wrong item is kept as written: {kept}");
         for (args, item) in [
             (
                 quote!(),
