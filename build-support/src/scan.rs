@@ -82,7 +82,7 @@ impl Folder {
             }
         }
         names.sort();
-        let files = read_in_parallel(&path, names, crate_dir)?;
+        let files = read_in_parallel(&path, &names, crate_dir)?;
         Ok(Folder { path, display, files })
     }
 
@@ -118,26 +118,19 @@ impl Folder {
 
 /// Reads the files on every core: parsing dominates a build script's time, and build scripts
 /// are compiled without optimisation by default.
-fn read_in_parallel(folder: &Path, names: Vec<String>, crate_dir: &Path) -> Result<Vec<ScannedFile>, Error> {
+fn read_in_parallel(folder: &Path, names: &[String], crate_dir: &Path) -> Result<Vec<ScannedFile>, Error> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
     let chunk = names.len().div_ceil(threads).max(1);
-    let mut names = names.into_iter();
-    let chunks: Vec<Vec<String>> =
-        std::iter::from_fn(|| Some(names.by_ref().take(chunk).collect::<Vec<_>>()).filter(|c| !c.is_empty()))
-            .collect();
     std::thread::scope(|scope| {
-        let workers: Vec<_> = chunks
-            .into_iter()
+        let workers: Vec<_> = names
+            .chunks(chunk)
             .map(|chunk| {
                 scope.spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|name| ScannedFile::read(folder, name, crate_dir))
-                        .collect::<Vec<_>>()
+                    chunk.iter().map(|name| ScannedFile::read(folder, name, crate_dir)).collect::<Vec<_>>()
                 })
             })
             .collect();
-        let mut files = Vec::new();
+        let mut files = Vec::with_capacity(names.len());
         for worker in workers {
             let read = worker.join().map_err(|_| Error::Read {
                 path: folder.display().to_string(),
@@ -158,15 +151,15 @@ impl Borrow<MigrationFile> for ScannedFile {
 }
 
 impl ScannedFile {
-    fn read(folder: &Path, file_name: String, crate_dir: &Path) -> Result<ScannedFile, Error> {
-        let path = folder.join(&file_name);
+    fn read(folder: &Path, file_name: &str, crate_dir: &Path) -> Result<ScannedFile, Error> {
+        let path = folder.join(file_name);
         let display = display_path(&path, crate_dir);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::Read { path: display.clone(), message: e.to_string() })?;
         let mut source = MigrationFile {
             path: path.to_string_lossy().into_owned(),
             display,
-            file_name,
+            file_name: file_name.to_owned(),
             ..MigrationFile::default()
         };
         let mut positions = Vec::new();
