@@ -275,11 +275,6 @@ impl Graph {
         self.index.get(rev).copied()
     }
 
-    /// The node kept for builder input `input`, if the graph kept it.
-    pub fn node_of_input(&self, input: usize) -> Option<NodeId> {
-        self.input.iter().position(|&i| i == input)
-    }
-
     /// The builder input node `id` came from.
     pub fn input_of(&self, id: NodeId) -> usize {
         self.input[id]
@@ -336,11 +331,6 @@ impl Graph {
             }
         }
         seen
-    }
-
-    /// Whether `ancestor` is `id` or one of its ancestors.
-    pub fn is_ancestor(&self, ancestor: NodeId, id: NodeId) -> bool {
-        self.position[ancestor] <= self.position[id] && self.ancestors(&[id])[ancestor]
     }
 
     /// The revisions to apply, in order, to go from the applied heads `current` up to
@@ -488,8 +478,7 @@ mod tests {
             [Problem::Duplicate { first: 1, again: 2 }, Problem::UnknownParent { child: 3, position: 1 }]
         );
         assert_eq!(graph.len(), 3);
-        assert_eq!(graph.node_of_input(3), Some(2));
-        assert_eq!(graph.node_of_input(2), None);
+        assert_eq!(graph.input_of(2), 3);
         assert_eq!(revs(&graph, graph.parents(2)), ["b"]);
     }
 
