@@ -204,47 +204,51 @@ fn ratio(a: Duration, b: Duration) -> String {
     format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64().max(1e-9))
 }
 
+/// The rows of one size and profile: checked, plain and, when run, sqlx.
+type Group<'a> = (&'a Row, &'a Row, Option<&'a Row>);
+
 fn print_tables(rows: &[Row], options: &Options) {
+    let groups: Vec<Group<'_>> = rows
+        .chunk_by(|a, b| a.size == b.size && a.release == b.release)
+        .filter_map(|group| {
+            let find = |kind| group.iter().find(|r| r.kind == kind);
+            Some((find(Kind::Checked)?, find(Kind::Plain)?, find(Kind::Sqlx)))
+        })
+        .collect();
+    let profile = |row: &Row| if row.release { "release" } else { "debug" };
     println!("## Build of the crate, dependencies already built (median of {} runs)\n", options.runs);
     println!(
         "| N | profile | checked (migrate) | plain modules | checked / plain | peak memory checked | peak memory plain |"
     );
     println!("|---|---|---|---|---|---|---|");
-    for pair in rows.chunk_by(|a, b| a.size == b.size && a.release == b.release) {
-        let find = |kind| pair.iter().find(|r| r.kind == kind);
-        if let (Some(c), Some(p)) = (find(Kind::Checked), find(Kind::Plain)) {
-            println!(
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                c.size,
-                if c.release { "release" } else { "debug" },
-                seconds(c.full.time),
-                seconds(p.full.time),
-                ratio(c.full.time, p.full.time),
-                mib(c.full),
-                mib(p.full)
-            );
-        }
+    for (c, p, _) in &groups {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            c.size,
+            profile(c),
+            seconds(c.full.time),
+            seconds(p.full.time),
+            ratio(c.full.time, p.full.time),
+            mib(c.full),
+            mib(p.full)
+        );
     }
     println!("\n## Rebuild after adding one migration (median of {} runs)\n", options.runs);
     println!(
         "| N | profile | checked (migrate) | plain modules | sqlx `migrate!` | checked / plain | checked / sqlx |"
     );
     println!("|---|---|---|---|---|---|---|");
-    for pair in rows.chunk_by(|a, b| a.size == b.size && a.release == b.release) {
-        let find = |kind| pair.iter().find(|r| r.kind == kind);
-        if let (Some(c), Some(p)) = (find(Kind::Checked), find(Kind::Plain)) {
-            let sqlx = find(Kind::Sqlx);
-            println!(
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                c.size,
-                if c.release { "release" } else { "debug" },
-                seconds(c.add_one.time),
-                seconds(p.add_one.time),
-                sqlx.map_or("not run".to_owned(), |s| seconds(s.add_one.time)),
-                ratio(c.add_one.time, p.add_one.time),
-                sqlx.map_or("–".to_owned(), |s| ratio(c.add_one.time, s.add_one.time))
-            );
-        }
+    for (c, p, sqlx) in &groups {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            c.size,
+            profile(c),
+            seconds(c.add_one.time),
+            seconds(p.add_one.time),
+            sqlx.map_or("not run".to_owned(), |s| seconds(s.add_one.time)),
+            ratio(c.add_one.time, p.add_one.time),
+            sqlx.map_or("–".to_owned(), |s| ratio(c.add_one.time, s.add_one.time))
+        );
     }
 }
 
