@@ -92,6 +92,8 @@ pub enum TargetError {
         target: String,
         /// The revision the steps start from (`None`: base).
         from: Option<String>,
+        /// Whether the steps go up (towards the heads).
+        up: bool,
         /// The number of steps asked for.
         steps: u64,
         /// The number of steps the graph allows from there.
@@ -148,10 +150,9 @@ impl fmt::Display for TargetError {
                 candidates.len(),
                 list(candidates)
             ),
-            TargetError::OutOfRange { target, from, steps, available } => {
+            TargetError::OutOfRange { target, from, up, steps, available } => {
                 let place = from.as_deref().map_or("base".to_owned(), |r| format!("`{r}`"));
-                let direction = if target.contains('+') { "up" } else { "down" };
-                let side = if target.contains('+') { "above" } else { "below" };
+                let (direction, side) = if *up { ("up", "above") } else { ("down", "below") };
                 write!(
                     f,
                     "target `{target}` is out of range: it goes {steps} step{} {direction} from {place}, but only {available} revision{} lie{} {side} it",
@@ -319,6 +320,7 @@ impl Graph {
         let out_of_range = |taken: u64| TargetError::OutOfRange {
             target: text.to_owned(),
             from: start.map(|n| self.rev(n).to_owned()),
+            up: steps > 0,
             steps: steps.unsigned_abs(),
             available: taken,
         };
