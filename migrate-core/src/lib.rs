@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod naming;
 pub mod op;
 pub mod rules;
+pub mod script;
 pub mod secret;
 pub mod source;
 pub mod sql;
@@ -25,6 +26,7 @@ pub mod sql;
 pub mod syntax;
 pub mod target;
 pub mod text;
+pub mod version;
 
 pub use config::Config;
 pub use diagnostic::{Diagnostic, Locator, RuleId};

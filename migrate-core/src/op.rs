@@ -7,6 +7,8 @@
 //! predicate, a `USING` or `CHECK` expression, [`sql`] defaults and [`Op::execute`]) are
 //! written as given.
 
+use std::time::Duration;
+
 use crate::sql::{no_transaction_reason, quote_ident, quote_literal, quote_qualified, split_statements};
 
 /// A column type.
@@ -671,12 +673,16 @@ pub struct Statement {
     pub sql: String,
     /// Why PostgreSQL refuses it inside a transaction block, if it does.
     pub no_transaction: Option<&'static str>,
+    /// The operation it comes from, as written: `create_table("lead_scores")`.
+    pub op: String,
 }
 
 /// The recorder a migration's functions receive: `pub fn upgrade(op: &mut Op)`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Op {
     operations: Vec<Operation>,
+    lock_timeout: Option<Duration>,
+    statement_timeout: Option<Duration>,
 }
 
 fn idents<S: AsRef<str>>(names: &[S]) -> String {
@@ -927,15 +933,73 @@ impl Op {
     pub fn statements(&self) -> Vec<Statement> {
         let mut out = Vec::new();
         for operation in &self.operations {
+            let first = out.len();
             render(operation, &mut out);
+            for statement in &mut out[first..] {
+                statement.op = operation.describe();
+            }
         }
         out
+    }
+
+    /// `lock_timeout` for this migration: how long a statement may wait for a lock before
+    /// failing, so that a migration queued behind a long transaction does not block every
+    /// query queued behind it.
+    pub fn lock_timeout(&mut self, timeout: Duration) {
+        self.lock_timeout = Some(timeout);
+    }
+
+    /// `statement_timeout` for this migration.
+    pub fn statement_timeout(&mut self, timeout: Duration) {
+        self.statement_timeout = Some(timeout);
+    }
+
+    /// The settings this migration asked for, as PostgreSQL parameters and values:
+    /// `[("lock_timeout", "5000ms")]`.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        let ms = |d: Duration| format!("{}ms", d.as_millis().max(1));
+        let mut settings = Vec::new();
+        settings.extend(self.lock_timeout.map(|d| ("lock_timeout", ms(d))));
+        settings.extend(self.statement_timeout.map(|d| ("statement_timeout", ms(d))));
+        settings
+    }
+}
+
+impl Operation {
+    /// The operation as a migration writes it, with its first argument:
+    /// `create_table("lead_scores")`.
+    pub fn describe(&self) -> String {
+        let call = |name: &str, argument: &str| format!("{name}({argument:?})");
+        match self {
+            Operation::CreateTable(t) => call("create_table", &t.name),
+            Operation::RenameTable { from, .. } => call("rename_table", from),
+            Operation::AddColumn { table, .. } => call("add_column", table),
+            Operation::AlterColumn(a) => call("alter_column", &a.table),
+            Operation::CreateIndex(i) => call("create_index", &i.name),
+            Operation::AddConstraint { name, .. } => call("create_constraint", name),
+            Operation::CreateForeignKey(fk) => call("create_foreign_key", &fk.name),
+            Operation::ValidateConstraint { table, .. } => call("validate_constraint", table),
+            Operation::CreateEnum { name, .. } => call("create_enum", name),
+            Operation::AddEnumValue(v) => call("add_enum_value", &v.enum_name),
+            Operation::Comment { table, column: None, .. } => call("comment_on_table", table),
+            Operation::Comment { table, .. } => call("comment_on_column", table),
+            Operation::Drop(d) => match &d.kind {
+                DropKind::Table(name) => call("drop_table", name),
+                DropKind::Index(name) => call("drop_index", name),
+                DropKind::Enum(name) => call("drop_enum", name),
+                DropKind::Column { table, .. } => call("drop_column", table),
+                DropKind::Constraint { table, .. } => call("drop_constraint", table),
+            },
+            Operation::BulkInsert { table, .. } => call("bulk_insert", table),
+            Operation::Execute(_) => "execute(…)".to_owned(),
+            Operation::Irreversible(reason) => call("irreversible", reason),
+        }
     }
 }
 
 fn push(out: &mut Vec<Statement>, sql: String) {
     let no_transaction = no_transaction_reason(&sql);
-    out.push(Statement { sql, no_transaction });
+    out.push(Statement { sql, no_transaction, op: String::new() });
 }
 
 fn comment_sql(target: &str, text: Option<&str>) -> String {
@@ -1160,6 +1224,19 @@ mod tests {
                 "ALTER TABLE \"we\"\"ird\" RENAME COLUMN \"a\" TO \"B\""
             ]
         );
+    }
+
+    #[test]
+    fn statements_name_their_operation_and_settings_are_kept_apart() {
+        let mut op = Op::new();
+        op.create_table("people", |t| {
+            t.column("id", Type::BigInt).comment("the key");
+        });
+        op.execute("SELECT 1; SELECT 2");
+        op.lock_timeout(Duration::from_secs(5));
+        let ops: Vec<String> = op.statements().into_iter().map(|s| s.op).collect();
+        assert_eq!(ops, ["create_table(\"people\")", "create_table(\"people\")", "execute(…)", "execute(…)"]);
+        assert_eq!(op.settings(), [("lock_timeout", "5000ms".to_owned())]);
     }
 
     #[test]
