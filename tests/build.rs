@@ -1,9 +1,10 @@
-//! Compiles every fixture folder of `ui/` (and `ui/pass/`) into this crate's OUT_DIR, where
-//! the UI tests' `embed_migrations!("<name>")` and `#[migration]` find them.
+//! Compiles every fixture folder into this crate's OUT_DIR, where `embed_migrations!("<name>")`
+//! and `#[migration]` find them: the UI cases of `ui/` and `ui/pass/`, the runtime chains of
+//! `chains/`, and the example backend's history as `crm`.
 
 fn main() {
     let mut build = migrate_build::Build::new();
-    for parent in ["ui", "ui/pass"] {
+    for parent in ["ui", "ui/pass", "chains"] {
         let mut names: Vec<String> = std::fs::read_dir(parent)
             .into_iter()
             .flatten()
@@ -15,7 +16,7 @@ fn main() {
         for name in names {
             build = build.folder(format!("{parent}/{name}"), &name);
         }
+        println!("cargo:rerun-if-changed={parent}");
     }
-    println!("cargo:rerun-if-changed=ui");
-    build.compile();
+    build.folder("../examples/crm-backend/migrations", "crm").compile();
 }

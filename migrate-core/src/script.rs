@@ -145,7 +145,8 @@ impl Tables {
             } else {
                 text.push_str("-- outside a transaction\n");
                 let (set, reset) = Tables::session_settings(step);
-                let mut pieces = vec![self.history_started_sql(step.rev, step.slug, step.direction, step.checksum)];
+                let mut pieces =
+                    vec![self.history_started_sql(step.rev, step.slug, step.direction, step.checksum)];
                 pieces.extend(set);
                 pieces.extend(step.statements.iter().map(|s| s.sql.clone()));
                 pieces.extend(reset);
@@ -198,7 +199,11 @@ mod tests {
         assert_eq!(lines[0], "BEGIN;");
         assert_eq!(lines[1], "SET LOCAL lock_timeout = '5000ms';");
         assert!(lines[2].starts_with("CREATE TABLE \"people\""));
-        assert!(batch.text.contains("INSERT INTO \"public\".\"alembic_version\" (version_num) VALUES ('a1b2c3d4e5f6');"));
+        assert!(
+            batch.text.contains(
+                "INSERT INTO \"public\".\"alembic_version\" (version_num) VALUES ('a1b2c3d4e5f6');"
+            )
+        );
         assert!(batch.text.contains("'upgrade', 'abc', statement_timestamp()"));
         assert!(batch.text.ends_with("COMMIT;\n"));
         // Error positions map back to statements, in characters.

@@ -31,7 +31,11 @@ pub struct Tables {
 
 impl Default for Tables {
     fn default() -> Self {
-        Tables { schema: "public".into(), version: "alembic_version".into(), history: "migrate_history".into() }
+        Tables {
+            schema: "public".into(),
+            version: "alembic_version".into(),
+            history: "migrate_history".into(),
+        }
     }
 }
 
@@ -109,8 +113,12 @@ impl Tables {
     pub fn row_change_sql(&self, change: &RowChange) -> String {
         let table = self.version_table();
         match change {
-            RowChange::Insert(rev) => format!("INSERT INTO {table} (version_num) VALUES ({})", quote_literal(rev)),
-            RowChange::Delete(rev) => format!("DELETE FROM {table} WHERE version_num = {}", quote_literal(rev)),
+            RowChange::Insert(rev) => {
+                format!("INSERT INTO {table} (version_num) VALUES ({})", quote_literal(rev))
+            }
+            RowChange::Delete(rev) => {
+                format!("DELETE FROM {table} WHERE version_num = {}", quote_literal(rev))
+            }
             RowChange::Update { from, to } => format!(
                 "UPDATE {table} SET version_num = {} WHERE version_num = {}",
                 quote_literal(to),
@@ -121,7 +129,13 @@ impl Tables {
 
     /// A history row recording a finished step: started when the command message reached
     /// the server (`statement_timestamp()`), finished now.
-    pub fn history_done_sql(&self, rev: &str, slug: &str, direction: Direction, checksum: Option<&str>) -> String {
+    pub fn history_done_sql(
+        &self,
+        rev: &str,
+        slug: &str,
+        direction: Direction,
+        checksum: Option<&str>,
+    ) -> String {
         format!(
             "INSERT INTO {} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success) \
              VALUES ({}, {}, {}, {}, statement_timestamp(), clock_timestamp(), \
@@ -136,7 +150,13 @@ impl Tables {
 
     /// A history row recording that a step outside a transaction started: its `success` is
     /// NULL until a later row says how it ended, which is how an interrupted run is seen.
-    pub fn history_started_sql(&self, rev: &str, slug: &str, direction: Direction, checksum: Option<&str>) -> String {
+    pub fn history_started_sql(
+        &self,
+        rev: &str,
+        slug: &str,
+        direction: Direction,
+        checksum: Option<&str>,
+    ) -> String {
         format!(
             "INSERT INTO {} (revision, slug, direction, checksum, success) VALUES ({}, {}, {}, {}, NULL)",
             self.history_table(),
@@ -149,7 +169,14 @@ impl Tables {
 
     /// A history row recording how a step outside a transaction ended, timed from its
     /// started row.
-    pub fn history_ended_sql(&self, rev: &str, slug: &str, direction: Direction, checksum: Option<&str>, error: Option<&str>) -> String {
+    pub fn history_ended_sql(
+        &self,
+        rev: &str,
+        slug: &str,
+        direction: Direction,
+        checksum: Option<&str>,
+        error: Option<&str>,
+    ) -> String {
         let table = self.history_table();
         let started = format!(
             "(SELECT max(started_at) FROM {table} WHERE revision = {} AND success IS NULL)",
@@ -177,7 +204,8 @@ impl Graph {
         let mut after: Vec<NodeId> = rows.to_vec();
         let mut changes = Vec::new();
         if upgrade {
-            let present: Vec<NodeId> = self.parents(node).iter().copied().filter(|p| rows.contains(p)).collect();
+            let present: Vec<NodeId> =
+                self.parents(node).iter().copied().filter(|p| rows.contains(p)).collect();
             match present.split_last() {
                 None => changes.push(RowChange::Insert(rev(node))),
                 Some((last, others)) => {
@@ -229,9 +257,14 @@ impl Graph {
 
 /// The changes turning the rows `before` into `after`: deletes, then inserts.
 pub fn rows_diff(graph: &Graph, before: &[NodeId], after: &[NodeId]) -> Vec<RowChange> {
-    let mut changes: Vec<RowChange> =
-        before.iter().filter(|r| !after.contains(r)).map(|&r| RowChange::Delete(graph.rev(r).to_owned())).collect();
-    changes.extend(after.iter().filter(|r| !before.contains(r)).map(|&r| RowChange::Insert(graph.rev(r).to_owned())));
+    let mut changes: Vec<RowChange> = before
+        .iter()
+        .filter(|r| !after.contains(r))
+        .map(|&r| RowChange::Delete(graph.rev(r).to_owned()))
+        .collect();
+    changes.extend(
+        after.iter().filter(|r| !before.contains(r)).map(|&r| RowChange::Insert(graph.rev(r).to_owned())),
+    );
     changes
 }
 
@@ -287,7 +320,10 @@ mod tests {
             (vec![update("m", "c1"), RowChange::Insert("d1".into())], vec!["c1".to_owned(), "d1".to_owned()])
         );
         // Reverting one arm while the other implies b: the row goes.
-        assert_eq!(run(&g, &["c1", "d1"], "d1", false), (vec![RowChange::Delete("d1".into())], vec!["c1".to_owned()]));
+        assert_eq!(
+            run(&g, &["c1", "d1"], "d1", false),
+            (vec![RowChange::Delete("d1".into())], vec!["c1".to_owned()])
+        );
         assert_eq!(run(&g, &["c1"], "c1", false), (vec![update("c1", "b")], vec!["b".to_owned()]));
         assert_eq!(run(&g, &["a"], "a", false), (vec![RowChange::Delete("a".into())], vec![]));
     }
@@ -307,7 +343,10 @@ mod tests {
         assert_eq!(stamp(&["m"], &[]), "");
         let before = nodes(&g, &["c1"]);
         let after = g.stamp_rows(&before, &nodes(&g, &["m"]));
-        assert_eq!(rows_diff(&g, &before, &after), [RowChange::Delete("c1".into()), RowChange::Insert("m".into())]);
+        assert_eq!(
+            rows_diff(&g, &before, &after),
+            [RowChange::Delete("c1".into()), RowChange::Insert("m".into())]
+        );
     }
 
     #[test]
@@ -318,6 +357,9 @@ mod tests {
             "UPDATE \"crm\".\"Version\" SET version_num = 'c' WHERE version_num = 'a''b'"
         );
         assert!(tables.create_sql().contains("CONSTRAINT \"Version_pkc\" PRIMARY KEY (version_num)"));
-        assert_eq!(tables.lock_key_sql(), "hashtextextended(current_database() || ':migrate:crm.Version', 0)");
+        assert_eq!(
+            tables.lock_key_sql(),
+            "hashtextextended(current_database() || ':migrate:crm.Version', 0)"
+        );
     }
 }

@@ -15,15 +15,23 @@
 //! ```
 
 mod chain;
+mod error;
+mod runner;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use chain::{Chain, Migration};
+pub use error::{Error, Failure, Mismatch, describe, redact};
 pub use migrate_core::graph::Graph;
 pub use migrate_core::target::{Target, TargetError};
+pub use migrate_core::version::{Direction, Tables};
 pub use migrate_macros::{embed_migrations, migration};
+pub use runner::{HistoryEntry, Migrator, Report, StepReport, checksum};
 
 /// What a migration imports: `use migrate_runtime::prelude::*;`.
 pub mod prelude {
     pub use migrate_core::op::{Action, Op, Type, Value, sql};
+    pub use std::time::Duration;
 }
 
 /// The operations and their SQL, for code that inspects a migration.

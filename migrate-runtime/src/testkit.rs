@@ -1,0 +1,569 @@
+//! Testing migrations against a real PostgreSQL (feature `testkit`).
+//!
+//! - [`server`]: the server tests use. With `DATABASE_URL` set, that server; otherwise a
+//!   throwaway cluster started from the machine's PostgreSQL binaries (`initdb`, `pg_ctl`, found
+//!   on `PATH` or through `pg_config --bindir`) in a temporary folder on a free port, as the
+//!   `postgres` user when running as root. It is started once per test run and shared by all
+//!   its test processes (nextest runs each test in a process of its own); a small supervisor
+//!   stops it and removes its folder when the run (cargo or nextest) ends.
+//! - [`TestDatabase`]: a fresh database per test, dropped afterwards; [`TestDatabase::migrated`]
+//!   clones it from a template database migrated once per run, so tests do not replay the
+//!   whole chain each.
+//! - [`stairway`]: applies, reverts and applies again every migration in turn and compares the
+//!   schema before each one with the schema after its downgrade, naming every migration whose
+//!   downgrade fails or does not restore the schema.
+//!
+//! Nothing here skips: without `DATABASE_URL` and without PostgreSQL binaries, every call
+//! fails with a message saying what to install or set.
+
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use migrate_core::graph::NodeId;
+use migrate_core::sql::{quote_ident, quote_literal};
+use postgres::{Client, SimpleQueryMessage};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, describe};
+use crate::runner::{Migrator, connect};
+
+/// Why the test kit could not give a database.
+#[derive(Debug)]
+pub struct TestkitError(String);
+
+impl fmt::Display for TestkitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TestkitError {}
+
+impl From<Error> for TestkitError {
+    fn from(error: Error) -> Self {
+        TestkitError(error.to_string())
+    }
+}
+
+fn fail(message: impl Into<String>) -> TestkitError {
+    TestkitError(message.into())
+}
+
+/// The PostgreSQL server tests use.
+#[derive(Debug)]
+pub struct Server {
+    /// The connection string of its maintenance database.
+    admin_url: String,
+}
+
+static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+
+/// The server of this test run: `DATABASE_URL`'s, or the shared throwaway cluster.
+pub fn server() -> Result<&'static Server, TestkitError> {
+    SERVER
+        .get_or_init(|| match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Ok(Server { admin_url: url }),
+            _ => throwaway().map_err(|e| e.0),
+        })
+        .as_ref()
+        .map_err(|message| fail(message.clone()))
+}
+
+impl Server {
+    /// The connection string of database `name` on this server.
+    pub fn url(&self, name: &str) -> String {
+        with_database(&self.admin_url, name)
+    }
+
+    fn admin(&self) -> Result<Client, TestkitError> {
+        connect(&self.admin_url).map_err(TestkitError::from)
+    }
+}
+
+/// `url` with its database replaced by `name` (URL or `key=value` form).
+fn with_database(url: &str, name: &str) -> String {
+    if let Some(scheme_end) = url.find("://") {
+        let rest = &url[scheme_end + 3..];
+        let path_start = rest.find('/').map(|i| scheme_end + 3 + i);
+        let query_start = url.find('?');
+        let end = query_start.unwrap_or(url.len());
+        let (head, tail) = match path_start {
+            Some(p) if p < end => (&url[..p], &url[end..]),
+            _ => (&url[..end], &url[end..]),
+        };
+        return format!("{head}/{name}{tail}");
+    }
+    let mut pairs: Vec<String> =
+        url.split_whitespace().filter(|p| !p.starts_with("dbname=")).map(str::to_owned).collect();
+    pairs.push(format!("dbname={name}"));
+    pairs.join(" ")
+}
+
+/// The process whose end ends the run: cargo or nextest when they started this test process,
+/// else this process.
+fn run_owner() -> u32 {
+    let parent = std::os::unix::process::parent_id();
+    let name = std::fs::read_to_string(format!("/proc/{parent}/comm")).unwrap_or_default();
+    if matches!(name.trim(), "cargo" | "cargo-nextest") { parent } else { std::process::id() }
+}
+
+fn find_binary(name: &str) -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    on_path.or_else(|| {
+        let output = Command::new("pg_config").arg("--bindir").output().ok()?;
+        let dir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        Some(dir.join(name)).filter(|p| p.is_file())
+    })
+}
+
+/// The `postgres` user's uid and gid, when running as root (initdb refuses root).
+fn postgres_user() -> Result<Option<(u32, u32)>, TestkitError> {
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+    if !root {
+        return Ok(None);
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let fields: Vec<&str> =
+        passwd.lines().find(|l| l.starts_with("postgres:")).unwrap_or_default().split(':').collect();
+    match (fields.get(2).and_then(|u| u.parse().ok()), fields.get(3).and_then(|g| g.parse().ok())) {
+        (Some(uid), Some(gid)) => Ok(Some((uid, gid))),
+        _ => Err(fail(
+            "running as root, and there is no `postgres` user to run the test server as (initdb refuses root)",
+        )),
+    }
+}
+
+/// A command, run as the `postgres` user when running as root.
+fn command(binary: &Path, user: Option<(u32, u32)>) -> Command {
+    match user {
+        Some(_) => {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(binary);
+            c
+        }
+        None => Command::new(binary),
+    }
+}
+
+fn run(mut command: Command, what: &str) -> Result<(), TestkitError> {
+    let output =
+        command.stdin(Stdio::null()).output().map_err(|e| fail(format!("cannot run {what}: {e}")))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(fail(format!(
+        "{what} failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )))
+}
+
+/// Starts the run's cluster, or finds it started by another process of the run.
+fn throwaway() -> Result<Server, TestkitError> {
+    let owner = run_owner();
+    let dir = std::env::temp_dir().join(format!("migrate-testkit-{owner}"));
+    std::fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    let lock =
+        File::create(dir.join("lock")).map_err(|e| fail(format!("cannot create the lock file: {e}")))?;
+    lock.lock().map_err(|e| fail(format!("cannot lock {}: {e}", dir.display())))?;
+    let port_file = dir.join("port");
+    if let Ok(port) = std::fs::read_to_string(&port_file) {
+        let url = format!("postgres://postgres@127.0.0.1:{}/postgres", port.trim());
+        if connect(&url).is_ok() {
+            return Ok(Server { admin_url: url });
+        }
+    }
+    let missing = || {
+        fail(
+            "no DATABASE_URL is set and no PostgreSQL binaries were found (initdb and pg_ctl, on PATH or in \
+             `pg_config --bindir`): install PostgreSQL, or set DATABASE_URL to a server where the tests may create \
+             databases",
+        )
+    };
+    let initdb = find_binary("initdb").ok_or_else(missing)?;
+    let pg_ctl = find_binary("pg_ctl").ok_or_else(missing)?;
+    let user = postgres_user()?;
+    let data = dir.join("data");
+    let _ = std::fs::remove_dir_all(&data);
+    if let Some((uid, gid)) = user {
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+            .map_err(|e| fail(format!("cannot give {} to postgres: {e}", dir.display())))?;
+    }
+    let mut init = command(&initdb, user);
+    init.arg("-D").arg(&data).args([
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--no-sync",
+        "--no-instructions",
+    ]);
+    run(init, "initdb")?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| fail(format!("cannot find a free port: {e}")))?
+        .port();
+    let options = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+        dir.display()
+    );
+    let mut start = command(&pg_ctl, user);
+    start
+        .arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(dir.join("server.log"))
+        .args(["-w", "-t", "60", "-o", &options, "start"]);
+    run(start, "pg_ctl start")?;
+    // The supervisor outlives this process and stops the cluster when the run ends.
+    let as_postgres = if user.is_some() { "runuser -u postgres -- " } else { "" };
+    let script = format!(
+        "while kill -0 {owner} 2>/dev/null; do sleep 1; done; {as_postgres}{} -D {} -m immediate stop >/dev/null 2>&1; rm -rf {}",
+        pg_ctl.display(),
+        data.display(),
+        dir.display()
+    );
+    Command::new("setsid")
+        .args(["-f", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| fail(format!("cannot start the test server's supervisor: {e}")))?;
+    std::fs::write(&port_file, port.to_string())
+        .map_err(|e| fail(format!("cannot write {}: {e}", port_file.display())))?;
+    Ok(Server { admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres") })
+}
+
+/// A database of its own for one test, dropped when the value is.
+#[derive(Debug)]
+pub struct TestDatabase {
+    name: String,
+    url: String,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn fresh_name() -> String {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("mt_{}_{}_{nanos:08x}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+fn execute(client: &mut Client, sql: &str, what: &str) -> Result<(), TestkitError> {
+    client.batch_execute(sql).map_err(|e| fail(format!("{what}: {}", describe(&e))))
+}
+
+impl TestDatabase {
+    /// An empty database.
+    pub fn new() -> Result<TestDatabase, TestkitError> {
+        TestDatabase::create("template0")
+    }
+
+    fn create(template: &str) -> Result<TestDatabase, TestkitError> {
+        let server = server()?;
+        let name = fresh_name();
+        let mut admin = server.admin()?;
+        execute(
+            &mut admin,
+            &format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&name), quote_ident(template)),
+            "cannot create a test database",
+        )?;
+        Ok(TestDatabase { url: server.url(&name), name })
+    }
+
+    /// A database at the chain's heads, cloned from a template database that is migrated
+    /// once per run (and per chain).
+    pub fn migrated(migrator: &Migrator) -> Result<TestDatabase, TestkitError> {
+        let server = server()?;
+        let mut hasher = Sha256::new();
+        for migration in migrator.chain().iter() {
+            hasher.update(migration.rev.as_bytes());
+            hasher.update(crate::runner::checksum(&migration.upgrade_ops().statements()).as_bytes());
+        }
+        let digest: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let template = format!("mt_template_{digest}");
+        let mut admin = server.admin()?;
+        let key = format!("hashtext({})", quote_literal(&template));
+        execute(&mut admin, &format!("SELECT pg_advisory_lock({key})"), "cannot lock the template")?;
+        let exists = query(
+            &mut admin,
+            &format!("SELECT 1 FROM pg_database WHERE datname = {}", quote_literal(&template)),
+        )?;
+        if exists.is_empty() {
+            let building = format!("{template}_building");
+            execute(
+                &mut admin,
+                &format!("DROP DATABASE IF EXISTS {}", quote_ident(&building)),
+                "cannot clean a template",
+            )?;
+            execute(
+                &mut admin,
+                &format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(&building)),
+                "cannot create a template",
+            )?;
+            migrator.upgrade(&server.url(&building), "heads")?;
+            execute(
+                &mut admin,
+                &format!("ALTER DATABASE {} RENAME TO {}", quote_ident(&building), quote_ident(&template)),
+                "cannot finish a template",
+            )?;
+        }
+        execute(&mut admin, &format!("SELECT pg_advisory_unlock({key})"), "cannot unlock the template")?;
+        TestDatabase::create(&template)
+    }
+
+    /// Its connection string.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A connection to it.
+    pub fn connect(&self) -> Result<Client, TestkitError> {
+        connect(&self.url).map_err(TestkitError::from)
+    }
+
+    /// The schema's catalog snapshot: see [`snapshot`].
+    pub fn snapshot(&self, migrator: &Migrator) -> Result<Vec<String>, TestkitError> {
+        snapshot(&mut self.connect()?, migrator)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Ok(server) = server()
+            && let Ok(mut admin) = server.admin()
+        {
+            let _ = admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&self.name)));
+        }
+    }
+}
+
+/// The rows of a query, each as its text values joined by spaces.
+fn query(client: &mut Client, sql: &str) -> Result<Vec<String>, TestkitError> {
+    let messages =
+        client.simple_query(sql).map_err(|e| fail(format!("cannot read the catalog: {}", describe(&e))))?;
+    Ok(messages
+        .into_iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => {
+                Some((0..row.len()).map(|i| row.get(i).unwrap_or("NULL")).collect::<Vec<_>>().join(" "))
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+/// The user schema of the database, as sorted lines: tables and other relations, columns
+/// (type, nullability, default, identity), constraints, indexes, enum types with their values,
+/// and comments; the migrator's own tables left out.
+pub fn snapshot(client: &mut Client, migrator: &Migrator) -> Result<Vec<String>, TestkitError> {
+    let tables = migrator.table_names();
+    let own = format!(
+        "({}, {}, {}, {}, {})",
+        quote_literal(&tables.version),
+        quote_literal(&tables.history),
+        quote_literal(&format!("{}_pkc", tables.version)),
+        quote_literal(&format!("{}_pkey", tables.history)),
+        quote_literal(&format!("{}_id_seq", tables.history)),
+    );
+    let schemas = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'";
+    let queries = [
+        format!(
+            "SELECT 'relation', n.nspname || '.' || c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {schemas} AND c.relname NOT IN {own}"
+        ),
+        format!(
+            "SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname, format_type(a.atttypid, a.atttypmod), \
+             CASE WHEN a.attnotnull THEN 'not null' ELSE 'null' END, coalesce(pg_get_expr(d.adbin, d.adrelid), 'no default'), \
+             CASE a.attidentity WHEN '' THEN 'no identity' ELSE 'identity ' || a.attidentity::text END, \
+             coalesce(col_description(c.oid, a.attnum), 'no comment') \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE {schemas} AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relname NOT IN {own}"
+        ),
+        format!(
+            "SELECT 'constraint', n.nspname || '.' || c.relname || '.' || con.conname, pg_get_constraintdef(con.oid) \
+             FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {schemas} AND c.relname NOT IN {own}"
+        ),
+        format!(
+            "SELECT 'index', pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {schemas} AND c.relname NOT IN {own}"
+        ),
+        format!(
+            "SELECT 'type', n.nspname || '.' || t.typname, string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder) \
+             FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace \
+             WHERE {schemas} GROUP BY 1, 2"
+        ),
+        format!(
+            "SELECT 'comment', n.nspname || '.' || c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {schemas} AND obj_description(c.oid, 'pg_class') IS NOT NULL"
+        ),
+    ];
+    let mut lines = query(client, &queries.join(";\n"))?;
+    lines.sort();
+    Ok(lines)
+}
+
+/// What the stairway check found wrong with one migration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StairFailure {
+    /// The revision.
+    pub rev: String,
+    /// Its slug.
+    pub slug: String,
+    /// Its file.
+    pub file: String,
+    /// What went wrong.
+    pub problem: String,
+}
+
+/// The result of [`stairway`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stairway {
+    /// The migrations whose downgrade was checked.
+    pub checked: Vec<String>,
+    /// The irreversible migrations, not checked, with their reasons.
+    pub irreversible: Vec<(String, String)>,
+    /// Every migration whose upgrade or downgrade failed or whose downgrade did not restore the
+    /// schema.
+    pub failures: Vec<StairFailure>,
+}
+
+impl Stairway {
+    /// Whether every downgrade restored the schema.
+    pub fn is_ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+impl fmt::Display for Stairway {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "stairway: {} migrations checked, {} irreversible, {} failed",
+            self.checked.len(),
+            self.irreversible.len(),
+            self.failures.len()
+        )?;
+        for failure in &self.failures {
+            write!(
+                f,
+                "\n- {} ({}, {}): {}",
+                failure.rev,
+                failure.slug,
+                failure.file,
+                failure.problem.replace('\n', "\n  ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Lines only in `before` (`-`) and only in `after` (`+`).
+fn difference(before: &[String], after: &[String]) -> String {
+    let mut lines: Vec<String> =
+        before.iter().filter(|l| !after.contains(l)).map(|l| format!("- {l}")).collect();
+    lines.extend(after.iter().filter(|l| !before.contains(l)).map(|l| format!("+ {l}")));
+    lines.join("\n")
+}
+
+/// The stairway check on a fresh database: for every migration in order, upgrade it,
+/// downgrade it, compare the schema with the one before its upgrade, and upgrade it again.
+/// Every migration whose downgrade fails or leaves a different schema is named, not only the
+/// first; after such a step the database is rebuilt so that the check can go on.
+pub fn stairway(migrator: &Migrator) -> Result<Stairway, TestkitError> {
+    let mut database = TestDatabase::new()?;
+    let graph = migrator.graph().clone();
+    let mut report = Stairway::default();
+    let mut applied: Vec<NodeId> = Vec::new();
+    for &node in graph.linear() {
+        let migration = migrator.chain().migrations()[node];
+        let failure = |problem: String| StairFailure {
+            rev: migration.rev.to_owned(),
+            slug: migration.slug.to_owned(),
+            file: migration.file.to_owned(),
+            problem,
+        };
+        let before = database.snapshot(migrator)?;
+        if let Err(error) = migrator.step(database.url(), node, true) {
+            report.failures.push(failure(format!("upgrade failed: {error}")));
+            // What grows from a migration that does not apply cannot be checked.
+            break;
+        }
+        let rows_after = graph.heads_after(&applied, &[node], true);
+        if let Some(reason) = migration.downgrade_ops().irreversible_reason() {
+            report.irreversible.push((migration.rev.to_owned(), reason.to_owned()));
+            applied = rows_after;
+            continue;
+        }
+        report.checked.push(migration.rev.to_owned());
+        let broken = match migrator.step(database.url(), node, false) {
+            Err(error) => Some(format!("downgrade failed: {error}")),
+            Ok(()) => {
+                let after = database.snapshot(migrator)?;
+                (after != before).then(|| {
+                    format!("downgrade did not restore the schema:\n{}", difference(&before, &after))
+                })
+            }
+        };
+        match broken {
+            None => {
+                if let Err(error) = migrator.step(database.url(), node, true) {
+                    report.failures.push(failure(format!("upgrade after its downgrade failed: {error}")));
+                    database = rebuild(migrator, &rows_after)?;
+                }
+            }
+            Some(problem) => {
+                report.failures.push(failure(problem));
+                database = rebuild(migrator, &rows_after)?;
+            }
+        }
+        applied = rows_after;
+    }
+    Ok(report)
+}
+
+/// A fresh database with `rows` applied, replacing one a failed step left in doubt.
+fn rebuild(migrator: &Migrator, rows: &[NodeId]) -> Result<TestDatabase, TestkitError> {
+    let database = TestDatabase::new()?;
+    migrator.upgrade_to(database.url(), rows)?;
+    Ok(database)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_names_are_replaced() {
+        let cases = [
+            ("postgres://u@h:5432/postgres", "postgres://u@h:5432/t1"),
+            ("postgres://u@h:5432", "postgres://u@h:5432/t1"),
+            ("postgres://u:p@h/db?sslmode=disable", "postgres://u:p@h/t1?sslmode=disable"),
+            ("host=h user=u dbname=postgres", "host=h user=u dbname=t1"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(with_database(url, "t1"), expected);
+        }
+    }
+}

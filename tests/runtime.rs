@@ -1,0 +1,399 @@
+//! The runner against a real PostgreSQL: a throwaway cluster of the machine's binaries, or
+//! `DATABASE_URL`'s server, with a fresh database per test. Nothing here skips: without a
+//! server the tests fail, saying why.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use migrate_runtime::testkit::{self, TestDatabase};
+use migrate_runtime::{Chain, Direction, Error, Migrator, Tables};
+
+static CRM: Chain = migrate_runtime::embed_migrations!("crm");
+static DIAMOND: Chain = migrate_runtime::embed_migrations!("diamond");
+static FAILING: Chain = migrate_runtime::embed_migrations!("failing");
+static SLOW: Chain = migrate_runtime::embed_migrations!("slow");
+static EDITED_BEFORE: Chain = migrate_runtime::embed_migrations!("edited_before");
+static EDITED_AFTER: Chain = migrate_runtime::embed_migrations!("edited_after");
+static SHORT: Chain = migrate_runtime::embed_migrations!("short");
+static BROKEN: Chain = migrate_runtime::embed_migrations!("broken_downgrades");
+
+const A: &str = "aaaa00000001";
+const B: &str = "bbbb00000002";
+const C: &str = "cccc00000003";
+const D: &str = "dddd00000004";
+const E: &str = "eeee00000005";
+/// The CRM's enum migration, whose downgrade is irreversible.
+const LINKEDIN: &str = "a7f3c9e1b5d2";
+
+fn database() -> TestDatabase {
+    TestDatabase::new().unwrap_or_else(|e| panic!("no test database: {e}"))
+}
+
+fn rows(query: &str, database: &TestDatabase) -> Vec<String> {
+    let mut client = database.connect().expect("connects");
+    client
+        .simple_query(query)
+        .expect("queries")
+        .into_iter()
+        .filter_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => {
+                Some((0..row.len()).map(|i| row.get(i).unwrap_or("NULL")).collect::<Vec<_>>().join(" "))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn tables(database: &TestDatabase, migrator: &Migrator) -> Vec<String> {
+    database
+        .snapshot(migrator)
+        .expect("snapshots")
+        .into_iter()
+        .filter(|l| l.starts_with("relation") && l.ends_with(" r"))
+        .collect()
+}
+
+#[test]
+fn empty_head_base_head_walking_the_merge_both_ways() {
+    let db = database();
+    let migrator = Migrator::new(&DIAMOND);
+    let empty = db.snapshot(&migrator).expect("snapshots");
+
+    let report = migrator.upgrade(db.url(), "head").expect("upgrades");
+    let applied: Vec<&str> = report.steps.iter().map(|s| s.rev).collect();
+    assert_eq!(applied, [A, B, C, D, E]);
+    assert_eq!(report.after, [E]);
+    let at_head = db.snapshot(&migrator).expect("snapshots");
+    assert!(
+        at_head.iter().any(|l| l == "column public.people.phone text null no default no identity no comment")
+    );
+
+    // Down to one arm: the merge and what follows it are undone, the other arm stays.
+    let report = migrator.downgrade(db.url(), C).expect("downgrades to an arm");
+    let reverted: Vec<&str> = report.steps.iter().map(|s| s.rev).collect();
+    assert_eq!(reverted, [E, D]);
+    assert_eq!(report.after, [B, C]);
+    assert!(!migrator.is_at_heads(db.url()).expect("reads"));
+
+    assert_eq!(migrator.downgrade(db.url(), "base").expect("downgrades").after, Vec::<String>::new());
+    assert_eq!(db.snapshot(&migrator).expect("snapshots"), empty);
+    assert_eq!(migrator.current(db.url()).expect("reads"), Vec::<String>::new());
+
+    migrator.upgrade(db.url(), "head").expect("upgrades again");
+    assert_eq!(db.snapshot(&migrator).expect("snapshots"), at_head);
+    assert!(migrator.is_at_heads(db.url()).expect("reads"));
+    let marks: Vec<(bool, bool)> =
+        migrator.history(db.url()).expect("reads").iter().map(|h| (h.applied, h.current)).collect();
+    assert_eq!(marks, [(true, false), (true, false), (true, false), (true, false), (true, true)]);
+}
+
+#[test]
+fn a_rerun_is_a_no_op() {
+    let db = database();
+    let migrator = Migrator::new(&CRM);
+    assert_eq!(migrator.upgrade(db.url(), "head").expect("upgrades").steps.len(), CRM.len());
+    let again = migrator.upgrade(db.url(), "head").expect("reruns");
+    assert!(again.steps.is_empty());
+    let upgrades = rows("SELECT count(*) FROM migrate_history WHERE direction = 'upgrade' AND success", &db);
+    assert_eq!(upgrades, [CRM.len().to_string()]);
+}
+
+#[test]
+fn a_failure_mid_chain_leaves_the_database_as_it_was() {
+    let db = database();
+    let migrator = Migrator::new(&FAILING);
+    let error = migrator.upgrade(db.url(), "head").expect_err("the third migration fails");
+    let Error::MigrationFailed(failure) = &error else { panic!("unexpected error: {error}") };
+    assert_eq!(failure.rev, C);
+    assert_eq!(failure.statement_index, Some((1, 2)));
+    assert_eq!(failure.op.as_deref(), Some("create_index(\"idx_missing\")"));
+    assert_eq!(failure.code.as_deref(), Some("42P01"));
+    assert!(failure.transactional);
+    let message = error.to_string();
+    assert!(message.contains("at statement 2 of 2"), "{message}");
+    assert!(message.contains("the database is as it was before it"), "{message}");
+
+    assert_eq!(migrator.current(db.url()).expect("reads"), [B]);
+    let names = tables(&db, &migrator);
+    assert!(
+        names.iter().any(|l| l.contains("public.notes")) && !names.iter().any(|l| l.contains("public.tags")),
+        "{names:?}"
+    );
+    assert_eq!(
+        rows("SELECT revision, success FROM migrate_history WHERE NOT success", &db),
+        [format!("{C} f")]
+    );
+    // A failure inside a transaction leaves nothing to repair: the next run tries again.
+    let again = migrator.upgrade(db.url(), "head").expect_err("fails again");
+    assert!(matches!(again, Error::MigrationFailed(_)), "{again}");
+}
+
+fn racer() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_migrate-racer"))
+}
+
+#[test]
+fn sixteen_racing_processes_apply_each_migration_once() {
+    let db = database();
+    let children: Vec<Child> = (0..16)
+        .map(|_| {
+            racer()
+                .args(["crm", db.url(), "head"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("starts a racer")
+        })
+        .collect();
+    let mut applied: Vec<String> = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().expect("waits");
+        assert!(output.status.success(), "a racer failed: {}", String::from_utf8_lossy(&output.stderr));
+        applied.extend(String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned));
+    }
+    let mut expected: Vec<String> = CRM.iter().map(|m| m.rev.to_owned()).collect();
+    applied.sort();
+    expected.sort();
+    assert_eq!(applied, expected, "each migration applied by exactly one process");
+    let twice = rows(
+        "SELECT revision FROM migrate_history WHERE direction = 'upgrade' AND success GROUP BY revision HAVING count(*) > 1",
+        &db,
+    );
+    assert!(twice.is_empty(), "applied twice: {twice:?}");
+    assert!(Migrator::new(&CRM).is_at_heads(db.url()).expect("reads"));
+}
+
+#[test]
+fn a_migration_killed_outside_a_transaction_is_refused_until_stamped() {
+    let db = database();
+    let mut child = racer()
+        .args(["slow", db.url(), "head"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let start = Instant::now();
+    let started = format!("SELECT 1 FROM migrate_history WHERE revision = '{B}' AND success IS NULL");
+    let mut client = db.connect().expect("connects");
+    let has_row = |messages: Vec<postgres::SimpleQueryMessage>| {
+        messages.iter().any(|m| matches!(m, postgres::SimpleQueryMessage::Row(_)))
+    };
+    while !client.simple_query(&started).is_ok_and(has_row) {
+        assert!(start.elapsed() < Duration::from_secs(30), "the slow migration never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaps");
+
+    let migrator = Migrator::new(&SLOW);
+    let error = migrator.upgrade(db.url(), "head").expect_err("refused");
+    assert!(matches!(&error, Error::Dirty { rev, interrupted: true, .. } if rev == B), "{error}");
+    assert!(error.to_string().contains(&format!("`stamp {B}` if the migration is complete")), "{error}");
+    assert_eq!(migrator.current(db.url()).expect("reads"), [A]);
+
+    // The index never got built: record that the migration did not happen, then rerun.
+    migrator.stamp(db.url(), &[A], false).expect("stamps");
+    let report = migrator.upgrade(db.url(), "head").expect("reruns");
+    assert_eq!(report.after, [B]);
+    let indexes = rows("SELECT indexname FROM pg_indexes WHERE indexname = 'idx_people_email'", &db);
+    assert_eq!(indexes, ["idx_people_email"]);
+}
+
+#[test]
+fn an_edited_migration_is_refused_until_accepted() {
+    let db = database();
+    Migrator::new(&EDITED_BEFORE).upgrade(db.url(), "head").expect("upgrades");
+    let edited = Migrator::new(&EDITED_AFTER);
+    let error = edited.upgrade(db.url(), "head").expect_err("refused");
+    let Error::ChecksumMismatch(mismatches) = &error else { panic!("unexpected error: {error}") };
+    assert_eq!(mismatches.iter().map(|m| m.rev.as_str()).collect::<Vec<_>>(), [B]);
+    assert!(error.to_string().contains("never edit a deployed migration"), "{error}");
+    edited.accept_checksums(db.url(), &[B]).expect("accepts");
+    assert!(edited.upgrade(db.url(), "head").expect("runs").steps.is_empty());
+}
+
+#[test]
+fn a_database_newer_than_the_code_is_refused() {
+    let db = database();
+    Migrator::new(&DIAMOND).upgrade(db.url(), "head").expect("upgrades");
+    let older = Migrator::new(&SHORT);
+    let error = older.upgrade(db.url(), "head").expect_err("refused");
+    assert!(matches!(&error, Error::UnknownRevision { revisions } if revisions == &[E]), "{error}");
+    assert!(error.to_string().contains("the database is newer than the code"), "{error}");
+    // The way out, when the newer history was abandoned on purpose.
+    older.stamp(db.url(), &["head"], true).expect("stamps with purge");
+    assert_eq!(older.current(db.url()).expect("reads"), [A]);
+}
+
+#[test]
+fn a_downgrade_through_an_irreversible_migration_is_refused() {
+    let db = database();
+    let migrator = Migrator::new(&CRM);
+    migrator.upgrade(db.url(), "head").expect("upgrades");
+    let before = db.snapshot(&migrator).expect("snapshots");
+    let error = migrator.downgrade(db.url(), "base").expect_err("refused");
+    assert!(matches!(&error, Error::Irreversible { rev, .. } if rev == LINKEDIN), "{error}");
+    assert_eq!(db.snapshot(&migrator).expect("snapshots"), before, "nothing ran");
+    let report = migrator.downgrade(db.url(), LINKEDIN).expect("down to the irreversible one");
+    assert_eq!(report.after, [LINKEDIN]);
+}
+
+#[test]
+fn an_existing_object_suggests_stamp() {
+    let db = database();
+    db.connect().expect("connects").batch_execute("CREATE TABLE people (id bigint)").expect("creates");
+    let error = Migrator::new(&DIAMOND).upgrade(db.url(), "head").expect_err("fails");
+    let Error::MigrationFailed(failure) = &error else { panic!("unexpected error: {error}") };
+    assert_eq!(failure.code.as_deref(), Some("42P07"));
+    assert!(error.to_string().contains(&format!("with `stamp {A}` instead of applying it")), "{error}");
+}
+
+#[test]
+fn a_statement_timeout_stops_a_migration_outside_a_transaction() {
+    let db = database();
+    let migrator = Migrator::new(&SLOW).statement_timeout(Duration::from_millis(200));
+    let error = migrator.upgrade(db.url(), "head").expect_err("times out");
+    let Error::MigrationFailed(failure) = &error else { panic!("unexpected error: {error}") };
+    assert_eq!(
+        (failure.rev.as_str(), failure.code.as_deref(), failure.transactional),
+        (B, Some("57014"), false)
+    );
+    assert_eq!(failure.statement_index, Some((0, 2)));
+    // Outside a transaction a failure leaves the database to be checked: runs are refused.
+    let next = Migrator::new(&SLOW).upgrade(db.url(), "head").expect_err("refused");
+    assert!(matches!(&next, Error::Dirty { interrupted: false, .. }), "{next}");
+}
+
+#[test]
+fn one_transaction_for_the_whole_run_is_all_or_nothing() {
+    let db = database();
+    let error = Migrator::new(&FAILING).one_transaction(true).upgrade(db.url(), "head").expect_err("fails");
+    let Error::MigrationFailed(failure) = &error else { panic!("unexpected error: {error}") };
+    assert_eq!((failure.rev.as_str(), failure.statement_index), (C, Some((1, 2))));
+    assert_eq!(Migrator::new(&FAILING).current(db.url()).expect("reads"), Vec::<String>::new());
+
+    let report = Migrator::new(&DIAMOND).one_transaction(true).upgrade(db.url(), "head").expect("upgrades");
+    assert_eq!(report.steps.len(), 5);
+    assert_eq!(report.steps[0].direction, Direction::Upgrade);
+
+    let refused =
+        Migrator::new(&CRM).one_transaction(true).upgrade(database().url(), "head").expect_err("refused");
+    assert!(matches!(&refused, Error::NotTransactional { rev, .. } if rev == LINKEDIN), "{refused}");
+}
+
+#[test]
+fn the_lock_is_waited_for_then_given_up() {
+    let db = database();
+    let mut holder = db.connect().expect("connects");
+    holder
+        .batch_execute(&format!("SELECT pg_advisory_lock({})", Tables::default().lock_key_sql()))
+        .expect("locks");
+    let start = Instant::now();
+    let error = Migrator::new(&DIAMOND)
+        .lock_wait(Duration::from_millis(300))
+        .upgrade(db.url(), "head")
+        .expect_err("waits");
+    assert!(matches!(error, Error::LockTimeout { .. }), "{error}");
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    drop(holder);
+    Migrator::new(&DIAMOND).upgrade(db.url(), "head").expect("the lock is free again");
+}
+
+#[test]
+fn targets_and_stamps() {
+    let db = database();
+    let migrator = Migrator::new(&DIAMOND);
+    assert_eq!(migrator.upgrade(db.url(), "+1").expect("one step").after, [A]);
+    let error = migrator.upgrade(db.url(), "+1").expect_err("a fork");
+    assert!(error.to_string().contains("steps up through a fork"), "{error}");
+    assert_eq!(migrator.upgrade(db.url(), "cccc").expect("a prefix").after, [C]);
+    let below = migrator.upgrade(db.url(), A).expect_err("below");
+    assert!(matches!(below, Error::BelowCurrent { .. }), "{below}");
+    assert_eq!(migrator.upgrade(db.url(), "heads").expect("the rest").after, [E]);
+    assert_eq!(migrator.downgrade(db.url(), "-1").expect("one down").after, [D]);
+    let error = migrator.downgrade(db.url(), "-1").expect_err("a merge");
+    assert!(error.to_string().contains("steps down through a merge"), "{error}");
+
+    migrator.stamp(db.url(), &["base"], false).expect("stamps base");
+    assert_eq!(migrator.current(db.url()).expect("reads"), Vec::<String>::new());
+    migrator.stamp(db.url(), &[B, C], false).expect("stamps two arms");
+    assert_eq!(migrator.current(db.url()).expect("reads"), [B, C]);
+    let stamps = rows("SELECT revision FROM migrate_history WHERE direction = 'stamp' ORDER BY id", &db);
+    assert_eq!(stamps, ["base", B, C]);
+}
+
+fn psql() -> std::path::PathBuf {
+    let output = Command::new("pg_config").arg("--bindir").output().expect("pg_config runs");
+    std::path::Path::new(String::from_utf8_lossy(&output.stdout).trim()).join("psql")
+}
+
+fn run_script(database: &TestDatabase, script: &str) {
+    let path = std::env::temp_dir().join(format!("{}.sql", database.name()));
+    std::fs::write(&path, script).expect("writes the script");
+    let output = Command::new(psql())
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database.url(), "-f"])
+        .arg(&path)
+        .output()
+        .expect("psql runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(output.status.success(), "psql failed: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn offline_sql_reaches_what_an_online_run_reaches() {
+    let migrator = Migrator::new(&CRM);
+    let (online, offline) = (database(), database());
+    migrator.upgrade(online.url(), "head").expect("upgrades online");
+    run_script(&offline, &migrator.upgrade_sql("base", "head").expect("renders"));
+    assert_eq!(
+        offline.snapshot(&migrator).expect("snapshots"),
+        online.snapshot(&migrator).expect("snapshots")
+    );
+    assert_eq!(
+        migrator.current(offline.url()).expect("reads"),
+        migrator.current(online.url()).expect("reads")
+    );
+
+    migrator.downgrade(online.url(), LINKEDIN).expect("downgrades online");
+    let head = CRM.heads()[0].rev;
+    run_script(&offline, &migrator.downgrade_sql(head, LINKEDIN).expect("renders"));
+    assert_eq!(
+        offline.snapshot(&migrator).expect("snapshots"),
+        online.snapshot(&migrator).expect("snapshots")
+    );
+    assert_eq!(migrator.current(offline.url()).expect("reads"), [LINKEDIN]);
+    // The offline run is recorded as the online one is, so the next online run goes on from it.
+    assert!(migrator.upgrade(offline.url(), "head").expect("upgrades").steps.len() == 4);
+}
+
+#[test]
+fn the_stairway_passes_on_the_crm_history() {
+    let report = testkit::stairway(&Migrator::new(&CRM)).expect("runs");
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.checked.len(), CRM.len() - 1);
+    assert_eq!(report.irreversible.iter().map(|(rev, _)| rev.as_str()).collect::<Vec<_>>(), [LINKEDIN]);
+}
+
+#[test]
+fn the_stairway_names_every_broken_downgrade() {
+    let report = testkit::stairway(&Migrator::new(&BROKEN)).expect("runs");
+    let failed: Vec<&str> = report.failures.iter().map(|f| f.rev.as_str()).collect();
+    assert_eq!(failed, [B, D, E], "{report}");
+    assert!(report.failures[0].problem.contains("+ column public.people.phone"), "{report}");
+    assert!(report.failures[1].problem.contains("downgrade failed"), "{report}");
+    assert!(report.failures[2].problem.contains("+ column public.people.tagged"), "{report}");
+    assert_eq!(report.checked.len(), 5);
+}
+
+#[test]
+fn migrated_databases_come_from_one_template() {
+    let migrator = Migrator::new(&CRM);
+    let (first, second) = (
+        TestDatabase::migrated(&migrator).expect("clones"),
+        TestDatabase::migrated(&migrator).expect("clones"),
+    );
+    for db in [&first, &second] {
+        assert!(migrator.is_at_heads(db.url()).expect("reads"));
+    }
+    assert_ne!(first.name(), second.name());
+}
