@@ -25,7 +25,10 @@ fn tables() {
     insta::assert_snapshot!(render(|op| {
         op.create_table("lead_scores", |t| {
             t.column("id", Type::BigInt).identity().primary_key();
-            t.column("person_id", Type::BigInt).not_null().references("people", "id").on_delete(Action::Cascade);
+            t.column("person_id", Type::BigInt)
+                .not_null()
+                .references("people", "id")
+                .on_delete(Action::Cascade);
             t.column("score", Type::Integer).not_null().server_default(0);
             t.column("label", Type::Varchar(50)).server_default("it's new").unique();
             t.column("created_at", Type::TimestampTz).not_null().server_default(sql("now()"));
@@ -67,7 +70,10 @@ fn columns() {
 fn indexes_and_constraints() {
     insta::assert_snapshot!(render(|op| {
         op.create_index("idx_interactions_org_created", "interactions", &["organisation_id", "created_at"]);
-        op.create_index("idx_open", "interactions", &["status"]).unique().where_sql("status <> 'done'").if_not_exists();
+        op.create_index("idx_open", "interactions", &["status"])
+            .unique()
+            .where_sql("status <> 'done'")
+            .if_not_exists();
         op.create_index("idx_emails_embedding", "emails", &["embedding"]).using("hnsw").concurrently();
         op.drop_index("idx_open").concurrently().if_exists();
         op.create_unique_constraint("uq_email_campaign_name", "email_campaigns", &["name"]);

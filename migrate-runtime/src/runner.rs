@@ -57,6 +57,10 @@ pub struct Report {
     pub after: Vec<String>,
     /// The steps, in order.
     pub steps: Vec<StepReport>,
+    /// The connections the run opened (its own, and the lock's when it took the lock).
+    pub connections: usize,
+    /// The queries it sent, each one round trip (connecting aside).
+    pub round_trips: usize,
 }
 
 /// A migration of the chain, as the database knows it.
@@ -153,16 +157,38 @@ fn results(messages: Vec<SimpleQueryMessage>) -> Vec<Vec<Vec<Option<String>>>> {
     results
 }
 
+/// A connection that counts its round trips, for the report.
+pub(crate) struct Session {
+    client: Client,
+    trips: usize,
+}
+
+impl Session {
+    pub(crate) fn open(url: &str) -> Result<Session, Error> {
+        Ok(Session { client: connect(url)?, trips: 0 })
+    }
+
+    fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        self.trips += 1;
+        self.client.batch_execute(sql)
+    }
+
+    fn simple_query(&mut self, sql: &str) -> Result<Vec<SimpleQueryMessage>, postgres::Error> {
+        self.trips += 1;
+        self.client.simple_query(sql)
+    }
+}
+
 /// The advisory lock of a run, on its own connection; released when dropped, on error and on
 /// panic alike (and by the server if the process dies).
 struct Lock {
-    client: Client,
+    client: Session,
     key: String,
 }
 
 impl Lock {
     fn take(url: &str, tables: &Tables, wait: Duration) -> Result<Lock, Error> {
-        let mut client = connect(url)?;
+        let mut client = Session::open(url)?;
         let key = tables.lock_key_sql();
         let start = Instant::now();
         let mut pause = Duration::from_millis(20);
@@ -265,7 +291,7 @@ impl Migrator {
     }
 
     /// Reads the state in one round trip (two for a database without the tables).
-    fn read_state(&self, client: &mut Client, prefix: &str) -> Result<State, Error> {
+    fn read_state(&self, client: &mut Session, prefix: &str) -> Result<State, Error> {
         let version = self.tables.version_table();
         let history = self.tables.history_table();
         let settings = split_statements(prefix).len();
@@ -300,7 +326,7 @@ impl Migrator {
     }
 
     /// The state of a database missing one table or both: fresh, or managed by Alembic.
-    fn read_partial_state(&self, client: &mut Client, prefix: &str) -> Result<State, Error> {
+    fn read_partial_state(&self, client: &mut Session, prefix: &str) -> Result<State, Error> {
         let (version, history) = (self.tables.version_table(), self.tables.history_table());
         let query = format!(
             "{prefix}SELECT to_regclass({}) IS NOT NULL, to_regclass({}) IS NOT NULL",
@@ -327,7 +353,7 @@ impl Migrator {
         Ok(state)
     }
 
-    fn ensure_tables(&self, client: &mut Client, state: &State) -> Result<(), Error> {
+    fn ensure_tables(&self, client: &mut Session, state: &State) -> Result<(), Error> {
         if state.version_table && state.history_table {
             return Ok(());
         }
@@ -463,7 +489,7 @@ impl Migrator {
         url: &str,
         plan: impl Fn(&Migrator, &[NodeId]) -> Result<Plan, Error>,
     ) -> Result<Report, Error> {
-        let mut client = connect(url)?;
+        let mut client = Session::open(url)?;
         let settings = self.session_settings();
         let state = self.read_state(&mut client, &settings)?;
         // Nothing to do, nothing wrong: no lock needed.
@@ -471,18 +497,31 @@ impl Migrator {
             && let Ok(plan) = plan(self, &current)
             && plan.steps.is_empty()
         {
-            return Ok(Report { before: state.rows.clone(), after: state.rows, steps: Vec::new() });
+            return Ok(Report {
+                before: state.rows.clone(),
+                after: state.rows,
+                steps: Vec::new(),
+                connections: 1,
+                round_trips: client.trips,
+            });
         }
-        let _lock = Lock::take(url, &self.tables, self.lock_wait)?;
+        let lock = Lock::take(url, &self.tables, self.lock_wait)?;
         let state = self.read_state(&mut client, "")?;
         self.ensure_tables(&mut client, &state)?;
         let current = self.verify(&state)?;
         let plan = plan(self, &current)?;
         let reports = self.execute(&mut client, &plan.steps)?;
-        Ok(Report { before: state.rows, after: self.revs(&plan.rows), steps: reports })
+        Ok(Report {
+            before: state.rows,
+            after: self.revs(&plan.rows),
+            steps: reports,
+            connections: 2,
+            // The unlock is sent as the lock drops, after this count.
+            round_trips: client.trips + lock.client.trips + 1,
+        })
     }
 
-    fn execute(&self, client: &mut Client, steps: &[Planned]) -> Result<Vec<StepReport>, Error> {
+    fn execute(&self, client: &mut Session, steps: &[Planned]) -> Result<Vec<StepReport>, Error> {
         if self.one_transaction && !steps.is_empty() {
             return self.execute_as_one(client, steps);
         }
@@ -504,7 +543,7 @@ impl Migrator {
         Ok(reports)
     }
 
-    fn execute_transactional(&self, client: &mut Client, planned: &Planned) -> Result<(), Error> {
+    fn execute_transactional(&self, client: &mut Session, planned: &Planned) -> Result<(), Error> {
         let batch = self.tables.transactional_batch(&planned.step(), true);
         match client.batch_execute(&batch.text) {
             Ok(()) => Ok(()),
@@ -517,7 +556,7 @@ impl Migrator {
         }
     }
 
-    fn execute_as_one(&self, client: &mut Client, steps: &[Planned]) -> Result<Vec<StepReport>, Error> {
+    fn execute_as_one(&self, client: &mut Session, steps: &[Planned]) -> Result<Vec<StepReport>, Error> {
         if let Some(step) = steps.iter().find(|s| !s.transactional) {
             return Err(Error::NotTransactional {
                 rev: step.migration.rev.to_owned(),
@@ -551,7 +590,7 @@ impl Migrator {
             .collect())
     }
 
-    fn execute_outside(&self, client: &mut Client, planned: &Planned) -> Result<(), Error> {
+    fn execute_outside(&self, client: &mut Session, planned: &Planned) -> Result<(), Error> {
         let step = planned.step();
         let started = self.tables.history_started_sql(step.rev, step.slug, step.direction, step.checksum);
         client.batch_execute(&started).map_err(database("cannot record the start of a migration"))?;
@@ -611,7 +650,7 @@ impl Migrator {
     /// rolled back.
     fn diagnose(
         &self,
-        client: &mut Client,
+        client: &mut Session,
         batch: &Batch,
         steps: &[Planned],
         error: &postgres::Error,
@@ -659,7 +698,7 @@ impl Migrator {
 
     /// Replays the steps' statements in a transaction that is always rolled back, and returns
     /// the first one that fails, with its error.
-    fn replay(&self, client: &mut Client, steps: &[Planned]) -> Option<(usize, usize, postgres::Error)> {
+    fn replay(&self, client: &mut Session, steps: &[Planned]) -> Option<(usize, usize, postgres::Error)> {
         client.batch_execute("BEGIN").ok()?;
         let mut found = None;
         'steps: for (number, planned) in steps.iter().enumerate() {
@@ -677,7 +716,7 @@ impl Migrator {
         found
     }
 
-    fn record_failure(&self, client: &mut Client, planned: &Planned, failure: &Failure) {
+    fn record_failure(&self, client: &mut Session, planned: &Planned, failure: &Failure) {
         let step = planned.step();
         let sql = self.tables.history_ended_sql(
             step.rev,
@@ -694,8 +733,8 @@ impl Migrator {
     /// Also what records where a database built outside migrate stands, and what clears an
     /// interrupted migration once the schema is repaired.
     pub fn stamp(&self, url: &str, targets: &[&str], purge: bool) -> Result<Report, Error> {
-        let mut client = connect(url)?;
-        let _lock = Lock::take(url, &self.tables, self.lock_wait)?;
+        let mut client = Session::open(url)?;
+        let lock = Lock::take(url, &self.tables, self.lock_wait)?;
         let state = self.read_state(&mut client, "")?;
         self.ensure_tables(&mut client, &state)?;
         let before = if purge { Vec::new() } else { self.nodes(&state.rows)? };
@@ -723,13 +762,19 @@ impl Migrator {
         }
         sql.push_str("COMMIT;\n");
         client.batch_execute(&sql).map_err(database("cannot stamp the version table"))?;
-        Ok(Report { before: state.rows, after: self.revs(&after), steps: Vec::new() })
+        Ok(Report {
+            before: state.rows,
+            after: self.revs(&after),
+            steps: Vec::new(),
+            connections: 2,
+            round_trips: client.trips + lock.client.trips + 1,
+        })
     }
 
     /// Records the SQL the given applied migrations render now as the checksum they ran with:
     /// for an edit that changes nothing the database holds.
     pub fn accept_checksums(&self, url: &str, revs: &[&str]) -> Result<(), Error> {
-        let mut client = connect(url)?;
+        let mut client = Session::open(url)?;
         let _lock = Lock::take(url, &self.tables, self.lock_wait)?;
         let state = self.read_state(&mut client, "")?;
         self.ensure_tables(&mut client, &state)?;
@@ -752,7 +797,7 @@ impl Migrator {
 
     /// The database's version rows (an empty list for a database never migrated).
     pub fn current(&self, url: &str) -> Result<Vec<String>, Error> {
-        let mut client = connect(url)?;
+        let mut client = Session::open(url)?;
         Ok(self.read_state(&mut client, "")?.rows)
     }
 
@@ -827,7 +872,7 @@ impl Migrator {
     /// would choose; its parents must be applied (to apply it) or it must be a version row
     /// (to revert it).
     pub(crate) fn step(&self, url: &str, node: NodeId, upgrade: bool) -> Result<(), Error> {
-        let mut client = connect(url)?;
+        let mut client = Session::open(url)?;
         let _lock = Lock::take(url, &self.tables, self.lock_wait)?;
         let state = self.read_state(&mut client, "")?;
         self.ensure_tables(&mut client, &state)?;
