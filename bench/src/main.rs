@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p migrate-bench -- compile [--sizes 100,1000,5000] [--release-sizes 1000]
 //!                                                [--runs 3] [--peers]
+//! cargo run --release -p migrate-bench -- runtime [--sizes 100,1000] [--runs 3]
 //! ```
 //!
 //! `compile` generates crates with N valid migrations, builds them with cargo and reports,
@@ -11,8 +12,13 @@
 //! migrate (build.rs + `#[migration]`) and for the same crate with its migration modules
 //! declared plainly; with `--peers`, also a crate embedding N SQL files with sqlx's
 //! `migrate!`. It also times the whole-folder check alone, in process, to show how it scales.
+//!
+//! `runtime` applies, re-runs and reverts N trivial migrations on a real PostgreSQL (the test
+//! kit's server: `DATABASE_URL`, or a throwaway cluster), whole processes, beside psql running
+//! the same SQL in one transaction and in one transaction per migration.
 
 mod crates;
+mod runtime;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -63,7 +69,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("compile") => options(&args[1..]).and_then(|o| compile(&o)),
-        _ => Err("usage: migrate-bench compile [--sizes 100,1000,5000] [--release-sizes 1000] [--runs 3] [--peers]"
+        Some("runtime") => options(&args[1..]).and_then(|o| runtime::run(&o.sizes, o.runs, &o.out)),
+        _ => Err("usage: migrate-bench compile [--sizes 100,1000,5000] [--release-sizes 1000] [--runs 3] [--peers]\n       \
+                  migrate-bench runtime [--sizes 100,1000] [--runs 3]"
             .to_owned()),
     };
     match result {

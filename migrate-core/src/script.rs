@@ -91,6 +91,32 @@ impl Tables {
         self.append_end(batch, step, None);
     }
 
+    /// Every step of a run inside one transaction, as one batch: the steps' settings and
+    /// statements, then the run's version row changes (`changes`: from the rows before to the
+    /// rows after, not step by step) and one history insert for all the steps.
+    pub fn one_transaction_batch(&self, steps: &[Step<'_>], changes: &[RowChange]) -> Batch {
+        let mut batch = Batch::default();
+        batch.push("BEGIN");
+        for (number, step) in steps.iter().enumerate() {
+            for (name, value) in step.settings {
+                batch.push(&format!("SET LOCAL {name} = '{value}'"));
+            }
+            for (index, statement) in step.statements.iter().enumerate() {
+                batch.push_statement(number, index, &statement.sql);
+            }
+        }
+        for change in changes {
+            batch.push(&self.row_change_sql(change));
+        }
+        if !steps.is_empty() {
+            let rows: Vec<(&str, &str, Direction, Option<&str>)> =
+                steps.iter().map(|s| (s.rev, s.slug, s.direction, s.checksum)).collect();
+            batch.push(&self.history_done_many_sql(&rows));
+        }
+        batch.push("COMMIT");
+        batch
+    }
+
     /// The row changes and the history row that end a step (with the error that stopped a
     /// step outside a transaction).
     fn append_end(&self, batch: &mut Batch, step: &Step<'_>, error: Option<&str>) {
@@ -123,16 +149,22 @@ impl Tables {
     }
 
     /// The script of a whole run, for `--sql`: the tables' creation when `create_tables`,
-    /// then every step. With `one_transaction`, every step runs inside a single transaction
-    /// (all of them must be transactional).
-    pub fn script(&self, steps: &[Step<'_>], create_tables: bool, one_transaction: bool) -> String {
+    /// then every step. With `one_transaction` (the run's version row `changes` then given),
+    /// the batch [`Tables::one_transaction_batch`] sends (all steps must be transactional).
+    pub fn script(
+        &self,
+        steps: &[Step<'_>],
+        create_tables: bool,
+        one_transaction: Option<&[RowChange]>,
+    ) -> String {
         let mut text = String::new();
-        if one_transaction {
-            text.push_str("BEGIN;\n\n");
-        }
         if create_tables {
             text.push_str(&self.create_sql());
             text.push('\n');
+        }
+        if let Some(changes) = one_transaction {
+            text.push_str(&self.one_transaction_batch(steps, changes).text);
+            return text;
         }
         for step in steps {
             let verb = match step.direction {
@@ -141,7 +173,7 @@ impl Tables {
             };
             text.push_str(&format!("-- Running {verb} {} ({})\n", step.rev, step.slug));
             if step.transactional {
-                text.push_str(&self.transactional_batch(step, !one_transaction).text);
+                text.push_str(&self.transactional_batch(step, true).text);
             } else {
                 text.push_str("-- outside a transaction\n");
                 let (set, reset) = Tables::session_settings(step);
@@ -157,9 +189,6 @@ impl Tables {
                 text.push_str(&self.end_batch(step).text);
             }
             text.push('\n');
-        }
-        if one_transaction {
-            text.push_str("COMMIT;\n");
         }
         text
     }
@@ -228,12 +257,12 @@ mod tests {
             checksum: None,
             changes: &changes,
         };
-        let script = Tables::default().script(&[step], true, false);
+        let script = Tables::default().script(&[step], true, None);
         assert!(script.starts_with("CREATE TABLE IF NOT EXISTS \"public\".\"alembic_version\""));
         let started = script
             .find("success) VALUES ('a1b2c3d4e5f6', 'add_people_index', 'upgrade', NULL, NULL)")
             .expect("a started row");
-        let statement = script.find("CREATE INDEX").expect("the statement");
+        let statement = script.find("CREATE INDEX people_").expect("the statement");
         let begin = script.rfind("BEGIN;").expect("the end batch");
         assert!(started < statement && statement < begin, "{script}");
     }

@@ -91,14 +91,19 @@ impl Tables {
         format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.history))
     }
 
-    /// Creates both tables when they do not exist; Alembic's exact version table.
+    /// Creates both tables when they do not exist; Alembic's exact version table. The
+    /// history's partial index serves the one query every run makes, the checksum each
+    /// applied revision last ran with, without sorting the whole history.
     pub fn create_sql(&self) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {version} (\n    version_num varchar(32) NOT NULL,\n    CONSTRAINT {pk} PRIMARY KEY (version_num)\n);\n\
-             CREATE TABLE IF NOT EXISTS {history} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    revision varchar(32) NOT NULL,\n    slug text NOT NULL,\n    direction text NOT NULL,\n    checksum text,\n    started_at timestamptz NOT NULL DEFAULT statement_timestamp(),\n    finished_at timestamptz,\n    duration_ms double precision,\n    success boolean,\n    executed_by text NOT NULL DEFAULT current_user,\n    error text\n);\n",
+             CREATE TABLE IF NOT EXISTS {history} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    revision varchar(32) NOT NULL,\n    slug text NOT NULL,\n    direction text NOT NULL,\n    checksum text,\n    started_at timestamptz NOT NULL DEFAULT statement_timestamp(),\n    finished_at timestamptz,\n    duration_ms double precision,\n    success boolean,\n    executed_by text NOT NULL DEFAULT current_user,\n    error text\n);\n\
+             CREATE INDEX IF NOT EXISTS {checksums} ON {history} (revision, id DESC) INCLUDE (checksum)\n    \
+             WHERE success AND checksum IS NOT NULL AND direction IN ('upgrade', 'accept');\n",
             version = self.version_table(),
             pk = quote_ident(&format!("{}_pkc", self.version)),
             history = self.history_table(),
+            checksums = quote_ident(&format!("{}_checksums", self.history)),
         )
     }
 
@@ -145,6 +150,28 @@ impl Tables {
             quote_literal(slug),
             quote_literal(direction.as_str()),
             checksum.map_or("NULL".to_owned(), quote_literal),
+        )
+    }
+
+    /// History rows recording finished steps, in one statement.
+    pub fn history_done_many_sql(&self, rows: &[(&str, &str, Direction, Option<&str>)]) -> String {
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(rev, slug, direction, checksum)| {
+                format!(
+                    "({}, {}, {}, {}, statement_timestamp(), clock_timestamp(), \
+                     1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()), true)",
+                    quote_literal(rev),
+                    quote_literal(slug),
+                    quote_literal(direction.as_str()),
+                    checksum.map_or("NULL".to_owned(), quote_literal),
+                )
+            })
+            .collect();
+        format!(
+            "INSERT INTO {} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success) VALUES\n    {}",
+            self.history_table(),
+            values.join(",\n    ")
         )
     }
 

@@ -13,7 +13,7 @@ fn render(build: impl FnOnce(&mut Op)) -> String {
     op.statements()
         .into_iter()
         .map(|s| {
-            let mark = if s.no_transaction.is_some() { "  -- outside a transaction" } else { "" };
+            let mark = if s.no_transaction().is_some() { "  -- outside a transaction" } else { "" };
             format!("-- {}\n{};{mark}", s.op, s.sql)
         })
         .collect::<Vec<_>>()

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use migrate_core::graph::{Graph, NodeId};
@@ -27,12 +28,15 @@ use crate::error::{Error, Failure, Mismatch, redact};
 #[derive(Clone, Debug)]
 pub struct Migrator {
     chain: Chain,
-    graph: Graph,
+    /// The revision graph, built on first use (in a run, while the connection is made).
+    graph: OnceLock<Graph>,
     tables: Tables,
     lock_wait: Duration,
     lock_timeout: Option<Duration>,
     statement_timeout: Option<Duration>,
     one_transaction: bool,
+    /// The checksum of each migration's upgrade, by node, computed once.
+    compiled: OnceLock<Vec<String>>,
 }
 
 /// One step a run made.
@@ -120,12 +124,19 @@ impl Planned {
 
 /// The SHA-256 of a migration's SQL, in hex: what the history records and compares.
 pub fn checksum(statements: &[Statement]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hasher = Sha256::new();
     for statement in statements {
         hasher.update(statement.sql.as_bytes());
         hasher.update(b";\n");
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    let digest = hasher.finalize();
+    let mut text = String::with_capacity(64);
+    for byte in digest.iter() {
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+    text
 }
 
 /// Opens a connection, never showing the password in errors.
@@ -228,12 +239,13 @@ impl Migrator {
     pub fn new(chain: &Chain) -> Migrator {
         Migrator {
             chain: *chain,
-            graph: chain.graph(),
+            graph: OnceLock::new(),
             tables: Tables::default(),
             lock_wait: Duration::from_secs(60),
             lock_timeout: None,
             statement_timeout: None,
             one_transaction: false,
+            compiled: OnceLock::new(),
         }
     }
 
@@ -362,16 +374,26 @@ impl Migrator {
             .map_err(database("cannot create the version and history tables"))
     }
 
+    /// The revision graph of the chain.
+    pub(crate) fn graph(&self) -> &Graph {
+        self.graph.get_or_init(|| self.chain.graph())
+    }
+
+    fn compiled(&self) -> &[String] {
+        self.compiled
+            .get_or_init(|| self.chain.iter().map(|m| checksum(&m.upgrade_ops().statements())).collect())
+    }
+
     fn migration(&self, node: NodeId) -> &'static Migration {
         self.chain.migrations()[node]
     }
 
     fn nodes(&self, rows: &[String]) -> Result<Vec<NodeId>, Error> {
-        let unknown: Vec<String> = rows.iter().filter(|r| self.graph.node(r).is_none()).cloned().collect();
+        let unknown: Vec<String> = rows.iter().filter(|r| self.graph().node(r).is_none()).cloned().collect();
         if !unknown.is_empty() {
             return Err(Error::UnknownRevision { revisions: unknown });
         }
-        Ok(rows.iter().filter_map(|r| self.graph.node(r)).collect())
+        Ok(rows.iter().filter_map(|r| self.graph().node(r)).collect())
     }
 
     /// The refusals every run checks first: unknown revisions, an interrupted or failed
@@ -379,7 +401,7 @@ impl Migrator {
     fn verify(&self, state: &State) -> Result<Vec<NodeId>, Error> {
         let current = self.nodes(&state.rows)?;
         if let Some((rev, success)) = &state.last
-            && let Some(node) = self.graph.node(rev)
+            && let Some(node) = self.graph().node(rev)
         {
             let migration = self.migration(node);
             let outside = !migration.transactional;
@@ -392,12 +414,12 @@ impl Migrator {
                 });
             }
         }
-        let applied = self.graph.ancestors(&current);
+        let applied = self.graph().ancestors(&current);
         let mut mismatches = Vec::new();
-        for node in self.graph.linear().iter().copied().filter(|&n| applied[n]) {
+        for node in self.graph().linear().iter().copied().filter(|&n| applied[n]) {
             let migration = self.migration(node);
             if let Some(recorded) = state.checksums.get(migration.rev) {
-                let compiled = checksum(&migration.upgrade_ops().statements());
+                let compiled = self.compiled()[node].clone();
                 if *recorded != compiled {
                     mismatches.push(Mismatch {
                         rev: migration.rev.to_owned(),
@@ -418,8 +440,9 @@ impl Migrator {
         let migration = self.migration(node);
         let op: Op = if upgrade { migration.upgrade_ops() } else { migration.downgrade_ops() };
         let statements = op.statements();
-        let transactional = migration.transactional && statements.iter().all(|s| s.no_transaction.is_none());
-        let (changes, after) = self.graph.row_changes(rows, node, upgrade);
+        let transactional =
+            migration.transactional && statements.iter().all(|s| s.no_transaction().is_none());
+        let (changes, after) = self.graph().row_changes(rows, node, upgrade);
         *rows = after;
         Planned {
             migration,
@@ -433,15 +456,15 @@ impl Migrator {
     }
 
     fn plan_upgrade(&self, current: &[NodeId], target: &str) -> Result<Plan, Error> {
-        let targets = self.graph.resolve_str(target, current)?;
-        let applied = self.graph.ancestors(current);
+        let targets = self.graph().resolve_str(target, current)?;
+        let applied = self.graph().ancestors(current);
         let below = targets.iter().all(|&t| applied[t]) && !targets.iter().all(|t| current.contains(t));
         if (targets.is_empty() && !current.is_empty()) || (!targets.is_empty() && below) {
             return Err(Error::BelowCurrent { target: self.revs(&targets), current: self.revs(current) });
         }
         let mut rows = current.to_vec();
         let steps = self
-            .graph
+            .graph()
             .upgrade_path(current, &targets)
             .into_iter()
             .map(|n| self.plan_step(n, &mut rows, true))
@@ -450,12 +473,12 @@ impl Migrator {
     }
 
     fn plan_downgrade(&self, current: &[NodeId], target: &str) -> Result<Plan, Error> {
-        let targets = self.graph.resolve_str(target, current)?;
-        let applied = self.graph.ancestors(current);
+        let targets = self.graph().resolve_str(target, current)?;
+        let applied = self.graph().ancestors(current);
         if targets.iter().any(|&t| !applied[t]) {
             return Err(Error::NotBelow { target: self.revs(&targets), current: self.revs(current) });
         }
-        let path = self.graph.downgrade_path(current, &targets);
+        let path = self.graph().downgrade_path(current, &targets);
         let mut rows = current.to_vec();
         let steps: Vec<Planned> = path.into_iter().map(|n| self.plan_step(n, &mut rows, false)).collect();
         for step in &steps {
@@ -471,7 +494,7 @@ impl Migrator {
     }
 
     fn revs(&self, nodes: &[NodeId]) -> Vec<String> {
-        self.graph.revs_of(nodes).into_iter().map(str::to_owned).collect()
+        self.graph().revs_of(nodes).into_iter().map(str::to_owned).collect()
     }
 
     /// Applies migrations up to `target` (`head`, `heads`, `+1`, a revision, …).
@@ -489,9 +512,21 @@ impl Migrator {
         url: &str,
         plan: impl Fn(&Migrator, &[NodeId]) -> Result<Plan, Error>,
     ) -> Result<Report, Error> {
-        let mut client = Session::open(url)?;
-        let settings = self.session_settings();
-        let state = self.read_state(&mut client, &settings)?;
+        // Building the graph and rendering every migration for its checksum are the CPU of a
+        // run with nothing to do: they happen while the connection is made.
+        let (client, state) = std::thread::scope(|scope| {
+            let rendering = scope.spawn(|| {
+                self.graph();
+                self.compiled();
+            });
+            let read = Session::open(url).and_then(|mut client| {
+                let state = self.read_state(&mut client, &self.session_settings())?;
+                Ok((client, state))
+            });
+            let _ = rendering.join();
+            read
+        })?;
+        let mut client = client;
         // Nothing to do, nothing wrong: no lock needed.
         if let Ok(current) = self.verify(&state)
             && let Ok(plan) = plan(self, &current)
@@ -510,7 +545,7 @@ impl Migrator {
         self.ensure_tables(&mut client, &state)?;
         let current = self.verify(&state)?;
         let plan = plan(self, &current)?;
-        let reports = self.execute(&mut client, &plan.steps)?;
+        let reports = self.execute(&mut client, &plan, &current)?;
         Ok(Report {
             before: state.rows,
             after: self.revs(&plan.rows),
@@ -521,9 +556,15 @@ impl Migrator {
         })
     }
 
-    fn execute(&self, client: &mut Session, steps: &[Planned]) -> Result<Vec<StepReport>, Error> {
+    fn execute(
+        &self,
+        client: &mut Session,
+        plan: &Plan,
+        current: &[NodeId],
+    ) -> Result<Vec<StepReport>, Error> {
+        let steps = &plan.steps;
         if self.one_transaction && !steps.is_empty() {
-            return self.execute_as_one(client, steps);
+            return self.execute_as_one(client, steps, current, &plan.rows);
         }
         let mut reports = Vec::with_capacity(steps.len());
         for planned in steps {
@@ -556,19 +597,22 @@ impl Migrator {
         }
     }
 
-    fn execute_as_one(&self, client: &mut Session, steps: &[Planned]) -> Result<Vec<StepReport>, Error> {
+    fn execute_as_one(
+        &self,
+        client: &mut Session,
+        steps: &[Planned],
+        current: &[NodeId],
+        rows: &[NodeId],
+    ) -> Result<Vec<StepReport>, Error> {
         if let Some(step) = steps.iter().find(|s| !s.transactional) {
             return Err(Error::NotTransactional {
                 rev: step.migration.rev.to_owned(),
                 slug: step.migration.slug.to_owned(),
             });
         }
-        let mut batch = Batch::default();
-        batch.text.push_str("BEGIN;\n");
-        for (number, planned) in steps.iter().enumerate() {
-            self.tables.append_step(&mut batch, number, &planned.step());
-        }
-        batch.text.push_str("COMMIT;\n");
+        let changes = rows_diff(self.graph(), current, rows);
+        let all: Vec<Step<'_>> = steps.iter().map(Planned::step).collect();
+        let batch = self.tables.one_transaction_batch(&all, &changes);
         let start = Instant::now();
         if let Err(error) = client.batch_execute(&batch.text) {
             let _ = client.batch_execute("ROLLBACK");
@@ -740,14 +784,14 @@ impl Migrator {
         let before = if purge { Vec::new() } else { self.nodes(&state.rows)? };
         let mut nodes = Vec::new();
         for target in targets {
-            nodes.extend(self.graph.resolve_str(target, &before)?);
+            nodes.extend(self.graph().resolve_str(target, &before)?);
         }
-        let after = self.graph.stamp_rows(&before, &nodes);
+        let after = self.graph().stamp_rows(&before, &nodes);
         let mut sql = String::from("BEGIN;\n");
         if purge {
             sql.push_str(&format!("DELETE FROM {};\n", self.tables.version_table()));
         }
-        for change in rows_diff(&self.graph, &before, &after) {
+        for change in rows_diff(self.graph(), &before, &after) {
             sql.push_str(&self.tables.row_change_sql(&change));
             sql.push_str(";\n");
         }
@@ -780,7 +824,7 @@ impl Migrator {
         self.ensure_tables(&mut client, &state)?;
         let mut sql = String::from("BEGIN;\n");
         for rev in revs {
-            let node = self.graph.lookup(rev)?;
+            let node = self.graph().lookup(rev)?;
             let migration = self.migration(node);
             let sum = checksum(&migration.upgrade_ops().statements());
             sql.push_str(&self.tables.history_done_sql(
@@ -805,7 +849,7 @@ impl Migrator {
     pub fn is_at_heads(&self, url: &str) -> Result<bool, Error> {
         let mut rows = self.current(url)?;
         rows.sort();
-        let mut heads: Vec<String> = self.revs(&self.graph.heads());
+        let mut heads: Vec<String> = self.revs(&self.graph().heads());
         heads.sort();
         Ok(rows == heads)
     }
@@ -814,9 +858,9 @@ impl Migrator {
     pub fn history(&self, url: &str) -> Result<Vec<HistoryEntry>, Error> {
         let rows = self.current(url)?;
         let current = self.nodes(&rows)?;
-        let applied = self.graph.ancestors(&current);
+        let applied = self.graph().ancestors(&current);
         Ok(self
-            .graph
+            .graph()
             .linear()
             .iter()
             .map(|&n| HistoryEntry {
@@ -830,44 +874,38 @@ impl Migrator {
     /// The SQL of upgrading from `from` (`base`, a revision) to `to`, without a database:
     /// what `upgrade --sql` prints. From `base`, the script creates the tables first.
     pub fn upgrade_sql(&self, from: &str, to: &str) -> Result<String, Error> {
-        let current = self.graph.resolve_str(from, &[])?;
+        let current = self.graph().resolve_str(from, &[])?;
         let plan = self.plan_upgrade(&current, to)?;
-        self.script(&plan.steps, current.is_empty())
+        self.script(&plan, &current)
     }
 
     /// The SQL of downgrading from `from` to `to`, without a database.
     pub fn downgrade_sql(&self, from: &str, to: &str) -> Result<String, Error> {
-        let current = self.graph.resolve_str(from, &[])?;
+        let current = self.graph().resolve_str(from, &[])?;
         let plan = self.plan_downgrade(&current, to)?;
-        self.script(&plan.steps, false)
+        self.script(&plan, &current)
     }
 
-    fn script(&self, steps: &[Planned], create_tables: bool) -> Result<String, Error> {
+    /// The script of `plan` from the rows `current` (none: from base, the tables created).
+    fn script(&self, plan: &Plan, current: &[NodeId]) -> Result<String, Error> {
         if self.one_transaction
-            && let Some(step) = steps.iter().find(|s| !s.transactional)
+            && let Some(step) = plan.steps.iter().find(|s| !s.transactional)
         {
             return Err(Error::NotTransactional {
                 rev: step.migration.rev.to_owned(),
                 slug: step.migration.slug.to_owned(),
             });
         }
-        let steps: Vec<Step<'_>> = steps.iter().map(Planned::step).collect();
-        Ok(format!(
-            "{}{}",
-            self.session_settings(),
-            self.tables.script(&steps, create_tables, self.one_transaction)
-        ))
+        let steps: Vec<Step<'_>> = plan.steps.iter().map(Planned::step).collect();
+        let changes = rows_diff(self.graph(), current, &plan.rows);
+        let one = self.one_transaction.then_some(changes.as_slice());
+        Ok(format!("{}{}", self.session_settings(), self.tables.script(&steps, current.is_empty(), one)))
     }
 }
 
 /// Single steps, for the stairway check of the test kit.
 #[cfg(feature = "testkit")]
 impl Migrator {
-    /// The graph of the chain.
-    pub(crate) fn graph(&self) -> &Graph {
-        &self.graph
-    }
-
     /// Applies (`upgrade`) or reverts exactly one migration, whatever the target grammar
     /// would choose; its parents must be applied (to apply it) or it must be a version row
     /// (to revert it).
@@ -885,8 +923,9 @@ impl Migrator {
                 reason: migration.downgrade_ops().irreversible_reason().unwrap_or_default().to_owned(),
             });
         }
+        let current = rows.clone();
         let planned = self.plan_step(node, &mut rows, upgrade);
-        self.execute(&mut client, std::slice::from_ref(&planned)).map(|_| ())
+        self.execute(&mut client, &Plan { steps: vec![planned], rows }, &current).map(|_| ())
     }
 
     /// Applies the migrations needed to reach `rows`, from whatever is applied.
@@ -894,7 +933,7 @@ impl Migrator {
         self.run(url, |migrator, current| {
             let mut after = current.to_vec();
             let steps = migrator
-                .graph
+                .graph()
                 .upgrade_path(current, rows)
                 .into_iter()
                 .map(|n| migrator.plan_step(n, &mut after, true))

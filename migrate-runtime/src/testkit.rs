@@ -378,12 +378,13 @@ fn query(client: &mut Client, sql: &str) -> Result<Vec<String>, TestkitError> {
 pub fn snapshot(client: &mut Client, migrator: &Migrator) -> Result<Vec<String>, TestkitError> {
     let tables = migrator.table_names();
     let own = format!(
-        "({}, {}, {}, {}, {})",
+        "({}, {}, {}, {}, {}, {})",
         quote_literal(&tables.version),
         quote_literal(&tables.history),
         quote_literal(&format!("{}_pkc", tables.version)),
         quote_literal(&format!("{}_pkey", tables.history)),
         quote_literal(&format!("{}_id_seq", tables.history)),
+        quote_literal(&format!("{}_checksums", tables.history)),
     );
     let schemas = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'";
     let queries = [
