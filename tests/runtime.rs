@@ -403,3 +403,20 @@ fn migrated_databases_come_from_one_template() {
     }
     assert_ne!(first.name(), second.name());
 }
+
+#[test]
+fn offline_sql_in_one_transaction_reaches_what_an_online_run_reaches() {
+    let migrator = Migrator::new(&DIAMOND).one_transaction(true);
+    let (online, offline) = (database(), database());
+    migrator.upgrade(online.url(), "heads").expect("upgrades online");
+    let script = migrator.upgrade_sql("base", "heads").expect("renders");
+    assert_eq!(script.matches("BEGIN;").count(), 1, "{script}");
+    run_script(&offline, &script);
+    assert_eq!(
+        offline.snapshot(&migrator).expect("snapshots"),
+        online.snapshot(&migrator).expect("snapshots")
+    );
+    assert_eq!(migrator.current(offline.url()).expect("reads"), [E]);
+    let recorded = "SELECT revision, direction, success FROM migrate_history ORDER BY id";
+    assert_eq!(rows(recorded, &offline), rows(recorded, &online));
+}
