@@ -132,6 +132,20 @@ impl Tables {
         }
     }
 
+    /// `statement` preceded by the row changes as data-modifying `WITH` parts: one statement
+    /// for the server to plan and run.
+    pub fn with_row_changes(&self, changes: &[RowChange], statement: &str) -> String {
+        if changes.is_empty() {
+            return statement.to_owned();
+        }
+        let parts: Vec<String> = changes
+            .iter()
+            .enumerate()
+            .map(|(i, change)| format!("version_{i} AS ({})", self.row_change_sql(change)))
+            .collect();
+        format!("WITH {}\n{statement}", parts.join(",\n     "))
+    }
+
     /// A history row recording a finished step: started when the command message reached
     /// the server (`statement_timestamp()`), finished now.
     pub fn history_done_sql(
@@ -374,6 +388,19 @@ mod tests {
             rows_diff(&g, &before, &after),
             [RowChange::Delete("c1".into()), RowChange::Insert("m".into())]
         );
+    }
+
+    #[test]
+    fn row_changes_ride_along_with_the_history_insert() {
+        let tables = Tables::default();
+        let changes = [RowChange::Delete("a".into()), RowChange::Update { from: "b".into(), to: "m".into() }];
+        assert_eq!(
+            tables.with_row_changes(&changes, "INSERT INTO h VALUES (1)"),
+            "WITH version_0 AS (DELETE FROM \"public\".\"alembic_version\" WHERE version_num = 'a'),\n     \
+             version_1 AS (UPDATE \"public\".\"alembic_version\" SET version_num = 'm' WHERE version_num = 'b')\n\
+             INSERT INTO h VALUES (1)"
+        );
+        assert_eq!(tables.with_row_changes(&[], "SELECT 1"), "SELECT 1");
     }
 
     #[test]
