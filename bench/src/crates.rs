@@ -16,7 +16,7 @@ pub(crate) enum Kind {
     Sqlx,
 }
 
-fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
@@ -81,7 +81,7 @@ fn sqlx_files(i: usize) -> [(String, String); 2] {
 }
 
 /// Writes only what differs, so that cargo's caches stay valid between runs.
-fn write(path: &Path, text: &str) -> Result<(), String> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), String> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
         return Ok(());
     }

@@ -7,23 +7,7 @@ use std::time::{Duration, Instant};
 
 use migrate_runtime::{describe, testkit};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
-        return Ok(());
-    }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-fn rev(i: usize) -> String {
-    format!("{:012x}", (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4B) & ((1 << 48) - 1))
-}
+use crate::crates::{rev, workspace, write};
 
 /// The crate of N trivial migrations (CREATE TABLE up, DROP TABLE down) whose binary runs
 /// `<url> up|up-one|down` and prints the steps and round trips.

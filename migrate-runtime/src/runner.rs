@@ -651,14 +651,7 @@ impl Migrator {
                 for sql in &reset {
                     let _ = client.batch_execute(sql);
                 }
-                let ended = self.tables.history_ended_sql(
-                    step.rev,
-                    step.slug,
-                    step.direction,
-                    step.checksum,
-                    Some(&failure.message),
-                );
-                let _ = client.batch_execute(&ended);
+                self.record_failure(client, planned, &failure);
                 return Err(Error::MigrationFailed(Box::new(failure)));
             }
         }
