@@ -14,6 +14,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod graph;
 pub mod id;
+pub mod listing;
 pub mod manifest;
 pub mod naming;
 pub mod op;

@@ -15,6 +15,8 @@
 //! ```
 
 mod chain;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod error;
 mod runner;
 #[cfg(feature = "testkit")]

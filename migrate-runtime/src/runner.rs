@@ -37,6 +37,8 @@ pub struct Migrator {
     one_transaction: bool,
     /// The checksum of each migration's upgrade, by node, computed once.
     compiled: OnceLock<Vec<String>>,
+    /// Told of each step as it ends.
+    progress: Option<fn(&StepReport)>,
 }
 
 /// One step a run made.
@@ -246,6 +248,7 @@ impl Migrator {
             statement_timeout: None,
             one_transaction: false,
             compiled: OnceLock::new(),
+            progress: None,
         }
     }
 
@@ -277,6 +280,13 @@ impl Migrator {
     /// nothing, and the fastest; refused when a migration cannot run inside a transaction.
     pub fn one_transaction(mut self, yes: bool) -> Migrator {
         self.one_transaction = yes;
+        self
+    }
+
+    /// Calls `progress` as each step ends, for long runs (in one-transaction mode, the run
+    /// ends as a whole and no step is reported on its own).
+    pub fn on_step(mut self, progress: fn(&StepReport)) -> Migrator {
+        self.progress = Some(progress);
         self
     }
 
@@ -574,12 +584,16 @@ impl Migrator {
             } else {
                 self.execute_outside(client, planned)?;
             }
-            reports.push(StepReport {
+            let report = StepReport {
                 rev: planned.migration.rev,
                 slug: planned.migration.slug,
                 direction: planned.direction,
                 duration: start.elapsed(),
-            });
+            };
+            if let Some(progress) = self.progress {
+                progress(&report);
+            }
+            reports.push(report);
         }
         Ok(reports)
     }
