@@ -40,6 +40,7 @@ pub fn compile() {
 #[derive(Clone, Debug, Default)]
 pub struct Build {
     folders: Vec<(PathBuf, String)>,
+    crate_dir: Option<PathBuf>,
 }
 
 impl Build {
@@ -56,6 +57,13 @@ impl Build {
         self
     }
 
+    /// Reads the settings and the folders of another crate, whose migrations this build
+    /// embeds: what `cargo migrate` does to run the database commands of any crate.
+    pub fn for_crate(mut self, dir: impl Into<PathBuf>) -> Build {
+        self.crate_dir = Some(dir.into());
+        self
+    }
+
     /// Checks and generates. Never panics; problems reach the user as compiler errors.
     pub fn compile(self) {
         if let Err(error) = self.run() {
@@ -67,9 +75,12 @@ impl Build {
     }
 
     fn run(self) -> Result<(), Error> {
-        let crate_dir = PathBuf::from(
-            std::env::var_os("CARGO_MANIFEST_DIR").ok_or(Error::Environment("CARGO_MANIFEST_DIR"))?,
-        );
+        let crate_dir = match self.crate_dir.clone() {
+            Some(dir) => dir,
+            None => PathBuf::from(
+                std::env::var_os("CARGO_MANIFEST_DIR").ok_or(Error::Environment("CARGO_MANIFEST_DIR"))?,
+            ),
+        };
         let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or(Error::Environment("OUT_DIR"))?);
         let out = out_dir.join("migrate");
         std::fs::create_dir_all(&out)

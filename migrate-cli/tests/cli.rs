@@ -1,0 +1,274 @@
+//! `cargo migrate` over fixture crates made in temporary folders, as a user's crate is made.
+
+// Helpers panic on setup failures, as the tests themselves do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use migrate_runtime::testkit::TestDatabase;
+
+/// A crate depending on the workspace's migrate-runtime and migrate-build, with the given
+/// migration files; removed when dropped.
+struct Fixture {
+    dir: PathBuf,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("the workspace")
+}
+
+fn migration(stamp: &str, rev: &str, parents: &[&str], slug: &str, why: &str) -> (String, String) {
+    let down = match parents {
+        [] => "None".to_owned(),
+        [one] => format!("\"{one}\""),
+        many => format!("[{}]", many.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ")),
+    };
+    let table = slug.trim_start_matches("add_").trim_end_matches("_table");
+    let text = format!(
+        "/// {why}\n#[migration(rev = \"{rev}\", down_revision = {down})]\nmod {slug} {{\n    use migrate_runtime::prelude::*;\n\n    pub fn upgrade(op: &mut Op) {{\n        op.create_table(\"{table}\", |t| {{\n            t.column(\"id\", Type::BigInt).identity().primary_key();\n        }});\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n        op.drop_table(\"{table}\");\n    }}\n}}\n"
+    );
+    (format!("{stamp}_{rev}_{slug}.rs"), text)
+}
+
+impl Fixture {
+    fn new(test: &str, files: &[(String, String)]) -> Fixture {
+        let dir = std::env::temp_dir().join(format!("migrate-cli-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).expect("creates");
+        let workspace = workspace();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"cli-fixture\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n[build-dependencies]\nmigrate-build = {{ path = {:?} }}\n\n[workspace]\n",
+                workspace.join("migrate-runtime").display().to_string(),
+                workspace.join("build-support").display().to_string()
+            ),
+        )
+        .expect("writes");
+        std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copies the lock file");
+        std::fs::write(dir.join("build.rs"), "fn main() { migrate_build::compile(); }\n").expect("writes");
+        std::fs::write(
+            dir.join("src/main.rs"),
+            "static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!();\nfn main() { println!(\"{}\", MIGRATIONS.len()); }\n",
+        )
+        .expect("writes");
+        if !files.is_empty() {
+            std::fs::create_dir_all(dir.join("migrations")).expect("creates");
+        }
+        for (name, text) in files {
+            std::fs::write(dir.join("migrations").join(name), text).expect("writes");
+        }
+        Fixture { dir }
+    }
+
+    /// Runs `cargo migrate <args>` in the crate.
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
+            .arg("migrate")
+            .args(args)
+            .current_dir(&self.dir)
+            // The migrator's dependencies are built once for every fixture.
+            .env("CARGO_TARGET_DIR", workspace().join("target").join("tests").join("cli"))
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("runs cargo-migrate")
+    }
+
+    fn migrations(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.join("migrations"))
+            .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join("migrations").join(name)).expect("reads")
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const A: &str = "aaaa00000001";
+const B: &str = "bbbb00000002";
+const C: &str = "cccc00000003";
+
+fn forked() -> Vec<(String, String)> {
+    vec![
+        migration("20241021_0900", A, &[], "add_people_table", "People first."),
+        migration("20241022_0900", B, &[A], "add_notes_table", "Notes on people."),
+        migration("20241023_0900", C, &[A], "add_tags_table", "Tags for people."),
+    ]
+}
+
+#[test]
+fn revision_names_and_parents_new_files() {
+    let fixture = Fixture::new("revision", &[]);
+    let first = fixture.run(&["revision", "-m", "add_people_table"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let names = fixture.migrations();
+    assert_eq!(names.len(), 1);
+    let name = &names[0];
+    assert!(stdout(&first).starts_with(&format!("created migrations/{name}")), "{}", stdout(&first));
+    let parsed = migrate_core::naming::FileName::parse(name, None).expect("a well-formed name");
+    assert_eq!(parsed.slug, "add_people_table");
+    let text = fixture.read(name);
+    assert!(
+        text.contains(&format!("#[migration(rev = \"{}\", down_revision = None)]", parsed.rev)),
+        "{text}"
+    );
+    assert!(text.starts_with("/// TODO: say why this change is needed.\n"), "{text}");
+
+    let second = fixture.run(&["revision", "-m", "add_people_phone_column"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let names = fixture.migrations();
+    let text = fixture.read(&names[1]);
+    assert!(text.contains(&format!("down_revision = \"{}\"", parsed.rev)), "the head is the parent: {text}");
+
+    // A vague name is refused before anything is written.
+    let vague = fixture.run(&["revision", "-m", "update_db"]);
+    assert_eq!(vague.status.code(), Some(1));
+    assert!(stderr(&vague).contains("slug `update_db` is vague"), "{}", stderr(&vague));
+    assert_eq!(fixture.migrations().len(), 2);
+
+    // The template does not build until its why is written: check says so, under the module.
+    let check = fixture.run(&["check"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(stdout(&check).contains("error[missing_why]"), "{}", stdout(&check));
+}
+
+#[test]
+fn several_heads_refuse_a_revision_until_merged() {
+    let fixture = Fixture::new("merge", &forked());
+    let refused = fixture.run(&["revision", "-m", "add_emails_table"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains(&format!("the history has 2 heads (`{B}` and `{C}`)")),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(stderr(&refused).contains("cargo migrate merge -m <slug>"), "{}", stderr(&refused));
+
+    let merged = fixture.run(&["merge", "-m", "merge_notes_and_tags"]);
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    let names = fixture.migrations();
+    let text = fixture.read(&names[3]);
+    assert!(text.contains(&format!("down_revision = [\"{B}\", \"{C}\"]")), "{text}");
+    let heads = fixture.run(&["heads"]);
+    assert_eq!(stdout(&heads).lines().count(), 1, "{}", stdout(&heads));
+    assert!(stdout(&heads).contains("(head) (mergepoint), merge_notes_and_tags"), "{}", stdout(&heads));
+
+    let nothing = fixture.run(&["merge", "-m", "merge_again_twice"]);
+    assert_eq!(nothing.status.code(), Some(1));
+    assert!(stderr(&nothing).contains("nothing to merge"), "{}", stderr(&nothing));
+}
+
+#[test]
+fn heads_history_and_show() {
+    let fixture = Fixture::new("history", &forked());
+    insta::assert_snapshot!("history", stdout(&fixture.run(&["history"])));
+    insta::assert_snapshot!(
+        "history_verbose_range",
+        stdout(&fixture.run(&["history", "--verbose", "-r", ":bbbb"]))
+    );
+    insta::assert_snapshot!("heads", stdout(&fixture.run(&["heads"])));
+    insta::assert_snapshot!("show", stdout(&fixture.run(&["show", "aaaa"])));
+    let json = fixture.run(&["--json", "heads"]);
+    let heads: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(heads.as_array().map(Vec::len), Some(2));
+    assert_eq!(heads[0]["rev"], B);
+    assert_eq!(heads[1]["parents"][0], A);
+    let unknown = fixture.run(&["show", "zzzz"]);
+    assert_eq!(unknown.status.code(), Some(3));
+    assert!(stderr(&unknown).contains("unknown revision `zzzz`"), "{}", stderr(&unknown));
+}
+
+#[test]
+fn check_prints_like_rustc() {
+    let mut files = vec![migration("20241021_0900", A, &[], "add_people_table", "People first.")];
+    let (name, text) = migration("20241022_0900", B, &[A], "update_db", "Something.");
+    files.push((name, text.replace("op.drop_table(\"update_db\");", "")));
+    files.push(("notes.rs".to_owned(), "fn helper() {}\n".to_owned()));
+    let fixture = Fixture::new("check", &files);
+    let check = fixture.run(&["check"]);
+    assert_eq!(check.status.code(), Some(1));
+    insta::assert_snapshot!("check", stdout(&check));
+    let json = fixture.run(&["--json", "check"]);
+    let problems: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let rules: Vec<&str> =
+        problems.as_array().expect("a list").iter().filter_map(|p| p["rule"].as_str()).collect();
+    assert_eq!(rules, ["vague_slug", "empty_downgrade", "item_outside_migration"]);
+
+    let clean = Fixture::new("check-clean", &forked()[..2]);
+    let check = clean.run(&["check"]);
+    assert!(check.status.success(), "{}", stdout(&check));
+    assert_eq!(stdout(&check), "2 migration files in migrations: no problem\n");
+}
+
+#[test]
+fn database_commands_through_the_migrator() {
+    let mut files = forked();
+    files.push(migration("20241024_0900", "dddd00000004", &[B, C], "merge_notes_and_tags", "Both shipped."));
+    // The merge creates nothing: empty bodies.
+    let (name, text) = files.pop().expect("the merge");
+    let text = text
+        .replace("pub fn upgrade(op: &mut Op) {\n        op.create_table(\"merge_notes_and_tags\", |t| {\n            t.column(\"id\", Type::BigInt).identity().primary_key();\n        });\n    }", "pub fn upgrade(_op: &mut Op) {}")
+        .replace("pub fn downgrade(op: &mut Op) {\n        op.drop_table(\"merge_notes_and_tags\");\n    }", "pub fn downgrade(_op: &mut Op) {}");
+    files.push((name, text));
+    let fixture = Fixture::new("database", &files);
+    let database = TestDatabase::new().expect("a test database");
+    let url = database.url();
+
+    let no_database = fixture.run(&["current"]);
+    assert_eq!(no_database.status.code(), Some(3));
+    assert!(stderr(&no_database).contains("no database: set DATABASE_URL"), "{}", stderr(&no_database));
+
+    let upgrade = fixture.run(&["--database-url", url, "upgrade", "head"]);
+    assert!(upgrade.status.success(), "{}", stderr(&upgrade));
+    assert!(stdout(&upgrade).starts_with("database at dddd00000004: 4 step(s)"), "{}", stdout(&upgrade));
+    assert!(
+        stderr(&upgrade).contains(&format!("upgrade {A} add_people_table")),
+        "progress: {}",
+        stderr(&upgrade)
+    );
+
+    let current = fixture.run(&["--database-url", url, "--json", "current"]);
+    assert_eq!(stdout(&current).trim(), "{\"current\": [\"dddd00000004\"]}");
+    assert_eq!(fixture.run(&["--database-url", url, "check", "--db"]).status.code(), Some(0));
+
+    let down = fixture.run(&["--database-url", url, "downgrade", C]);
+    assert!(down.status.success(), "{}", stderr(&down));
+    assert_eq!(fixture.run(&["--database-url", url, "check", "--db"]).status.code(), Some(1));
+    let history = fixture.run(&["--database-url", url, "history", "--db"]);
+    assert!(
+        stdout(&history).contains(&format!("{A} -> {C} (head) (current)"))
+            || stdout(&history).contains(&format!("{A} -> {C} (current)")),
+        "{}",
+        stdout(&history)
+    );
+
+    // .env is read when nothing else names the database.
+    std::fs::write(fixture.dir.join(".env"), format!("DATABASE_URL={url}\n")).expect("writes .env");
+    let again = fixture.run(&["upgrade", "heads"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+
+    let sql = fixture.run(&["upgrade", "head", "--sql"]);
+    assert!(sql.status.success(), "{}", stderr(&sql));
+    assert!(stdout(&sql).contains("CREATE TABLE \"people\""), "{}", stdout(&sql));
+    let bad = fixture.run(&["downgrade", "base", "--sql"]);
+    assert_eq!(bad.status.code(), Some(3));
+    assert!(stderr(&bad).contains("needs a range FROM:TO"), "{}", stderr(&bad));
+}
