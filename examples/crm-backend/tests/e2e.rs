@@ -1,0 +1,111 @@
+//! The backend end to end: started on a fresh database, it migrates at start-up, serves its
+//! API, and its embedded `migrate` commands see the schema at its head.
+
+// Helpers panic on setup failures, as the tests themselves do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use migrate_runtime::testkit::TestDatabase;
+use migrate_runtime::{Chain, Migrator};
+
+static MIGRATIONS: Chain = migrate_runtime::embed_migrations!();
+
+/// The backend process, killed when the test ends.
+struct Backend(Child);
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
+/// One HTTP request; the status and the body.
+fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, serde_json::Value)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let payload = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok((status, serde_json::from_str(payload).unwrap_or(serde_json::Value::Null)))
+}
+
+#[test]
+fn the_backend_migrates_then_serves() {
+    let database = TestDatabase::new().expect("a test database");
+    let port = free_port();
+    let backend = Backend(
+        Command::new(env!("CARGO_BIN_EXE_crm-backend"))
+            .env("DATABASE_URL", database.url())
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts"),
+    );
+    let start = Instant::now();
+    let health = loop {
+        if let Ok(answer) = http(port, "GET", "/health", "") {
+            break answer;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the backend never answered");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let head = MIGRATIONS.heads()[0].rev;
+    assert_eq!(health.0, 200);
+    assert_eq!(health.1["revision"], head);
+    assert_eq!(health.1["at_head"], true);
+
+    let (status, organisation) =
+        http(port, "POST", "/organisations", r#"{"name": "Alforis"}"#).expect("answers");
+    assert_eq!(status, 201);
+    let body = format!(
+        r#"{{"organisation_id": {}, "type": "linkedin_message", "description": "Followed up on LinkedIn"}}"#,
+        organisation["id"]
+    );
+    let (status, created) = http(port, "POST", "/interactions", &body).expect("answers");
+    assert_eq!((status, created["status"].as_str()), (201, Some("pending")), "{created}");
+    let (status, list) = http(port, "GET", "/interactions", "").expect("answers");
+    assert_eq!(status, 200);
+    assert_eq!(list[0]["description"], "Followed up on LinkedIn");
+    assert_eq!(list[0]["type"], "linkedin_message");
+    let (status, _) = http(port, "GET", "/nowhere", "").expect("answers");
+    assert_eq!(status, 404);
+    drop(backend);
+
+    // The schema is the chain's head, as the runtime and the embedded commands see it.
+    assert_eq!(Migrator::new(&MIGRATIONS).current(database.url()).expect("reads"), [head]);
+    let check = Command::new(env!("CARGO_BIN_EXE_crm-backend"))
+        .args(["migrate", "check", "--json"])
+        .env("DATABASE_URL", database.url())
+        .output()
+        .expect("runs");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let check: serde_json::Value = serde_json::from_slice(&check.stdout).expect("JSON");
+    assert_eq!(check["at_heads"], true);
+    let down = Command::new(env!("CARGO_BIN_EXE_crm-backend"))
+        .args(["migrate", "downgrade", "-1"])
+        .env("DATABASE_URL", database.url())
+        .output()
+        .expect("runs");
+    assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
+    let check = Command::new(env!("CARGO_BIN_EXE_crm-backend"))
+        .args(["migrate", "check"])
+        .env("DATABASE_URL", database.url())
+        .output()
+        .expect("runs");
+    assert_eq!(check.status.code(), Some(1), "a database below its head fails the deploy gate");
+}
