@@ -194,6 +194,8 @@ fn heads_history_and_show() {
     let unknown = fixture.run(&["show", "zzzz"]);
     assert_eq!(unknown.status.code(), Some(3));
     assert!(stderr(&unknown).contains("unknown revision `zzzz`"), "{}", stderr(&unknown));
+    let usage = fixture.run(&["show"]);
+    assert_eq!(usage.status.code(), Some(2), "a wrong command line exits 2");
 }
 
 #[test]
