@@ -95,10 +95,10 @@ enum Command {
     Current,
     /// Apply migrations up to TARGET (head, heads, +N, a revision or a prefix, <rev>+N).
     Upgrade {
-        /// Where to go; with --sql, a range FROM:TO.
+        /// Where to go.
         #[arg(allow_hyphen_values = true)]
         target: String,
-        /// Print the SQL instead of running it.
+        /// Print the SQL instead of running it; TARGET may be a range FROM:TO (from base otherwise).
         #[arg(long)]
         sql: bool,
         /// Run every migration of the run in one transaction.
@@ -107,10 +107,10 @@ enum Command {
     },
     /// Revert migrations down to TARGET (-N, base, a revision or a prefix, head-N).
     Downgrade {
-        /// Where to go; with --sql, a range FROM:TO.
+        /// Where to go.
         #[arg(allow_hyphen_values = true)]
         target: String,
-        /// Print the SQL instead of running it.
+        /// Print the SQL instead of running it; TARGET must then be a range FROM:TO.
         #[arg(long)]
         sql: bool,
     },
