@@ -40,7 +40,7 @@ pub(crate) fn folder_module(
     manifest: &mut Manifest,
     manifest_path: &Path,
 ) -> String {
-    let Checked { diagnostics, order } = folder.check(config);
+    let Checked { diagnostics, order, setting_errors } = folder.check(config);
     for file in &folder.files {
         for module in &file.source.modules {
             let concerned =
@@ -77,6 +77,10 @@ pub(crate) fn folder_module(
         let _ = writeln!(text, "    }}");
         wrappers.push(wrapper);
     }
+    for error in &setting_errors {
+        let message = format!("invalid [package.metadata.migrate]: {error}");
+        let _ = writeln!(text, "    ::core::compile_error!({});", literal(&message));
+    }
     // Diagnostics no macro can report: they concern the file, not a migration module.
     for diagnostic in diagnostics.iter().filter(|d| d.module.is_none()) {
         let _ = writeln!(text, "    ::core::compile_error!({});", literal(&diagnostic.rustc_message()));
@@ -105,5 +109,27 @@ mod tests {
         assert_eq!(wrapper_name("20241021_0900_a1b2_add_x.rs", &mut taken), "m_20241021_0900_a1b2_add_x");
         assert_eq!(wrapper_name("a-b.rs", &mut taken), "m_a_b");
         assert_eq!(wrapper_name("a_b.rs", &mut taken), "m_a_b_");
+    }
+
+    #[test]
+    fn a_start_after_naming_no_migration_fails_the_build() {
+        let dir = std::env::temp_dir().join(format!("migrate-build-start-after-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("migrations")).expect("creates");
+        std::fs::write(
+            dir.join("migrations/20241021_0900_a1b2c3d4e5f6_add_people_table.rs"),
+            "/// People first.\n#[migration(rev = \"a1b2c3d4e5f6\")]\nmod add_people_table {\n    use migrate_runtime::prelude::*;\n    pub fn upgrade(op: &mut Op) { op.execute(\"CREATE TABLE people ()\"); }\n    pub fn downgrade(op: &mut Op) { op.execute(\"DROP TABLE people\"); }\n}\n",
+        )
+        .expect("writes");
+        let folder = Folder::scan(&dir, Path::new("migrations")).expect("scans");
+        let config = Config { start_after: Some("a1b2c3d4e5f7".into()), ..Config::default() };
+        let text = folder_module(&folder, &config, &mut Manifest::default(), Path::new("manifest"));
+        assert!(
+            text.contains(
+                "compile_error!(\"invalid [package.metadata.migrate]: `start_after = \\\"a1b2c3d4e5f7\\\"` names no migration"
+            ),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

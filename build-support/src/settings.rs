@@ -56,6 +56,7 @@ impl Settings {
                 }
                 "vague_words" => vague_words = words(key, value)?,
                 "specific_words" => specific_words = words(key, value)?,
+                "start_after" => settings.config.start_after = Some(string(key, value)?.to_owned()),
                 other => return Err(format!("unknown key `{other}`")),
             }
         }
@@ -101,6 +102,7 @@ mod tests {
             allow_multiple_heads = true
             vague_words = ["crm"]
             specific_words = ["schema"]
+            start_after = "a1b2c3d4e5f6"
             "#,
         )
         .expect("parses");
@@ -109,6 +111,7 @@ mod tests {
         assert!(settings.config.allow_multiple_heads);
         assert!(settings.config.words.is_vague("crm"));
         assert!(!settings.config.words.is_vague("schema"));
+        assert_eq!(settings.config.start_after.as_deref(), Some("a1b2c3d4e5f6"));
     }
 
     #[test]

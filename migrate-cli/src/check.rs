@@ -1,7 +1,7 @@
 //! `check`: every compile-time rule over the folder, printed as rustc prints them, in the
 //! same words as the `#[migration]` macro (both come from migrate-core).
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use migrate_build::{Folder, Position};
 use migrate_core::diagnostic::Diagnostic;
 use migrate_core::listing::json_string;
@@ -95,7 +95,11 @@ fn problems(folder: &Folder, diagnostics: &[Diagnostic]) -> Vec<(Problem, String
 /// Runs the check; returns whether the folder is clean.
 pub(crate) fn check(project: &Project, json: bool) -> Result<bool> {
     let folder = project.scan()?;
-    let diagnostics = folder.check(&project.settings.config).diagnostics;
+    let checked = folder.check(&project.settings.config);
+    if let Some(error) = checked.setting_errors.first() {
+        bail!("invalid [package.metadata.migrate] in `{}`: {error}", project.manifest.display());
+    }
+    let diagnostics = checked.diagnostics;
     let problems = problems(&folder, &diagnostics);
     if json {
         let items: Vec<String> = problems

@@ -12,4 +12,8 @@ pub struct Config {
     pub allow_multiple_heads: bool,
     /// The words a slug is checked against.
     pub words: WordLists,
+    /// The last revision of a history adopted from another tool: it and its ancestors are
+    /// exempt from the style rules ([`crate::rules::STYLE_RULES`]), which that history predates.
+    /// Graph rules still apply to them.
+    pub start_after: Option<String>,
 }

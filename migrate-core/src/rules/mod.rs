@@ -8,6 +8,7 @@
 //! cascade.
 
 use std::borrow::Borrow;
+use std::collections::HashSet;
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Locator, RuleId};
@@ -42,7 +43,16 @@ pub struct Checked {
     /// order: parents first, then by file name (date and time) where the graph leaves a
     /// choice. Migrations that could not be read come last, in file-name order.
     pub order: Vec<usize>,
+    /// Settings that do not fit the folder, such as a `start_after` naming no migration; the
+    /// message says what to do.
+    pub setting_errors: Vec<String>,
 }
+
+/// The rules that `start_after` lifts from a history adopted from another tool: its names and
+/// hygiene predate them. The graph rules and the rules on file names, arguments and imports
+/// always apply.
+pub const STYLE_RULES: [RuleId; 4] =
+    [RuleId::VagueSlug, RuleId::MissingWhy, RuleId::EmptyDowngrade, RuleId::HardcodedSecret];
 
 /// Runs every rule over the files of one migrations folder, building the revision graph
 /// once for the rules and the linear order.
@@ -85,9 +95,27 @@ pub fn check_folder<F: Borrow<MigrationFile>>(files: &[F], config: &Config) -> C
         }
     }
     let mut diagnostics = report.diagnostics;
+    let mut setting_errors = Vec::new();
+    if let Some(start) = &config.start_after {
+        match analysis.graph.node(start) {
+            Some(node) => {
+                let exempt = analysis.graph.ancestors(&[node]);
+                let exempt_files: HashSet<&str> = (0..analysis.graph.len())
+                    .filter(|&n| exempt[n])
+                    .map(|n| analysis.entry(n).file.path.as_str())
+                    .collect();
+                diagnostics
+                    .retain(|d| !(STYLE_RULES.contains(&d.rule) && exempt_files.contains(&d.file.as_str())));
+            }
+            None => setting_errors.push(format!(
+                "`start_after = \"{start}\"` names no migration of the folder\n= help: set it to the last \
+                 revision of the adopted history (`cargo migrate import` writes it), or remove it"
+            )),
+        }
+    }
     diagnostics.sort();
     diagnostics.dedup();
-    Checked { diagnostics, order: analysis.linear_order(files) }
+    Checked { diagnostics, order: analysis.linear_order(files), setting_errors }
 }
 
 /// The diagnostics of [`check_folder`].
@@ -324,5 +352,62 @@ mod tests {
         ];
         let rules: Vec<String> = found(&files).into_iter().map(|(rule, _, _)| rule).collect();
         assert_eq!(rules, ["unknown_down_revision"]);
+    }
+
+    /// Rule and revision of every finding under `start_after`.
+    fn found_after(
+        files: &[crate::source::MigrationFile],
+        start_after: &str,
+    ) -> (Vec<(String, String)>, Vec<String>) {
+        let config = crate::Config { start_after: Some(start_after.to_owned()), ..crate::Config::default() };
+        let checked = super::check_folder(files, &config);
+        let found = checked
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let rev = files.iter().find(|f| f.path == d.file).and_then(|f| f.modules[0].rev.clone());
+                (d.rule.to_string(), rev.unwrap_or_default())
+            })
+            .collect();
+        (found, checked.setting_errors)
+    }
+
+    #[test]
+    fn start_after_lifts_style_rules_from_the_adopted_history_only() {
+        let files = [
+            file("20170101_0000", "a1b2c3d4e5f6", &[], "init"),
+            file("20170102_0000", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "update_db"),
+            file("20241021_0900", "c3d4e5f6a1b2", &["b2c3d4e5f6a1"], "fix_stuff"),
+        ];
+        let (found, errors) = found_after(&files, "b2c3d4e5f6a1");
+        assert_eq!(found, [("vague_slug".to_owned(), "c3d4e5f6a1b2".to_owned())]);
+        assert!(errors.is_empty());
+        // Without the setting, all three are reported.
+        assert_eq!(super::check(&files, &crate::Config::default()).len(), 3);
+    }
+
+    #[test]
+    fn start_after_never_lifts_graph_rules() {
+        let files = [
+            file("20170101_0000", "a1b2c3d4e5f6", &[], "init"),
+            file("20170102_0000", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_people_table"),
+            file("20170103_0000", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_users_table"),
+        ];
+        let (found, _) = found_after(&files, "b2c3d4e5f6a1");
+        let rules: Vec<&str> = found.iter().map(|(rule, _)| rule.as_str()).collect();
+        assert_eq!(rules, ["duplicate_revision"]);
+    }
+
+    #[test]
+    fn start_after_naming_no_migration_is_a_setting_error() {
+        let files = [file("20170101_0000", "a1b2c3d4e5f6", &[], "add_people_table")];
+        let (found, errors) = found_after(&files, "ffffffffffff");
+        assert!(found.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with("`start_after = \"ffffffffffff\"` names no migration"),
+            "{}",
+            errors[0]
+        );
     }
 }
