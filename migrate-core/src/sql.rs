@@ -24,13 +24,18 @@ pub fn quote_literal(value: &str) -> String {
 /// Splits a script into its statements, without their terminating semicolons, trimmed,
 /// leaving out empty ones. Quotes, quoted identifiers, dollar-quoted bodies, comments and
 /// `BEGIN ATOMIC … END` bodies are honoured, so semicolons inside them do not split.
+/// Comments after a statement's last token are left out of it: a `-- note` closing a file
+/// would otherwise swallow the semicolon put after the statement.
 pub fn split_statements(script: &str) -> Vec<&str> {
     let bytes = script.as_bytes();
     let mut statements = Vec::new();
     let mut start = 0;
+    // Just past the last byte of the current statement that is neither space nor comment.
+    let mut code_end = 0;
     let mut i = 0;
     let mut atomic_depth = 0usize;
     while i < bytes.len() {
+        let before = i;
         match bytes[i] {
             b'\'' => {
                 let escapes =
@@ -40,13 +45,19 @@ pub fn split_statements(script: &str) -> Vec<&str> {
             b'"' => i = skip_quoted(bytes, i, b'"', false),
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
                 i = script[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
+                continue;
             }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = skip_block_comment(bytes, i);
+                continue;
+            }
             b'$' if i == 0 || !is_word(bytes[i - 1]) => i = skip_dollar_quoted(script, i),
             b';' if atomic_depth == 0 => {
-                push_statement(&mut statements, &script[start..i]);
+                push_statement(&mut statements, &script[start..code_end.max(start)]);
                 i += 1;
                 start = i;
+                code_end = i;
+                continue;
             }
             b if b.is_ascii_alphabetic() && (i == 0 || !is_word(bytes[i - 1])) => {
                 let end = i + bytes[i..].iter().take_while(|b| is_word(**b)).count();
@@ -62,10 +73,16 @@ pub fn split_statements(script: &str) -> Vec<&str> {
                 }
                 i = end;
             }
+            b if b.is_ascii_whitespace() => {
+                i += 1;
+                continue;
+            }
             _ => i += 1,
         }
+        debug_assert!(i > before);
+        code_end = i;
     }
-    push_statement(&mut statements, &script[start..]);
+    push_statement(&mut statements, &script[start..code_end.max(start)]);
     statements
 }
 
@@ -238,6 +255,17 @@ mod tests {
         assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
         assert_eq!(quote_qualified("crm.people"), "\"crm\".\"people\"");
         assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+
+    #[test]
+    fn comments_after_the_last_token_stay_out_of_the_statement() {
+        let script = "ALTER TABLE a ADD COLUMN b int;\n\nCOMMENT ON COLUMN a.b IS 'x'\n\n-- later, by hand:\n-- UPDATE a SET b = 1;";
+        assert_eq!(
+            split_statements(script),
+            ["ALTER TABLE a ADD COLUMN b int", "COMMENT ON COLUMN a.b IS 'x'"]
+        );
+        assert_eq!(split_statements("SELECT 1 /* one */ ; SELECT 2 -- two"), ["SELECT 1", "SELECT 2"]);
+        assert_eq!(split_statements("-- only\nSELECT 1 -- a\n + 2"), ["-- only\nSELECT 1 -- a\n + 2"]);
     }
 
     #[test]
