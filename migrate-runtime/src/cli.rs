@@ -203,7 +203,11 @@ fn sql_range<'t>(target: &'t str, default: Option<&'t str>) -> Result<(&'t str, 
 }
 
 fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
-    let migrator = Migrator::new(chain).on_step(progress);
+    let migrator = match cli.command {
+        // The stairway's hundreds of steps would bury its report.
+        Command::Test => Migrator::new(chain),
+        _ => Migrator::new(chain).on_step(progress),
+    };
     let json = cli.json;
     let entries = entries(chain);
     match cli.command {
