@@ -1,7 +1,7 @@
 //! `cargo migrate`: the daily commands of the migration workflow.
 //!
 //! Source commands work on the files, without a database: `revision`, `merge`, `heads`,
-//! `history`, `show`, `check`. Database commands (`current`, `upgrade`, `downgrade`, `stamp`,
+//! `history`, `show`, `check`, `import`. Database commands (`current`, `upgrade`, `downgrade`, `stamp`,
 //! `check --db`, `test`, `accept`) build a migrator from the crate's migrations folder, cached
 //! under `target/migrate/`, and run it; it reads `DATABASE_URL` from the environment, from
 //! `./.env`, or from `--database-url`.
@@ -11,6 +11,7 @@
 //! wrong; 3 the command failed.
 
 mod check;
+mod import;
 mod migrator;
 mod project;
 mod revision;
@@ -64,6 +65,14 @@ enum Command {
         message: String,
         /// The heads to merge.
         revs: Vec<String>,
+    },
+    /// Import a Diesel, sqlx or refinery history into the empty migrations folder.
+    Import {
+        /// The tool the history was written for.
+        #[arg(long)]
+        from: import::Tool,
+        /// Its migrations folder.
+        dir: PathBuf,
     },
     /// The heads of the history.
     Heads,
@@ -223,6 +232,24 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
     Ok(match &cli.command {
         Command::Revision { message } => refused(revision::revision(&project, message)?),
         Command::Merge { message, revs } => refused(revision::merge(&project, message, revs)?),
+        Command::Import { from, dir } => {
+            let imported = import::import(&project, *from, dir)?;
+            println!(
+                "imported {} migrations into {} ({} outside a transaction, {} without a downgrade)",
+                imported.count,
+                project.settings.folder.display(),
+                imported.outside_transaction,
+                imported.irreversible
+            );
+            for skipped in &imported.skipped {
+                println!("skipped {skipped}, as the source tool does");
+            }
+            println!(
+                "set start_after = \"{}\" in Cargo.toml: the style rules apply to the migrations after it",
+                imported.last
+            );
+            0
+        }
         Command::Check { db: false } => {
             if check::check(&project, json)? {
                 0

@@ -3,26 +3,12 @@
 // Helpers panic on setup failures, as the tests themselves do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+
+use common::{Fixture, stderr, stdout};
 use migrate_runtime::testkit::TestDatabase;
-
-/// A crate depending on the workspace's migrate-runtime and migrate-build, with the given
-/// migration files; removed when dropped.
-struct Fixture {
-    dir: PathBuf,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("the workspace")
-}
 
 fn migration(stamp: &str, rev: &str, parents: &[&str], slug: &str, why: &str) -> (String, String) {
     let down = match parents {
@@ -35,71 +21,6 @@ fn migration(stamp: &str, rev: &str, parents: &[&str], slug: &str, why: &str) ->
         "/// {why}\n#[migration(rev = \"{rev}\", down_revision = {down})]\nmod {slug} {{\n    use migrate_runtime::prelude::*;\n\n    pub fn upgrade(op: &mut Op) {{\n        op.create_table(\"{table}\", |t| {{\n            t.column(\"id\", Type::BigInt).identity().primary_key();\n        }});\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n        op.drop_table(\"{table}\");\n    }}\n}}\n"
     );
     (format!("{stamp}_{rev}_{slug}.rs"), text)
-}
-
-impl Fixture {
-    fn new(test: &str, files: &[(String, String)]) -> Fixture {
-        let dir = std::env::temp_dir().join(format!("migrate-cli-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("src")).expect("creates");
-        let workspace = workspace();
-        std::fs::write(
-            dir.join("Cargo.toml"),
-            format!(
-                "[package]\nname = \"cli-fixture\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n[build-dependencies]\nmigrate-build = {{ path = {:?} }}\n\n[workspace]\n",
-                workspace.join("migrate-runtime").display().to_string(),
-                workspace.join("build-support").display().to_string()
-            ),
-        )
-        .expect("writes");
-        std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copies the lock file");
-        std::fs::write(dir.join("build.rs"), "fn main() { migrate_build::compile(); }\n").expect("writes");
-        std::fs::write(
-            dir.join("src/main.rs"),
-            "static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!();\nfn main() { println!(\"{}\", MIGRATIONS.len()); }\n",
-        )
-        .expect("writes");
-        if !files.is_empty() {
-            std::fs::create_dir_all(dir.join("migrations")).expect("creates");
-        }
-        for (name, text) in files {
-            std::fs::write(dir.join("migrations").join(name), text).expect("writes");
-        }
-        Fixture { dir }
-    }
-
-    /// Runs `cargo migrate <args>` in the crate.
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
-            .arg("migrate")
-            .args(args)
-            .current_dir(&self.dir)
-            // The migrator's dependencies are built once for every fixture.
-            .env("CARGO_TARGET_DIR", workspace().join("target").join("tests").join("cli"))
-            .env_remove("DATABASE_URL")
-            .output()
-            .expect("runs cargo-migrate")
-    }
-
-    fn migrations(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.dir.join("migrations"))
-            .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
-        names.sort();
-        names
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.dir.join("migrations").join(name)).expect("reads")
-    }
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 const A: &str = "aaaa00000001";
@@ -276,4 +197,129 @@ fn database_commands_through_the_migrator() {
     let bad = fixture.run(&["downgrade", "base", "--sql"]);
     assert_eq!(bad.status.code(), Some(3));
     assert!(stderr(&bad).contains("needs a range FROM:TO"), "{}", stderr(&bad));
+}
+
+/// Writes `files` (path, text) under a fresh folder named for the test; returns it.
+fn source_folder(test: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("migrate-cli-source-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("creates");
+        std::fs::write(path, text).expect("writes");
+    }
+    dir
+}
+
+#[test]
+fn sqlx_import_keeps_order_downgrades_and_transactions() {
+    let source = source_folder(
+        "sqlx",
+        &[
+            (
+                "10_add_email_index.sql",
+                "-- no-transaction\nCREATE INDEX CONCURRENTLY people_email ON people (email);\n",
+            ),
+            ("2_create_people.up.sql", "CREATE TABLE people (id int PRIMARY KEY, email text);\n"),
+            ("2_create_people.down.sql", "DROP TABLE people;\n"),
+            ("notes.txt", "not a migration"),
+        ],
+    );
+    let fixture = Fixture::new("import-sqlx", &[]);
+    let import = fixture.run(&["import", "--from", "sqlx", source.to_str().expect("UTF-8")]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    assert!(
+        stdout(&import).starts_with(
+            "imported 2 migrations into migrations (1 outside a transaction, 1 without a downgrade)"
+        ),
+        "{}",
+        stdout(&import)
+    );
+    let rust: Vec<String> = fixture.migrations().into_iter().filter(|n| n.ends_with(".rs")).collect();
+    assert_eq!(rust.len(), 2);
+    let texts: Vec<String> = rust.iter().map(|n| fixture.read(n)).collect();
+    let people = texts.iter().find(|t| t.contains("mod create_people")).expect("the first migration");
+    let index = texts.iter().find(|t| t.contains("mod add_email_index")).expect("the second migration");
+    assert!(people.contains("down_revision = None") && people.contains(".down.sql\"));"), "{people}");
+    let people_rev = people.split("rev = \"").nth(1).and_then(|r| r.get(..12)).expect("a revision");
+    assert!(index.contains(&format!("down_revision = \"{people_rev}\", transactional = false")), "{index}");
+    assert!(index.contains("op.irreversible(\"the sqlx migration had no down.sql\");"), "{index}");
+    let sql = rust[0].replace(".rs", ".up.sql");
+    assert!(fixture.migrations().contains(&sql), "the SQL beside the migration");
+    assert!(
+        std::fs::read_to_string(fixture.dir.join("Cargo.toml")).expect("reads").contains("start_after = \"")
+    );
+
+    // The rules pass as imported, and the history applies.
+    let check = fixture.run(&["check"]);
+    assert!(check.status.success(), "{}", stdout(&check));
+    let database = TestDatabase::new().expect("a test database");
+    let upgrade = fixture.run(&["--database-url", database.url(), "upgrade", "head"]);
+    assert!(upgrade.status.success(), "{}", stderr(&upgrade));
+
+    // A second import into the same folder is refused.
+    let again = fixture.run(&["import", "--from", "sqlx", source.to_str().expect("UTF-8")]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(stderr(&again).contains("already holds migrations"), "{}", stderr(&again));
+    let _ = std::fs::remove_dir_all(source);
+}
+
+#[test]
+fn refinery_import_walks_subfolders_and_refuses_rust_migrations() {
+    let source = source_folder(
+        "refinery",
+        &[
+            ("V1__create_people.sql", "CREATE TABLE people (id int PRIMARY KEY);\n"),
+            ("later/V3__add_email.sql", "ALTER TABLE people ADD COLUMN email text;\n"),
+            ("V2__add_name.rs", "pub fn migration() -> String { String::new() }\n"),
+        ],
+    );
+    let fixture = Fixture::new("import-refinery", &[]);
+    let refused = fixture.run(&["import", "--from", "refinery", source.to_str().expect("UTF-8")]);
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(stderr(&refused).contains("V2__add_name.rs` is a Rust migration"), "{}", stderr(&refused));
+    assert!(fixture.migrations().is_empty(), "nothing written");
+
+    std::fs::remove_file(source.join("V2__add_name.rs")).expect("removes");
+    let import = fixture.run(&["import", "--from", "refinery", source.to_str().expect("UTF-8")]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    assert!(
+        stdout(&import).contains("(0 outside a transaction, 2 without a downgrade)"),
+        "{}",
+        stdout(&import)
+    );
+    // Newest first: version 3 from the subfolder follows version 1.
+    let history = stdout(&fixture.run(&["history"]));
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines.len(), 2, "{history}");
+    assert!(
+        lines[0].contains("(head), add_email: Imported from the refinery migration `V3__add_email.sql`."),
+        "{history}"
+    );
+    assert!(lines[1].starts_with("<base> -> ") && lines[1].contains("create_people"), "{history}");
+    let _ = std::fs::remove_dir_all(source);
+}
+
+#[test]
+fn diesel_import_refuses_two_migrations_with_one_version() {
+    let source = source_folder(
+        "diesel",
+        &[
+            ("2024-01-01-000000_create_people/up.sql", "CREATE TABLE people ();\n"),
+            ("2024-01-01-000000_create_users/up.sql", "CREATE TABLE users ();\n"),
+        ],
+    );
+    let fixture = Fixture::new("import-diesel", &[]);
+    let refused = fixture.run(&["import", "--from", "diesel", source.to_str().expect("UTF-8")]);
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(
+        stderr(&refused).contains(
+            "`2024-01-01-000000_create_people` and `2024-01-01-000000_create_users` have the same version 20240101000000"
+        ),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(fixture.migrations().is_empty(), "nothing written");
+    assert!(!std::fs::read_to_string(fixture.dir.join("Cargo.toml")).expect("reads").contains("start_after"));
+    let _ = std::fs::remove_dir_all(source);
 }

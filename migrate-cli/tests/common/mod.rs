@@ -1,0 +1,115 @@
+//! The fixture crates of the CLI tests: made in temporary folders, as a user's crate is made.
+
+// Helpers panic on setup failures, as the tests themselves do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A crate depending on the workspace's migrate-runtime and migrate-build, with the given
+/// migration files; removed when dropped.
+pub struct Fixture {
+    /// The crate's folder.
+    pub dir: PathBuf,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The target folder the fixtures share.
+fn target_dir() -> PathBuf {
+    workspace().join("target").join("tests").join("cli")
+}
+
+/// The workspace's root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("the workspace")
+}
+
+impl Fixture {
+    /// Makes the crate, with `files` in its migrations folder.
+    pub fn new(test: &str, files: &[(String, String)]) -> Fixture {
+        let dir = std::env::temp_dir().join(format!("migrate-cli-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).expect("creates");
+        let workspace = workspace();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"cli-fixture\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\nmigrate-runtime = {{ path = {:?} }}\n\n[build-dependencies]\nmigrate-build = {{ path = {:?} }}\n\n[workspace]\n",
+                workspace.join("migrate-runtime").display().to_string(),
+                workspace.join("build-support").display().to_string()
+            ),
+        )
+        .expect("writes");
+        std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copies the lock file");
+        std::fs::write(dir.join("build.rs"), "fn main() { migrate_build::compile(); }\n").expect("writes");
+        std::fs::write(
+            dir.join("src/main.rs"),
+            "static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!();\nfn main() { println!(\"{}\", MIGRATIONS.len()); }\n",
+        )
+        .expect("writes");
+        if !files.is_empty() {
+            std::fs::create_dir_all(dir.join("migrations")).expect("creates");
+        }
+        for (name, text) in files {
+            std::fs::write(dir.join("migrations").join(name), text).expect("writes");
+        }
+        Fixture { dir }
+    }
+
+    /// `cargo migrate <args>` in the crate, without `DATABASE_URL`.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-migrate"));
+        command
+            .arg("migrate")
+            .args(args)
+            .current_dir(&self.dir)
+            // The migrator's dependencies are built once for every fixture.
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env_remove("DATABASE_URL");
+        command
+    }
+
+    /// Runs `cargo migrate <args>` in the crate.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("runs cargo-migrate")
+    }
+
+    /// Runs `cargo <args>` in the crate, with the fixtures' target folder.
+    pub fn cargo(&self, args: &[&str]) -> Output {
+        Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(args)
+            .current_dir(&self.dir)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .output()
+            .expect("runs cargo")
+    }
+
+    /// The names in the migrations folder, sorted.
+    pub fn migrations(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.join("migrations"))
+            .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// A file of the migrations folder.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join("migrations").join(name)).expect("reads")
+    }
+}
+
+/// Standard output, as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Standard error, as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

@@ -1,0 +1,121 @@
+//! A real history nobody here wrote: crates.io's 285 Diesel migrations (`corpus/crates-io`),
+//! imported, built with no hand edits, applied to a fresh database and compared with the same
+//! files applied by psql in Diesel's order, then checked by the stairway, whose findings are
+//! pinned one by one.
+
+// Helpers panic on setup failures, as the tests themselves do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Fixture, stderr, stdout, workspace};
+use migrate_runtime::testkit::{self, TestDatabase};
+
+fn corpus() -> PathBuf {
+    workspace().join("corpus").join("crates-io").join("migrations")
+}
+
+/// A PostgreSQL client program: from `pg_config --bindir`, where the server's own binaries
+/// are, else from `PATH`.
+fn pg_program(name: &str) -> PathBuf {
+    let bindir = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    bindir.map(|dir| dir.join(name)).filter(|p| p.is_file()).unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// Diesel's order, computed here independently of the importer: the migration folders sorted
+/// by version, the part of the name before the first `_` without its dashes.
+fn diesel_order(dir: &Path) -> Vec<PathBuf> {
+    let mut folders: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .expect("reads the corpus")
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let version = name.split('_').next().unwrap_or_default().replace('-', "");
+            (version, e.path())
+        })
+        .collect();
+    folders.sort();
+    folders.into_iter().map(|(_, path)| path).collect()
+}
+
+/// The schema as `pg_dump --schema-only` prints it, without the named tables and without the
+/// random key of its `\restrict` lines.
+fn schema(url: &str, without: &[&str]) -> String {
+    let mut command = Command::new(pg_program("pg_dump"));
+    command.args(["--schema-only", "--no-owner", "-d", url]);
+    for table in without {
+        command.args(["-T", table]);
+    }
+    let output = command.output().expect("runs pg_dump");
+    assert!(output.status.success(), "pg_dump: {}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn crates_io_history_imports_builds_replays_and_names_its_broken_downgrades() {
+    let fixture = Fixture::new("crates-io", &[]);
+    let corpus = corpus();
+    let import = fixture.run(&["import", "--from", "diesel", corpus.to_str().expect("a UTF-8 path")]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    assert!(
+        stdout(&import).starts_with(
+            "imported 285 migrations into migrations (7 outside a transaction, 0 without a downgrade)"
+        ),
+        "{}",
+        stdout(&import)
+    );
+    assert!(
+        stdout(&import).contains("skipped data_oauth_github.sql (not a migration folder)"),
+        "{}",
+        stdout(&import)
+    );
+
+    // The crate builds as imported: the style rules are lifted by start_after, nothing else.
+    let build = fixture.cargo(&["build", "--quiet"]);
+    assert!(build.status.success(), "{}", stderr(&build));
+
+    // Our run from empty to head.
+    let ours = TestDatabase::new().expect("a test database");
+    let upgrade = fixture.run(&["--database-url", ours.url(), "upgrade", "head"]);
+    assert!(upgrade.status.success(), "{}", stderr(&upgrade));
+    assert!(stdout(&upgrade).contains(": 285 step(s)"), "{}", stdout(&upgrade));
+
+    // The same files applied by psql in Diesel's order, as Diesel applies them: each in one
+    // transaction unless its metadata.toml says run_in_transaction = false.
+    let reference = TestDatabase::new().expect("a test database");
+    let psql = pg_program("psql");
+    let folders = diesel_order(&corpus);
+    assert_eq!(folders.len(), 285);
+    for folder in &folders {
+        let mut command = Command::new(&psql);
+        command.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", reference.url()]);
+        if !folder.join("metadata.toml").is_file() {
+            command.arg("-1");
+        }
+        let output = command.arg("-f").arg(folder.join("up.sql")).output().expect("runs psql");
+        assert!(output.status.success(), "{}: {}", folder.display(), stderr(&output));
+    }
+    let ours_schema = schema(ours.url(), &["public.alembic_version", "public.migrate_history"]);
+    let reference_schema = schema(reference.url(), &[]);
+    assert!(ours_schema.contains("CREATE TABLE public.crates"), "{ours_schema}");
+    assert!(ours_schema == reference_schema, "the schemas differ");
+
+    // The stairway over the whole history: every broken downgrade named, with the reason.
+    let server = testkit::server().expect("the test server").url("postgres");
+    let stairway =
+        fixture.command(&["test"]).env("DATABASE_URL", server).output().expect("runs cargo migrate test");
+    assert_eq!(stairway.status.code(), Some(1), "{}", stderr(&stairway));
+    insta::assert_snapshot!("crates_io_stairway", stdout(&stairway));
+}
