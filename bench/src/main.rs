@@ -4,6 +4,7 @@
 //! cargo run --release -p migrate-bench -- compile [--sizes 100,1000,5000] [--release-sizes 1000]
 //!                                                [--runs 3] [--peers]
 //! cargo run --release -p migrate-bench -- runtime [--sizes 100,1000] [--runs 3]
+//! cargo run --release -p migrate-bench -- replay [--runs 3]
 //! ```
 //!
 //! `compile` generates crates with N valid migrations, builds them with cargo and reports,
@@ -16,8 +17,13 @@
 //! `runtime` applies, re-runs and reverts N trivial migrations on a real PostgreSQL (the test
 //! kit's server: `DATABASE_URL`, or a throwaway cluster), whole processes, beside psql running
 //! the same SQL in one transaction and in one transaction per migration.
+//!
+//! `replay` imports crates.io's 285 Diesel migrations (`corpus/crates-io`) with `cargo migrate
+//! import` and applies them from empty, beside psql applying the same files in one session and
+//! in one process per file.
 
 mod crates;
+mod replay;
 mod runtime;
 
 use std::path::{Path, PathBuf};
@@ -70,8 +76,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("compile") => options(&args[1..]).and_then(|o| compile(&o)),
         Some("runtime") => options(&args[1..]).and_then(|o| runtime::run(&o.sizes, o.runs, &o.out)),
+        Some("replay") => options(&args[1..]).and_then(|o| replay::run(o.runs, &o.out)),
         _ => Err("usage: migrate-bench compile [--sizes 100,1000,5000] [--release-sizes 1000] [--runs 3] [--peers]\n       \
-                  migrate-bench runtime [--sizes 100,1000] [--runs 3]"
+                  migrate-bench runtime [--sizes 100,1000] [--runs 3]\n       \
+                  migrate-bench replay [--runs 3]"
             .to_owned()),
     };
     match result {

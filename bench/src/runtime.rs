@@ -9,11 +9,26 @@ use migrate_runtime::{describe, testkit};
 
 use crate::crates::{rev, workspace, write};
 
-/// The crate of N trivial migrations (CREATE TABLE up, DROP TABLE down) whose binary runs
-/// `<url> up|up-one|down` and prints the steps and round trips.
+/// The crate of N trivial migrations (CREATE TABLE up, DROP TABLE down).
 fn generate(root: &Path, size: usize) -> Result<PathBuf, String> {
-    let name = format!("bench-runtime-{size}");
-    let dir = root.join(&name);
+    let dir = runner_crate(root, &format!("bench-runtime-{size}"))?;
+    let migrations = dir.join("migrations");
+    for i in 0..size {
+        let down = if i == 0 { "None".to_owned() } else { format!("\"{}\"", rev(i - 1)) };
+        let text = format!(
+            "/// Benchmark table {i}.\n#[migration(rev = \"{}\", down_revision = {down})]\nmod add_bench_table_{i} {{\n    use migrate_runtime::prelude::*;\n\n    pub fn upgrade(op: &mut Op) {{\n        op.create_table(\"t_{i}\", |t| {{\n            t.column(\"id\", Type::Integer);\n        }});\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n        op.drop_table(\"t_{i}\");\n    }}\n}}\n",
+            rev(i)
+        );
+        let stamp = format!("202401{:02}_{:02}{:02}", 1 + i / 1440, (i % 1440) / 60, i % 60);
+        write(&migrations.join(format!("{stamp}_{}_add_bench_table_{i}.rs", rev(i))), &text)?;
+    }
+    Ok(dir)
+}
+
+/// A crate named `name` whose binary runs `<url> up|up-one|down` over the migrations of its
+/// folder and prints the steps and round trips.
+pub(crate) fn runner_crate(root: &Path, name: &str) -> Result<PathBuf, String> {
+    let dir = root.join(name);
     let path = |p: &Path| format!("{:?}", p.display().to_string());
     write(
         &dir.join("Cargo.toml"),
@@ -56,16 +71,6 @@ fn main() -> std::process::ExitCode {
 }
 "#,
     )?;
-    let migrations = dir.join("migrations");
-    for i in 0..size {
-        let down = if i == 0 { "None".to_owned() } else { format!("\"{}\"", rev(i - 1)) };
-        let text = format!(
-            "/// Benchmark table {i}.\n#[migration(rev = \"{}\", down_revision = {down})]\nmod add_bench_table_{i} {{\n    use migrate_runtime::prelude::*;\n\n    pub fn upgrade(op: &mut Op) {{\n        op.create_table(\"t_{i}\", |t| {{\n            t.column(\"id\", Type::Integer);\n        }});\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n        op.drop_table(\"t_{i}\");\n    }}\n}}\n",
-            rev(i)
-        );
-        let stamp = format!("202401{:02}_{:02}{:02}", 1 + i / 1440, (i % 1440) / 60, i % 60);
-        write(&migrations.join(format!("{stamp}_{}_add_bench_table_{i}.rs", rev(i))), &text)?;
-    }
     Ok(dir)
 }
 
@@ -85,13 +90,27 @@ fn floors(dir: &Path, size: usize) -> Result<[PathBuf; 3], String> {
     Ok(files)
 }
 
-fn psql_binary() -> Result<PathBuf, String> {
+/// Builds the runner crate in `dir` in release; returns its binary.
+pub(crate) fn build_release(dir: &Path, target: &Path, name: &str) -> Result<PathBuf, String> {
+    let status = Command::new("cargo")
+        .args(["build", "--quiet", "--offline", "--release"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("cannot build {}", dir.display()));
+    }
+    Ok(target.join("release").join(name))
+}
+
+pub(crate) fn psql_binary() -> Result<PathBuf, String> {
     let output = Command::new("pg_config").arg("--bindir").output().map_err(|e| format!("pg_config: {e}"))?;
     Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()).join("psql"))
 }
 
 /// Runs a whole process and times it.
-fn timed(mut command: Command) -> Result<(Duration, String), String> {
+pub(crate) fn timed(mut command: Command) -> Result<(Duration, String), String> {
     let start = Instant::now();
     let output = command.output().map_err(|e| format!("cannot run {command:?}: {e}"))?;
     let time = start.elapsed();
@@ -101,19 +120,19 @@ fn timed(mut command: Command) -> Result<(Duration, String), String> {
     Ok((time, String::from_utf8_lossy(&output.stdout).into_owned()))
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
 }
 
-struct Database {
+pub(crate) struct Database {
     name: String,
-    url: String,
+    pub(crate) url: String,
     admin: postgres::Client,
 }
 
 impl Database {
-    fn fresh(server: &testkit::Server, n: usize) -> Result<Database, String> {
+    pub(crate) fn fresh(server: &testkit::Server, n: usize) -> Result<Database, String> {
         let name = format!("bench_runtime_{}_{n}", std::process::id());
         let mut admin =
             postgres::Client::connect(&server.url("postgres"), postgres::NoTls).map_err(|e| describe(&e))?;
@@ -148,16 +167,7 @@ pub(crate) fn run(sizes: &[usize], runs: usize, out: &Path) -> Result<(), String
     for &size in sizes {
         eprintln!("runtime N={size}: building…");
         let dir = generate(&crates, size)?;
-        let status = Command::new("cargo")
-            .args(["build", "--quiet", "--offline", "--release"])
-            .current_dir(&dir)
-            .env("CARGO_TARGET_DIR", &target)
-            .status()
-            .map_err(|e| e.to_string())?;
-        if !status.success() {
-            return Err(format!("cannot build {}", dir.display()));
-        }
-        let binary = target.join("release").join(format!("bench-runtime-{size}"));
+        let binary = build_release(&dir, &target, &format!("bench-runtime-{size}"))?;
         let [all_up, each_up, each_down] = floors(&dir, size)?;
         let ours = |url: &str, mode: &str| {
             let mut c = Command::new(&binary);
