@@ -157,13 +157,9 @@ impl Tables {
     ) -> String {
         format!(
             "INSERT INTO {} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success) \
-             VALUES ({}, {}, {}, {}, statement_timestamp(), clock_timestamp(), \
-             1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()), true)",
+             VALUES {}",
             self.history_table(),
-            quote_literal(rev),
-            quote_literal(slug),
-            quote_literal(direction.as_str()),
-            checksum.map_or("NULL".to_owned(), quote_literal),
+            done_values(rev, slug, direction, checksum),
         )
     }
 
@@ -171,16 +167,7 @@ impl Tables {
     pub fn history_done_many_sql(&self, rows: &[(&str, &str, Direction, Option<&str>)]) -> String {
         let values: Vec<String> = rows
             .iter()
-            .map(|(rev, slug, direction, checksum)| {
-                format!(
-                    "({}, {}, {}, {}, statement_timestamp(), clock_timestamp(), \
-                     1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()), true)",
-                    quote_literal(rev),
-                    quote_literal(slug),
-                    quote_literal(direction.as_str()),
-                    checksum.map_or("NULL".to_owned(), quote_literal),
-                )
-            })
+            .map(|&(rev, slug, direction, checksum)| done_values(rev, slug, direction, checksum))
             .collect();
         format!(
             "INSERT INTO {} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success) VALUES\n    {}",
@@ -235,6 +222,19 @@ impl Tables {
             error = error.map_or("NULL".to_owned(), quote_literal),
         )
     }
+}
+
+/// The values of a history row recording a finished step: started when the command message
+/// reached the server (`statement_timestamp()`), finished now.
+fn done_values(rev: &str, slug: &str, direction: Direction, checksum: Option<&str>) -> String {
+    format!(
+        "({}, {}, {}, {}, statement_timestamp(), clock_timestamp(), \
+         1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()), true)",
+        quote_literal(rev),
+        quote_literal(slug),
+        quote_literal(direction.as_str()),
+        checksum.map_or("NULL".to_owned(), quote_literal),
+    )
 }
 
 impl Graph {
