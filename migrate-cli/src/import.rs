@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use migrate_build::Settings;
 use migrate_core::naming::FileName;
-use migrate_core::sql::{no_transaction_reason, split_statements};
+use migrate_core::sql::needs_no_transaction;
 
 use crate::project::Project;
 use crate::time::stamp_now;
@@ -335,11 +335,6 @@ fn rev_of(tool: Tool, origin: &str, attempt: u32) -> String {
     format!("{:012x}", hash & 0xffff_ffff_ffff)
 }
 
-/// Whether the build would run SQL like this outside a transaction unless told otherwise.
-fn inferred_outside_transaction(texts: &[&str]) -> bool {
-    texts.iter().any(|text| split_statements(text).into_iter().any(|s| no_transaction_reason(s).is_some()))
-}
-
 /// One file to write: its name in the migrations folder and its text.
 type Planned = (String, String);
 
@@ -365,7 +360,8 @@ fn plan(tool: Tool, migrations: &[Source]) -> Result<(Vec<Planned>, String)> {
             Some(path) => Some(std::fs::read_to_string(path).map_err(read_error(path))?),
             None => None,
         };
-        let inferred = inferred_outside_transaction(&[&up, down.as_deref().unwrap_or("")]);
+        // Whether the build would run it outside a transaction unless told otherwise.
+        let inferred = needs_no_transaction(&up) || down.as_deref().is_some_and(needs_no_transaction);
         let transactional = match (source.transactional, inferred) {
             (false, _) => ", transactional = false",
             // The tool runs it in a transaction although its SQL looks as if it could not.

@@ -15,6 +15,8 @@
 //! Empty values and placeholders (`$1`, `:name`, `${VAR}`, `<password>`, `****`) are not
 //! secrets; a hash is (it is credential material, and it identifies the password).
 
+use crate::sql::is_word;
+
 /// A credential found in a text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Secret {
@@ -71,10 +73,6 @@ fn is_credential_name(name: &str) -> bool {
     compound || words.iter().any(|w| WORDS.contains(w))
 }
 
-fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
 /// A quoted value that is not empty and not a placeholder.
 fn quoted_value(text: &str, at: usize) -> Option<&str> {
     let bytes = text.as_bytes();
@@ -115,7 +113,7 @@ fn identifiers(text: &str) -> impl Iterator<Item = (usize, &str)> {
             return None;
         }
         let start = at;
-        while at < bytes.len() && is_ident_byte(bytes[at]) {
+        while at < bytes.len() && is_word(bytes[at]) {
             at += 1;
         }
         Some((start, &text[start..at]))
@@ -263,7 +261,7 @@ fn known_key_format(text: &str) -> Option<(usize, String)> {
         ("ghp_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
         ("gho_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
         ("ghs_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
-        ("github_pat_", 22, is_ident_byte, "a GitHub token"),
+        ("github_pat_", 22, is_word, "a GitHub token"),
         ("xoxb-", 10, |b| b.is_ascii_alphanumeric() || b == b'-', "a Slack token"),
         ("xoxp-", 10, |b| b.is_ascii_alphanumeric() || b == b'-', "a Slack token"),
         ("sk_live_", 16, |b| b.is_ascii_alphanumeric(), "a Stripe secret key"),
@@ -274,7 +272,7 @@ fn known_key_format(text: &str) -> Option<(usize, String)> {
         while let Some(found) = text[from..].find(prefix) {
             let at = from + found;
             from = at + prefix.len();
-            let boundary = at == 0 || !is_ident_byte(bytes[at - 1]);
+            let boundary = at == 0 || !is_word(bytes[at - 1]);
             if boundary && run(at + prefix.len(), *ok) >= *min {
                 if best.as_ref().is_none_or(|(b, _)| at < *b) {
                     best = Some((at, (*what).to_owned()));

@@ -3,7 +3,7 @@
 //! The `syntax` module (feature `syntax`) builds it from Rust tokens; the positions of the
 //! vectors below are the indices that [`Locator`](crate::diagnostic::Locator)s use.
 
-use crate::sql::{no_transaction_reason, split_statements};
+use crate::sql::needs_no_transaction;
 
 /// One file of a migrations folder.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -153,9 +153,7 @@ impl ModuleSource {
             .literals
             .iter()
             .map(|l| l.included.as_ref().and_then(|i| i.text.as_deref()).unwrap_or(&l.value));
-        !texts
-            .into_iter()
-            .any(|text| split_statements(text).into_iter().any(|s| no_transaction_reason(s).is_some()))
+        !texts.into_iter().any(needs_no_transaction)
     }
 
     /// The doc comment as one paragraph: its lines trimmed and joined by spaces.

@@ -93,7 +93,8 @@ fn push_statement<'a>(statements: &mut Vec<&'a str>, text: &'a str) {
     }
 }
 
-fn is_word(b: u8) -> bool {
+/// Whether `b` can be part of an identifier or a keyword.
+pub(crate) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
@@ -151,7 +152,7 @@ fn skip_block_comment(bytes: &[u8], i: usize) -> usize {
 /// `$` opens no dollar quote (a positional parameter like `$1`).
 fn skip_dollar_quoted(script: &str, i: usize) -> usize {
     let bytes = script.as_bytes();
-    let tag_len = bytes[i + 1..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+    let tag_len = bytes[i + 1..].iter().take_while(|b| is_word(**b)).count();
     let tag_end = i + 1 + tag_len;
     let opens = bytes.get(tag_end) == Some(&b'$') && !bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
     if !opens {
@@ -193,6 +194,12 @@ fn strip_comments(statement: &str) -> String {
         }
     }
     out
+}
+
+/// Whether any statement of `script` must run outside a transaction block (see
+/// [`no_transaction_reason`]).
+pub fn needs_no_transaction(script: &str) -> bool {
+    split_statements(script).into_iter().any(|s| no_transaction_reason(s).is_some())
 }
 
 /// Why PostgreSQL refuses `statement` inside a transaction block, or `None` when it accepts
