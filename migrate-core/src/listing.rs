@@ -52,8 +52,9 @@ pub fn json_string(text: &str) -> String {
     out
 }
 
-fn json_list(items: &[String]) -> String {
-    format!("[{}]", items.iter().map(|i| json_string(i)).collect::<Vec<_>>().join(", "))
+/// A JSON array of strings, on one line.
+pub fn json_list<S: AsRef<str>>(items: &[S]) -> String {
+    format!("[{}]", items.iter().map(|i| json_string(i.as_ref())).collect::<Vec<_>>().join(", "))
 }
 
 /// A listing of a graph whose node `n` is `entries[n]`.

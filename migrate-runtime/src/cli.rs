@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use migrate_core::graph::NodeId;
-use migrate_core::listing::{Listed, Listing, json_string, marks};
+use migrate_core::listing::{Listed, Listing, json_list, marks};
 
 use crate::chain::Chain;
 use crate::runner::{Migrator, Report, StepReport};
@@ -251,8 +251,7 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
             let url = need_url(cli.database_url)?;
             let rows = migrator.current(&url).map_err(|e| e.to_string())?;
             if json {
-                let items: Vec<String> = rows.iter().map(|r| json_string(r)).collect();
-                println!("{{\"current\": [{}]}}", items.join(", "));
+                println!("{{\"current\": {}}}", json_list(&rows));
             } else if rows.is_empty() {
                 println!("base (no migration applied)");
             } else {
@@ -269,16 +268,13 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
         Command::Check => {
             let url = need_url(cli.database_url)?;
             let rows = migrator.current(&url).map_err(|e| e.to_string())?;
-            let at_heads = migrator.is_at_heads(&url).map_err(|e| e.to_string())?;
+            let at_heads = migrator.are_heads(&rows);
             let heads: Vec<&str> = chain.heads().iter().map(|m| m.rev).collect();
             if json {
-                let list =
-                    |items: &[&str]| items.iter().map(|i| json_string(i)).collect::<Vec<_>>().join(", ");
-                let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
                 println!(
-                    "{{\"at_heads\": {at_heads}, \"current\": [{}], \"heads\": [{}]}}",
-                    list(&rows),
-                    list(&heads)
+                    "{{\"at_heads\": {at_heads}, \"current\": {}, \"heads\": {}}}",
+                    json_list(&rows),
+                    json_list(&heads)
                 );
             } else if at_heads {
                 println!("the database is at its head ({})", heads.join(", "));

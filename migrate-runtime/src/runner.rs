@@ -854,11 +854,16 @@ impl Migrator {
 
     /// Whether the database is at the chain's heads, exactly.
     pub fn is_at_heads(&self, url: &str) -> Result<bool, Error> {
-        let mut rows = self.current(url)?;
+        Ok(self.are_heads(&self.current(url)?))
+    }
+
+    /// Whether version rows read with [`Migrator::current`] are the chain's heads, exactly.
+    pub fn are_heads(&self, rows: &[String]) -> bool {
+        let mut rows = rows.to_vec();
         rows.sort();
         let mut heads: Vec<String> = self.revs(&self.graph().heads());
         heads.sort();
-        Ok(rows == heads)
+        rows == heads
     }
 
     /// The chain in order, each migration marked applied or not.
