@@ -59,13 +59,16 @@ fn build(project: &Project) -> Result<PathBuf> {
     let mut hasher = DefaultHasher::new();
     project.dir.hash(&mut hasher);
     let root = metadata.target_directory.as_std_path().join("migrate");
-    let dir = root.join(format!("migrator-{:016x}", hasher.finish()));
+    // A package name of its own per crate: migrators share one target folder, and a shared
+    // name would share their build script's output and their binary between crates.
+    let name = format!("migrate-migrator-{:016x}", hasher.finish());
+    let dir = root.join(&name);
     std::fs::create_dir_all(dir.join("src")).with_context(|| format!("cannot create `{}`", dir.display()))?;
     let runtime = runtime.replacen('{', "{ features = [\"cli\"],", 1);
     write_if_changed(
         &dir.join("Cargo.toml"),
         &format!(
-            "[package]\nname = \"migrate-migrator\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
              [dependencies]\nmigrate-runtime = {runtime}\n\n[build-dependencies]\nmigrate-build = {build}\n\n[workspace]\n"
         ),
     )?;
@@ -96,7 +99,7 @@ fn build(project: &Project) -> Result<PathBuf> {
     if !status.success() {
         bail!("the migrations do not compile (the errors are above): fix them, then run the command again");
     }
-    Ok(root.join("target").join("debug").join("migrate-migrator"))
+    Ok(root.join("target").join("debug").join(name))
 }
 
 /// Runs a database command through the migrator; returns its exit code.
