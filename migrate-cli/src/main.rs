@@ -273,7 +273,7 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
                 match &cli.command {
                     Command::Heads => print!("{}", listing.heads()),
                     Command::History { verbose, .. } => print!("{}", listing.history(&nodes, *verbose)),
-                    _ => print!("{}", nodes.iter().map(|&n| listing.entry(n)).collect::<Vec<_>>().join("\n")),
+                    _ => print!("{}", listing.history(&nodes, true)),
                 }
             }
             0

@@ -66,11 +66,10 @@ impl Project {
 impl History {
     /// The history the files of `folder` describe, in the chain's order of files.
     pub(crate) fn of(folder: &Folder) -> History {
-        let mut files: Vec<&migrate_build::ScannedFile> = folder.files.iter().collect();
-        files.sort_by(|a, b| a.source.file_name.cmp(&b.source.file_name));
         let mut revisions = Vec::new();
         let mut entries = Vec::new();
-        for file in files {
+        // The folder lists its files sorted by file name already.
+        for file in &folder.files {
             let Some(module) = file.source.modules.first() else {
                 continue;
             };

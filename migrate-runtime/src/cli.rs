@@ -314,7 +314,7 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
             if json {
                 print!("{}", listing.json_array(&nodes));
             } else {
-                print!("{}", nodes.iter().map(|&n| listing.entry(n)).collect::<Vec<_>>().join("\n"));
+                print!("{}", listing.history(&nodes, true));
             }
         }
         Command::Test => {
