@@ -64,6 +64,21 @@ impl Batch {
     }
 }
 
+/// A migration's own setting for the rest of its transaction.
+pub fn set_local_sql(name: &str, value: &str) -> String {
+    format!("SET LOCAL {name} = '{value}'")
+}
+
+/// Appends the `number`-th step's settings and statements, inside a transaction.
+fn append_body(batch: &mut Batch, number: usize, step: &Step<'_>) {
+    for (name, value) in step.settings {
+        batch.push(&set_local_sql(name, value));
+    }
+    for (index, statement) in step.statements.iter().enumerate() {
+        batch.push_statement(number, index, &statement.sql);
+    }
+}
+
 impl Tables {
     /// A step that runs inside a transaction, as one batch. With `wrap`, the batch begins and
     /// commits its own transaction; without, it is a part of a larger one.
@@ -82,12 +97,7 @@ impl Tables {
     /// Appends a transactional step (the `number`-th of the batch): its settings,
     /// statements, row changes and history row.
     pub fn append_step(&self, batch: &mut Batch, number: usize, step: &Step<'_>) {
-        for (name, value) in step.settings {
-            batch.push(&format!("SET LOCAL {name} = '{value}'"));
-        }
-        for (index, statement) in step.statements.iter().enumerate() {
-            batch.push_statement(number, index, &statement.sql);
-        }
+        append_body(batch, number, step);
         self.append_end(batch, step, None);
     }
 
@@ -98,12 +108,7 @@ impl Tables {
         let mut batch = Batch::default();
         batch.push("BEGIN");
         for (number, step) in steps.iter().enumerate() {
-            for (name, value) in step.settings {
-                batch.push(&format!("SET LOCAL {name} = '{value}'"));
-            }
-            for (index, statement) in step.statements.iter().enumerate() {
-                batch.push_statement(number, index, &statement.sql);
-            }
+            append_body(&mut batch, number, step);
         }
         if !steps.is_empty() {
             let rows: Vec<(&str, &str, Direction, Option<&str>)> =

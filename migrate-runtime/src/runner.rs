@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use migrate_core::graph::{Graph, NodeId};
 use migrate_core::op::{Op, Statement};
-use migrate_core::script::{Batch, Step};
+use migrate_core::script::{Batch, Step, set_local_sql};
 use migrate_core::sql::{quote_literal, split_statements};
 use migrate_core::version::{Direction, RowChange, Tables, rows_diff};
 use postgres::error::ErrorPosition;
@@ -107,9 +107,20 @@ struct Planned {
     transactional: bool,
     checksum: String,
     changes: Vec<RowChange>,
+    /// Why the operations cannot be undone, when they say so.
+    irreversible: Option<String>,
 }
 
 impl Planned {
+    /// The refusal to run a downgrade declared irreversible.
+    fn refused(&self) -> Option<Error> {
+        self.irreversible.as_ref().map(|reason| Error::Irreversible {
+            rev: self.migration.rev.to_owned(),
+            slug: self.migration.slug.to_owned(),
+            reason: reason.clone(),
+        })
+    }
+
     fn step(&self) -> Step<'_> {
         Step {
             rev: self.migration.rev,
@@ -375,6 +386,15 @@ impl Migrator {
         Ok(state)
     }
 
+    /// Takes the lock, then reads the state on `client` and creates the tables it lacks: the
+    /// start of every command that writes.
+    fn lock_and_read(&self, url: &str, client: &mut Session) -> Result<(Lock, State), Error> {
+        let lock = Lock::take(url, &self.tables, self.lock_wait)?;
+        let state = self.read_state(client, "")?;
+        self.ensure_tables(client, &state)?;
+        Ok((lock, state))
+    }
+
     fn ensure_tables(&self, client: &mut Session, state: &State) -> Result<(), Error> {
         if state.version_table && state.history_table {
             return Ok(());
@@ -389,7 +409,8 @@ impl Migrator {
         self.graph.get_or_init(|| self.chain.graph())
     }
 
-    fn compiled(&self) -> &[String] {
+    /// Every migration's checksum, by node.
+    pub(crate) fn compiled(&self) -> &[String] {
         self.compiled
             .get_or_init(|| self.chain.iter().map(|m| checksum(&m.upgrade_ops().statements())).collect())
     }
@@ -462,6 +483,7 @@ impl Migrator {
             settings: op.settings(),
             transactional,
             changes,
+            irreversible: op.irreversible_reason().map(str::to_owned),
         }
     }
 
@@ -491,14 +513,8 @@ impl Migrator {
         let path = self.graph().downgrade_path(current, &targets);
         let mut rows = current.to_vec();
         let steps: Vec<Planned> = path.into_iter().map(|n| self.plan_step(n, &mut rows, false)).collect();
-        for step in &steps {
-            if let Some(reason) = step.migration.downgrade_ops().irreversible_reason() {
-                return Err(Error::Irreversible {
-                    rev: step.migration.rev.to_owned(),
-                    slug: step.migration.slug.to_owned(),
-                    reason: reason.to_owned(),
-                });
-            }
+        if let Some(refused) = steps.iter().find_map(Planned::refused) {
+            return Err(refused);
         }
         Ok(Plan { steps, rows })
     }
@@ -550,9 +566,7 @@ impl Migrator {
                 round_trips: client.trips,
             });
         }
-        let lock = Lock::take(url, &self.tables, self.lock_wait)?;
-        let state = self.read_state(&mut client, "")?;
-        self.ensure_tables(&mut client, &state)?;
+        let (lock, state) = self.lock_and_read(url, &mut client)?;
         let current = self.verify(&state)?;
         let plan = plan(self, &current)?;
         let reports = self.execute(&mut client, &plan, &current)?;
@@ -611,6 +625,17 @@ impl Migrator {
         }
     }
 
+    /// Refuses a run in one transaction holding a migration that cannot run in one.
+    fn check_one_transaction(&self, steps: &[Planned]) -> Result<(), Error> {
+        match steps.iter().find(|s| !s.transactional) {
+            Some(step) if self.one_transaction => Err(Error::NotTransactional {
+                rev: step.migration.rev.to_owned(),
+                slug: step.migration.slug.to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn execute_as_one(
         &self,
         client: &mut Session,
@@ -618,12 +643,7 @@ impl Migrator {
         current: &[NodeId],
         rows: &[NodeId],
     ) -> Result<Vec<StepReport>, Error> {
-        if let Some(step) = steps.iter().find(|s| !s.transactional) {
-            return Err(Error::NotTransactional {
-                rev: step.migration.rev.to_owned(),
-                slug: step.migration.slug.to_owned(),
-            });
-        }
+        self.check_one_transaction(steps)?;
         let changes = rows_diff(self.graph(), current, rows);
         let all: Vec<Step<'_>> = steps.iter().map(Planned::step).collect();
         let batch = self.tables.one_transaction_batch(&all, &changes);
@@ -658,10 +678,7 @@ impl Migrator {
         }
         for (index, statement) in planned.statements.iter().enumerate() {
             if let Err(error) = client.batch_execute(&statement.sql) {
-                let mut failure = self.failure(planned, &error);
-                failure.statement_index = Some((index, planned.statements.len()));
-                failure.op = Some(statement.op.clone());
-                failure.statement = Some(statement.sql.clone());
+                let failure = self.locate(self.failure(planned, &error), planned, Some(index), None);
                 for sql in &reset {
                     let _ = client.batch_execute(sql);
                 }
@@ -726,7 +743,7 @@ impl Migrator {
                 None => (0, None, None, error),
             },
         };
-        let planned = steps.get(step).unwrap_or(&steps[0]);
+        let planned = &steps[step];
         let failure = self.failure(planned, error);
         self.locate(failure, planned, index, offset)
     }
@@ -754,7 +771,7 @@ impl Migrator {
         let mut found = None;
         'steps: for (number, planned) in steps.iter().enumerate() {
             for (name, value) in &planned.settings {
-                let _ = client.batch_execute(&format!("SET LOCAL {name} = '{value}'"));
+                let _ = client.batch_execute(&set_local_sql(name, value));
             }
             for (index, statement) in planned.statements.iter().enumerate() {
                 if let Err(error) = client.batch_execute(&statement.sql) {
@@ -785,9 +802,7 @@ impl Migrator {
     /// interrupted migration once the schema is repaired.
     pub fn stamp(&self, url: &str, targets: &[&str], purge: bool) -> Result<Report, Error> {
         let mut client = Session::open(url)?;
-        let lock = Lock::take(url, &self.tables, self.lock_wait)?;
-        let state = self.read_state(&mut client, "")?;
-        self.ensure_tables(&mut client, &state)?;
+        let (lock, state) = self.lock_and_read(url, &mut client)?;
         let before = if purge { Vec::new() } else { self.nodes(&state.rows)? };
         let mut nodes = Vec::new();
         for target in targets {
@@ -826,19 +841,16 @@ impl Migrator {
     /// for an edit that changes nothing the database holds.
     pub fn accept_checksums(&self, url: &str, revs: &[&str]) -> Result<(), Error> {
         let mut client = Session::open(url)?;
-        let _lock = Lock::take(url, &self.tables, self.lock_wait)?;
-        let state = self.read_state(&mut client, "")?;
-        self.ensure_tables(&mut client, &state)?;
+        let _locked = self.lock_and_read(url, &mut client)?;
         let mut sql = String::from("BEGIN;\n");
         for rev in revs {
             let node = self.graph().lookup(rev)?;
             let migration = self.migration(node);
-            let sum = checksum(&migration.upgrade_ops().statements());
             sql.push_str(&self.tables.history_done_sql(
                 migration.rev,
                 migration.slug,
                 Direction::Accept,
-                Some(&sum),
+                Some(&self.compiled()[node]),
             ));
             sql.push_str(";\n");
         }
@@ -900,14 +912,7 @@ impl Migrator {
 
     /// The script of `plan` from the rows `current` (none: from base, the tables created).
     fn script(&self, plan: &Plan, current: &[NodeId]) -> Result<String, Error> {
-        if self.one_transaction
-            && let Some(step) = plan.steps.iter().find(|s| !s.transactional)
-        {
-            return Err(Error::NotTransactional {
-                rev: step.migration.rev.to_owned(),
-                slug: step.migration.slug.to_owned(),
-            });
-        }
+        self.check_one_transaction(&plan.steps)?;
         let steps: Vec<Step<'_>> = plan.steps.iter().map(Planned::step).collect();
         let changes = rows_diff(self.graph(), current, &plan.rows);
         let one = self.one_transaction.then_some(changes.as_slice());
@@ -923,20 +928,13 @@ impl Migrator {
     /// (to revert it).
     pub(crate) fn step(&self, url: &str, node: NodeId, upgrade: bool) -> Result<(), Error> {
         let mut client = Session::open(url)?;
-        let _lock = Lock::take(url, &self.tables, self.lock_wait)?;
-        let state = self.read_state(&mut client, "")?;
-        self.ensure_tables(&mut client, &state)?;
+        let (_lock, state) = self.lock_and_read(url, &mut client)?;
         let mut rows = self.verify(&state)?;
-        if !upgrade && self.migration(node).downgrade_ops().irreversible_reason().is_some() {
-            let migration = self.migration(node);
-            return Err(Error::Irreversible {
-                rev: migration.rev.to_owned(),
-                slug: migration.slug.to_owned(),
-                reason: migration.downgrade_ops().irreversible_reason().unwrap_or_default().to_owned(),
-            });
-        }
         let current = rows.clone();
         let planned = self.plan_step(node, &mut rows, upgrade);
+        if let Some(refused) = planned.refused().filter(|_| !upgrade) {
+            return Err(refused);
+        }
         self.execute(&mut client, &Plan { steps: vec![planned], rows }, &current).map(|_| ())
     }
 

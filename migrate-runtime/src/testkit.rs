@@ -289,9 +289,9 @@ impl TestDatabase {
     pub fn migrated(migrator: &Migrator) -> Result<TestDatabase, TestkitError> {
         let server = server()?;
         let mut hasher = Sha256::new();
-        for migration in migrator.chain().iter() {
+        for (migration, checksum) in migrator.chain().iter().zip(migrator.compiled()) {
             hasher.update(migration.rev.as_bytes());
-            hasher.update(crate::runner::checksum(&migration.upgrade_ops().statements()).as_bytes());
+            hasher.update(checksum.as_bytes());
         }
         let digest: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
         let template = format!("mt_template_{digest}");
@@ -494,7 +494,7 @@ fn difference(before: &[String], after: &[String]) -> String {
 /// first; after such a step the database is rebuilt so that the check can go on.
 pub fn stairway(migrator: &Migrator) -> Result<Stairway, TestkitError> {
     let mut database = TestDatabase::new()?;
-    let graph = migrator.graph().clone();
+    let graph = migrator.graph();
     let mut report = Stairway::default();
     let mut applied: Vec<NodeId> = Vec::new();
     for &node in graph.linear() {
