@@ -165,9 +165,18 @@ fn progress(step: &StepReport) {
     );
 }
 
+/// Version rows as the messages name them: `base` when there are none.
+fn rows_text(rows: &[String]) -> String {
+    if rows.is_empty() { "base".to_owned() } else { rows.join(", ") }
+}
+
 fn summary(report: &Report) -> String {
-    let at = if report.after.is_empty() { "base".to_owned() } else { report.after.join(", ") };
-    format!("database at {at}: {} step(s), {} round trips", report.steps.len(), report.round_trips)
+    format!(
+        "database at {}: {} step(s), {} round trips",
+        rows_text(&report.after),
+        report.steps.len(),
+        report.round_trips
+    )
 }
 
 fn entries(chain: &Chain) -> Vec<Listed> {
@@ -209,7 +218,6 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
         _ => Migrator::new(chain).on_step(progress),
     };
     let json = cli.json;
-    let entries = entries(chain);
     match cli.command {
         Command::Upgrade { target, sql: true, one_transaction } => {
             let (from, to) = sql_range(&target, Some("base"))?;
@@ -256,6 +264,7 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
                 println!("base (no migration applied)");
             } else {
                 let graph = migrator.graph();
+                let entries = entries(chain);
                 let listing = Listing::new(graph, &entries, None);
                 for row in &rows {
                     match graph.node(row) {
@@ -269,7 +278,8 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
             let url = need_url(cli.database_url)?;
             let rows = migrator.current(&url).map_err(|e| e.to_string())?;
             let at_heads = migrator.are_heads(&rows);
-            let heads: Vec<&str> = chain.heads().iter().map(|m| m.rev).collect();
+            let graph = migrator.graph();
+            let heads = graph.revs_of(&graph.heads());
             if json {
                 println!(
                     "{{\"at_heads\": {at_heads}, \"current\": {}, \"heads\": {}}}",
@@ -279,8 +289,11 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
             } else if at_heads {
                 println!("the database is at its head ({})", heads.join(", "));
             } else {
-                let at = if rows.is_empty() { "base".to_owned() } else { rows.join(", ") };
-                println!("the database is at {at}, not at the head {}: run `upgrade head`", heads.join(", "));
+                println!(
+                    "the database is at {}, not at the head {}: run `upgrade head`",
+                    rows_text(&rows),
+                    heads.join(", ")
+                );
             }
             return Ok(if at_heads { 0 } else { EXIT_CHECK_FAILED });
         }
@@ -290,6 +303,7 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
                 Some(url) => Some(marks(graph, &current_nodes(&migrator, &url)?)),
                 None => None,
             };
+            let entries = entries(chain);
             let listing = Listing::new(graph, &entries, marks.as_deref());
             let nodes = listing.range(range.as_deref()).map_err(|e| e.to_string())?;
             if json {
@@ -300,6 +314,7 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
         }
         Command::Heads => {
             let graph = migrator.graph();
+            let entries = entries(chain);
             let listing = Listing::new(graph, &entries, None);
             if json {
                 print!("{}", listing.json_array(&graph.heads()));
@@ -309,6 +324,7 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
         }
         Command::Show { rev } => {
             let graph = migrator.graph();
+            let entries = entries(chain);
             let listing = Listing::new(graph, &entries, None);
             let nodes = graph.resolve_str(&rev, &graph.heads()).map_err(|e| e.to_string())?;
             if json {
