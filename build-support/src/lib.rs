@@ -6,8 +6,8 @@
 //! fn main() { migrate_build::compile(); }
 //! ```
 //!
-//! It reads `[package.metadata.migrate]`, parses every migration file once with syn, runs
-//! every rule over the whole folder once, and writes into `OUT_DIR/migrate/`:
+//! It reads `[package.metadata.migrate]`, reads every migration file once as proc-macro2
+//! tokens, runs every rule over the whole folder once, and writes into `OUT_DIR/migrate/`:
 //!
 //! - `manifest`: every migration with the diagnostics that concern it, which the
 //!   `#[migration]` macro reports under the offending token;
@@ -82,7 +82,7 @@ impl Build {
             ),
         };
         let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or(Error::Environment("OUT_DIR"))?);
-        let out = out_dir.join("migrate");
+        let out = out_dir.join(migrate_core::manifest::DIR);
         std::fs::create_dir_all(&out)
             .map_err(|e| Error::Write { path: out.display().to_string(), message: e.to_string() })?;
         for (name, text) in self.generate(&crate_dir, &out) {

@@ -8,7 +8,7 @@
 //! migration records with their SQL ([`op`], [`sql`]).
 //!
 //! Nothing here does I/O. The `syntax` feature adds [`syntax`], which reads migration
-//! source with syn; the runtime does not enable it.
+//! source as proc-macro2 tokens; the runtime does not enable it.
 
 pub mod config;
 pub mod diagnostic;
