@@ -1,12 +1,11 @@
 //! The generated files: the manifest for the macro and one module per folder for
 //! `embed_migrations!`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
 use migrate_core::config::Config;
-use migrate_core::diagnostic::Diagnostic;
 use migrate_core::manifest::{Manifest, ManifestEntry};
 use migrate_core::rules::Checked;
 
@@ -41,16 +40,18 @@ pub(crate) fn folder_module(
     manifest_path: &Path,
 ) -> String {
     let Checked { diagnostics, order, setting_errors } = folder.check(config);
+    // The (file, module) pairs that some diagnostic concerns.
+    let concerned: HashSet<(&str, &str)> =
+        diagnostics.iter().filter_map(|d| Some((d.file.as_str(), d.module.as_deref()?))).collect();
     for file in &folder.files {
         for module in &file.source.modules {
-            let concerned =
-                |d: &Diagnostic| d.file == file.source.path && d.module.as_ref() == Some(&module.name);
             manifest.add_entry(ManifestEntry {
                 path: file.source.path.clone(),
                 module: module.name.clone(),
                 display: file.source.display.clone(),
                 transactional: module.is_transactional(),
-                clean: module.syntax_error.is_none() && !diagnostics.iter().any(concerned),
+                clean: module.syntax_error.is_none()
+                    && !concerned.contains(&(file.source.path.as_str(), module.name.as_str())),
                 rev: module.rev.clone().unwrap_or_default(),
                 parents: module.down_revision.parents().into_iter().map(str::to_owned).collect(),
                 why: module.why(),

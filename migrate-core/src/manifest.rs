@@ -23,6 +23,9 @@ pub const HEADER: &str = "migrate-manifest 1";
 /// The manifest's file name inside `OUT_DIR/migrate/`.
 pub const FILE_NAME: &str = "manifest";
 
+/// The folder of `OUT_DIR` where migrate-build writes the manifest and the generated modules.
+pub const DIR: &str = "migrate";
+
 /// One migration module known to the build.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManifestEntry {

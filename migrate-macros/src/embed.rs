@@ -32,7 +32,7 @@ pub(crate) fn embed_migrations(input: TokenStream, out_dir: Option<&Path>) -> To
     let Some(out_dir) = out_dir else {
         return error(span, missing_manifest::missing());
     };
-    let generated = out_dir.join("migrate");
+    let generated = out_dir.join(migrate_core::manifest::DIR);
     if !generated.join(FILE_NAME).is_file() {
         return error(span, missing_manifest::missing());
     }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use migrate_core::manifest::{FILE_NAME, Manifest};
+use migrate_core::manifest::{DIR, FILE_NAME, Manifest};
 use migrate_core::rules::missing_manifest;
 
 /// What a failed load says: the message and the help of `missing_manifest`.
@@ -31,7 +31,7 @@ pub(crate) fn load() -> Result<Arc<Manifest>, LoadError> {
     let Some(out_dir) = out_dir() else {
         return Err(missing_manifest::missing());
     };
-    let path = out_dir.join("migrate").join(FILE_NAME);
+    let path = out_dir.join(DIR).join(FILE_NAME);
     let metadata = std::fs::metadata(&path).map_err(|_| missing_manifest::missing())?;
     let stamp = (metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH), metadata.len());
     let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
