@@ -343,11 +343,12 @@ pub fn parse_file(text: &str) -> Result<ParsedFile, LexError> {
         }
         let (attributes, body) = outer_attributes(&tokens, at);
         let end = item_end(&tokens, body).max(body + 1).min(tokens.len());
-        let migration = attributes.iter().position(|(_, content)| migration_arguments(content).is_some());
+        let migration = attributes
+            .iter()
+            .enumerate()
+            .find_map(|(index, (range, content))| Some((index, range, migration_arguments(content)?)));
         match (migration, module_header(&tokens[body..end])) {
-            (Some(index), Some(_)) => {
-                let (range, content) = &attributes[index];
-                let args = migration_arguments(content).unwrap_or_default();
+            (Some((index, range, args)), Some(_)) => {
                 // The module as the macro receives it: every token but the `#[migration]`
                 // attribute, which is the index-th pair of `#` and brackets.
                 let from = start + 2 * index;

@@ -57,7 +57,8 @@ pub(crate) fn migration(
         errors.push(compile_error(range, message));
     }
     let mut display = path.clone().unwrap_or_default();
-    let mut transactional = parsed.source.is_transactional();
+    // build-support's answer when it knows the migration; else read from the module.
+    let mut transactional = None;
     match &manifest {
         Err((message, help)) => {
             errors.push(compile_error(parsed.spans.attribute, &format!("{message}\n= help: {help}")));
@@ -70,7 +71,7 @@ pub(crate) fn migration(
             None => {}
             Some(entry) => {
                 display.clone_from(&entry.display);
-                transactional = entry.transactional;
+                transactional = Some(entry.transactional);
                 for diagnostic in manifest.diagnostics_for(&entry.path, &entry.module) {
                     let range = parsed.spans.locate(&diagnostic.locator).unwrap_or(parsed.spans.module);
                     errors.push(compile_error(range, &diagnostic.rustc_message()));
@@ -78,6 +79,7 @@ pub(crate) fn migration(
             }
         },
     }
+    let transactional = transactional.unwrap_or_else(|| parsed.source.is_transactional());
     let descriptor = descriptor(&parsed, &display, transactional, errors.is_empty());
     let mut out = match module_name_and_body(&item) {
         Some((_, Some(body))) => with_descriptor(item, body, descriptor),
