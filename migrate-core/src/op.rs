@@ -941,8 +941,9 @@ impl Op {
         for operation in &self.operations {
             let first = out.len();
             render(operation, &mut out);
+            let described = operation.describe();
             for statement in &mut out[first..] {
-                statement.op = operation.describe();
+                statement.op.clone_from(&described);
             }
         }
         out
@@ -1007,6 +1008,11 @@ fn push(out: &mut Vec<Statement>, sql: String) {
     out.push(Statement { sql, op: String::new() });
 }
 
+/// The target of a comment on `column` of the (quoted) table.
+fn column_target(table: &str, column: &str) -> String {
+    format!("COLUMN {table}.{}", quote_ident(column))
+}
+
 fn comment_sql(target: &str, text: Option<&str>) -> String {
     format!("COMMENT ON {target} IS {}", text.map_or("NULL".to_owned(), quote_literal))
 }
@@ -1024,10 +1030,7 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
             }
             for column in &table.columns {
                 if let Some(text) = &column.comment {
-                    push(
-                        out,
-                        comment_sql(&format!("COLUMN {name}.{}", quote_ident(&column.name)), Some(text)),
-                    );
+                    push(out, comment_sql(&column_target(&name, &column.name), Some(text)));
                 }
             }
         }
@@ -1038,7 +1041,7 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
             let name = quote_qualified(table);
             push(out, format!("ALTER TABLE {name} ADD COLUMN {}", column.to_sql()));
             if let Some(text) = &column.comment {
-                push(out, comment_sql(&format!("COLUMN {name}.{}", quote_ident(&column.name)), Some(text)));
+                push(out, comment_sql(&column_target(&name, &column.name), Some(text)));
             }
         }
         Operation::AlterColumn(alter) => {
@@ -1129,7 +1132,7 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
         }
         Operation::Comment { table, column, text } => {
             let target = match column {
-                Some(c) => format!("COLUMN {}.{}", quote_qualified(table), quote_ident(c)),
+                Some(c) => column_target(&quote_qualified(table), c),
                 None => format!("TABLE {}", quote_qualified(table)),
             };
             push(out, comment_sql(&target, text.as_deref()));

@@ -239,15 +239,13 @@ impl<'a> Analysis<'a> {
             Some(node) => self.graph.descendants(&[node]),
             None => vec![false; self.graph.len()],
         };
-        let mut heads: Vec<&str> = self
-            .graph
+        // One node per revision id: the heads are distinct.
+        self.graph
             .linear()
             .iter()
             .filter(|&&n| !hidden[n] && self.graph.children(n).iter().all(|&c| hidden[c]))
             .map(|&n| self.graph.rev(n))
-            .collect();
-        heads.dedup();
-        heads
+            .collect()
     }
 }
 
