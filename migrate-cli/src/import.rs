@@ -19,6 +19,7 @@ use migrate_core::naming::FileName;
 use migrate_core::sql::needs_no_transaction;
 
 use crate::project::Project;
+use crate::revision::{down_revision, migration_text};
 use crate::time::stamp_now;
 
 /// The tools whose histories can be imported.
@@ -368,11 +369,8 @@ fn plan(tool: Tool, migrations: &[Source]) -> Result<(Vec<Planned>, String)> {
             (true, true) => ", transactional = true",
             (true, false) => "",
         };
-        let down_revision = parent.as_ref().map_or("None".to_owned(), |p| format!("\"{p}\""));
-        let mut text = format!(
-            "/// Imported from the {} migration `{}`.\n#[migration(rev = \"{rev}\", down_revision = {down_revision}{transactional})]\nmod {slug} {{\n    use migrate_runtime::prelude::*;\n\n    pub fn upgrade(op: &mut Op) {{\n        op.execute(include_str!(\"{stem}.up.sql\"));\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n",
-            tool.name(),
-            source.origin
+        let mut functions = format!(
+            "    pub fn upgrade(op: &mut Op) {{\n        op.execute(include_str!(\"{stem}.up.sql\"));\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n"
         );
         let irreversible = match tool {
             Tool::Refinery => "refinery migrations have no downgrade",
@@ -381,14 +379,17 @@ fn plan(tool: Tool, migrations: &[Source]) -> Result<(Vec<Planned>, String)> {
         };
         match down {
             Some(down) => {
-                let _ = writeln!(text, "        op.execute(include_str!(\"{stem}.down.sql\"));");
+                let _ = writeln!(functions, "        op.execute(include_str!(\"{stem}.down.sql\"));");
                 files.push((format!("{stem}.down.sql"), down));
             }
             None => {
-                let _ = writeln!(text, "        op.irreversible(\"{irreversible}\");");
+                let _ = writeln!(functions, "        op.irreversible(\"{irreversible}\");");
             }
         }
-        text.push_str("    }\n}\n");
+        functions.push_str("    }\n");
+        let why = format!("Imported from the {} migration `{}`.", tool.name(), source.origin);
+        let parents: Vec<&String> = parent.iter().collect();
+        let text = migration_text(&why, &rev, &down_revision(&parents), transactional, &slug, &functions);
         files.push((format!("{stem}.up.sql"), up));
         files.push((file_name, text));
         parent = Some(rev);

@@ -23,6 +23,32 @@ fn check_name(project: &Project, slug: &str) -> Result<(), Refused> {
     })
 }
 
+/// The value of `down_revision` for these parents: `None`, `"a"`, or `["a", "b"]`.
+pub(crate) fn down_revision<S: AsRef<str>>(parents: &[S]) -> String {
+    let quoted: Vec<String> = parents.iter().map(|p| format!("\"{}\"", p.as_ref())).collect();
+    match quoted.as_slice() {
+        [] => "None".to_owned(),
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    }
+}
+
+/// A migration file: the why line, the attribute (with `more` arguments after
+/// `down_revision`, such as `, transactional = false`), and the module with the prelude
+/// import and `functions`.
+pub(crate) fn migration_text(
+    why: &str,
+    rev: &str,
+    down_revision: &str,
+    more: &str,
+    slug: &str,
+    functions: &str,
+) -> String {
+    format!(
+        "/// {why}\n#[migration(rev = \"{rev}\", down_revision = {down_revision}{more})]\nmod {slug} {{\n    use migrate_runtime::prelude::*;\n\n{functions}}}\n"
+    )
+}
+
 /// Writes `folder/YYYYMMDD_HHMM_<rev>_<slug>.rs` with the why placeholder (which the build
 /// refuses until it is replaced) and the two `functions`; returns its path from the crate.
 fn write_migration(
@@ -38,10 +64,7 @@ fn write_migration(
     if path.exists() {
         bail!("`{}` already exists", path.display());
     }
-    let text = format!(
-        "/// {WHY_PLACEHOLDER}\n#[migration(rev = \"{rev}\", down_revision = {down_revision})]\nmod {slug} {{\n    use migrate_runtime::prelude::*;\n\n{functions}}}\n"
-    );
-    std::fs::write(&path, text)?;
+    std::fs::write(&path, migration_text(WHY_PLACEHOLDER, rev, down_revision, "", slug, functions))?;
     Ok(path.strip_prefix(&project.dir).unwrap_or(&path).display().to_string())
 }
 
@@ -73,8 +96,7 @@ pub(crate) fn revision(project: &Project, slug: &str) -> Result<Result<String, R
     let history = folder.as_ref().map(History::of);
     let heads = history.as_ref().map(History::heads).unwrap_or_default();
     let parent = match heads.as_slice() {
-        [] => "None".to_owned(),
-        [head] => format!("\"{head}\""),
+        [] | [_] => down_revision(&heads),
         several => {
             return Ok(Err(Refused(format!(
                 "the history has {} heads ({}): a new migration would not know which to follow\n\
@@ -128,7 +150,6 @@ pub(crate) fn merge(project: &Project, slug: &str, revs: &[String]) -> Result<Re
     }
     let taken = |id: &str| history.graph.node(id).is_some();
     let rev = generate_id(taken);
-    let down = format!("[{}]", parents.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", "));
-    let path = write_migration(project, &rev, slug, &down, MERGE_FUNCTIONS)?;
+    let path = write_migration(project, &rev, slug, &down_revision(&parents), MERGE_FUNCTIONS)?;
     Ok(Ok(path))
 }
