@@ -221,7 +221,18 @@ impl FileName {
         if file_rev.is_empty() || slug.is_empty() {
             return Err(FileNameProblem::Shape);
         }
-        let number = |range: std::ops::Range<usize>| -> u32 { stem[range].parse().unwrap_or(u32::MAX) };
+        FileName::check_timestamp(&stem[..13])?;
+        Ok(FileName { timestamp: stem[..13].to_owned(), rev: file_rev.to_owned(), slug: slug.to_owned() })
+    }
+
+    /// Checks a `YYYYMMDD_HHMM` timestamp: its shape, a real date, a real time of day.
+    pub fn check_timestamp(stamp: &str) -> Result<(), FileNameProblem> {
+        let bytes = stamp.as_bytes();
+        let digits = |range: std::ops::Range<usize>| bytes[range].iter().all(u8::is_ascii_digit);
+        if bytes.len() != 13 || !digits(0..8) || bytes[8] != b'_' || !digits(9..13) {
+            return Err(FileNameProblem::Shape);
+        }
+        let number = |range: std::ops::Range<usize>| -> u32 { stamp[range].parse().unwrap_or(u32::MAX) };
         let (year, month, day) = (number(0..4), number(4..6), number(6..8));
         if !is_real_date(year, month, day) {
             return Err(FileNameProblem::Date);
@@ -229,7 +240,7 @@ impl FileName {
         if number(9..11) > 23 || number(11..13) > 59 {
             return Err(FileNameProblem::Time);
         }
-        Ok(FileName { timestamp: stem[..13].to_owned(), rev: file_rev.to_owned(), slug: slug.to_owned() })
+        Ok(())
     }
 
     /// The file name for a migration created at `timestamp` (`YYYYMMDD_HHMM`).
