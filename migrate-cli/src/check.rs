@@ -44,7 +44,8 @@ fn render(problem: &Problem, text: &str) -> String {
     out
 }
 
-fn problems(folder: &Folder, diagnostics: &[Diagnostic]) -> Vec<(Problem, String)> {
+/// Every problem, with the text of its file (borrowed from `folder`).
+fn problems<'f>(folder: &'f Folder, diagnostics: &[Diagnostic]) -> Vec<(Problem, &'f str)> {
     let mut problems = Vec::new();
     for file in &folder.files {
         if let Some(error) = &file.parse_error {
@@ -61,7 +62,7 @@ fn problems(folder: &Folder, diagnostics: &[Diagnostic]) -> Vec<(Problem, String
                     message: format!("`{}` is not valid Rust: {}", file.source.display, error.message),
                     help: None,
                 },
-                file.text.clone(),
+                file.text.as_str(),
             ));
         }
     }
@@ -83,7 +84,7 @@ fn problems(folder: &Folder, diagnostics: &[Diagnostic]) -> Vec<(Problem, String
                 message: diagnostic.message.clone(),
                 help: Some(diagnostic.help.clone()),
             },
-            file.text.clone(),
+            file.text.as_str(),
         ));
     }
     problems.sort_by(|(a, _), (b, _)| {

@@ -12,14 +12,9 @@ use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, Package};
 
 use crate::project::Project;
 
-/// How the migrator depends on a crate the project depends on: the same path, or the same
-/// version.
-fn dependency(metadata: &Metadata, name: &str, project: &Project) -> Result<String> {
-    let root = metadata
-        .packages
-        .iter()
-        .find(|p| p.manifest_path.as_std_path() == project.manifest)
-        .context("cargo metadata does not list this crate")?;
+/// How the migrator depends on a crate the project (`root`) depends on: the same path, or the
+/// same version.
+fn dependency(metadata: &Metadata, root: &Package, name: &str, project: &Project) -> Result<String> {
     let declared = root.dependencies.iter().any(|d| {
         d.name == name
             && matches!(d.kind, DependencyKind::Normal | DependencyKind::Build | DependencyKind::Development)
@@ -54,8 +49,13 @@ fn build(project: &Project) -> Result<PathBuf> {
         .manifest_path(&project.manifest)
         .exec()
         .context("cannot read the crate with `cargo metadata`")?;
-    let runtime = dependency(&metadata, "migrate-runtime", project)?;
-    let build = dependency(&metadata, "migrate-build", project)?;
+    let root = metadata
+        .packages
+        .iter()
+        .find(|p| p.manifest_path.as_std_path() == project.manifest)
+        .context("cargo metadata does not list this crate")?;
+    let runtime = dependency(&metadata, root, "migrate-runtime", project)?;
+    let build = dependency(&metadata, root, "migrate-build", project)?;
     let mut hasher = DefaultHasher::new();
     project.dir.hash(&mut hasher);
     let root = metadata.target_directory.as_std_path().join("migrate");
