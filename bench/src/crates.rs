@@ -27,7 +27,7 @@ pub(crate) fn rev(i: usize) -> String {
 }
 
 /// One minute per migration from 2024-01-01 00:00 (a month holds 44,640).
-fn stamp(i: usize) -> String {
+pub(crate) fn stamp(i: usize) -> String {
     format!("202401{:02}_{:02}{:02}", 1 + i / 1440, (i % 1440) / 60, i % 60)
 }
 

@@ -48,7 +48,7 @@ fn parse_sizes(text: &str) -> Result<Vec<usize>, String> {
 }
 
 fn options(args: &[String]) -> Result<Options, String> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = crates::workspace();
     let mut options = Options {
         sizes: vec![100, 1000, 5000],
         release_sizes: vec![1000],
@@ -216,7 +216,8 @@ fn mib(sample: Sample) -> String {
     sample.peak_kib.map_or("n/a".to_owned(), |k| format!("{} MiB", k / 1024))
 }
 
-fn ratio(a: Duration, b: Duration) -> String {
+/// `a / b`, as the tables print ratios.
+pub(crate) fn ratio(a: Duration, b: Duration) -> String {
     format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64().max(1e-9))
 }
 
@@ -305,9 +306,7 @@ fn check_scaling(crates: &Path, options: &Options) -> Result<(), String> {
                 ));
             }
         }
-        read.sort();
-        check.sort();
-        let (read, check) = (read[read.len() / 2], check[check.len() / 2]);
+        let (read, check) = (runtime::median(read), runtime::median(check));
         println!(
             "| {size} | {} | {} | {:.1} µs |",
             seconds(read),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use migrate_runtime::testkit;
 
 use crate::crates::{workspace, write};
+use crate::ratio;
 use crate::runtime::{Database, build_release, median, psql_binary, runner_crate, timed};
 
 /// One source migration: its folder and whether Diesel runs it in a transaction.
@@ -128,7 +129,6 @@ pub(crate) fn run(runs: usize, out: &Path) -> Result<(), String> {
     }
     let [ours, session, per_file] = [ours, session, per_file].map(median);
     let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1e3);
-    let ratio = |a: Duration, b: Duration| format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64().max(1e-9));
     let round_trips: Vec<usize> = trips.split_whitespace().filter_map(|w| w.parse().ok()).collect();
     println!(
         "## Replay: crates.io's {} migrations from empty (whole processes, median of {runs} runs)\n",

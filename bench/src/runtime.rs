@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use migrate_runtime::{describe, testkit};
 
-use crate::crates::{rev, workspace, write};
+use crate::crates::{rev, stamp, workspace, write};
+use crate::ratio;
 
 /// The crate of N trivial migrations (CREATE TABLE up, DROP TABLE down).
 fn generate(root: &Path, size: usize) -> Result<PathBuf, String> {
@@ -19,8 +20,7 @@ fn generate(root: &Path, size: usize) -> Result<PathBuf, String> {
             "/// Benchmark table {i}.\n#[migration(rev = \"{}\", down_revision = {down})]\nmod add_bench_table_{i} {{\n    use migrate_runtime::prelude::*;\n\n    pub fn upgrade(op: &mut Op) {{\n        op.create_table(\"t_{i}\", |t| {{\n            t.column(\"id\", Type::Integer);\n        }});\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n        op.drop_table(\"t_{i}\");\n    }}\n}}\n",
             rev(i)
         );
-        let stamp = format!("202401{:02}_{:02}{:02}", 1 + i / 1440, (i % 1440) / 60, i % 60);
-        write(&migrations.join(format!("{stamp}_{}_add_bench_table_{i}.rs", rev(i))), &text)?;
+        write(&migrations.join(format!("{}_{}_add_bench_table_{i}.rs", stamp(i), rev(i))), &text)?;
     }
     Ok(dir)
 }
@@ -208,7 +208,6 @@ pub(crate) fn run(sizes: &[usize], runs: usize, out: &Path) -> Result<(), String
             samples[3].push(timed(psql_file(&db.url, &all_up, true))?.0);
         }
         let [up, floor_each, up_one, floor_one, noop, select, down, floor_down] = samples.map(median);
-        let ratio = |a: Duration, b: Duration| format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64().max(1e-9));
         let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1e3);
         println!(
             "| {size} | {} | {} | {} | {} | {} | {} |",
@@ -228,7 +227,6 @@ pub(crate) fn run(sizes: &[usize], runs: usize, out: &Path) -> Result<(), String
     );
     println!("|---|---|---|---|---|---|---|---|");
     for (size, noop, select, down, floor_down, round_trips) in other_rows {
-        let ratio = |a: Duration, b: Duration| format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64().max(1e-9));
         let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         let trips = match round_trips.as_slice() {
             [steps, trips] => format!("{trips} ({:.3})", *trips as f64 / (*steps).max(1) as f64),
