@@ -4,12 +4,15 @@
 //! crate, so that the compiler and the runtime can never disagree: revision ids
 //! ([`id`]), file names and slugs ([`naming`]), the revision graph and its linear order
 //! ([`graph`]), the target grammar ([`target`]), the rules and their diagnostics
-//! ([`rules`], [`diagnostic`]), the manifest format ([`manifest`]), and the operations a
-//! migration records with their SQL ([`op`], [`sql`]).
+//! ([`rules`], [`diagnostic`]), the manifest format ([`manifest`]), the operations a
+//! migration records with their SQL ([`op`], [`sql`]), the compiled chain ([`chain`]), and
+//! the SQL a run sends, as one step sequence for the online run and the offline script
+//! ([`script`], [`version`]).
 //!
 //! Nothing here does I/O. The `syntax` feature adds [`syntax`], which reads migration
 //! source as proc-macro2 tokens; the runtime does not enable it.
 
+pub mod chain;
 pub mod config;
 pub mod diagnostic;
 pub mod graph;

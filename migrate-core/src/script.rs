@@ -1,14 +1,19 @@
-//! The SQL of a run, as the runner sends it and as `--sql` prints it: one text for both, so
-//! that an offline script reaches what an online run reaches.
+//! The SQL of a run, as the runner sends it and as `--sql` prints it: one sequence of
+//! pieces for both, so that an offline script does what an online run does.
 //!
-//! A migration that runs inside a transaction is one batch, `BEGIN; …; COMMIT;`: its
-//! settings, its statements, its version row changes and its history row, sent in one round
-//! trip. A migration PostgreSQL refuses inside a transaction is sent in pieces: a history
-//! row saying it started (committed first, so that a crash leaves a trace), each statement on
-//! its own, then its version row changes and a history row saying it ended, together.
+//! Every transaction that changes version rows first locks the version table against other
+//! writers, and changes them with the prepared `migrate_step`, which checks that the rows
+//! are the ones the run planned from (see [`Tables::prepare_sql`]). A migration that runs
+//! inside a transaction is one piece, `BEGIN; …; COMMIT;`: the lock, its settings, its
+//! statements, its version row changes and its history row, sent in one round trip. A
+//! migration PostgreSQL refuses inside a transaction is sent in pieces: a claim (a history
+//! row saying it started, committed first, so that a crash leaves a trace and a second
+//! runner is refused), its settings, each statement on its own, their reset, then its
+//! version row changes and a history row saying it ended, together.
 
 use crate::op::Statement;
-use crate::version::{Direction, RowChange, Tables};
+use crate::sql::{Effect, effect};
+use crate::version::{Direction, Record, RowChange, Tables};
 
 /// One migration applied or reverted.
 #[derive(Clone, Debug)]
@@ -19,7 +24,7 @@ pub struct Step<'a> {
     pub slug: &'a str,
     /// Upgrade or downgrade.
     pub direction: Direction,
-    /// Whether it runs inside a transaction.
+    /// Whether it runs inside a transaction: the migration's own flag, decided at build time.
     pub transactional: bool,
     /// Its statements.
     pub statements: &'a [Statement],
@@ -27,8 +32,17 @@ pub struct Step<'a> {
     pub settings: &'a [(&'static str, String)],
     /// The checksum recorded in history.
     pub checksum: Option<&'a str>,
+    /// The version rows before it, which its bookkeeping checks.
+    pub rows: &'a [String],
     /// Its version row changes.
     pub changes: &'a [RowChange],
+}
+
+impl Step<'_> {
+    /// What its history rows say.
+    pub fn record(&self) -> Record<'_> {
+        Record { rev: self.rev, slug: self.slug, direction: self.direction, checksum: self.checksum }
+    }
 }
 
 /// A text sent in one round trip, with where each migration statement sits in it.
@@ -37,20 +51,37 @@ pub struct Batch {
     /// The SQL.
     pub text: String,
     /// For each migration statement: its first character's 1-based position in `text` (as
-    /// PostgreSQL counts error positions), its step's index in the batch and its own index in
+    /// PostgreSQL counts error positions), its step's index in the run and its own index in
     /// the step.
     pub positions: Vec<(usize, usize, usize)>,
+    /// For every statement of the text, in order: the step it belongs to and, for a
+    /// migration statement, its index in the step; `None` for the runner's own (`BEGIN`,
+    /// the lock, the setup).
+    pub ordinals: Vec<Option<(usize, Option<usize>)>>,
 }
 
 impl Batch {
     fn push(&mut self, sql: &str) {
+        self.ordinals.push(None);
         self.text.push_str(sql);
         self.text.push_str(";\n");
+    }
+
+    /// Pushes a statement of the `step`-th step that is not one of its own (its settings,
+    /// its bookkeeping).
+    fn push_for(&mut self, step: usize, sql: &str) {
+        self.push(sql);
+        if let Some(last) = self.ordinals.last_mut() {
+            *last = Some((step, None));
+        }
     }
 
     fn push_statement(&mut self, step: usize, index: usize, sql: &str) {
         self.positions.push((self.text.chars().count() + 1, step, index));
         self.push(sql);
+        if let Some(last) = self.ordinals.last_mut() {
+            *last = Some((step, Some(index)));
+        }
     }
 
     /// The migration statement holding the 1-based character `position` of the batch: its
@@ -62,6 +93,13 @@ impl Batch {
             .find(|(start, _, _)| *start <= position)
             .map(|(start, step, index)| (*step, *index, position - start + 1))
     }
+
+    /// The step, and the migration statement when it is one, of the `number`-th (0-based)
+    /// statement of the batch: the server completes statements in order, so the number of
+    /// statements it completed before an error names the failing one.
+    pub fn statement_numbered(&self, number: usize) -> Option<(usize, Option<usize>)> {
+        self.ordinals.get(number).copied().flatten()
+    }
 }
 
 /// A migration's own setting for the rest of its transaction.
@@ -69,128 +107,182 @@ pub fn set_local_sql(name: &str, value: &str) -> String {
     format!("SET LOCAL {name} = '{value}'")
 }
 
-/// Appends the `number`-th step's settings and statements, inside a transaction.
-fn append_body(batch: &mut Batch, number: usize, step: &Step<'_>) {
-    for (name, value) in step.settings {
-        batch.push(&set_local_sql(name, value));
-    }
-    for (index, statement) in step.statements.iter().enumerate() {
-        batch.push_statement(number, index, &statement.sql);
+/// What a run prepares before its first step.
+#[derive(Clone, Debug, Default)]
+pub struct Setup<'a> {
+    /// Create the version and history tables (`IF NOT EXISTS`).
+    pub create_tables: bool,
+    /// Prepare the bookkeeping statements (not yet prepared in the session).
+    pub prepare: bool,
+    /// History rows that record, as stamped, the revisions a database adopted from another
+    /// tool already has: its version rows and their ancestors.
+    pub adopt: Vec<Record<'a>>,
+}
+
+impl Setup<'_> {
+    fn is_empty(&self) -> bool {
+        !self.create_tables && !self.prepare && self.adopt.is_empty()
     }
 }
 
+/// What a piece of a run does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Part {
+    /// The tables, the prepared statements, the adopted revisions.
+    Setup,
+    /// A whole step inside a transaction (or, in one-transaction mode, the whole run).
+    Step,
+    /// The started row of a step outside a transaction.
+    Claim,
+    /// The settings of a step outside a transaction, for the session.
+    Settings,
+    /// One statement of a step outside a transaction.
+    Statement(usize),
+    /// The reset of those settings.
+    Reset,
+    /// The version row changes and history row that end a step outside a transaction.
+    End,
+}
+
+/// One round trip of a run.
+#[derive(Clone, Debug)]
+pub struct Piece {
+    /// The step it belongs to (none for the setup and the one-transaction run).
+    pub step: Option<usize>,
+    /// What it does.
+    pub part: Part,
+    /// Its SQL.
+    pub batch: Batch,
+}
+
 impl Tables {
-    /// A step that runs inside a transaction, as one batch. With `wrap`, the batch begins and
-    /// commits its own transaction; without, it is a part of a larger one.
-    pub fn transactional_batch(&self, step: &Step<'_>, wrap: bool) -> Batch {
-        let mut batch = Batch::default();
-        if wrap {
-            batch.push("BEGIN");
-        }
-        self.append_step(&mut batch, 0, step);
-        if wrap {
-            batch.push("COMMIT");
-        }
-        batch
-    }
-
-    /// Appends a transactional step (the `number`-th of the batch): its settings,
-    /// statements, row changes and history row.
-    pub fn append_step(&self, batch: &mut Batch, number: usize, step: &Step<'_>) {
-        append_body(batch, number, step);
-        self.append_end(batch, step, None);
-    }
-
-    /// Every step of a run inside one transaction, as one batch: the steps' settings and
-    /// statements, then the run's version row changes (`changes`: from the rows before to the
-    /// rows after, not step by step) and one history insert for all the steps.
-    pub fn one_transaction_batch(&self, steps: &[Step<'_>], changes: &[RowChange]) -> Batch {
-        let mut batch = Batch::default();
-        batch.push("BEGIN");
-        for (number, step) in steps.iter().enumerate() {
-            append_body(&mut batch, number, step);
-        }
-        if !steps.is_empty() {
-            let rows: Vec<(&str, &str, Direction, Option<&str>)> =
-                steps.iter().map(|s| (s.rev, s.slug, s.direction, s.checksum)).collect();
-            batch.push(&self.with_row_changes(changes, &self.history_done_many_sql(&rows)));
-        }
-        batch.push("COMMIT");
-        batch
-    }
-
-    /// The row changes and the history row that end a step (with the error that stopped a
-    /// step outside a transaction).
-    /// One statement: the version row changes as data-modifying `WITH` parts of the history
-    /// insert, so that the server plans and runs one statement instead of two or three.
-    fn append_end(&self, batch: &mut Batch, step: &Step<'_>, error: Option<&str>) {
-        let history = if step.transactional {
-            self.history_done_sql(step.rev, step.slug, step.direction, step.checksum)
-        } else {
-            self.history_ended_sql(step.rev, step.slug, step.direction, step.checksum, error)
-        };
-        batch.push(&self.with_row_changes(step.changes, &history));
-    }
-
-    /// The end of a step that ran outside a transaction: its row changes and history row,
-    /// committed together.
-    pub fn end_batch(&self, step: &Step<'_>) -> Batch {
-        let mut batch = Batch::default();
-        batch.push("BEGIN");
-        self.append_end(&mut batch, step, None);
-        batch.push("COMMIT");
-        batch
-    }
-
-    /// The settings of a step outside a transaction, for the session, and their reset.
-    pub fn session_settings(step: &Step<'_>) -> (Vec<String>, Vec<String>) {
-        step.settings
-            .iter()
-            .map(|(name, value)| (format!("SET {name} = '{value}'"), format!("RESET {name}")))
-            .unzip()
-    }
-
-    /// The script of a whole run, for `--sql`: the tables' creation when `create_tables`,
-    /// then every step. With `one_transaction` (the run's version row `changes` then given),
-    /// the batch [`Tables::one_transaction_batch`] sends (all steps must be transactional).
-    pub fn script(
-        &self,
-        steps: &[Step<'_>],
-        create_tables: bool,
-        one_transaction: Option<&[RowChange]>,
-    ) -> String {
-        let mut text = String::new();
-        if create_tables {
-            text.push_str(&self.create_sql());
-            text.push('\n');
-        }
-        if let Some(changes) = one_transaction {
-            text.push_str(&self.one_transaction_batch(steps, changes).text);
-            return text;
-        }
-        for step in steps {
-            let verb = match step.direction {
-                Direction::Downgrade => "downgrade",
-                _ => "upgrade",
-            };
-            text.push_str(&format!("-- Running {verb} {} ({})\n", step.rev, step.slug));
-            if step.transactional {
-                text.push_str(&self.transactional_batch(step, true).text);
-            } else {
-                text.push_str("-- outside a transaction\n");
-                let (set, reset) = Tables::session_settings(step);
-                let mut pieces =
-                    vec![self.history_started_sql(step.rev, step.slug, step.direction, step.checksum)];
-                pieces.extend(set);
-                pieces.extend(step.statements.iter().map(|s| s.sql.clone()));
-                pieces.extend(reset);
-                for piece in pieces {
-                    text.push_str(&piece);
-                    text.push_str(";\n");
-                }
-                text.push_str(&self.end_batch(step).text);
+    fn append_setup(&self, batch: &mut Batch, setup: &Setup<'_>) {
+        if setup.create_tables {
+            for statement in self.create_sql().split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+                batch.push(statement);
             }
-            text.push('\n');
+        }
+        if setup.prepare {
+            for statement in self.prepare_sql() {
+                batch.push(&statement);
+            }
+        }
+        for record in &setup.adopt {
+            batch.push(&self.history_done_sql(record));
+        }
+    }
+
+    /// Appends the `number`-th step inside a transaction: its settings and statements, then
+    /// its checked version row changes and history row.
+    fn append_step(&self, batch: &mut Batch, number: usize, step: &Step<'_>) {
+        for (name, value) in step.settings {
+            batch.push_for(number, &set_local_sql(name, value));
+        }
+        for (index, statement) in step.statements.iter().enumerate() {
+            batch.push_statement(number, index, &statement.sql);
+        }
+        batch.push_for(number, &self.step_sql(step.rows, step.changes, &step.record()));
+    }
+
+    /// `BEGIN`, the version table's lock, `parts`, `COMMIT`.
+    fn locked(&self, parts: impl FnOnce(&mut Batch)) -> Batch {
+        let mut batch = Batch::default();
+        batch.push("BEGIN");
+        batch.push(&self.lock_table_sql());
+        parts(&mut batch);
+        batch.push("COMMIT");
+        batch
+    }
+
+    /// The round trips of a run, in order: the setup when there is one, then each step
+    /// (a step inside a transaction in one, a step outside in several), or with
+    /// `one_transaction` the setup and every step in one transaction (all steps must then be
+    /// transactional).
+    pub fn program(&self, steps: &[Step<'_>], setup: &Setup<'_>, one_transaction: bool) -> Vec<Piece> {
+        if one_transaction {
+            let mut batch = Batch::default();
+            batch.push("BEGIN");
+            self.append_setup(&mut batch, setup);
+            batch.push(&self.lock_table_sql());
+            for (number, step) in steps.iter().enumerate() {
+                self.append_step(&mut batch, number, step);
+            }
+            batch.push("COMMIT");
+            return vec![Piece { step: None, part: Part::Step, batch }];
+        }
+        let mut pieces = Vec::new();
+        if !setup.is_empty() {
+            let mut batch = Batch::default();
+            self.append_setup(&mut batch, setup);
+            pieces.push(Piece { step: None, part: Part::Setup, batch });
+        }
+        for (number, step) in steps.iter().enumerate() {
+            let mut piece = |part, batch| pieces.push(Piece { step: Some(number), part, batch });
+            if step.transactional {
+                piece(Part::Step, self.locked(|b| self.append_step(b, number, step)));
+                continue;
+            }
+            piece(
+                Part::Claim,
+                self.locked(|b| b.push_for(number, &self.claim_sql(step.rows, &step.record()))),
+            );
+            let mut settings = Batch::default();
+            let mut reset = Batch::default();
+            for (name, value) in step.settings {
+                settings.push_for(number, &format!("SET {name} = '{value}'"));
+                reset.push_for(number, &format!("RESET {name}"));
+            }
+            if !step.settings.is_empty() {
+                piece(Part::Settings, settings);
+            }
+            for (index, statement) in step.statements.iter().enumerate() {
+                let mut batch = Batch::default();
+                batch.push_statement(number, index, &statement.sql);
+                piece(Part::Statement(index), batch);
+            }
+            if !step.settings.is_empty() {
+                piece(Part::Reset, reset);
+            }
+            piece(
+                Part::End,
+                self.locked(|b| b.push_for(number, &self.step_sql(step.rows, step.changes, &step.record()))),
+            );
+        }
+        pieces
+    }
+
+    /// The script of a whole run, for `--sql`: the pieces of [`Tables::program`], in order,
+    /// each step announced by a comment.
+    pub fn script(&self, steps: &[Step<'_>], setup: &Setup<'_>, one_transaction: bool) -> String {
+        let mut text = String::new();
+        for piece in self.program(steps, setup, one_transaction) {
+            if let Some(step) = piece.step.and_then(|n| steps.get(n)) {
+                match piece.part {
+                    Part::Step | Part::Claim => {
+                        let verb = match step.direction {
+                            Direction::Downgrade => "downgrade",
+                            _ => "upgrade",
+                        };
+                        text.push_str(&format!("\n-- Running {verb} {} ({})\n", step.rev, step.slug));
+                        if piece.part == Part::Claim {
+                            text.push_str("-- outside a transaction\n");
+                        }
+                    }
+                    Part::Statement(index) => {
+                        if let Some(Effect::Index { table, name }) =
+                            step.statements.get(index).and_then(|s| effect(&s.sql))
+                        {
+                            text.push_str(&format!(
+                                "-- if an earlier attempt left the index {name} on {table} INVALID, drop it first: \
+                                 DROP INDEX CONCURRENTLY <its schema>.{name};\n"
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            text.push_str(&piece.batch.text);
         }
         text
     }
@@ -210,60 +302,95 @@ mod tests {
         op.statements()
     }
 
-    #[test]
-    fn a_transactional_step_is_one_batch() {
-        let statements = statements();
-        let changes = [RowChange::Insert("a1b2c3d4e5f6".into())];
-        let settings = [("lock_timeout", "5000ms".to_owned())];
-        let step = Step {
+    fn step<'a>(
+        statements: &'a [Statement],
+        changes: &'a [RowChange],
+        settings: &'a [(&'static str, String)],
+        transactional: bool,
+    ) -> Step<'a> {
+        Step {
             rev: "a1b2c3d4e5f6",
             slug: "add_people_table",
             direction: Direction::Upgrade,
-            transactional: true,
-            statements: &statements,
-            settings: &settings,
+            transactional,
+            statements,
+            settings,
             checksum: Some("abc"),
-            changes: &changes,
-        };
-        let batch = Tables::default().transactional_batch(&step, true);
+            rows: &[],
+            changes,
+        }
+    }
+
+    #[test]
+    fn a_transactional_step_is_one_locked_checked_batch() {
+        let statements = statements();
+        let changes = [RowChange::Insert("a1b2c3d4e5f6".into())];
+        let settings = [("lock_timeout", "5000ms".to_owned())];
+        let pieces = Tables::default().program(
+            &[step(&statements, &changes, &settings, true)],
+            &Setup::default(),
+            false,
+        );
+        assert_eq!(pieces.len(), 1);
+        let batch = &pieces[0].batch;
         let lines: Vec<&str> = batch.text.lines().collect();
         assert_eq!(lines[0], "BEGIN;");
-        assert_eq!(lines[1], "SET LOCAL lock_timeout = '5000ms';");
-        assert!(lines[2].starts_with("CREATE TABLE \"people\""));
+        assert_eq!(lines[1], "LOCK TABLE \"public\".\"alembic_version\" IN SHARE ROW EXCLUSIVE MODE;");
+        assert_eq!(lines[2], "SET LOCAL lock_timeout = '5000ms';");
+        assert!(lines[3].starts_with("CREATE TABLE \"people\""));
         assert!(batch.text.contains(
-            "WITH version_0 AS (INSERT INTO \"public\".\"alembic_version\" (version_num) VALUES ('a1b2c3d4e5f6'))\nINSERT INTO \"public\".\"migrate_history\""
-        ));
-        assert!(batch.text.contains("'upgrade', 'abc', statement_timestamp()"));
-        assert!(batch.text.ends_with("COMMIT;\n"));
+            "EXECUTE migrate_step('{}'::text[], '{}'::text[], ARRAY['a1b2c3d4e5f6']::text[], 'a1b2c3d4e5f6', 'add_people_table', 'upgrade', 'abc');\nCOMMIT;\n"
+        ), "{}", batch.text);
         // Error positions map back to statements, in characters.
         let index_start = batch.text.find("CREATE INDEX").expect("present");
         let chars_before = batch.text[..index_start].chars().count();
         assert_eq!(batch.statement_at(chars_before + 1), Some((0, 1, 1)));
         assert_eq!(batch.statement_at(chars_before + 16), Some((0, 1, 16)));
         assert_eq!(batch.statement_at(1), None);
+        // So do statement numbers: BEGIN, LOCK, SET LOCAL, then the migration's.
+        assert_eq!(batch.statement_numbered(1), None);
+        assert_eq!(batch.statement_numbered(2), Some((0, None)));
+        assert_eq!(batch.statement_numbered(4), Some((0, Some(1))));
+        assert_eq!(batch.statement_numbered(5), Some((0, None)));
+        assert_eq!(batch.statement_numbered(6), None);
     }
 
     #[test]
-    fn a_script_marks_steps_outside_a_transaction() {
+    fn a_step_outside_a_transaction_claims_then_runs_each_statement_then_ends() {
         let statements = statements();
         let changes = [RowChange::Insert("a1b2c3d4e5f6".into())];
-        let step = Step {
-            rev: "a1b2c3d4e5f6",
-            slug: "add_people_index",
-            direction: Direction::Upgrade,
-            transactional: false,
-            statements: &statements,
-            settings: &[],
-            checksum: None,
-            changes: &changes,
-        };
-        let script = Tables::default().script(&[step], true, None);
-        assert!(script.starts_with("CREATE TABLE IF NOT EXISTS \"public\".\"alembic_version\""));
-        let started = script
-            .find("success) VALUES ('a1b2c3d4e5f6', 'add_people_index', 'upgrade', NULL, NULL)")
-            .expect("a started row");
-        let statement = script.find("CREATE INDEX people_").expect("the statement");
-        let begin = script.rfind("BEGIN;").expect("the end batch");
-        assert!(started < statement && statement < begin, "{script}");
+        let step = step(&statements, &changes, &[], false);
+        let setup = Setup { create_tables: true, prepare: true, adopt: Vec::new() };
+        let pieces = Tables::default().program(std::slice::from_ref(&step), &setup, false);
+        let parts: Vec<Part> = pieces.iter().map(|p| p.part).collect();
+        assert_eq!(parts, [Part::Setup, Part::Claim, Part::Statement(0), Part::Statement(1), Part::End]);
+        assert!(
+            pieces[0].batch.text.starts_with("CREATE TABLE IF NOT EXISTS \"public\".\"alembic_version\"")
+        );
+        assert!(pieces[0].batch.text.contains("PREPARE migrate_claim"));
+        assert!(pieces[1].batch.text.contains("EXECUTE migrate_claim('{}'::text[], 'a1b2c3d4e5f6'"));
+        assert!(pieces[4].batch.text.contains("EXECUTE migrate_step("));
+        // The script is the same pieces, in the same order.
+        let script = Tables::default().script(&[step], &setup, false);
+        let joined: String = pieces.iter().map(|p| p.batch.text.as_str()).collect();
+        let stripped: String = script
+            .lines()
+            .filter(|l| !l.starts_with("--") && !l.is_empty())
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(stripped, joined);
+    }
+
+    #[test]
+    fn one_transaction_holds_the_setup_and_every_step() {
+        let statements = statements();
+        let changes = [RowChange::Insert("a1b2c3d4e5f6".into())];
+        let setup = Setup { create_tables: true, prepare: true, adopt: Vec::new() };
+        let pieces = Tables::default().program(&[step(&statements, &changes, &[], true)], &setup, true);
+        assert_eq!(pieces.len(), 1);
+        let text = &pieces[0].batch.text;
+        assert!(text.starts_with("BEGIN;\nCREATE TABLE IF NOT EXISTS"), "{text}");
+        assert!(text.ends_with("COMMIT;\n"));
+        assert!(text.find("PREPARE migrate_step") < text.find("LOCK TABLE"));
     }
 }

@@ -251,6 +251,156 @@ pub fn no_transaction_reason(statement: &str) -> Option<&'static str> {
     None
 }
 
+/// What a statement that runs outside a transaction leaves behind, when the runner can look
+/// it up in the catalog: so that an interrupted migration is described by what it did, and a
+/// concurrent index build is retried without tripping over the invalid index its earlier
+/// attempt left.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] <name> ON [ONLY] <table>`.
+    Index {
+        /// The table, as written (quoted parts kept, for `to_regclass`).
+        table: String,
+        /// The index's name as the catalog stores it (unquoted, folded to lower case unless
+        /// it was quoted).
+        name: String,
+    },
+    /// `ALTER TYPE <type> ADD VALUE [IF NOT EXISTS] '<label>'`.
+    EnumValue {
+        /// The type, as written (quoted parts kept, for `to_regtype`).
+        type_name: String,
+        /// The new label.
+        label: String,
+    },
+}
+
+/// A token of a statement, for recognising the few statements [`effect`] knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Token<'a> {
+    /// A keyword or unquoted identifier, as written.
+    Word(&'a str),
+    /// A quoted identifier, quotes included.
+    Quoted(&'a str),
+    /// A string literal's value.
+    Str(String),
+    /// Any other character.
+    Punct(char),
+}
+
+fn tokens(statement: &str) -> Vec<Token<'_>> {
+    let bytes = statement.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = statement[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
+            b'"' => {
+                let end = skip_quoted(bytes, i, b'"', false);
+                out.push(Token::Quoted(&statement[i..end]));
+                i = end;
+            }
+            b'\'' => {
+                let end = skip_quoted(bytes, i, b'\'', false);
+                let inner = statement.get(i + 1..end.saturating_sub(1).max(i + 1)).unwrap_or("");
+                out.push(Token::Str(inner.replace("''", "'")));
+                i = end;
+            }
+            b if is_word(b) || b >= 0x80 => {
+                let end = i + bytes[i..].iter().take_while(|b| is_word(**b) || **b >= 0x80).count();
+                out.push(Token::Word(&statement[i..end]));
+                i = end;
+            }
+            b if b.is_ascii_whitespace() => i += 1,
+            b => {
+                out.push(Token::Punct(char::from(b)));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Reads a possibly qualified name (`a`, `"A"."b"`) at `at`: the text as written and the last
+/// part as the catalog stores it.
+fn qualified_name(statement_tokens: &[Token<'_>], at: usize) -> Option<(String, String, usize)> {
+    let mut written = String::new();
+    let mut last;
+    let mut i = at;
+    loop {
+        match statement_tokens.get(i)? {
+            Token::Word(w) => {
+                written.push_str(w);
+                last = w.to_lowercase();
+            }
+            Token::Quoted(q) => {
+                written.push_str(q);
+                last = q.get(1..q.len().saturating_sub(1)).unwrap_or("").replace("\"\"", "\"");
+            }
+            _ => return None,
+        }
+        i += 1;
+        if statement_tokens.get(i) == Some(&Token::Punct('.')) {
+            written.push('.');
+            i += 1;
+        } else {
+            return Some((written, last, i));
+        }
+    }
+}
+
+/// What `statement` leaves in the catalog, when it is a concurrent index build with a name or
+/// an enum value added (see [`Effect`]).
+pub fn effect(statement: &str) -> Option<Effect> {
+    let t = tokens(statement);
+    let word = |i: usize, w: &str| matches!(t.get(i), Some(Token::Word(x)) if x.eq_ignore_ascii_case(w));
+    let mut i = 0;
+    if word(0, "CREATE") {
+        i += 1;
+        if word(i, "UNIQUE") {
+            i += 1;
+        }
+        if !(word(i, "INDEX") && word(i + 1, "CONCURRENTLY")) {
+            return None;
+        }
+        i += 2;
+        if word(i, "IF") && word(i + 1, "NOT") && word(i + 2, "EXISTS") {
+            i += 3;
+        }
+        if word(i, "ON") {
+            return None;
+        }
+        let (_, name, next) = qualified_name(&t, i)?;
+        i = next;
+        if !word(i, "ON") {
+            return None;
+        }
+        i += 1;
+        if word(i, "ONLY") {
+            i += 1;
+        }
+        let (table, _, _) = qualified_name(&t, i)?;
+        return Some(Effect::Index { table, name });
+    }
+    if word(0, "ALTER") && word(1, "TYPE") {
+        let (type_name, _, next) = qualified_name(&t, 2)?;
+        i = next;
+        if !(word(i, "ADD") && word(i + 1, "VALUE")) {
+            return None;
+        }
+        i += 2;
+        if word(i, "IF") && word(i + 1, "NOT") && word(i + 2, "EXISTS") {
+            i += 3;
+        }
+        if let Some(Token::Str(label)) = t.get(i) {
+            return Some(Effect::EnumValue { type_name, label: label.clone() });
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,5 +485,31 @@ mod tests {
         for statement in accepted {
             assert_eq!(no_transaction_reason(statement), None, "{statement}");
         }
+    }
+    #[test]
+    fn effects_of_statements_outside_a_transaction() {
+        let index = |table: &str, name: &str| Some(Effect::Index { table: table.into(), name: name.into() });
+        assert_eq!(
+            effect("CREATE INDEX CONCURRENTLY idx_people_email ON people (email)"),
+            index("people", "idx_people_email")
+        );
+        assert_eq!(
+            effect("create unique index concurrently if not exists \"Idx\" on only crm.\"People\" (a)"),
+            index("crm.\"People\"", "Idx")
+        );
+        assert_eq!(
+            effect("/* x */ CREATE INDEX CONCURRENTLY Idx_A ON t USING btree (a)"),
+            index("t", "idx_a")
+        );
+        assert_eq!(effect("CREATE INDEX CONCURRENTLY ON t (a)"), None, "no name: PostgreSQL picks one");
+        assert_eq!(effect("CREATE INDEX idx ON t (a)"), None);
+        assert_eq!(
+            effect("ALTER TYPE \"crm\".interaction_type ADD VALUE IF NOT EXISTS 'it''s' AFTER 'call'"),
+            Some(Effect::EnumValue { type_name: "\"crm\".interaction_type".into(), label: "it's".into() })
+        );
+        assert_eq!(effect("ALTER TYPE t RENAME VALUE 'a' TO 'b'"), None);
+        assert_eq!(effect("VACUUM people"), None);
+        assert_eq!(effect(""), None);
+        assert_eq!(effect("CREATE INDEX CONCURRENTLY \"unterminated ON t"), None);
     }
 }

@@ -93,17 +93,44 @@ impl Tables {
 
     /// Creates both tables when they do not exist; Alembic's exact version table. The
     /// history's partial index serves the one query every run makes, the checksum each
-    /// applied revision last ran with, without sorting the whole history.
+    /// applied revision last ran, was accepted or was stamped with, without sorting the
+    /// whole history.
     pub fn create_sql(&self) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {version} (\n    version_num varchar(32) NOT NULL,\n    CONSTRAINT {pk} PRIMARY KEY (version_num)\n);\n\
              CREATE TABLE IF NOT EXISTS {history} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    revision varchar(32) NOT NULL,\n    slug text NOT NULL,\n    direction text NOT NULL,\n    checksum text,\n    started_at timestamptz NOT NULL DEFAULT statement_timestamp(),\n    finished_at timestamptz,\n    duration_ms double precision,\n    success boolean,\n    executed_by text NOT NULL DEFAULT current_user,\n    error text\n);\n\
              CREATE INDEX IF NOT EXISTS {checksums} ON {history} (revision, id DESC) INCLUDE (checksum)\n    \
-             WHERE success AND checksum IS NOT NULL AND direction IN ('upgrade', 'accept');\n",
+             WHERE success AND checksum IS NOT NULL AND direction IN ('upgrade', 'accept', 'stamp');\n",
             version = self.version_table(),
             pk = quote_ident(&format!("{}_pkc", self.version)),
             history = self.history_table(),
             checksums = quote_ident(&format!("{}_checksums", self.history)),
+        )
+    }
+
+    /// The queries that read a database's state, in order: its version rows; for each
+    /// revision, the checksum it last ran, was accepted or was stamped with (a revision with
+    /// none was never recorded as applied); the last history row (revision, and success:
+    /// NULL while a step outside a transaction runs or after it was interrupted).
+    pub fn state_sql(&self) -> [String; 3] {
+        let (version, history) = (self.version_table(), self.history_table());
+        [
+            format!("SELECT version_num FROM {version}"),
+            format!(
+                "SELECT DISTINCT ON (revision) revision, checksum FROM {history} \
+                 WHERE success AND checksum IS NOT NULL AND direction IN ('upgrade', 'accept', 'stamp') \
+                 ORDER BY revision, id DESC"
+            ),
+            format!("SELECT revision, success::text FROM {history} ORDER BY id DESC LIMIT 1"),
+        ]
+    }
+
+    /// Whether each table exists: one row, two booleans.
+    pub fn exist_sql(&self) -> String {
+        format!(
+            "SELECT to_regclass({}) IS NOT NULL, to_regclass({}) IS NOT NULL",
+            quote_literal(&self.version_table()),
+            quote_literal(&self.history_table())
         )
     }
 
@@ -132,109 +159,165 @@ impl Tables {
         }
     }
 
-    /// `statement` preceded by the row changes as data-modifying `WITH` parts: one statement
-    /// for the server to plan and run.
-    pub fn with_row_changes(&self, changes: &[RowChange], statement: &str) -> String {
-        if changes.is_empty() {
-            return statement.to_owned();
-        }
-        let parts: Vec<String> = changes
-            .iter()
-            .enumerate()
-            .map(|(i, change)| format!("version_{i} AS ({})", self.row_change_sql(change)))
-            .collect();
-        format!("WITH {}\n{statement}", parts.join(",\n     "))
+    /// Locks the version table against every other writer until the transaction ends: the
+    /// first statement of every transaction that changes version rows, so that the rows a
+    /// step checks cannot change before it commits.
+    pub fn lock_table_sql(&self) -> String {
+        format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", self.version_table())
     }
 
-    /// A history row recording a finished step: started when the command message reached
-    /// the server (`statement_timestamp()`), finished now.
-    pub fn history_done_sql(
-        &self,
-        rev: &str,
-        slug: &str,
-        direction: Direction,
-        checksum: Option<&str>,
-    ) -> String {
+    /// The two statements every run prepares once per session, before its first step:
+    /// `migrate_step` (a step's version row changes and its history row, checked) and
+    /// `migrate_claim` (the history row that says a step outside a transaction started,
+    /// checked). Prepared, they are planned once instead of once per step.
+    ///
+    /// Both check, in the statement that writes, that the version rows are exactly the
+    /// ones the runner planned from (and, for a claim, that no step outside a transaction
+    /// is in progress); otherwise they fail with an error whose message starts with
+    /// [`CONFLICT`], which aborts the step's transaction. A cast of the message to
+    /// `boolean` raises it: the one way a plain SQL statement can fail on a computed
+    /// condition, and the message depends on the rows read, so the planner cannot fold it.
+    pub fn prepare_sql(&self) -> [String; 2] {
+        let (version, history) = (self.version_table(), self.history_table());
+        let found = format!(
+            "(SELECT coalesce(array_agg(version_num::text ORDER BY version_num COLLATE \"C\"), '{{}}') AS found FROM {version}) AS version"
+        );
+        let conflict = |rows: &str| {
+            format!(
+                "('{CONFLICT}: expected {{' || array_to_string({rows}, ', ') || '}}, found {{' || array_to_string(found, ', ') || '}}'"
+            )
+        };
+        let step = format!(
+            "PREPARE migrate_step(text[], text[], text[], text, text, text, text) AS\n\
+             WITH deleted AS (DELETE FROM {version} WHERE version_num = ANY ($2)),\n     \
+             inserted AS (INSERT INTO {version} (version_num) SELECT unnest($3))\n\
+             INSERT INTO {history} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success)\n\
+             SELECT $4, $5, $6, $7, started, clock_timestamp(), 1000 * extract(epoch FROM clock_timestamp() - started),\n       \
+             CASE WHEN found = $1 THEN true ELSE {conflict})::boolean END\n\
+             FROM {found},\n     \
+             (SELECT coalesce((SELECT started_at FROM {history} WHERE id = (SELECT max(id) FROM {history}) \
+             AND success IS NULL AND revision = $4), statement_timestamp()) AS started) AS start",
+            conflict = conflict("$1"),
+        );
+        let claim = format!(
+            "PREPARE migrate_claim(text[], text, text, text, text) AS\n\
+             INSERT INTO {history} (revision, slug, direction, checksum, success)\n\
+             SELECT $2, $3, $4, $5, CASE WHEN found = $1 AND NOT pending THEN NULL \
+             ELSE {conflict} || CASE WHEN pending THEN ' and a migration outside a transaction is in progress' ELSE '' END)::boolean END\n\
+             FROM {found},\n     \
+             (SELECT coalesce((SELECT success IS NULL FROM {history} ORDER BY id DESC LIMIT 1), false) AS pending) AS last",
+            conflict = conflict("$1"),
+        );
+        [step, claim]
+    }
+
+    /// Executes the prepared `migrate_step`: from the version rows `rows` (as the runner
+    /// read or planned them), applies `changes` and records a finished step.
+    pub fn step_sql(&self, rows: &[String], changes: &[RowChange], record: &Record<'_>) -> String {
+        let mut deleted = Vec::new();
+        let mut inserted = Vec::new();
+        for change in changes {
+            match change {
+                RowChange::Insert(rev) => inserted.push(rev.clone()),
+                RowChange::Delete(rev) => deleted.push(rev.clone()),
+                RowChange::Update { from, to } => {
+                    deleted.push(from.clone());
+                    inserted.push(to.clone());
+                }
+            }
+        }
+        format!(
+            "EXECUTE migrate_step({}, {}, {}, {})",
+            text_array(&sorted(rows)),
+            text_array(&deleted),
+            text_array(&inserted),
+            record.values()
+        )
+    }
+
+    /// Executes the prepared `migrate_claim`: records that a step outside a transaction
+    /// starts from the version rows `rows`.
+    pub fn claim_sql(&self, rows: &[String], record: &Record<'_>) -> String {
+        format!("EXECUTE migrate_claim({}, {})", text_array(&sorted(rows)), record.values())
+    }
+
+    /// A history row recording a finished step without version rows to check (a stamp, an
+    /// accepted checksum): started when the command message reached the server, finished
+    /// now.
+    pub fn history_done_sql(&self, record: &Record<'_>) -> String {
         format!(
             "INSERT INTO {} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success) \
-             VALUES {}",
+             VALUES ({}, statement_timestamp(), clock_timestamp(), \
+             1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()), true)",
             self.history_table(),
-            done_values(rev, slug, direction, checksum),
+            record.values(),
         )
     }
 
-    /// History rows recording finished steps, in one statement.
-    pub fn history_done_many_sql(&self, rows: &[(&str, &str, Direction, Option<&str>)]) -> String {
-        let values: Vec<String> = rows
-            .iter()
-            .map(|&(rev, slug, direction, checksum)| done_values(rev, slug, direction, checksum))
-            .collect();
-        format!(
-            "INSERT INTO {} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success) VALUES\n    {}",
-            self.history_table(),
-            values.join(",\n    ")
-        )
-    }
-
-    /// A history row recording that a step outside a transaction started: its `success` is
-    /// NULL until a later row says how it ended, which is how an interrupted run is seen.
-    pub fn history_started_sql(
-        &self,
-        rev: &str,
-        slug: &str,
-        direction: Direction,
-        checksum: Option<&str>,
-    ) -> String {
-        format!(
-            "INSERT INTO {} (revision, slug, direction, checksum, success) VALUES ({}, {}, {}, {}, NULL)",
-            self.history_table(),
-            quote_literal(rev),
-            quote_literal(slug),
-            quote_literal(direction.as_str()),
-            checksum.map_or("NULL".to_owned(), quote_literal),
-        )
-    }
-
-    /// A history row recording how a step outside a transaction ended, timed from its
-    /// started row.
-    pub fn history_ended_sql(
-        &self,
-        rev: &str,
-        slug: &str,
-        direction: Direction,
-        checksum: Option<&str>,
-        error: Option<&str>,
-    ) -> String {
+    /// A history row recording that a step failed with `error` (timed from its started
+    /// row when it ran outside a transaction): written after the step's transaction rolled
+    /// back, so it changes no version row.
+    pub fn failed_sql(&self, record: &Record<'_>, error: &str) -> String {
         let table = self.history_table();
         let started = format!(
-            "(SELECT max(started_at) FROM {table} WHERE revision = {} AND success IS NULL)",
-            quote_literal(rev)
+            "coalesce((SELECT started_at FROM {table} WHERE id = (SELECT max(id) FROM {table}) \
+             AND success IS NULL AND revision = {}), statement_timestamp())",
+            quote_literal(record.rev)
         );
         format!(
             "INSERT INTO {table} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success, error) \
-             VALUES ({rev}, {slug}, {direction}, {checksum}, coalesce({started}, clock_timestamp()), clock_timestamp(), \
-             1000 * extract(epoch FROM clock_timestamp() - coalesce({started}, clock_timestamp())), {success}, {error})",
-            rev = quote_literal(rev),
-            slug = quote_literal(slug),
-            direction = quote_literal(direction.as_str()),
-            checksum = checksum.map_or("NULL".to_owned(), quote_literal),
-            success = if error.is_none() { "true" } else { "false" },
-            error = error.map_or("NULL".to_owned(), quote_literal),
+             SELECT {values}, started, clock_timestamp(), 1000 * extract(epoch FROM clock_timestamp() - started), false, {error} \
+             FROM (SELECT {started} AS started) AS start",
+            values = record.values(),
+            error = quote_literal(error),
         )
     }
 }
 
-/// The values of a history row recording a finished step: started when the command message
-/// reached the server (`statement_timestamp()`), finished now.
-fn done_values(rev: &str, slug: &str, direction: Direction, checksum: Option<&str>) -> String {
-    format!(
-        "({}, {}, {}, {}, statement_timestamp(), clock_timestamp(), \
-         1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()), true)",
-        quote_literal(rev),
-        quote_literal(slug),
-        quote_literal(direction.as_str()),
-        checksum.map_or("NULL".to_owned(), quote_literal),
-    )
+/// The start of the message of a step refused by its own bookkeeping statement, because
+/// the version rows are not the ones it was planned from: another runner changed them.
+pub const CONFLICT: &str = "migrate: the version rows changed under this run";
+
+/// What a history row says of a step: which migration, which way, with which checksum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// The revision.
+    pub rev: &'a str,
+    /// Its slug.
+    pub slug: &'a str,
+    /// Which way.
+    pub direction: Direction,
+    /// The checksum of the SQL it ran, when it ran some.
+    pub checksum: Option<&'a str>,
+}
+
+impl Record<'_> {
+    /// The record as four SQL values: revision, slug, direction and checksum.
+    fn values(&self) -> String {
+        format!(
+            "{}, {}, {}, {}",
+            quote_literal(self.rev),
+            quote_literal(self.slug),
+            quote_literal(self.direction.as_str()),
+            self.checksum.map_or("NULL".to_owned(), quote_literal)
+        )
+    }
+}
+
+/// Revisions in byte order, the order `COLLATE "C"` gives them in the prepared checks.
+fn sorted(rows: &[String]) -> Vec<String> {
+    let mut rows = rows.to_vec();
+    rows.sort();
+    rows
+}
+
+/// A `text[]` literal.
+fn text_array(values: &[String]) -> String {
+    if values.is_empty() {
+        return "'{}'::text[]".to_owned();
+    }
+    let items: Vec<String> = values.iter().map(|v| quote_literal(v)).collect();
+    format!("ARRAY[{}]::text[]", items.join(", "))
 }
 
 impl Graph {
@@ -391,16 +474,24 @@ mod tests {
     }
 
     #[test]
-    fn row_changes_ride_along_with_the_history_insert() {
+    fn a_step_names_the_rows_it_expects_and_changes() {
         let tables = Tables::default();
         let changes = [RowChange::Delete("a".into()), RowChange::Update { from: "b".into(), to: "m".into() }];
+        let record = Record { rev: "m", slug: "merge", direction: Direction::Upgrade, checksum: None };
         assert_eq!(
-            tables.with_row_changes(&changes, "INSERT INTO h VALUES (1)"),
-            "WITH version_0 AS (DELETE FROM \"public\".\"alembic_version\" WHERE version_num = 'a'),\n     \
-             version_1 AS (UPDATE \"public\".\"alembic_version\" SET version_num = 'm' WHERE version_num = 'b')\n\
-             INSERT INTO h VALUES (1)"
+            tables.step_sql(&["b".into(), "a".into()], &changes, &record),
+            "EXECUTE migrate_step(ARRAY['a', 'b']::text[], ARRAY['a', 'b']::text[], ARRAY['m']::text[], 'm', 'merge', 'upgrade', NULL)"
         );
-        assert_eq!(tables.with_row_changes(&[], "SELECT 1"), "SELECT 1");
+        assert_eq!(
+            tables.claim_sql(&[], &record),
+            "EXECUTE migrate_claim('{}'::text[], 'm', 'merge', 'upgrade', NULL)"
+        );
+        let [step, claim] = tables.prepare_sql();
+        assert!(
+            step.contains("CASE WHEN found = $1 THEN true ELSE ('migrate: the version rows changed"),
+            "{step}"
+        );
+        assert!(claim.contains("found = $1 AND NOT pending"), "{claim}");
     }
 
     #[test]

@@ -25,9 +25,9 @@ use clap::{Parser, Subcommand};
 use migrate_core::graph::NodeId;
 use migrate_core::listing::{Listed, Listing, json_list, marks};
 
-use crate::chain::Chain;
 use crate::runner::{Migrator, Report, StepReport};
 use crate::testkit;
+use migrate_core::chain::Chain;
 
 /// Exit code: the database is not at its heads, or downgrades are broken.
 pub const EXIT_CHECK_FAILED: u8 = 1;

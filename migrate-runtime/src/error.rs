@@ -13,13 +13,22 @@ pub enum Error {
     /// The database could not be reached.
     #[error("cannot connect to {target}: {}\n= help: check that the server runs and that DATABASE_URL is right", describe(.source))]
     Connect {
-        /// The connection string, password hidden.
+        /// Who and where, from the parsed settings: never the password.
         target: String,
         /// The driver's error.
         source: postgres::Error,
     },
+    /// A connection URL whose host or database name holds an `@`.
+    #[error(
+        "the connection URL cannot be read as written: its host or database name holds an `@` (not shown, since it is likely a part of the password)\n\
+         = help: percent-encode the special characters of the password (`@` is %40, `/` is %2F, `:` is %3A, `?` is %3F, `#` is %23), or pass the password in PGPASSWORD-style key=value settings"
+    )]
+    MalformedUrl,
+    /// The runner could not start its own I/O.
+    #[error("{0}")]
+    Runtime(String),
     /// A query of the runner itself failed.
-    #[error("{context}: {}", describe(.source))]
+    #[error("{context}: {}{}", describe(.source), if .source.is_closed() { CONNECTION_LOST } else { "" })]
     Database {
         /// What the runner was doing.
         context: &'static str,
@@ -28,14 +37,62 @@ pub enum Error {
     },
     /// Another runner held the lock for longer than the wait allowed.
     #[error(
-        "another migrator has held the migration lock on {table} for {waited:?}\n= help: wait for it to finish; if none runs, a stuck session holds it: \
-         find it with `SELECT pid, state, query FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory')`"
+        "another migrator has held the migration lock on {table} for {waited:?}{}\n= help: wait for it to finish; if none runs, a stuck session holds it: \
+         end it with `SELECT pg_terminate_backend(<pid>)`",
+        .holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default()
     )]
     LockTimeout {
         /// How long the runner waited.
         waited: Duration,
         /// The version table the lock guards.
         table: String,
+        /// The session that held it, when the server said.
+        holder: Option<String>,
+    },
+    /// Another runner changed the version rows while this one ran a step: the step's
+    /// transaction was rolled back.
+    #[error(
+        "another runner changed the version rows while this one applied {rev} ({slug}): {detail}\n\
+         = note: nothing of {rev} was committed by this run\n\
+         = help: run again: the runner reads where the database stands now; to keep two runners from racing, leave the migration lock on"
+    )]
+    Conflict {
+        /// The revision.
+        rev: String,
+        /// Its slug.
+        slug: String,
+        /// What the server found.
+        detail: String,
+    },
+    /// Two version rows on one line: one is an ancestor of the other.
+    #[error(
+        "the version rows overlap: {ancestor} is an ancestor of {row}, so both cannot be current\n\
+         = help: record where the database really stands with `stamp --purge <revisions>`; nothing was changed"
+    )]
+    OverlappingRows {
+        /// The later row.
+        row: String,
+        /// Its ancestor, also a row.
+        ancestor: String,
+    },
+    /// Migrations below the database's revision that the database never recorded as
+    /// applied: added or moved below an applied one.
+    #[error(
+        "{} below the database's revision {} {} never applied to it: {}; {} added or moved below an applied migration after the database passed that point\n\
+         = help: if its changes are not in the database, give it a down_revision after the current head so that it runs next; \
+         if they are (it was applied by hand, or the database was stamped by an earlier version of migrate), record it with `stamp {}`; nothing was changed",
+        if .migrations.len() == 1 { "migration" } else { "migrations" },
+        list(.rows),
+        if .migrations.len() == 1 { "was" } else { "were" },
+        .migrations.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        if .migrations.len() == 1 { "it was" } else { "they were" },
+        .rows.join(" ")
+    )]
+    Unrecorded {
+        /// The migrations.
+        migrations: Vec<Unrecorded>,
+        /// The database's version rows.
+        rows: Vec<String>,
     },
     /// The target does not name one place in the history.
     #[error("{0}")]
@@ -62,9 +119,10 @@ pub enum Error {
     /// A migration outside a transaction was interrupted or failed, leaving the schema
     /// half-changed.
     #[error(
-        "migration {rev} ({slug}, {file}) ran outside a transaction and {}: the schema may be half-changed\n\
-         = help: look at the database and finish or undo the change by hand, then record where it stands: \
-         `stamp {rev}` if the migration is complete, `stamp` of its parent if not; runs are refused until then",
+        "migration {rev} ({slug}, {file}) ran outside a transaction and {}: the statements before the one that stopped stay applied\n\
+         = help: to run it again from its first statement, clear the mark with `stamp` of the database's current revision, then upgrade \
+         (an index an interrupted `CREATE INDEX CONCURRENTLY` left INVALID is dropped before its build is retried; a statement that cannot \
+         run twice must be undone by hand first); if you completed it by hand, `stamp {rev}`; runs are refused until then",
         if *.interrupted { "was interrupted" } else { "failed" }
     )]
     Dirty {
@@ -129,6 +187,25 @@ pub enum Error {
     MigrationFailed(Box<Failure>),
 }
 
+/// A migration below the database's revision with no record of being applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unrecorded {
+    /// The revision.
+    pub rev: String,
+    /// Its file.
+    pub file: String,
+}
+
+impl fmt::Display for Unrecorded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.rev, self.file)
+    }
+}
+
+/// Said when the runner's connection closed under it.
+const CONNECTION_LOST: &str = "\n= note: the connection to the server was lost (network, server restart, or the server ended the session), \
+     and the migration lock with it; a step in flight committed entirely or not at all\n= help: run again: the runner reads where the database stands";
+
 /// An applied migration whose SQL changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mismatch {
@@ -184,6 +261,54 @@ pub struct Failure {
     pub hint: Option<String>,
     /// The 1-based character position of the error in the statement.
     pub position: Option<usize>,
+    /// What kind of failure it is, which decides the help.
+    pub cause: Cause,
+}
+
+/// Why a migration failed, as far as the way out depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cause {
+    /// The statement itself, or the data it met.
+    Statement,
+    /// An object it creates already exists.
+    AlreadyExists,
+    /// The connection closed: network, server crash, the session ended by the server.
+    ConnectionLost,
+    /// The server is shutting down or restarting, or an administrator ended the session.
+    Shutdown,
+    /// It waited longer than `lock_timeout` for a lock.
+    LockTimeout,
+    /// It ran longer than `statement_timeout`, or was cancelled.
+    StatementTimeout,
+    /// A serialization failure or a deadlock with a concurrent transaction.
+    Concurrency,
+    /// The server or the session is read-only (a standby).
+    ReadOnly,
+    /// The server ran out of disk, memory or connections.
+    Resources,
+    /// A statement that cannot run inside a transaction ran in one.
+    NeedsNoTransaction,
+}
+
+impl Cause {
+    /// The cause of an error with SQLSTATE `code` (none: the connection closed).
+    pub(crate) fn of(code: Option<&str>, closed: bool) -> Cause {
+        match code {
+            _ if closed => Cause::ConnectionLost,
+            None => Cause::ConnectionLost,
+            Some("57P01" | "57P02" | "57P03") => Cause::Shutdown,
+            Some(c) if c.starts_with("08") => Cause::ConnectionLost,
+            Some("55P03") => Cause::LockTimeout,
+            Some("57014") => Cause::StatementTimeout,
+            Some("40001" | "40P01") => Cause::Concurrency,
+            Some("25006") => Cause::ReadOnly,
+            Some(c) if c.starts_with("53") => Cause::Resources,
+            Some("25001") => Cause::NeedsNoTransaction,
+            Some(c) if ALREADY_EXISTS.contains(&c) => Cause::AlreadyExists,
+            Some(_) => Cause::Statement,
+        }
+    }
 }
 
 /// SQLSTATE codes of "this object already exists".
@@ -214,25 +339,48 @@ impl fmt::Display for Failure {
         if let Some(position) = self.position {
             write!(f, "\n  position: character {position} of the statement")?;
         }
-        let state = if self.transactional {
-            "the migration was rolled back: the database is as it was before it"
-        } else {
-            "it ran outside a transaction: the statements before this one stay applied"
+        let state = match (self.transactional, self.cause) {
+            (true, Cause::ConnectionLost) => {
+                "the connection was lost during the migration's transaction: it committed entirely or not at all, \
+                 and the version rows say which"
+            }
+            (true, _) => "the migration was rolled back: the database is as it was before it",
+            (false, _) => "it ran outside a transaction: the statements before this one stay applied",
         };
         write!(f, "\n= note: {state}")?;
-        if self.code.as_deref().is_some_and(|c| ALREADY_EXISTS.contains(&c)) {
-            write!(
-                f,
-                "\n= help: the object already exists: if this database was built outside migrate, record that it \
+        let retry = "run again: the runner reads where the database stands and goes on from there";
+        let help = match self.cause {
+            Cause::AlreadyExists => format!(
+                "the object already exists: if this database was built outside migrate, record that it \
                  already has this migration with `stamp {}` instead of applying it",
                 self.rev
-            )?;
-        } else if self.transactional {
-            write!(f, "\n= help: fix the migration (or the data it trips on) and run again")?;
+            ),
+            Cause::ConnectionLost => format!("the server or the network dropped the connection: {retry}"),
+            Cause::Shutdown => format!("the server is shutting down or restarting, or an administrator ended the session: {retry} once it is back"),
+            Cause::LockTimeout => format!(
+                "another session held a lock the migration needs for longer than lock_timeout: {retry} when traffic is lower, \
+                 or raise the migration's lock timeout (`op.lock_timeout(…)`, or the run's `--lock-timeout`)"
+            ),
+            Cause::StatementTimeout => "the statement ran longer than statement_timeout or was cancelled: raise the migration's \
+                 `op.statement_timeout(…)`, or do the work in smaller batches"
+                .to_owned(),
+            Cause::Concurrency => format!("a concurrent transaction conflicted with the migration: {retry}"),
+            Cause::ReadOnly => "the server accepts no writes (a standby, or default_transaction_read_only): run against the primary".to_owned(),
+            Cause::Resources => format!("the server ran out of disk, memory or connections: free them, then {retry}"),
+            Cause::NeedsNoTransaction => "this statement cannot run inside a transaction: mark the migration `transactional = false` \
+                 in its #[migration] attribute"
+                .to_owned(),
+            Cause::Statement if self.transactional => "fix the migration (or the data it trips on) and run again".to_owned(),
+            Cause::Statement => "finish or undo the change by hand, then `stamp` where the schema stands".to_owned(),
+        };
+        let help = if self.transactional || matches!(self.cause, Cause::Statement | Cause::AlreadyExists) {
+            help
         } else {
-            write!(f, "\n= help: finish or undo the change by hand, then `stamp` where the schema stands")?;
-        }
-        Ok(())
+            format!(
+                "{help}; the statements before this one stay applied: clear the mark with `stamp` of the database's revision before running again"
+            )
+        };
+        write!(f, "\n= help: {help}")
     }
 }
 
@@ -258,42 +406,9 @@ pub fn describe(error: &postgres::Error) -> String {
     text
 }
 
-/// A connection string with its password hidden, for messages.
-pub fn redact(url: &str) -> String {
-    // URL form: postgres://user:password@host/db
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@')
-            && let Some(colon) = rest[..at].find(':')
-        {
-            return format!("{}{}:***{}", &url[..scheme_end + 3], &rest[..colon], &rest[at..]);
-        }
-        return url.to_owned();
-    }
-    // key=value form: host=… password=… dbname=…
-    url.split_whitespace()
-        .map(|pair| if pair.starts_with("password=") { "password=***" } else { pair })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_never_show() {
-        let cases = [
-            ("postgres://app:hunter2@db:5432/crm", "postgres://app:***@db:5432/crm"),
-            ("postgresql://app:p%40ss@db/crm?sslmode=disable", "postgresql://app:***@db/crm?sslmode=disable"),
-            ("postgres://app@db/crm", "postgres://app@db/crm"),
-            ("host=db user=app password=hunter2 dbname=crm", "host=db user=app password=*** dbname=crm"),
-        ];
-        for (url, shown) in cases {
-            assert_eq!(redact(url), shown);
-        }
-    }
 
     #[test]
     fn a_failure_says_what_and_what_to_do() {
@@ -311,6 +426,7 @@ mod tests {
             detail: None,
             hint: None,
             position: None,
+            cause: Cause::AlreadyExists,
         };
         let text = failure.to_string();
         assert!(text.starts_with(

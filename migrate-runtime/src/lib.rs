@@ -14,16 +14,20 @@
 //! }
 //! ```
 
-mod chain;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod connect;
+mod diagnose;
 mod error;
+mod plan;
 mod runner;
+mod session;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use chain::{Chain, Migration};
-pub use error::{Error, Failure, Mismatch, describe, redact};
+pub use connect::redact;
+pub use error::{Cause, Error, Failure, Mismatch, Unrecorded, describe};
+pub use migrate_core::chain::{Chain, Migration};
 pub use migrate_core::graph::Graph;
 pub use migrate_core::target::{Target, TargetError};
 pub use migrate_core::version::{Direction, Tables};
@@ -44,8 +48,8 @@ pub mod op {
 /// What generated code uses; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    use crate::chain::Chain;
-    pub use crate::chain::Migration;
+    use migrate_core::chain::Chain;
+    pub use migrate_core::chain::Migration;
     use migrate_core::op::Op;
 
     /// The chain of the generated module.

@@ -1,28 +1,31 @@
-//! Replaying the compiled chain on PostgreSQL.
+//! Replaying the compiled chain on PostgreSQL: the facade over planning ([`crate::plan`]),
+//! the session and its lock ([`crate::session`]) and failure diagnosis
+//! ([`crate::diagnose`]).
 //!
-//! A run reads the database's state in one round trip; when there is nothing to do it stops
-//! there, without a lock. Otherwise it takes the migration lock (a session-level advisory
-//! lock on its own connection, polled until a timeout, released on every path), reads the
-//! state again, refuses what must be refused (unknown revisions, an interrupted migration,
-//! edited migrations), and applies each step: one round trip per migration that runs
-//! inside a transaction, its version and history rows committed with it.
+//! A run opens one connection and, in its first round trip, sets the session up, tries the
+//! migration lock and reads the database's state. With nothing to do it stops there. When
+//! another runner holds the lock, it waits for it (saying who holds it) and reads the state
+//! again. Then it refuses what must be refused (unknown or overlapping revisions, an
+//! interrupted migration, unrecorded or edited migrations), creates the tables it lacks, and
+//! applies each step: one round trip per migration that runs inside a transaction, its
+//! version and history rows committed with it and checked. The lock lives as long as the
+//! session, which ends with the run.
 
-use std::collections::BTreeMap;
-use std::str::FromStr;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use migrate_core::chain::{Chain, Migration};
 use migrate_core::graph::{Graph, NodeId};
-use migrate_core::op::{Op, Statement};
-use migrate_core::script::{Batch, Step, set_local_sql};
-use migrate_core::sql::{quote_literal, split_statements};
-use migrate_core::version::{Direction, RowChange, Tables, rows_diff};
-use postgres::error::ErrorPosition;
-use postgres::{Client, NoTls, SimpleQueryMessage};
+use migrate_core::op::Statement;
+use migrate_core::script::{Part, Piece, Setup, Step};
+use migrate_core::sql::{Effect, effect, quote_ident, quote_literal};
+use migrate_core::version::{Direction, Record, Tables, rows_diff};
 use sha2::{Digest, Sha256};
 
-use crate::chain::{Chain, Migration};
-use crate::error::{Error, Failure, Mismatch, redact};
+use crate::diagnose::diagnose;
+use crate::error::Error;
+use crate::plan::{Plan, Planned, Planner, State};
+use crate::session::{Outcome, Session, database, try_lock_sql};
 
 /// Replays a chain on PostgreSQL: `Migrator::new(&MIGRATIONS).upgrade(url, "head")`.
 #[derive(Clone, Debug)]
@@ -31,6 +34,7 @@ pub struct Migrator {
     /// The revision graph, built on first use (in a run, while the connection is made).
     graph: OnceLock<Graph>,
     tables: Tables,
+    lock: bool,
     lock_wait: Duration,
     lock_timeout: Option<Duration>,
     statement_timeout: Option<Duration>,
@@ -39,6 +43,8 @@ pub struct Migrator {
     compiled: OnceLock<Vec<String>>,
     /// Told of each step as it ends.
     progress: Option<fn(&StepReport)>,
+    /// Told what the runner waits for or does on its own.
+    notes: Option<fn(&str)>,
 }
 
 /// One step a run made.
@@ -50,7 +56,7 @@ pub struct StepReport {
     pub slug: &'static str,
     /// Applied or reverted.
     pub direction: Direction,
-    /// How long it took, round trip included.
+    /// How long it took, round trips included.
     pub duration: Duration,
 }
 
@@ -63,7 +69,7 @@ pub struct Report {
     pub after: Vec<String>,
     /// The steps, in order.
     pub steps: Vec<StepReport>,
-    /// The connections the run opened (its own, and the lock's when it took the lock).
+    /// The connections the run opened.
     pub connections: usize,
     /// The queries it sent, each one round trip (connecting aside).
     pub round_trips: usize,
@@ -78,61 +84,6 @@ pub struct HistoryEntry {
     pub applied: bool,
     /// Whether it is a version row.
     pub current: bool,
-}
-
-/// The state the runner reads before acting.
-#[derive(Clone, Debug, Default)]
-struct State {
-    version_table: bool,
-    history_table: bool,
-    rows: Vec<String>,
-    /// The checksum each revision last ran (or was accepted) with.
-    checksums: BTreeMap<String, String>,
-    /// The last history row: revision and success.
-    last: Option<(String, Option<bool>)>,
-}
-
-/// The steps of a run, and the version rows they leave.
-struct Plan {
-    steps: Vec<Planned>,
-    rows: Vec<NodeId>,
-}
-
-/// A step planned, with its SQL.
-struct Planned {
-    migration: &'static Migration,
-    direction: Direction,
-    statements: Vec<Statement>,
-    settings: Vec<(&'static str, String)>,
-    transactional: bool,
-    checksum: String,
-    changes: Vec<RowChange>,
-    /// Why the operations cannot be undone, when they say so.
-    irreversible: Option<String>,
-}
-
-impl Planned {
-    /// The refusal to run a downgrade declared irreversible.
-    fn refused(&self) -> Option<Error> {
-        self.irreversible.as_ref().map(|reason| Error::Irreversible {
-            rev: self.migration.rev.to_owned(),
-            slug: self.migration.slug.to_owned(),
-            reason: reason.clone(),
-        })
-    }
-
-    fn step(&self) -> Step<'_> {
-        Step {
-            rev: self.migration.rev,
-            slug: self.migration.slug,
-            direction: self.direction,
-            transactional: self.transactional,
-            statements: &self.statements,
-            settings: &self.settings,
-            checksum: Some(&self.checksum),
-            changes: &self.changes,
-        }
-    }
 }
 
 /// The SHA-256 of a migration's SQL, in hex: what the history records and compares.
@@ -152,120 +103,47 @@ pub fn checksum(statements: &[Statement]) -> String {
     text
 }
 
-/// Opens a connection, never showing the password in errors.
-pub(crate) fn connect(url: &str) -> Result<Client, Error> {
-    let config =
-        postgres::Config::from_str(url).map_err(|source| Error::Connect { target: redact(url), source })?;
-    config.connect(NoTls).map_err(|source| Error::Connect { target: redact(url), source })
-}
-
-fn database(context: &'static str) -> impl FnOnce(postgres::Error) -> Error {
-    move |source| Error::Database { context, source }
-}
-
-/// The rows of each statement of a simple query, in order.
-fn results(messages: Vec<SimpleQueryMessage>) -> Vec<Vec<Vec<Option<String>>>> {
-    let mut results = vec![Vec::new()];
-    for message in messages {
-        match message {
-            SimpleQueryMessage::Row(row) => {
-                let values = (0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect();
-                if let Some(last) = results.last_mut() {
-                    last.push(values);
-                }
-            }
-            SimpleQueryMessage::CommandComplete(_) => results.push(Vec::new()),
-            _ => {}
-        }
-    }
-    results
-}
-
-/// A connection that counts its round trips, for the report.
-pub(crate) struct Session {
-    client: Client,
-    trips: usize,
-}
-
-impl Session {
-    pub(crate) fn open(url: &str) -> Result<Session, Error> {
-        Ok(Session { client: connect(url)?, trips: 0 })
-    }
-
-    fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
-        self.trips += 1;
-        self.client.batch_execute(sql)
-    }
-
-    fn simple_query(&mut self, sql: &str) -> Result<Vec<SimpleQueryMessage>, postgres::Error> {
-        self.trips += 1;
-        self.client.simple_query(sql)
-    }
-}
-
-/// The advisory lock of a run, on its own connection; released when dropped, on error and on
-/// panic alike (and by the server if the process dies).
-struct Lock {
-    client: Session,
-    key: String,
-}
-
-impl Lock {
-    fn take(url: &str, tables: &Tables, wait: Duration) -> Result<Lock, Error> {
-        let mut client = Session::open(url)?;
-        let key = tables.lock_key_sql();
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(20);
-        loop {
-            let rows = client
-                .simple_query(&format!("SELECT pg_try_advisory_lock({key})"))
-                .map_err(database("cannot take the migration lock"))?;
-            if results(rows)
-                .first()
-                .and_then(|r| r.first())
-                .and_then(|r| r.first())
-                .cloned()
-                .flatten()
-                .as_deref()
-                == Some("t")
-            {
-                return Ok(Lock { client, key });
-            }
-            if start.elapsed() >= wait {
-                return Err(Error::LockTimeout { waited: start.elapsed(), table: tables.version_table() });
-            }
-            std::thread::sleep(pause.min(wait.saturating_sub(start.elapsed())));
-            pause = (pause * 2).min(Duration::from_millis(500));
-        }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = self.client.simple_query(&format!("SELECT pg_advisory_unlock({})", self.key));
-    }
+/// What the first read of a session found.
+struct Read {
+    state: State,
+    /// Whether the session holds the migration lock.
+    locked: bool,
+    /// Whether the bookkeeping statements are prepared in the session.
+    prepared: bool,
 }
 
 impl Migrator {
     /// A migrator for `chain`, with the defaults: tables `public.alembic_version` and
-    /// `public.migrate_history`, a minute's wait for the lock, one transaction per migration.
+    /// `public.migrate_history`, the migration lock on with a minute's wait for it, one
+    /// transaction per migration.
     pub fn new(chain: &Chain) -> Migrator {
         Migrator {
             chain: *chain,
             graph: OnceLock::new(),
             tables: Tables::default(),
+            lock: true,
             lock_wait: Duration::from_secs(60),
             lock_timeout: None,
             statement_timeout: None,
             one_transaction: false,
             compiled: OnceLock::new(),
             progress: None,
+            notes: None,
         }
     }
 
     /// Uses other names or another schema for the version and history tables.
     pub fn tables(mut self, tables: Tables) -> Migrator {
         self.tables = tables;
+        self
+    }
+
+    /// Whether to hold the migration lock (on by default), so that runners started together
+    /// wait for each other. Without it (behind a pooler that does not keep sessions), every
+    /// step still checks the version rows it changes and rolls back when another runner got
+    /// there first, but concurrent runners fail instead of waiting.
+    pub fn lock(mut self, yes: bool) -> Migrator {
+        self.lock = yes;
         self
     }
 
@@ -288,16 +166,25 @@ impl Migrator {
     }
 
     /// Runs all the migrations of a run in one transaction instead of one each: all or
-    /// nothing, and the fastest; refused when a migration cannot run inside a transaction.
+    /// nothing (the version and history tables included, when the run creates them), and
+    /// the fastest; refused when a migration cannot run inside a transaction.
     pub fn one_transaction(mut self, yes: bool) -> Migrator {
         self.one_transaction = yes;
         self
     }
 
     /// Calls `progress` as each step ends, for long runs (in one-transaction mode, the run
-    /// ends as a whole and no step is reported on its own).
+    /// ends as a whole and the steps are reported together at its end).
     pub fn on_step(mut self, progress: fn(&StepReport)) -> Migrator {
         self.progress = Some(progress);
+        self
+    }
+
+    /// Calls `note` with what the runner waits for or does on its own: waiting for the
+    /// lock (every few seconds, naming the session holding it), dropping an invalid index
+    /// before retrying its build.
+    pub fn on_note(mut self, note: fn(&str)) -> Migrator {
+        self.notes = Some(note);
         self
     }
 
@@ -311,97 +198,42 @@ impl Migrator {
         &self.tables
     }
 
-    fn session_settings(&self) -> String {
+    fn note(&self, text: &str) {
+        if let Some(note) = self.notes {
+            note(text);
+        }
+    }
+
+    /// The run's own settings, in force for the whole session.
+    fn session_settings(&self) -> Vec<String> {
         let ms = |d: Duration| d.as_millis().max(1);
-        let mut sql = String::new();
+        let mut sql = Vec::new();
         if let Some(d) = self.lock_timeout {
-            sql.push_str(&format!("SET lock_timeout = '{}ms';\n", ms(d)));
+            sql.push(format!("SET lock_timeout = '{}ms'", ms(d)));
         }
         if let Some(d) = self.statement_timeout {
-            sql.push_str(&format!("SET statement_timeout = '{}ms';\n", ms(d)));
+            sql.push(format!("SET statement_timeout = '{}ms'", ms(d)));
         }
         sql
     }
 
-    /// Reads the state in one round trip (two for a database without the tables).
-    fn read_state(&self, client: &mut Session, prefix: &str) -> Result<State, Error> {
-        let version = self.tables.version_table();
-        let history = self.tables.history_table();
-        let settings = split_statements(prefix).len();
-        let query = format!(
-            "{prefix}SELECT version_num FROM {version};\n\
-             SELECT DISTINCT ON (revision) revision, checksum FROM {history} \
-             WHERE success AND checksum IS NOT NULL AND direction IN ('upgrade', 'accept') ORDER BY revision, id DESC;\n\
-             SELECT revision, success::text FROM {history} ORDER BY id DESC LIMIT 1"
-        );
-        let results = match client.simple_query(&query) {
-            Ok(messages) => results(messages),
-            Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
-                return self.read_partial_state(client, prefix);
-            }
-            Err(e) => return Err(database("cannot read the version table")(e)),
-        };
-        let column = |statement: usize| -> Vec<Vec<Option<String>>> {
-            results.get(settings + statement).cloned().unwrap_or_default()
-        };
-        let mut state = State { version_table: true, history_table: true, ..State::default() };
-        state.rows = column(0).into_iter().filter_map(|r| r.into_iter().next().flatten()).collect();
-        for row in column(1) {
-            if let [Some(rev), Some(sum)] = row.as_slice() {
-                state.checksums.insert(rev.clone(), sum.clone());
-            }
-        }
-        state.last = column(2).into_iter().next().and_then(|row| match row.as_slice() {
-            [Some(rev), success] => Some((rev.clone(), success.as_deref().map(|s| s == "true"))),
-            _ => None,
-        });
-        Ok(state)
+    /// Settings that make the server notice a dead client: a backend whose client is gone
+    /// stops its query within a second (PostgreSQL 14 and later) instead of running it to
+    /// the end, and TCP keepalives find a silent network cut.
+    fn liveness_settings() -> [&'static str; 2] {
+        [
+            "SELECT set_config('client_connection_check_interval', '1000', false) \
+             WHERE current_setting('server_version_num')::int >= 140000",
+            "SELECT set_config('tcp_keepalives_idle', '30', false), set_config('tcp_keepalives_interval', '10', false), \
+             set_config('tcp_keepalives_count', '3', false)",
+        ]
     }
 
-    /// The state of a database missing one table or both: fresh, or managed by Alembic.
-    fn read_partial_state(&self, client: &mut Session, prefix: &str) -> Result<State, Error> {
-        let (version, history) = (self.tables.version_table(), self.tables.history_table());
-        let query = format!(
-            "{prefix}SELECT to_regclass({}) IS NOT NULL, to_regclass({}) IS NOT NULL",
-            quote_literal(&version),
-            quote_literal(&history)
-        );
-        let found = results(client.simple_query(&query).map_err(database("cannot read the catalog"))?);
-        let flags =
-            found.iter().rev().find(|r| !r.is_empty()).and_then(|r| r.first()).cloned().unwrap_or_default();
-        let flag = |i: usize| flags.get(i).cloned().flatten().as_deref() == Some("t");
-        let mut state = State { version_table: flag(0), history_table: flag(1), ..State::default() };
-        if state.version_table {
-            let rows = client
-                .simple_query(&format!("SELECT version_num FROM {version}"))
-                .map_err(database("cannot read the version table"))?;
-            state.rows = results(rows)
-                .into_iter()
-                .next()
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|r| r.into_iter().next().flatten())
-                .collect();
-        }
-        Ok(state)
-    }
-
-    /// Takes the lock, then reads the state on `client` and creates the tables it lacks: the
-    /// start of every command that writes.
-    fn lock_and_read(&self, url: &str, client: &mut Session) -> Result<(Lock, State), Error> {
-        let lock = Lock::take(url, &self.tables, self.lock_wait)?;
-        let state = self.read_state(client, "")?;
-        self.ensure_tables(client, &state)?;
-        Ok((lock, state))
-    }
-
-    fn ensure_tables(&self, client: &mut Session, state: &State) -> Result<(), Error> {
-        if state.version_table && state.history_table {
-            return Ok(());
-        }
-        client
-            .batch_execute(&self.tables.create_sql())
-            .map_err(database("cannot create the version and history tables"))
+    /// What the first round trip of a session sets.
+    fn first_settings(&self) -> Vec<String> {
+        let mut statements = self.session_settings();
+        statements.extend(Self::liveness_settings().map(str::to_owned));
+        statements
     }
 
     /// The revision graph of the chain.
@@ -415,453 +247,398 @@ impl Migrator {
             .get_or_init(|| self.chain.iter().map(|m| checksum(&m.upgrade_ops().statements())).collect())
     }
 
+    fn planner(&self) -> Planner<'_> {
+        Planner { chain: &self.chain, graph: self.graph(), compiled: self.compiled() }
+    }
+
     fn migration(&self, node: NodeId) -> &'static Migration {
         self.chain.migrations()[node]
-    }
-
-    fn nodes(&self, rows: &[String]) -> Result<Vec<NodeId>, Error> {
-        let unknown: Vec<String> = rows.iter().filter(|r| self.graph().node(r).is_none()).cloned().collect();
-        if !unknown.is_empty() {
-            return Err(Error::UnknownRevision { revisions: unknown });
-        }
-        Ok(rows.iter().filter_map(|r| self.graph().node(r)).collect())
-    }
-
-    /// The refusals every run checks first: unknown revisions, an interrupted or failed
-    /// migration outside a transaction, edited migrations.
-    fn verify(&self, state: &State) -> Result<Vec<NodeId>, Error> {
-        let current = self.nodes(&state.rows)?;
-        if let Some((rev, success)) = &state.last
-            && let Some(node) = self.graph().node(rev)
-        {
-            let migration = self.migration(node);
-            let outside = !migration.transactional;
-            if success.is_none() || (*success == Some(false) && outside) {
-                return Err(Error::Dirty {
-                    rev: rev.clone(),
-                    slug: migration.slug.to_owned(),
-                    file: migration.file.to_owned(),
-                    interrupted: success.is_none(),
-                });
-            }
-        }
-        let applied = self.graph().ancestors(&current);
-        let mut mismatches = Vec::new();
-        for node in self.graph().linear().iter().copied().filter(|&n| applied[n]) {
-            let migration = self.migration(node);
-            if let Some(recorded) = state.checksums.get(migration.rev) {
-                let compiled = self.compiled()[node].clone();
-                if *recorded != compiled {
-                    mismatches.push(Mismatch {
-                        rev: migration.rev.to_owned(),
-                        file: migration.file.to_owned(),
-                        recorded: recorded.clone(),
-                        compiled,
-                    });
-                }
-            }
-        }
-        if !mismatches.is_empty() {
-            return Err(Error::ChecksumMismatch(mismatches));
-        }
-        Ok(current)
-    }
-
-    fn plan_step(&self, node: NodeId, rows: &mut Vec<NodeId>, upgrade: bool) -> Planned {
-        let migration = self.migration(node);
-        let op: Op = if upgrade { migration.upgrade_ops() } else { migration.downgrade_ops() };
-        let statements = op.statements();
-        let transactional =
-            migration.transactional && statements.iter().all(|s| s.no_transaction().is_none());
-        let (changes, after) = self.graph().row_changes(rows, node, upgrade);
-        *rows = after;
-        Planned {
-            migration,
-            direction: if upgrade { Direction::Upgrade } else { Direction::Downgrade },
-            checksum: checksum(&statements),
-            statements,
-            settings: op.settings(),
-            transactional,
-            changes,
-            irreversible: op.irreversible_reason().map(str::to_owned),
-        }
-    }
-
-    fn plan_upgrade(&self, current: &[NodeId], target: &str) -> Result<Plan, Error> {
-        let targets = self.graph().resolve_str(target, current)?;
-        let applied = self.graph().ancestors(current);
-        let below = targets.iter().all(|&t| applied[t]) && !targets.iter().all(|t| current.contains(t));
-        if (targets.is_empty() && !current.is_empty()) || (!targets.is_empty() && below) {
-            return Err(Error::BelowCurrent { target: self.revs(&targets), current: self.revs(current) });
-        }
-        let mut rows = current.to_vec();
-        let steps = self
-            .graph()
-            .upgrade_path(current, &targets)
-            .into_iter()
-            .map(|n| self.plan_step(n, &mut rows, true))
-            .collect();
-        Ok(Plan { steps, rows })
-    }
-
-    fn plan_downgrade(&self, current: &[NodeId], target: &str) -> Result<Plan, Error> {
-        let targets = self.graph().resolve_str(target, current)?;
-        let applied = self.graph().ancestors(current);
-        if targets.iter().any(|&t| !applied[t]) {
-            return Err(Error::NotBelow { target: self.revs(&targets), current: self.revs(current) });
-        }
-        let path = self.graph().downgrade_path(current, &targets);
-        let mut rows = current.to_vec();
-        let steps: Vec<Planned> = path.into_iter().map(|n| self.plan_step(n, &mut rows, false)).collect();
-        if let Some(refused) = steps.iter().find_map(Planned::refused) {
-            return Err(refused);
-        }
-        Ok(Plan { steps, rows })
     }
 
     fn revs(&self, nodes: &[NodeId]) -> Vec<String> {
         self.graph().revs_of(nodes).into_iter().map(str::to_owned).collect()
     }
 
+    /// Reads the state in one round trip: with `first`, after the session's settings;
+    /// with `lock`, after trying the lock; with `prepare`, followed by the bookkeeping
+    /// statements' preparation. A database missing a table takes a second round trip.
+    fn read(&self, session: &mut Session, first: bool, lock: bool, prepare: bool) -> Result<Read, Error> {
+        let mut statements: Vec<String> = Vec::new();
+        if first {
+            statements.extend(self.first_settings());
+        }
+        let lock_at = statements.len();
+        if lock {
+            statements.push(try_lock_sql(&self.tables));
+        }
+        let state_at = statements.len();
+        statements.extend(self.tables.state_sql());
+        if prepare {
+            statements.extend(self.tables.prepare_sql());
+        }
+        let mut outcome = session.send(&format!("{};", statements.join(";\n")));
+        let locked = !lock || outcome.value(lock_at) == Some("t");
+        match outcome.error.take() {
+            None => {
+                let rows = |i: usize| outcome.rows.get(state_at + i).cloned().unwrap_or_default();
+                let state = State::read(&rows(0), &rows(1), &rows(2));
+                Ok(Read { state, locked, prepared: prepare })
+            }
+            Some(error)
+                if outcome.completed() >= state_at
+                    && error.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) =>
+            {
+                // The batch's implicit transaction rolled its settings back (not the lock, a
+                // session's): they go again with the catalog's query.
+                let settings = if first { self.first_settings() } else { Vec::new() };
+                let state = self.read_partial(session, settings)?;
+                Ok(Read { state, locked, prepared: false })
+            }
+            Some(error) => Err(database("cannot read the version table")(error)),
+        }
+    }
+
+    /// The state of a database missing one table or both: fresh, or managed by Alembic.
+    fn read_partial(&self, session: &mut Session, mut statements: Vec<String>) -> Result<State, Error> {
+        let at = statements.len();
+        statements.push(self.tables.exist_sql());
+        let found = session
+            .send(&format!("{};", statements.join(";\n")))
+            .ok()
+            .map_err(database("cannot read the catalog"))?;
+        let flag =
+            |i: usize| found.rows.get(at).and_then(|r| r.first()).and_then(|r| r.get(i)).cloned().flatten();
+        let mut state = State {
+            version_table: flag(0).as_deref() == Some("t"),
+            history_table: flag(1).as_deref() == Some("t"),
+            ..State::default()
+        };
+        if state.version_table {
+            let [rows, _, _] = self.tables.state_sql();
+            let outcome = session.send(&rows).ok().map_err(database("cannot read the version table"))?;
+            state.rows = State::read(&outcome.rows[0], &Vec::new(), &Vec::new()).rows;
+        }
+        Ok(state)
+    }
+
+    /// Opens the run's session and reads the state, the lock taken when free.
+    fn open(&self, url: &str) -> Result<(Session, Read), Error> {
+        // Building the graph and rendering every migration for its checksum are the CPU of a
+        // run with nothing to do: they happen while the connection is made.
+        std::thread::scope(|scope| {
+            let rendering = scope.spawn(|| {
+                self.graph();
+                self.compiled();
+            });
+            let opened = Session::open(url).and_then(|mut session| {
+                let read = self.read(&mut session, true, self.lock, true)?;
+                Ok((session, read))
+            });
+            let _ = rendering.join();
+            opened
+        })
+    }
+
+    /// Holds the lock (waiting for it when the first read did not get it), and returns the
+    /// state read under it.
+    fn locked(&self, session: &mut Session, read: Read) -> Result<Read, Error> {
+        if read.locked {
+            return Ok(read);
+        }
+        let note = |text: &str| self.note(text);
+        session.lock(&self.tables, self.lock_wait, &note)?;
+        let again = self.read(session, false, false, !read.prepared)?;
+        Ok(Read { locked: true, prepared: read.prepared || again.prepared, state: again.state })
+    }
+
     /// Applies migrations up to `target` (`head`, `heads`, `+1`, a revision, …).
     pub fn upgrade(&self, url: &str, target: &str) -> Result<Report, Error> {
-        self.run(url, |migrator, current| migrator.plan_upgrade(current, target))
+        self.run(url, |planner, current| planner.upgrade(current, target))
     }
 
     /// Reverts migrations down to `target` (`-1`, `base`, a revision, …).
     pub fn downgrade(&self, url: &str, target: &str) -> Result<Report, Error> {
-        self.run(url, |migrator, current| migrator.plan_downgrade(current, target))
+        self.run(url, |planner, current| planner.downgrade(current, target))
     }
 
     fn run(
         &self,
         url: &str,
-        plan: impl Fn(&Migrator, &[NodeId]) -> Result<Plan, Error>,
+        plan: impl Fn(&Planner<'_>, &[NodeId]) -> Result<Plan, Error>,
     ) -> Result<Report, Error> {
-        // Building the graph and rendering every migration for its checksum are the CPU of a
-        // run with nothing to do: they happen while the connection is made.
-        let (client, state) = std::thread::scope(|scope| {
-            let rendering = scope.spawn(|| {
-                self.graph();
-                self.compiled();
-            });
-            let read = Session::open(url).and_then(|mut client| {
-                let state = self.read_state(&mut client, &self.session_settings())?;
-                Ok((client, state))
-            });
-            let _ = rendering.join();
-            read
-        })?;
-        let mut client = client;
-        // Nothing to do, nothing wrong: no lock needed.
-        if let Ok(current) = self.verify(&state)
-            && let Ok(plan) = plan(self, &current)
+        let (mut session, read) = self.open(url)?;
+        let planner = self.planner();
+        // Nothing to do, nothing wrong: done, whoever holds the lock.
+        if let Ok(current) = planner.verify(&read.state)
+            && let Ok(plan) = plan(&planner, &current)
             && plan.steps.is_empty()
         {
             return Ok(Report {
-                before: state.rows.clone(),
-                after: state.rows,
+                before: read.state.rows.clone(),
+                after: read.state.rows,
                 steps: Vec::new(),
                 connections: 1,
-                round_trips: client.trips,
+                round_trips: session.trips,
             });
         }
-        let (lock, state) = self.lock_and_read(url, &mut client)?;
-        let current = self.verify(&state)?;
-        let plan = plan(self, &current)?;
-        let reports = self.execute(&mut client, &plan, &current)?;
+        let read = self.locked(&mut session, read)?;
+        let current = planner.verify(&read.state)?;
+        let plan = plan(&planner, &current)?;
+        if self.one_transaction {
+            planner.check_one_transaction(&plan.steps)?;
+        }
+        let setup = self.setup(&read, &current);
+        let steps = self.execute(&mut session, &plan, &setup)?;
         Ok(Report {
-            before: state.rows,
+            before: read.state.rows,
             after: self.revs(&plan.rows),
-            steps: reports,
-            connections: 2,
-            // The unlock is sent as the lock drops, after this count.
-            round_trips: client.trips + lock.client.trips + 1,
+            steps,
+            connections: 1,
+            round_trips: session.trips,
         })
+    }
+
+    /// What a run prepares before its first step: the tables it lacks, the bookkeeping
+    /// statements when the first read could not prepare them, and for a database that has
+    /// version rows but no history (adopted from Alembic), the revisions it has, recorded
+    /// as stamped with the checksums of this chain.
+    fn setup(&self, read: &Read, current: &[NodeId]) -> Setup<'_> {
+        let state = &read.state;
+        let adopt = if state.history_table {
+            Vec::new()
+        } else {
+            let applied = self.graph().ancestors(current);
+            self.graph().linear().iter().copied().filter(|&n| applied[n]).map(|n| self.stamped(n)).collect()
+        };
+        Setup { create_tables: !(state.version_table && state.history_table), prepare: !read.prepared, adopt }
+    }
+
+    /// The history record of stamping `node`: with its checksum, the SQL this chain has
+    /// for it is what the database is taken to hold.
+    fn stamped(&self, node: NodeId) -> Record<'_> {
+        let migration = self.migration(node);
+        Record {
+            rev: migration.rev,
+            slug: migration.slug,
+            direction: Direction::Stamp,
+            checksum: Some(&self.compiled()[node]),
+        }
     }
 
     fn execute(
         &self,
-        client: &mut Session,
+        session: &mut Session,
         plan: &Plan,
-        current: &[NodeId],
+        setup: &Setup<'_>,
     ) -> Result<Vec<StepReport>, Error> {
-        let steps = &plan.steps;
-        if self.one_transaction && !steps.is_empty() {
-            return self.execute_as_one(client, steps, current, &plan.rows);
-        }
+        let steps: Vec<Step<'_>> = plan.steps.iter().map(Planned::step).collect();
+        let pieces = self.tables.program(&steps, setup, self.one_transaction);
         let mut reports = Vec::with_capacity(steps.len());
-        for planned in steps {
-            let start = Instant::now();
-            if planned.transactional {
-                self.execute_transactional(client, planned)?;
-            } else {
-                self.execute_outside(client, planned)?;
+        let run_start = Instant::now();
+        let mut step_start = Instant::now();
+        for piece in &pieces {
+            if matches!(piece.part, Part::Step | Part::Claim) {
+                step_start = Instant::now();
             }
-            let report = StepReport {
-                rev: planned.migration.rev,
-                slug: planned.migration.slug,
-                direction: planned.direction,
-                duration: start.elapsed(),
+            if let (Part::Statement(index), Some(planned)) =
+                (piece.part, piece.step.and_then(|n| plan.steps.get(n)))
+            {
+                self.drop_invalid_index(session, planned, index)?;
+            }
+            let outcome = session.send(&piece.batch.text);
+            if outcome.error.is_some() {
+                return Err(self.failed(session, piece, &plan.steps, outcome));
+            }
+            let ended = match piece.part {
+                Part::End => piece.step,
+                Part::Step => piece.step,
+                _ => None,
             };
-            if let Some(progress) = self.progress {
-                progress(&report);
+            if let Some(planned) = ended.and_then(|n| plan.steps.get(n)) {
+                self.report(&mut reports, planned, step_start.elapsed());
             }
-            reports.push(report);
+        }
+        if self.one_transaction && !plan.steps.is_empty() {
+            let each = run_start.elapsed() / u32::try_from(plan.steps.len()).unwrap_or(u32::MAX);
+            for planned in &plan.steps {
+                self.report(&mut reports, planned, each);
+            }
         }
         Ok(reports)
     }
 
-    fn execute_transactional(&self, client: &mut Session, planned: &Planned) -> Result<(), Error> {
-        let batch = self.tables.transactional_batch(&planned.step(), true);
-        match client.batch_execute(&batch.text) {
-            Ok(()) => Ok(()),
-            Err(error) => {
-                let _ = client.batch_execute("ROLLBACK");
-                let failure = self.diagnose(client, &batch, std::slice::from_ref(planned), &error);
-                self.record_failure(client, planned, &failure);
-                Err(Error::MigrationFailed(Box::new(failure)))
-            }
-        }
-    }
-
-    /// Refuses a run in one transaction holding a migration that cannot run in one.
-    fn check_one_transaction(&self, steps: &[Planned]) -> Result<(), Error> {
-        match steps.iter().find(|s| !s.transactional) {
-            Some(step) if self.one_transaction => Err(Error::NotTransactional {
-                rev: step.migration.rev.to_owned(),
-                slug: step.migration.slug.to_owned(),
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    fn execute_as_one(
-        &self,
-        client: &mut Session,
-        steps: &[Planned],
-        current: &[NodeId],
-        rows: &[NodeId],
-    ) -> Result<Vec<StepReport>, Error> {
-        self.check_one_transaction(steps)?;
-        let changes = rows_diff(self.graph(), current, rows);
-        let all: Vec<Step<'_>> = steps.iter().map(Planned::step).collect();
-        let batch = self.tables.one_transaction_batch(&all, &changes);
-        let start = Instant::now();
-        if let Err(error) = client.batch_execute(&batch.text) {
-            let _ = client.batch_execute("ROLLBACK");
-            let failure = self.diagnose(client, &batch, steps, &error);
-            if let Some(planned) = steps.iter().find(|s| s.migration.rev == failure.rev) {
-                self.record_failure(client, planned, &failure);
-            }
-            return Err(Error::MigrationFailed(Box::new(failure)));
-        }
-        let each = start.elapsed() / u32::try_from(steps.len()).unwrap_or(u32::MAX);
-        Ok(steps
-            .iter()
-            .map(|p| StepReport {
-                rev: p.migration.rev,
-                slug: p.migration.slug,
-                direction: p.direction,
-                duration: each,
-            })
-            .collect())
-    }
-
-    fn execute_outside(&self, client: &mut Session, planned: &Planned) -> Result<(), Error> {
-        let step = planned.step();
-        let started = self.tables.history_started_sql(step.rev, step.slug, step.direction, step.checksum);
-        client.batch_execute(&started).map_err(database("cannot record the start of a migration"))?;
-        let (set, reset) = Tables::session_settings(&step);
-        for sql in &set {
-            client.batch_execute(sql).map_err(database("cannot apply a migration's settings"))?;
-        }
-        for (index, statement) in planned.statements.iter().enumerate() {
-            if let Err(error) = client.batch_execute(&statement.sql) {
-                let failure = self.locate(self.failure(planned, &error), planned, Some(index), None);
-                for sql in &reset {
-                    let _ = client.batch_execute(sql);
-                }
-                self.record_failure(client, planned, &failure);
-                return Err(Error::MigrationFailed(Box::new(failure)));
-            }
-        }
-        for sql in &reset {
-            client.batch_execute(sql).map_err(database("cannot reset a migration's settings"))?;
-        }
-        client
-            .batch_execute(&self.tables.end_batch(&step).text)
-            .map_err(database("cannot record the end of a migration"))
-    }
-
-    fn failure(&self, planned: &Planned, error: &postgres::Error) -> Failure {
-        let db = error.as_db_error();
-        Failure {
-            rev: planned.migration.rev.to_owned(),
-            slug: planned.migration.slug.to_owned(),
-            file: planned.migration.file.to_owned(),
-            direction: planned.direction.as_str(),
-            transactional: planned.transactional,
-            statement_index: None,
-            op: None,
-            statement: None,
-            message: db.map_or_else(|| error.to_string(), |d| d.message().to_owned()),
-            code: db.map(|d| d.code().code().to_owned()),
-            detail: db.and_then(|d| d.detail()).map(str::to_owned),
-            hint: db.and_then(|d| d.hint()).map(str::to_owned),
-            position: None,
-        }
-    }
-
-    /// Finds which statement failed: from the error's position in the batch when PostgreSQL
-    /// gives one, or else by replaying the statements one by one in a transaction that is
-    /// rolled back.
-    fn diagnose(
-        &self,
-        client: &mut Session,
-        batch: &Batch,
-        steps: &[Planned],
-        error: &postgres::Error,
-    ) -> Failure {
-        let position = match error.as_db_error().and_then(|d| d.position()) {
-            Some(ErrorPosition::Original(p)) => usize::try_from(*p).ok(),
-            _ => None,
+    fn report(&self, reports: &mut Vec<StepReport>, planned: &Planned, duration: Duration) {
+        let report = StepReport {
+            rev: planned.migration.rev,
+            slug: planned.migration.slug,
+            direction: planned.direction,
+            duration,
         };
-        let located = position.and_then(|p| batch.statement_at(p)).filter(|(step, index, offset)| {
-            steps
-                .get(*step)
-                .and_then(|s| s.statements.get(*index))
-                .is_some_and(|s| *offset <= s.sql.chars().count())
-        });
-        let (step, index, offset, error) = match located {
-            Some((step, index, offset)) => (step, Some(index), Some(offset), error),
-            None => match self.replay(client, steps) {
-                Some((step, index, replayed)) => {
-                    let failure = self.failure(&steps[step], &replayed);
-                    return self.locate(failure, &steps[step], Some(index), None);
-                }
-                None => (0, None, None, error),
-            },
-        };
-        let planned = &steps[step];
-        let failure = self.failure(planned, error);
-        self.locate(failure, planned, index, offset)
+        if let Some(progress) = self.progress {
+            progress(&report);
+        }
+        reports.push(report);
     }
 
-    fn locate(
-        &self,
-        mut failure: Failure,
-        planned: &Planned,
-        index: Option<usize>,
-        offset: Option<usize>,
-    ) -> Failure {
-        if let Some(statement) = index.and_then(|i| planned.statements.get(i)) {
-            failure.statement_index = index.map(|i| (i, planned.statements.len()));
-            failure.op = Some(statement.op.clone());
-            failure.statement = Some(statement.sql.clone());
+    /// The error of a piece that failed, after rolling back what it left open and recording
+    /// the failure in history (when the connection still stands).
+    fn failed(&self, session: &mut Session, piece: &Piece, steps: &[Planned], outcome: Outcome) -> Error {
+        let completed = outcome.completed();
+        let Some(error) = outcome.error else {
+            return Error::Runtime("a piece of the run failed without an error".to_owned());
+        };
+        let failure = diagnose(&self.tables, &piece.batch, completed, piece.step, steps, error);
+        if session.is_closed() {
+            return failure;
         }
-        failure.position = offset;
+        let mut cleanup = String::from("ROLLBACK;\n");
+        if let Error::MigrationFailed(failure) = &failure
+            && let Some(planned) = steps.iter().find(|s| s.migration.rev == failure.rev)
+        {
+            cleanup.push_str(&self.tables.failed_sql(&planned.step().record(), &failure.message));
+            cleanup.push(';');
+        }
+        let _ = session.send(&cleanup);
         failure
     }
 
-    /// Replays the steps' statements in a transaction that is always rolled back, and returns
-    /// the first one that fails, with its error.
-    fn replay(&self, client: &mut Session, steps: &[Planned]) -> Option<(usize, usize, postgres::Error)> {
-        client.batch_execute("BEGIN").ok()?;
-        let mut found = None;
-        'steps: for (number, planned) in steps.iter().enumerate() {
-            for (name, value) in &planned.settings {
-                let _ = client.batch_execute(&set_local_sql(name, value));
-            }
-            for (index, statement) in planned.statements.iter().enumerate() {
-                if let Err(error) = client.batch_execute(&statement.sql) {
-                    found = Some((number, index, error));
-                    break 'steps;
-                }
-            }
-        }
-        let _ = client.batch_execute("ROLLBACK");
-        found
-    }
-
-    fn record_failure(&self, client: &mut Session, planned: &Planned, failure: &Failure) {
-        let step = planned.step();
-        let sql = self.tables.history_ended_sql(
-            step.rev,
-            step.slug,
-            step.direction,
-            step.checksum,
-            Some(&failure.message),
+    /// Before a concurrent index build, drops the INVALID index of the same name on the
+    /// same table that an earlier, failed or interrupted build left: the build would fail
+    /// on it (or, with `IF NOT EXISTS`, keep it, invalid).
+    fn drop_invalid_index(
+        &self,
+        session: &mut Session,
+        planned: &Planned,
+        index: usize,
+    ) -> Result<(), Error> {
+        let Some(Effect::Index { table, name }) = planned.statements.get(index).and_then(|s| effect(&s.sql))
+        else {
+            return Ok(());
+        };
+        let find = format!(
+            "SELECT n.nspname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid AND c.relname = {} AND i.indrelid = to_regclass({})",
+            quote_literal(&name),
+            quote_literal(&table)
         );
-        let _ = client.batch_execute(&sql);
+        let found = session.send(&find).ok().map_err(database("cannot look for an invalid index"))?;
+        if let Some(schema) = found.value(0) {
+            let qualified = format!("{}.{}", quote_ident(schema), quote_ident(&name));
+            self.note(&format!(
+                "dropping the index {qualified}, left INVALID by an earlier build of {} that failed or was interrupted, before building it again",
+                planned.migration.rev
+            ));
+            session
+                .send(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
+                .ok()
+                .map_err(database("cannot drop an invalid index"))?;
+        }
+        Ok(())
     }
 
     /// Sets the version rows to `targets` without running migrations (`base` or nothing:
     /// none), as Alembic's stamp does; with `purge`, every row goes first, unknown ones too.
-    /// Also what records where a database built outside migrate stands, and what clears an
-    /// interrupted migration once the schema is repaired.
+    /// Records in history each target (or `base`) and every revision the new rows imply
+    /// that was never recorded, with the checksum of this chain's SQL: what records where a
+    /// database built outside migrate stands, and what clears an interrupted migration once
+    /// the schema is repaired.
     pub fn stamp(&self, url: &str, targets: &[&str], purge: bool) -> Result<Report, Error> {
-        let mut client = Session::open(url)?;
-        let (lock, state) = self.lock_and_read(url, &mut client)?;
-        let before = if purge { Vec::new() } else { self.nodes(&state.rows)? };
+        let (mut session, read) = self.open(url)?;
+        let read = self.locked(&mut session, read)?;
+        let planner = self.planner();
+        let before = if purge { Vec::new() } else { planner.nodes(&read.state.rows)? };
         let mut nodes = Vec::new();
         for target in targets {
             nodes.extend(self.graph().resolve_str(target, &before)?);
         }
         let after = self.graph().stamp_rows(&before, &nodes);
-        let mut sql = String::from("BEGIN;\n");
+        let mut sql = Vec::new();
+        if !(read.state.version_table && read.state.history_table) {
+            sql.extend(
+                self.tables
+                    .create_sql()
+                    .split(";\n")
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        sql.push("BEGIN".to_owned());
+        sql.push(self.tables.lock_table_sql());
         if purge {
-            sql.push_str(&format!("DELETE FROM {};\n", self.tables.version_table()));
+            sql.push(format!("DELETE FROM {}", self.tables.version_table()));
         }
         for change in rows_diff(self.graph(), &before, &after) {
-            sql.push_str(&self.tables.row_change_sql(&change));
-            sql.push_str(";\n");
+            sql.push(self.tables.row_change_sql(&change));
         }
-        let recorded: Vec<(&str, &str)> = if nodes.is_empty() {
-            vec![("base", "base")]
-        } else {
-            nodes.iter().map(|&n| (self.migration(n).rev, self.migration(n).slug)).collect()
-        };
-        for (rev, slug) in recorded {
-            sql.push_str(&self.tables.history_done_sql(rev, slug, Direction::Stamp, None));
-            sql.push_str(";\n");
+        let mut recorded: Vec<Record<'_>> = nodes.iter().map(|&n| self.stamped(n)).collect();
+        if nodes.is_empty() {
+            recorded.push(Record { rev: "base", slug: "base", direction: Direction::Stamp, checksum: None });
         }
-        sql.push_str("COMMIT;\n");
-        client.batch_execute(&sql).map_err(database("cannot stamp the version table"))?;
+        let implied = self.graph().ancestors(&after);
+        for &node in self.graph().linear() {
+            if implied[node]
+                && !nodes.contains(&node)
+                && !read.state.checksums.contains_key(self.migration(node).rev)
+            {
+                recorded.push(self.stamped(node));
+            }
+        }
+        sql.extend(recorded.iter().map(|r| self.tables.history_done_sql(r)));
+        sql.push("COMMIT".to_owned());
+        session
+            .send(&format!("{};", sql.join(";\n")))
+            .ok()
+            .map_err(database("cannot stamp the version table"))?;
         Ok(Report {
-            before: state.rows,
+            before: read.state.rows,
             after: self.revs(&after),
             steps: Vec::new(),
-            connections: 2,
-            round_trips: client.trips + lock.client.trips + 1,
+            connections: 1,
+            round_trips: session.trips,
         })
     }
 
     /// Records the SQL the given applied migrations render now as the checksum they ran with:
     /// for an edit that changes nothing the database holds.
     pub fn accept_checksums(&self, url: &str, revs: &[&str]) -> Result<(), Error> {
-        let mut client = Session::open(url)?;
-        let _locked = self.lock_and_read(url, &mut client)?;
-        let mut sql = String::from("BEGIN;\n");
+        let (mut session, read) = self.open(url)?;
+        let read = self.locked(&mut session, read)?;
+        let mut sql = Vec::new();
+        if !(read.state.version_table && read.state.history_table) {
+            sql.extend(
+                self.tables
+                    .create_sql()
+                    .split(";\n")
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        sql.push("BEGIN".to_owned());
         for rev in revs {
             let node = self.graph().lookup(rev)?;
             let migration = self.migration(node);
-            sql.push_str(&self.tables.history_done_sql(
-                migration.rev,
-                migration.slug,
-                Direction::Accept,
-                Some(&self.compiled()[node]),
-            ));
-            sql.push_str(";\n");
+            sql.push(self.tables.history_done_sql(&Record {
+                rev: migration.rev,
+                slug: migration.slug,
+                direction: Direction::Accept,
+                checksum: Some(&self.compiled()[node]),
+            }));
         }
-        sql.push_str("COMMIT;\n");
-        client.batch_execute(&sql).map_err(database("cannot record the accepted checksums"))
+        sql.push("COMMIT".to_owned());
+        session
+            .send(&format!("{};", sql.join(";\n")))
+            .ok()
+            .map(|_| ())
+            .map_err(database("cannot record the accepted checksums"))
     }
 
     /// The database's version rows (an empty list for a database never migrated).
     pub fn current(&self, url: &str) -> Result<Vec<String>, Error> {
-        let mut client = Session::open(url)?;
-        Ok(self.read_state(&mut client, "")?.rows)
+        let mut session = Session::open(url)?;
+        Ok(self.read(&mut session, false, false, false)?.state.rows)
     }
 
     /// Whether the database is at the chain's heads, exactly.
@@ -881,7 +658,7 @@ impl Migrator {
     /// The chain in order, each migration marked applied or not.
     pub fn history(&self, url: &str) -> Result<Vec<HistoryEntry>, Error> {
         let rows = self.current(url)?;
-        let current = self.nodes(&rows)?;
+        let current = self.planner().nodes(&rows)?;
         let applied = self.graph().ancestors(&current);
         Ok(self
             .graph()
@@ -896,27 +673,31 @@ impl Migrator {
     }
 
     /// The SQL of upgrading from `from` (`base`, a revision) to `to`, without a database:
-    /// what `upgrade --sql` prints. From `base`, the script creates the tables first.
+    /// what `upgrade --sql` prints, the same pieces an online run sends. From `base`, the
+    /// script creates the tables first.
     pub fn upgrade_sql(&self, from: &str, to: &str) -> Result<String, Error> {
         let current = self.graph().resolve_str(from, &[])?;
-        let plan = self.plan_upgrade(&current, to)?;
+        let plan = self.planner().upgrade(&current, to)?;
         self.script(&plan, &current)
     }
 
     /// The SQL of downgrading from `from` to `to`, without a database.
     pub fn downgrade_sql(&self, from: &str, to: &str) -> Result<String, Error> {
         let current = self.graph().resolve_str(from, &[])?;
-        let plan = self.plan_downgrade(&current, to)?;
+        let plan = self.planner().downgrade(&current, to)?;
         self.script(&plan, &current)
     }
 
     /// The script of `plan` from the rows `current` (none: from base, the tables created).
     fn script(&self, plan: &Plan, current: &[NodeId]) -> Result<String, Error> {
-        self.check_one_transaction(&plan.steps)?;
+        if self.one_transaction {
+            self.planner().check_one_transaction(&plan.steps)?;
+        }
         let steps: Vec<Step<'_>> = plan.steps.iter().map(Planned::step).collect();
-        let changes = rows_diff(self.graph(), current, &plan.rows);
-        let one = self.one_transaction.then_some(changes.as_slice());
-        Ok(format!("{}{}", self.session_settings(), self.tables.script(&steps, current.is_empty(), one)))
+        let setup = Setup { create_tables: current.is_empty(), prepare: true, adopt: Vec::new() };
+        let mut text: String = self.session_settings().iter().map(|s| format!("{s};\n")).collect();
+        text.push_str(&self.tables.script(&steps, &setup, self.one_transaction));
+        Ok(text)
     }
 }
 
@@ -927,28 +708,23 @@ impl Migrator {
     /// would choose; its parents must be applied (to apply it) or it must be a version row
     /// (to revert it).
     pub(crate) fn step(&self, url: &str, node: NodeId, upgrade: bool) -> Result<(), Error> {
-        let mut client = Session::open(url)?;
-        let (_lock, state) = self.lock_and_read(url, &mut client)?;
-        let mut rows = self.verify(&state)?;
-        let current = rows.clone();
-        let planned = self.plan_step(node, &mut rows, upgrade);
+        let (mut session, read) = self.open(url)?;
+        let read = self.locked(&mut session, read)?;
+        let planner = self.planner();
+        let current = planner.verify(&read.state)?;
+        let mut rows = current.clone();
+        let planned = planner.step(node, &mut rows, upgrade);
         if let Some(refused) = planned.refused().filter(|_| !upgrade) {
             return Err(refused);
         }
-        self.execute(&mut client, &Plan { steps: vec![planned], rows }, &current).map(|_| ())
+        let setup = self.setup(&read, &current);
+        self.execute(&mut session, &Plan { steps: vec![planned], rows }, &setup).map(|_| ())
     }
 
     /// Applies the migrations needed to reach `rows`, from whatever is applied.
     pub(crate) fn upgrade_to(&self, url: &str, rows: &[NodeId]) -> Result<(), Error> {
-        self.run(url, |migrator, current| {
-            let mut after = current.to_vec();
-            let steps = migrator
-                .graph()
-                .upgrade_path(current, rows)
-                .into_iter()
-                .map(|n| migrator.plan_step(n, &mut after, true))
-                .collect();
-            Ok(Plan { steps, rows: after })
+        self.run(url, |planner, current| {
+            Ok(planner.upgrades(current, planner.graph.upgrade_path(current, rows)))
         })
         .map(|_| ())
     }

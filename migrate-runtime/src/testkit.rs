@@ -28,8 +28,9 @@ use migrate_core::sql::{quote_ident, quote_literal};
 use postgres::{Client, SimpleQueryMessage};
 use sha2::{Digest, Sha256};
 
+use crate::connect::connect;
 use crate::error::{Error, describe};
-use crate::runner::{Migrator, connect};
+use crate::runner::Migrator;
 
 /// Why the test kit could not give a database.
 #[derive(Debug)]

@@ -1,8 +1,8 @@
 //! The compiled chain: the migrations of a folder in their checked, linear order.
 
-use migrate_core::graph::{Graph, NodeId};
-use migrate_core::op::Op;
-use migrate_core::target::TargetError;
+use crate::graph::{Graph, NodeId};
+use crate::op::Op;
+use crate::target::TargetError;
 
 /// One compiled migration, as `#[migration]` describes it.
 #[derive(Debug)]
@@ -54,7 +54,10 @@ pub struct Chain {
 }
 
 impl Chain {
-    pub(crate) const fn new(migrations: &'static [&'static Migration]) -> Chain {
+    /// The chain of `migrations`, in the order build-support wrote them; what
+    /// `embed_migrations!()` expands to, not meant to be called by hand.
+    #[doc(hidden)]
+    pub const fn new(migrations: &'static [&'static Migration]) -> Chain {
         Chain { migrations }
     }
 

@@ -1,0 +1,95 @@
+//! What failed, found from what the server already said: the number of statements it
+//! completed before the error, and the error's position. A failing migration is never run
+//! a second time to find out.
+
+use migrate_core::script::Batch;
+use migrate_core::version::{CONFLICT, Tables};
+use postgres::error::ErrorPosition;
+
+use crate::error::{Cause, Error, Failure};
+use crate::plan::Planned;
+
+/// The error of a batch that stopped at its `completed`-th statement, in a run of `steps`
+/// (`step`: the step of a piece that belongs to one).
+pub(crate) fn diagnose(
+    tables: &Tables,
+    batch: &Batch,
+    completed: usize,
+    step: Option<usize>,
+    steps: &[Planned],
+    error: tokio_postgres::Error,
+) -> Error {
+    let numbered = batch.statement_numbered(completed);
+    let Some(number) = numbered.map(|(n, _)| n).or(step) else {
+        return Error::Database { context: "cannot prepare the run", source: error };
+    };
+    let Some(planned) = steps.get(number) else {
+        return Error::Database { context: "cannot run a migration", source: error };
+    };
+    if let Some(detail) = conflict(tables, &error) {
+        return Error::Conflict {
+            rev: planned.migration.rev.to_owned(),
+            slug: planned.migration.slug.to_owned(),
+            detail,
+        };
+    }
+    let mut failure = failure(planned, &error);
+    match numbered.and_then(|(_, index)| index) {
+        Some(index) => {
+            if let Some(statement) = planned.statements.get(index) {
+                failure.statement_index = Some((index, planned.statements.len()));
+                failure.op = Some(statement.op.clone());
+                failure.statement = Some(statement.sql.clone());
+            }
+            // The server's position is in the whole batch: kept when it falls in this
+            // statement.
+            let position = match error.as_db_error().and_then(|d| d.position()) {
+                Some(ErrorPosition::Original(p)) => usize::try_from(*p).ok(),
+                _ => None,
+            };
+            failure.position = position
+                .and_then(|p| batch.statement_at(p))
+                .filter(|&(s, i, _)| s == number && i == index)
+                .map(|(_, _, offset)| offset);
+        }
+        None => {
+            failure.op = Some("the runner's own statements (the version table's lock and rows)".to_owned())
+        }
+    }
+    Error::MigrationFailed(Box::new(failure))
+}
+
+/// The detail of a step refused by its bookkeeping, when `error` is one.
+fn conflict(tables: &Tables, error: &tokio_postgres::Error) -> Option<String> {
+    let db = error.as_db_error()?;
+    if db.code().code() == "22P02" && db.message().contains(CONFLICT) {
+        let start = db.message().find(CONFLICT)? + CONFLICT.len();
+        let detail = db.message()[start..].trim_start_matches(':').trim().trim_end_matches('"');
+        return Some(detail.to_owned());
+    }
+    let version_key = format!("{}_pkc", tables.version);
+    (db.code().code() == "23505" && db.constraint() == Some(version_key.as_str()))
+        .then(|| format!("a version row it inserts already exists ({})", db.detail().unwrap_or_default()))
+}
+
+/// The failure of `planned`, as the server reported it.
+pub(crate) fn failure(planned: &Planned, error: &tokio_postgres::Error) -> Failure {
+    let db = error.as_db_error();
+    let code = db.map(|d| d.code().code().to_owned());
+    Failure {
+        rev: planned.migration.rev.to_owned(),
+        slug: planned.migration.slug.to_owned(),
+        file: planned.migration.file.to_owned(),
+        direction: planned.direction.as_str(),
+        transactional: planned.migration.transactional,
+        statement_index: None,
+        op: None,
+        statement: None,
+        message: db.map_or_else(|| crate::error::describe(error), |d| d.message().to_owned()),
+        cause: Cause::of(code.as_deref(), error.is_closed()),
+        code,
+        detail: db.and_then(|d| d.detail()).map(str::to_owned),
+        hint: db.and_then(|d| d.hint()).map(str::to_owned),
+        position: None,
+    }
+}

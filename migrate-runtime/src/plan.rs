@@ -1,0 +1,245 @@
+//! What a run will do, decided without a database: the refusals, then the steps and the
+//! version rows they leave. Everything here is pure, so that it is tested without a server.
+
+use std::collections::BTreeMap;
+
+use migrate_core::chain::{Chain, Migration};
+use migrate_core::graph::{Graph, NodeId};
+use migrate_core::op::{Op, Statement};
+use migrate_core::script::Step;
+use migrate_core::version::{Direction, RowChange};
+
+use crate::error::{Error, Mismatch, Unrecorded};
+use crate::session::Rows;
+
+/// The state a run reads before acting.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct State {
+    pub(crate) version_table: bool,
+    pub(crate) history_table: bool,
+    pub(crate) rows: Vec<String>,
+    /// The checksum each revision last ran, was accepted or was stamped with: a revision
+    /// missing here was never recorded as applied.
+    pub(crate) checksums: BTreeMap<String, String>,
+    /// The last history row: revision and success.
+    pub(crate) last: Option<(String, Option<bool>)>,
+}
+
+impl State {
+    /// The state from the rows of [`migrate_core::version::Tables::state_sql`]'s three
+    /// queries.
+    pub(crate) fn read(rows: &Rows, checksums: &Rows, last: &Rows) -> State {
+        let mut state = State { version_table: true, history_table: true, ..State::default() };
+        state.rows = rows.iter().filter_map(|r| r.first().cloned().flatten()).collect();
+        for row in checksums {
+            if let [Some(rev), Some(sum)] = row.as_slice() {
+                state.checksums.insert(rev.clone(), sum.clone());
+            }
+        }
+        state.last = last.first().and_then(|row| match row.as_slice() {
+            [Some(rev), success] => Some((rev.clone(), success.as_deref().map(|s| s == "true"))),
+            _ => None,
+        });
+        state
+    }
+}
+
+/// The steps of a run, and the version rows they leave.
+pub(crate) struct Plan {
+    pub(crate) steps: Vec<Planned>,
+    pub(crate) rows: Vec<NodeId>,
+}
+
+/// A step planned, with its SQL.
+pub(crate) struct Planned {
+    pub(crate) migration: &'static Migration,
+    pub(crate) direction: Direction,
+    pub(crate) statements: Vec<Statement>,
+    pub(crate) settings: Vec<(&'static str, String)>,
+    pub(crate) checksum: String,
+    /// The version rows before the step, which its bookkeeping checks.
+    pub(crate) rows: Vec<String>,
+    pub(crate) changes: Vec<RowChange>,
+    /// Why the operations cannot be undone, when they say so.
+    pub(crate) irreversible: Option<String>,
+}
+
+impl Planned {
+    /// The refusal to run a downgrade declared irreversible.
+    pub(crate) fn refused(&self) -> Option<Error> {
+        self.irreversible.as_ref().map(|reason| Error::Irreversible {
+            rev: self.migration.rev.to_owned(),
+            slug: self.migration.slug.to_owned(),
+            reason: reason.clone(),
+        })
+    }
+
+    /// The step, as the SQL of a run sees it. Whether it runs inside a transaction is the
+    /// migration's own flag, decided once at build time.
+    pub(crate) fn step(&self) -> Step<'_> {
+        Step {
+            rev: self.migration.rev,
+            slug: self.migration.slug,
+            direction: self.direction,
+            transactional: self.migration.transactional,
+            statements: &self.statements,
+            settings: &self.settings,
+            checksum: Some(&self.checksum),
+            rows: &self.rows,
+            changes: &self.changes,
+        }
+    }
+}
+
+/// Plans over a chain, its graph and its compiled checksums.
+pub(crate) struct Planner<'a> {
+    pub(crate) chain: &'a Chain,
+    pub(crate) graph: &'a Graph,
+    /// Every migration's checksum, by node.
+    pub(crate) compiled: &'a [String],
+}
+
+impl Planner<'_> {
+    fn migration(&self, node: NodeId) -> &'static Migration {
+        self.chain.migrations()[node]
+    }
+
+    pub(crate) fn revs(&self, nodes: &[NodeId]) -> Vec<String> {
+        self.graph.revs_of(nodes).into_iter().map(str::to_owned).collect()
+    }
+
+    /// The nodes of version rows; unknown revisions and rows on one line (one implies the
+    /// other) are refused.
+    pub(crate) fn nodes(&self, rows: &[String]) -> Result<Vec<NodeId>, Error> {
+        let unknown: Vec<String> = rows.iter().filter(|r| self.graph.node(r).is_none()).cloned().collect();
+        if !unknown.is_empty() {
+            return Err(Error::UnknownRevision { revisions: unknown });
+        }
+        let nodes: Vec<NodeId> = rows.iter().filter_map(|r| self.graph.node(r)).collect();
+        for &row in &nodes {
+            let below = self.graph.ancestors(&[row]);
+            if let Some(&other) = nodes.iter().find(|&&o| o != row && below[o]) {
+                return Err(Error::OverlappingRows {
+                    row: self.graph.rev(row).to_owned(),
+                    ancestor: self.graph.rev(other).to_owned(),
+                });
+            }
+        }
+        Ok(nodes)
+    }
+
+    /// The refusals every run checks first: unknown or overlapping version rows, a step
+    /// outside a transaction interrupted or failed, applied migrations never recorded as
+    /// applied (added or moved below the database's revision), edited migrations.
+    pub(crate) fn verify(&self, state: &State) -> Result<Vec<NodeId>, Error> {
+        let current = self.nodes(&state.rows)?;
+        if let Some((rev, success)) = &state.last
+            && let Some(node) = self.graph.node(rev)
+        {
+            let migration = self.migration(node);
+            if success.is_none() || (*success == Some(false) && !migration.transactional) {
+                return Err(Error::Dirty {
+                    rev: rev.clone(),
+                    slug: migration.slug.to_owned(),
+                    file: migration.file.to_owned(),
+                    interrupted: success.is_none(),
+                });
+            }
+        }
+        let applied = self.graph.ancestors(&current);
+        let mut mismatches = Vec::new();
+        let mut unrecorded = Vec::new();
+        for node in self.graph.linear().iter().copied().filter(|&n| applied[n]) {
+            let migration = self.migration(node);
+            match state.checksums.get(migration.rev) {
+                Some(recorded) if *recorded != self.compiled[node] => mismatches.push(Mismatch {
+                    rev: migration.rev.to_owned(),
+                    file: migration.file.to_owned(),
+                    recorded: recorded.clone(),
+                    compiled: self.compiled[node].clone(),
+                }),
+                Some(_) => {}
+                // A database adopted from another tool has no history yet: the setup of its
+                // first run records what it has.
+                None if state.history_table => unrecorded
+                    .push(Unrecorded { rev: migration.rev.to_owned(), file: migration.file.to_owned() }),
+                None => {}
+            }
+        }
+        if !unrecorded.is_empty() {
+            return Err(Error::Unrecorded { migrations: unrecorded, rows: state.rows.clone() });
+        }
+        if !mismatches.is_empty() {
+            return Err(Error::ChecksumMismatch(mismatches));
+        }
+        Ok(current)
+    }
+
+    /// Plans applying (`upgrade`) or reverting `node` from the version rows `rows`, which
+    /// become the rows after it.
+    pub(crate) fn step(&self, node: NodeId, rows: &mut Vec<NodeId>, upgrade: bool) -> Planned {
+        let migration = self.migration(node);
+        let op: Op = if upgrade { migration.upgrade_ops() } else { migration.downgrade_ops() };
+        let statements = op.statements();
+        let before = self.revs(rows);
+        let (changes, after) = self.graph.row_changes(rows, node, upgrade);
+        *rows = after;
+        Planned {
+            migration,
+            direction: if upgrade { Direction::Upgrade } else { Direction::Downgrade },
+            checksum: crate::runner::checksum(&statements),
+            statements,
+            settings: op.settings(),
+            rows: before,
+            changes,
+            irreversible: op.irreversible_reason().map(str::to_owned),
+        }
+    }
+
+    /// The steps applying every node of `path` in order, from `current`.
+    pub(crate) fn upgrades(&self, current: &[NodeId], path: Vec<NodeId>) -> Plan {
+        let mut rows = current.to_vec();
+        let steps = path.into_iter().map(|n| self.step(n, &mut rows, true)).collect();
+        Plan { steps, rows }
+    }
+
+    pub(crate) fn upgrade(&self, current: &[NodeId], target: &str) -> Result<Plan, Error> {
+        let targets = self.graph.resolve_str(target, current)?;
+        let applied = self.graph.ancestors(current);
+        let below = targets.iter().all(|&t| applied[t]) && !targets.iter().all(|t| current.contains(t));
+        if (targets.is_empty() && !current.is_empty()) || (!targets.is_empty() && below) {
+            return Err(Error::BelowCurrent { target: self.revs(&targets), current: self.revs(current) });
+        }
+        Ok(self.upgrades(current, self.graph.upgrade_path(current, &targets)))
+    }
+
+    pub(crate) fn downgrade(&self, current: &[NodeId], target: &str) -> Result<Plan, Error> {
+        let targets = self.graph.resolve_str(target, current)?;
+        let applied = self.graph.ancestors(current);
+        if targets.iter().any(|&t| !applied[t]) {
+            return Err(Error::NotBelow { target: self.revs(&targets), current: self.revs(current) });
+        }
+        let mut rows = current.to_vec();
+        let steps: Vec<Planned> = self
+            .graph
+            .downgrade_path(current, &targets)
+            .into_iter()
+            .map(|n| self.step(n, &mut rows, false))
+            .collect();
+        if let Some(refused) = steps.iter().find_map(Planned::refused) {
+            return Err(refused);
+        }
+        Ok(Plan { steps, rows })
+    }
+
+    /// Refuses a run in one transaction holding a migration that cannot run in one.
+    pub(crate) fn check_one_transaction(&self, steps: &[Planned]) -> Result<(), Error> {
+        match steps.iter().find(|s| !s.migration.transactional) {
+            Some(step) => Err(Error::NotTransactional {
+                rev: step.migration.rev.to_owned(),
+                slug: step.migration.slug.to_owned(),
+            }),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The one connection a run works on: its round trips, how many statements of a batch the
+//! server completed before an error, and the migration lock, held by this same session.
+//!
+//! Why no interleaving of runners applies a step twice:
+//!
+//! 1. The lock is a session-level advisory lock taken on the connection that runs the
+//!    migrations. PostgreSQL releases it only when that backend ends, and a backend ends
+//!    only after the transaction it runs has committed or rolled back: a runner that dies
+//!    mid-step (killed, its network cut) cannot let a second runner in while its step may
+//!    still commit. The server notices a dead client within a second where it can
+//!    (`client_connection_check_interval`, PostgreSQL 14 and later) and by TCP keepalives
+//!    otherwise.
+//! 2. A session that loses its connection loses its lock with it, and everything it would
+//!    send next fails on the closed connection: a runner never continues unlocked.
+//! 3. Even without the lock (disabled, or a pooler that breaks sessions), every transaction
+//!    that changes version rows locks the version table first and changes them with a
+//!    statement that checks they are exactly the rows the step was planned from, aborting the
+//!    step's transaction otherwise (`Tables::prepare_sql`). Two runners that planned the same
+//!    step from the same rows serialize on the table lock, and the second finds the rows
+//!    changed and rolls back, its statements with it. A step outside a transaction first
+//!    commits a claim checked the same way, and a claim is refused while another is in
+//!    progress.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use migrate_core::version::Tables;
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
+use crate::connect;
+use crate::error::Error;
+
+/// The rows of one statement: each row's values as text.
+pub(crate) type Rows = Vec<Vec<Option<String>>>;
+
+/// What the server answered to a batch.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// The rows of each statement it completed, in order.
+    pub(crate) rows: Vec<Rows>,
+    /// The error that stopped the batch: the statement numbered `rows.len()` raised it.
+    pub(crate) error: Option<tokio_postgres::Error>,
+}
+
+impl Outcome {
+    /// The first value of the first row of the `statement`-th statement.
+    pub(crate) fn value(&self, statement: usize) -> Option<&str> {
+        self.rows.get(statement)?.first()?.first()?.as_deref()
+    }
+
+    /// The number of statements the server completed.
+    pub(crate) fn completed(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The error, or the outcome.
+    pub(crate) fn ok(self) -> Result<Outcome, tokio_postgres::Error> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self),
+        }
+    }
+}
+
+/// A connection of the runner, counting its round trips.
+pub(crate) struct Session {
+    runtime: tokio::runtime::Runtime,
+    client: Client,
+    /// The round trips made, for the report.
+    pub(crate) trips: usize,
+}
+
+impl Session {
+    /// Connects to `url`.
+    pub(crate) fn open(url: &str) -> Result<Session, Error> {
+        let config = connect::config(url)?;
+        let target = connect::target(&config);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Runtime(format!("cannot start the runner's I/O: {e}")))?;
+        let (client, connection) =
+            runtime.block_on(config.connect(NoTls)).map_err(|source| Error::Connect { target, source })?;
+        // The connection is driven while the runner waits for an answer; it ends when the
+        // client is dropped or the server closes it, and the next query then says so.
+        runtime.spawn(connection);
+        Ok(Session { runtime, client, trips: 0 })
+    }
+
+    /// Sends `sql` (one or more statements) as one simple query and reads the answer to
+    /// the end, keeping what the server completed before an error.
+    pub(crate) fn send(&mut self, sql: &str) -> Outcome {
+        self.trips += 1;
+        let client = &self.client;
+        self.runtime.block_on(async move {
+            let mut rows: Vec<Rows> = Vec::new();
+            let mut current: Rows = Vec::new();
+            let stream = match client.simple_query_raw(sql).await {
+                Ok(stream) => stream,
+                Err(error) => return Outcome { rows, error: Some(error) },
+            };
+            futures_util::pin_mut!(stream);
+            while let Some(message) = stream.next().await {
+                match message {
+                    Ok(SimpleQueryMessage::Row(row)) => {
+                        current.push((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect());
+                    }
+                    Ok(SimpleQueryMessage::CommandComplete(_)) => rows.push(std::mem::take(&mut current)),
+                    Ok(_) => {}
+                    Err(error) => return Outcome { rows, error: Some(error) },
+                }
+            }
+            Outcome { rows, error: None }
+        })
+    }
+
+    /// Whether the connection is known to be closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// Waits for the migration lock, polling, for up to `wait`; tells `note` who holds it
+    /// every few seconds. The lock is held by this session until it ends.
+    pub(crate) fn lock(&mut self, tables: &Tables, wait: Duration, note: &dyn Fn(&str)) -> Result<(), Error> {
+        let poll = format!("{};\n{}", try_lock_sql(tables), holder_sql(tables));
+        let start = Instant::now();
+        let mut told = start;
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let outcome = self.send(&poll).ok().map_err(database("cannot take the migration lock"))?;
+            if outcome.value(0) == Some("t") {
+                return Ok(());
+            }
+            if start.elapsed() >= wait {
+                return Err(Error::LockTimeout {
+                    waited: start.elapsed(),
+                    table: tables.version_table(),
+                    holder: holder(&outcome.rows.get(1).cloned().unwrap_or_default()),
+                });
+            }
+            if told.elapsed() >= Duration::from_secs(5) {
+                told = Instant::now();
+                let holder = holder(&outcome.rows.get(1).cloned().unwrap_or_default());
+                note(&format!(
+                    "waiting for the migration lock on {} ({}s so far), held by {}",
+                    tables.version_table(),
+                    start.elapsed().as_secs(),
+                    holder.as_deref().unwrap_or("a session that just ended")
+                ));
+            }
+            std::thread::sleep(pause.min(wait.saturating_sub(start.elapsed())));
+            pause = (pause * 2).min(Duration::from_millis(250));
+        }
+    }
+}
+
+/// Takes the lock if free: one row, `t` or `f`.
+pub(crate) fn try_lock_sql(tables: &Tables) -> String {
+    format!("SELECT pg_try_advisory_lock({})", tables.lock_key_sql())
+}
+
+/// The session holding the lock: pid, since when, application, client address.
+fn holder_sql(tables: &Tables) -> String {
+    format!(
+        "SELECT a.pid::text, date_trunc('second', a.backend_start)::text, a.application_name, host(a.client_addr) \
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+         AND ((l.classid::bigint << 32) | l.objid::bigint) = {}",
+        tables.lock_key_sql()
+    )
+}
+
+fn holder(rows: &Rows) -> Option<String> {
+    let row = rows.first()?;
+    let value = |i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+    let from = if value(3).is_empty() { String::new() } else { format!(" from {}", value(3)) };
+    let app = if value(2).is_empty() { String::new() } else { format!(" ({})", value(2)) };
+    Some(format!("pid {}{app}{from}, connected since {}", value(0), value(1)))
+}
+
+/// Maps a driver error of the runner's own queries.
+pub(crate) fn database(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Error {
+    move |source| Error::Database { context, source }
+}
