@@ -1,30 +1,44 @@
 //! Runs one upgrade of a fixture chain, for the tests that need separate processes: several
-//! migrators racing, and a process killed in the middle of a migration.
+//! migrators racing, processes killed in the middle of a migration.
 //!
-//! `migrate-racer <chain> <database url> <target>`; prints the revisions it applied.
+//! `migrate-racer <chain> <database url> <target>`; prints the revisions it applied. The
+//! session's application name is `racer-<pid>`, so a test can find which process holds the
+//! lock. `RACER_NO_LOCK=1` runs without the migration lock; `RACER_PAUSE_MS=<n>` pauses
+//! after each step.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
-use migrate_runtime::{Chain, Migrator};
+use migrate_runtime::{Chain, Migrator, StepReport};
 
 static CRM: Chain = migrate_runtime::embed_migrations!("crm");
 static SLOW: Chain = migrate_runtime::embed_migrations!("slow");
+static FAULTS: Chain = migrate_runtime::embed_migrations!("faults");
+
+fn pause(_: &StepReport) {
+    let ms = std::env::var("RACER_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    std::thread::sleep(Duration::from_millis(ms));
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [chain, url, target] = args.as_slice() else {
-        eprintln!("usage: migrate-racer <crm|slow> <database url> <target>");
+        eprintln!("usage: migrate-racer <crm|slow|faults> <database url> <target>");
         return ExitCode::FAILURE;
     };
     let chain = match chain.as_str() {
         "crm" => &CRM,
         "slow" => &SLOW,
+        "faults" => &FAULTS,
         other => {
             eprintln!("unknown chain `{other}`");
             return ExitCode::FAILURE;
         }
     };
-    match Migrator::new(chain).upgrade(url, target) {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{separator}application_name=racer-{}", std::process::id());
+    let migrator = Migrator::new(chain).lock(std::env::var("RACER_NO_LOCK").is_err()).on_step(pause);
+    match migrator.upgrade(&url, target) {
         Ok(report) => {
             for step in report.steps {
                 println!("{}", step.rev);

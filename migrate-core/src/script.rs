@@ -174,7 +174,7 @@ impl Tables {
     }
 
     /// Appends the `number`-th step inside a transaction: its settings and statements, then
-    /// its checked version row changes and history row.
+    /// its version row changes and history row.
     fn append_step(&self, batch: &mut Batch, number: usize, step: &Step<'_>) {
         for (name, value) in step.settings {
             batch.push_for(number, &set_local_sql(name, value));
@@ -182,7 +182,7 @@ impl Tables {
         for (index, statement) in step.statements.iter().enumerate() {
             batch.push_statement(number, index, &statement.sql);
         }
-        batch.push_for(number, &self.step_sql(step.rows, step.changes, &step.record()));
+        batch.push_for(number, &self.step_sql(step.changes, &step.record()));
     }
 
     /// `BEGIN`, the version table's lock, `parts`, `COMMIT`.
@@ -205,6 +205,9 @@ impl Tables {
             batch.push("BEGIN");
             self.append_setup(&mut batch, setup);
             batch.push(&self.lock_table_sql());
+            if let Some(first) = steps.first() {
+                batch.push(&self.check_sql(first.rows));
+            }
             for (number, step) in steps.iter().enumerate() {
                 self.append_step(&mut batch, number, step);
             }
@@ -220,7 +223,13 @@ impl Tables {
         for (number, step) in steps.iter().enumerate() {
             let mut piece = |part, batch| pieces.push(Piece { step: Some(number), part, batch });
             if step.transactional {
-                piece(Part::Step, self.locked(|b| self.append_step(b, number, step)));
+                piece(
+                    Part::Step,
+                    self.locked(|b| {
+                        b.push_for(number, &self.check_sql(step.rows));
+                        self.append_step(b, number, step);
+                    }),
+                );
                 continue;
             }
             piece(
@@ -246,7 +255,7 @@ impl Tables {
             }
             piece(
                 Part::End,
-                self.locked(|b| b.push_for(number, &self.step_sql(step.rows, step.changes, &step.record()))),
+                self.locked(|b| b.push_for(number, &self.step_sql(step.changes, &step.record()))),
             );
         }
         pieces
@@ -336,10 +345,11 @@ mod tests {
         let lines: Vec<&str> = batch.text.lines().collect();
         assert_eq!(lines[0], "BEGIN;");
         assert_eq!(lines[1], "LOCK TABLE \"public\".\"alembic_version\" IN SHARE ROW EXCLUSIVE MODE;");
-        assert_eq!(lines[2], "SET LOCAL lock_timeout = '5000ms';");
-        assert!(lines[3].starts_with("CREATE TABLE \"people\""));
+        assert_eq!(lines[2], "EXECUTE migrate_check('{}'::text[]);");
+        assert_eq!(lines[3], "SET LOCAL lock_timeout = '5000ms';");
+        assert!(lines[4].starts_with("CREATE TABLE \"people\""));
         assert!(batch.text.contains(
-            "EXECUTE migrate_step('{}'::text[], '{}'::text[], ARRAY['a1b2c3d4e5f6']::text[], 'a1b2c3d4e5f6', 'add_people_table', 'upgrade', 'abc');\nCOMMIT;\n"
+            "EXECUTE migrate_step('{}'::text[], ARRAY['a1b2c3d4e5f6']::text[], 'a1b2c3d4e5f6', 'add_people_table', 'upgrade', 'abc');\nCOMMIT;\n"
         ), "{}", batch.text);
         // Error positions map back to statements, in characters.
         let index_start = batch.text.find("CREATE INDEX").expect("present");
@@ -347,12 +357,12 @@ mod tests {
         assert_eq!(batch.statement_at(chars_before + 1), Some((0, 1, 1)));
         assert_eq!(batch.statement_at(chars_before + 16), Some((0, 1, 16)));
         assert_eq!(batch.statement_at(1), None);
-        // So do statement numbers: BEGIN, LOCK, SET LOCAL, then the migration's.
+        // So do statement numbers: BEGIN, LOCK, the check, SET LOCAL, then the migration's.
         assert_eq!(batch.statement_numbered(1), None);
         assert_eq!(batch.statement_numbered(2), Some((0, None)));
-        assert_eq!(batch.statement_numbered(4), Some((0, Some(1))));
-        assert_eq!(batch.statement_numbered(5), Some((0, None)));
-        assert_eq!(batch.statement_numbered(6), None);
+        assert_eq!(batch.statement_numbered(5), Some((0, Some(1))));
+        assert_eq!(batch.statement_numbered(6), Some((0, None)));
+        assert_eq!(batch.statement_numbered(7), None);
     }
 
     #[test]

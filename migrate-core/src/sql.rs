@@ -274,6 +274,54 @@ pub enum Effect {
     },
 }
 
+impl Effect {
+    /// A query of one row and one value: `valid`, `invalid` (an index a failed or
+    /// interrupted concurrent build left) or `absent` for an index; `present` or `absent`
+    /// for an enum value.
+    pub fn state_sql(&self) -> String {
+        match self {
+            Effect::Index { table, name } => format!(
+                "SELECT coalesce((SELECT CASE WHEN i.indisvalid THEN 'valid' ELSE 'invalid' END FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = {} AND i.indrelid = to_regclass({})), 'absent')",
+                quote_literal(name),
+                quote_literal(table)
+            ),
+            Effect::EnumValue { type_name, label } => format!(
+                "SELECT CASE WHEN EXISTS (SELECT FROM pg_enum WHERE enumtypid = to_regtype({}) AND enumlabel = {}) \
+                 THEN 'present' ELSE 'absent' END",
+                quote_literal(type_name),
+                quote_literal(label)
+            ),
+        }
+    }
+
+    /// Whether a state [`Effect::state_sql`] read means the statement took effect.
+    pub fn took_effect(state: &str) -> bool {
+        matches!(state, "valid" | "present")
+    }
+
+    /// The effect and its state, for a person.
+    pub fn describe(&self, state: &str) -> String {
+        match self {
+            Effect::Index { table, name } => format!("index {name} on {table}: {state}"),
+            Effect::EnumValue { type_name, label } => format!("value '{label}' of {type_name}: {state}"),
+        }
+    }
+
+    /// The schema-qualified name of the INVALID index this effect's build would trip on,
+    /// when there is one: a query of zero or one row.
+    pub fn invalid_index_sql(&self) -> Option<String> {
+        let Effect::Index { table, name } = self else { return None };
+        Some(format!(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid AND c.relname = {} AND i.indrelid = to_regclass({})",
+            quote_literal(name),
+            quote_literal(table)
+        ))
+    }
+}
+
 /// A token of a statement, for recognising the few statements [`effect`] knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Token<'a> {

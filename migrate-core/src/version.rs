@@ -110,8 +110,8 @@ impl Tables {
 
     /// The queries that read a database's state, in order: its version rows; for each
     /// revision, the checksum it last ran, was accepted or was stamped with (a revision with
-    /// none was never recorded as applied); the last history row (revision, and success:
-    /// NULL while a step outside a transaction runs or after it was interrupted).
+    /// none was never recorded as applied); the last history row (revision, success (NULL
+    /// while a step outside a transaction runs or after it was interrupted), direction).
     pub fn state_sql(&self) -> [String; 3] {
         let (version, history) = (self.version_table(), self.history_table());
         [
@@ -121,7 +121,7 @@ impl Tables {
                  WHERE success AND checksum IS NOT NULL AND direction IN ('upgrade', 'accept', 'stamp') \
                  ORDER BY revision, id DESC"
             ),
-            format!("SELECT revision, success::text FROM {history} ORDER BY id DESC LIMIT 1"),
+            format!("SELECT revision, success::text, direction FROM {history} ORDER BY id DESC LIMIT 1"),
         ]
     }
 
@@ -166,54 +166,64 @@ impl Tables {
         format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", self.version_table())
     }
 
-    /// The two statements every run prepares once per session, before its first step:
-    /// `migrate_step` (a step's version row changes and its history row, checked) and
-    /// `migrate_claim` (the history row that says a step outside a transaction started,
-    /// checked). Prepared, they are planned once instead of once per step.
+    /// The statements every run prepares once per session, before its first step:
     ///
-    /// Both check, in the statement that writes, that the version rows are exactly the
-    /// ones the runner planned from (and, for a claim, that no step outside a transaction
-    /// is in progress); otherwise they fail with an error whose message starts with
-    /// [`CONFLICT`], which aborts the step's transaction. A cast of the message to
-    /// `boolean` raises it: the one way a plain SQL statement can fail on a computed
-    /// condition, and the message depends on the rows read, so the planner cannot fold it.
-    pub fn prepare_sql(&self) -> [String; 2] {
+    /// - `migrate_check(rows)`, the first statement of every step's transaction after the
+    ///   version table's lock: it fails unless the version rows are exactly `rows`, the ones
+    ///   the step was planned from, and no step outside a transaction is in progress. Under
+    ///   the lock, nobody else can change them before the transaction ends.
+    /// - `migrate_step`, a step's version row changes and its history row: each row it
+    ///   deletes must exist (the count is checked), each row it inserts must not (the key).
+    /// - `migrate_claim`, the history row that says a step outside a transaction started,
+    ///   checked as `migrate_check` checks.
+    ///
+    /// A failed check raises an error whose message starts with [`CONFLICT`], which aborts
+    /// the transaction, the step's statements with it. A cast of the message to `boolean`
+    /// raises it: the one way a plain SQL statement can fail on a computed condition, and the
+    /// message depends on the rows read, so the planner cannot fold it. Prepared, the
+    /// statements are planned once instead of once per step.
+    pub fn prepare_sql(&self) -> [String; 3] {
         let (version, history) = (self.version_table(), self.history_table());
         let found = format!(
-            "(SELECT coalesce(array_agg(version_num::text ORDER BY version_num COLLATE \"C\"), '{{}}') AS found FROM {version}) AS version"
+            "(SELECT coalesce(array_agg(version_num::text ORDER BY version_num COLLATE \"C\"), '{{}}') AS found FROM {version}) AS version,\n     \
+             (SELECT coalesce((SELECT success IS NULL FROM {history} ORDER BY id DESC LIMIT 1), false) AS pending) AS last"
         );
-        let conflict = |rows: &str| {
-            format!(
-                "('{CONFLICT}: expected {{' || array_to_string({rows}, ', ') || '}}, found {{' || array_to_string(found, ', ') || '}}'"
-            )
-        };
+        let conflict = "('{CONFLICT}: expected {' || array_to_string($1, ', ') || '}, found {' || array_to_string(found, ', ') || '}' \
+             || CASE WHEN pending THEN ' and a migration outside a transaction in progress' ELSE '' END)::boolean"
+            .replace("{CONFLICT}", CONFLICT);
+        let check = format!(
+            "PREPARE migrate_check(text[]) AS\n\
+             SELECT CASE WHEN found = $1 AND NOT pending THEN true ELSE {conflict} END\n\
+             FROM {found}"
+        );
         let step = format!(
-            "PREPARE migrate_step(text[], text[], text[], text, text, text, text) AS\n\
-             WITH deleted AS (DELETE FROM {version} WHERE version_num = ANY ($2)),\n     \
-             inserted AS (INSERT INTO {version} (version_num) SELECT unnest($3))\n\
+            "PREPARE migrate_step(text[], text[], text, text, text, text) AS\n\
+             WITH deleted AS (DELETE FROM {version} WHERE version_num = ANY ($1) RETURNING 1),\n     \
+             inserted AS (INSERT INTO {version} (version_num) SELECT unnest($2))\n\
              INSERT INTO {history} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success)\n\
-             SELECT $4, $5, $6, $7, started, clock_timestamp(), 1000 * extract(epoch FROM clock_timestamp() - started),\n       \
-             CASE WHEN found = $1 THEN true ELSE {conflict})::boolean END\n\
-             FROM {found},\n     \
+             SELECT $3, $4, $5, $6, started, clock_timestamp(), 1000 * extract(epoch FROM clock_timestamp() - started),\n       \
+             CASE WHEN deleted = cardinality($1) THEN true \
+             ELSE ('{CONFLICT}: ' || cardinality($1) - deleted || ' of the rows {{' || array_to_string($1, ', ') || '}} are gone')::boolean END\n\
+             FROM (SELECT count(*) AS deleted FROM deleted) AS gone,\n     \
              (SELECT coalesce((SELECT started_at FROM {history} WHERE id = (SELECT max(id) FROM {history}) \
-             AND success IS NULL AND revision = $4), statement_timestamp()) AS started) AS start",
-            conflict = conflict("$1"),
+             AND success IS NULL AND revision = $3), statement_timestamp()) AS started) AS start"
         );
         let claim = format!(
             "PREPARE migrate_claim(text[], text, text, text, text) AS\n\
              INSERT INTO {history} (revision, slug, direction, checksum, success)\n\
-             SELECT $2, $3, $4, $5, CASE WHEN found = $1 AND NOT pending THEN NULL \
-             ELSE {conflict} || CASE WHEN pending THEN ' and a migration outside a transaction is in progress' ELSE '' END)::boolean END\n\
-             FROM {found},\n     \
-             (SELECT coalesce((SELECT success IS NULL FROM {history} ORDER BY id DESC LIMIT 1), false) AS pending) AS last",
-            conflict = conflict("$1"),
+             SELECT $2, $3, $4, $5, CASE WHEN found = $1 AND NOT pending THEN NULL ELSE {conflict} END\n\
+             FROM {found}"
         );
-        [step, claim]
+        [check, step, claim]
     }
 
-    /// Executes the prepared `migrate_step`: from the version rows `rows` (as the runner
-    /// read or planned them), applies `changes` and records a finished step.
-    pub fn step_sql(&self, rows: &[String], changes: &[RowChange], record: &Record<'_>) -> String {
+    /// Executes the prepared `migrate_check`: the version rows must be `rows`.
+    pub fn check_sql(&self, rows: &[String]) -> String {
+        format!("EXECUTE migrate_check({})", text_array(&sorted(rows)))
+    }
+
+    /// Executes the prepared `migrate_step`: applies `changes` and records a finished step.
+    pub fn step_sql(&self, changes: &[RowChange], record: &Record<'_>) -> String {
         let mut deleted = Vec::new();
         let mut inserted = Vec::new();
         for change in changes {
@@ -227,8 +237,7 @@ impl Tables {
             }
         }
         format!(
-            "EXECUTE migrate_step({}, {}, {}, {})",
-            text_array(&sorted(rows)),
+            "EXECUTE migrate_step({}, {}, {})",
             text_array(&deleted),
             text_array(&inserted),
             record.values()
@@ -479,18 +488,25 @@ mod tests {
         let changes = [RowChange::Delete("a".into()), RowChange::Update { from: "b".into(), to: "m".into() }];
         let record = Record { rev: "m", slug: "merge", direction: Direction::Upgrade, checksum: None };
         assert_eq!(
-            tables.step_sql(&["b".into(), "a".into()], &changes, &record),
-            "EXECUTE migrate_step(ARRAY['a', 'b']::text[], ARRAY['a', 'b']::text[], ARRAY['m']::text[], 'm', 'merge', 'upgrade', NULL)"
+            tables.step_sql(&changes, &record),
+            "EXECUTE migrate_step(ARRAY['a', 'b']::text[], ARRAY['m']::text[], 'm', 'merge', 'upgrade', NULL)"
+        );
+        assert_eq!(
+            tables.check_sql(&["b".into(), "a".into()]),
+            "EXECUTE migrate_check(ARRAY['a', 'b']::text[])"
         );
         assert_eq!(
             tables.claim_sql(&[], &record),
             "EXECUTE migrate_claim('{}'::text[], 'm', 'merge', 'upgrade', NULL)"
         );
-        let [step, claim] = tables.prepare_sql();
+        let [check, step, claim] = tables.prepare_sql();
         assert!(
-            step.contains("CASE WHEN found = $1 THEN true ELSE ('migrate: the version rows changed"),
-            "{step}"
+            check.contains(
+                "CASE WHEN found = $1 AND NOT pending THEN true ELSE ('migrate: the version rows changed"
+            ),
+            "{check}"
         );
+        assert!(step.contains("CASE WHEN deleted = cardinality($1) THEN true"), "{step}");
         assert!(claim.contains("found = $1 AND NOT pending"), "{claim}");
     }
 

@@ -119,11 +119,19 @@ pub enum Error {
     /// A migration outside a transaction was interrupted or failed, leaving the schema
     /// half-changed.
     #[error(
-        "migration {rev} ({slug}, {file}) ran outside a transaction and {}: the statements before the one that stopped stay applied\n\
-         = help: to run it again from its first statement, clear the mark with `stamp` of the database's current revision, then upgrade \
-         (an index an interrupted `CREATE INDEX CONCURRENTLY` left INVALID is dropped before its build is retried; a statement that cannot \
-         run twice must be undone by hand first); if you completed it by hand, `stamp {rev}`; runs are refused until then",
-        if *.interrupted { "was interrupted" } else { "failed" }
+        "migration {rev} ({slug}, {file}) ran outside a transaction and {}{}\n= help: {}; runs are refused until then",
+        if *.interrupted { "was interrupted" } else { "failed" },
+        .left.iter().map(|l| format!("\n  left: {l}")).collect::<String>(),
+        if *.done {
+            format!("every statement took effect: record that it is applied with `stamp {}`", .stamp.join(" "))
+        } else {
+            format!(
+                "to run it again from its first statement, clear the mark with `stamp {}` (the database's current revision), \
+                 then upgrade: an index an interrupted `CREATE INDEX CONCURRENTLY` left INVALID is dropped before the build is \
+                 retried, but undo by hand first what else it left that cannot run twice; if you completed it by hand, `stamp {rev}`",
+                .stamp.join(" ")
+            )
+        }
     )]
     Dirty {
         /// The revision.
@@ -134,6 +142,12 @@ pub enum Error {
         file: String,
         /// Whether it was interrupted (no end recorded) rather than failed.
         interrupted: bool,
+        /// What its statements left, as far as the catalog tells (indexes, enum values).
+        left: Vec<String>,
+        /// Whether every statement took effect, so that the way out is to record it.
+        done: bool,
+        /// The revisions the way out stamps.
+        stamp: Vec<String>,
     },
     /// A downgrade would cross a migration that cannot be undone.
     #[error(
@@ -298,6 +312,8 @@ impl Cause {
             _ if closed => Cause::ConnectionLost,
             None => Cause::ConnectionLost,
             Some("57P01" | "57P02" | "57P03") => Cause::Shutdown,
+            // The server ended an idle session or a session idle in a transaction.
+            Some("57P05" | "25P03") => Cause::ConnectionLost,
             Some(c) if c.starts_with("08") => Cause::ConnectionLost,
             Some("55P03") => Cause::LockTimeout,
             Some("57014") => Cause::StatementTimeout,

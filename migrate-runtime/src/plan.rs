@@ -21,8 +21,8 @@ pub(crate) struct State {
     /// The checksum each revision last ran, was accepted or was stamped with: a revision
     /// missing here was never recorded as applied.
     pub(crate) checksums: BTreeMap<String, String>,
-    /// The last history row: revision and success.
-    pub(crate) last: Option<(String, Option<bool>)>,
+    /// The last history row: revision, success, direction.
+    pub(crate) last: Option<(String, Option<bool>, String)>,
 }
 
 impl State {
@@ -37,7 +37,9 @@ impl State {
             }
         }
         state.last = last.first().and_then(|row| match row.as_slice() {
-            [Some(rev), success] => Some((rev.clone(), success.as_deref().map(|s| s == "true"))),
+            [Some(rev), success, Some(direction)] => {
+                Some((rev.clone(), success.as_deref().map(|s| s == "true"), direction.clone()))
+            }
             _ => None,
         });
         state
@@ -133,7 +135,7 @@ impl Planner<'_> {
     /// applied (added or moved below the database's revision), edited migrations.
     pub(crate) fn verify(&self, state: &State) -> Result<Vec<NodeId>, Error> {
         let current = self.nodes(&state.rows)?;
-        if let Some((rev, success)) = &state.last
+        if let Some((rev, success, _)) = &state.last
             && let Some(node) = self.graph.node(rev)
         {
             let migration = self.migration(node);
@@ -143,6 +145,9 @@ impl Planner<'_> {
                     slug: migration.slug.to_owned(),
                     file: migration.file.to_owned(),
                     interrupted: success.is_none(),
+                    left: Vec::new(),
+                    done: false,
+                    stamp: state.rows.clone(),
                 });
             }
         }
@@ -194,6 +199,17 @@ impl Planner<'_> {
             changes,
             irreversible: op.irreversible_reason().map(str::to_owned),
         }
+    }
+
+    /// The step a refusal as dirty is about, from the last history row: what it ran, and
+    /// the version rows it would have left.
+    pub(crate) fn interrupted(&self, state: &State) -> Option<(Planned, Vec<String>)> {
+        let (rev, _, direction) = state.last.as_ref()?;
+        let node = self.graph.node(rev)?;
+        let current: Vec<NodeId> = state.rows.iter().filter_map(|r| self.graph.node(r)).collect();
+        let mut rows = current;
+        let planned = self.step(node, &mut rows, direction != "downgrade");
+        Some((planned, self.revs(&rows)))
     }
 
     /// The steps applying every node of `path` in order, from `current`.

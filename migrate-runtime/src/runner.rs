@@ -18,7 +18,7 @@ use migrate_core::chain::{Chain, Migration};
 use migrate_core::graph::{Graph, NodeId};
 use migrate_core::op::Statement;
 use migrate_core::script::{Part, Piece, Setup, Step};
-use migrate_core::sql::{Effect, effect, quote_ident, quote_literal};
+use migrate_core::sql::{Effect, effect};
 use migrate_core::version::{Direction, Record, Tables, rows_diff};
 use sha2::{Digest, Sha256};
 
@@ -382,7 +382,10 @@ impl Migrator {
             });
         }
         let read = self.locked(&mut session, read)?;
-        let current = planner.verify(&read.state)?;
+        let current = match planner.verify(&read.state) {
+            Ok(current) => current,
+            Err(error) => return Err(self.explain(&mut session, &read.state, error)),
+        };
         let plan = plan(&planner, &current)?;
         if self.one_transaction {
             planner.check_one_transaction(&plan.steps)?;
@@ -511,30 +514,59 @@ impl Migrator {
         planned: &Planned,
         index: usize,
     ) -> Result<(), Error> {
-        let Some(Effect::Index { table, name }) = planned.statements.get(index).and_then(|s| effect(&s.sql))
+        let Some(find) =
+            planned.statements.get(index).and_then(|s| effect(&s.sql)).and_then(|e| e.invalid_index_sql())
         else {
             return Ok(());
         };
-        let find = format!(
-            "SELECT n.nspname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE NOT i.indisvalid AND c.relname = {} AND i.indrelid = to_regclass({})",
-            quote_literal(&name),
-            quote_literal(&table)
-        );
         let found = session.send(&find).ok().map_err(database("cannot look for an invalid index"))?;
-        if let Some(schema) = found.value(0) {
-            let qualified = format!("{}.{}", quote_ident(schema), quote_ident(&name));
+        if let Some(index) = found.value(0) {
             self.note(&format!(
-                "dropping the index {qualified}, left INVALID by an earlier build of {} that failed or was interrupted, before building it again",
+                "dropping the index {index}, left INVALID by an earlier build of {} that failed or was interrupted, before building it again",
                 planned.migration.rev
             ));
             session
-                .send(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
+                .send(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
                 .ok()
                 .map_err(database("cannot drop an invalid index"))?;
         }
         Ok(())
+    }
+
+    /// Completes a refusal as dirty with what the step's statements left, read from the
+    /// catalog under the lock (so after the interrupted runner's backend ended), and the way
+    /// out that fits: when its last statement took effect, every statement ran, and the way
+    /// out records it; otherwise, run it again.
+    fn explain(&self, session: &mut Session, state: &State, error: Error) -> Error {
+        let Error::Dirty { rev, slug, file, interrupted, stamp, .. } = error else {
+            return error;
+        };
+        let dirty = |left, done, stamp| Error::Dirty {
+            rev: rev.clone(),
+            slug: slug.clone(),
+            file: file.clone(),
+            interrupted,
+            left,
+            done,
+            stamp,
+        };
+        let Some((planned, after)) = self.planner().interrupted(state) else {
+            return dirty(Vec::new(), false, stamp);
+        };
+        let effects: Vec<Option<Effect>> = planned.statements.iter().map(|s| effect(&s.sql)).collect();
+        let known: Vec<&Effect> = effects.iter().flatten().collect();
+        if known.is_empty() {
+            return dirty(Vec::new(), false, stamp);
+        }
+        let query: Vec<String> = known.iter().map(|e| e.state_sql()).collect();
+        let Ok(outcome) = session.send(&format!("{};", query.join(";\n"))).ok() else {
+            return dirty(Vec::new(), false, stamp);
+        };
+        let states: Vec<&str> = (0..known.len()).map(|i| outcome.value(i).unwrap_or("unknown")).collect();
+        let left = known.iter().zip(&states).map(|(e, s)| e.describe(s)).collect();
+        let done = effects.last().is_some_and(Option::is_some)
+            && states.last().is_some_and(|s| Effect::took_effect(s));
+        if done { dirty(left, true, after) } else { dirty(left, false, stamp) }
     }
 
     /// Sets the version rows to `targets` without running migrations (`base` or nothing:

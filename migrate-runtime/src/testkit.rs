@@ -169,21 +169,16 @@ fn run(mut command: Command, what: &str) -> Result<(), TestkitError> {
     )))
 }
 
-/// Starts the run's cluster, or finds it started by another process of the run.
-fn throwaway() -> Result<Server, TestkitError> {
-    let owner = run_owner();
-    let dir = std::env::temp_dir().join(format!("migrate-testkit-{owner}"));
-    std::fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-    let lock =
-        File::create(dir.join("lock")).map_err(|e| fail(format!("cannot create the lock file: {e}")))?;
-    lock.lock().map_err(|e| fail(format!("cannot lock {}: {e}", dir.display())))?;
-    let port_file = dir.join("port");
-    if let Ok(port) = std::fs::read_to_string(&port_file) {
-        let url = format!("postgres://postgres@127.0.0.1:{}/postgres", port.trim());
-        if connect(&url).is_ok() {
-            return Ok(Server { admin_url: url });
-        }
-    }
+/// A cluster just started.
+struct Started {
+    data: PathBuf,
+    pg_ctl: PathBuf,
+    user: Option<(u32, u32)>,
+    port: u16,
+}
+
+/// Creates a cluster in `dir` and starts it on a free port with `options`.
+fn init_and_start(dir: &Path, options: &str) -> Result<Started, TestkitError> {
     let missing = || {
         fail(
             "no DATABASE_URL is set and no PostgreSQL binaries were found (initdb and pg_ctl, on PATH or in \
@@ -197,7 +192,7 @@ fn throwaway() -> Result<Server, TestkitError> {
     let data = dir.join("data");
     let _ = std::fs::remove_dir_all(&data);
     if let Some((uid, gid)) = user {
-        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid))
             .map_err(|e| fail(format!("cannot give {} to postgres: {e}", dir.display())))?;
     }
     let mut init = command(&initdb, user);
@@ -217,7 +212,7 @@ fn throwaway() -> Result<Server, TestkitError> {
         .map_err(|e| fail(format!("cannot find a free port: {e}")))?
         .port();
     let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off {options}",
         dir.display()
     );
     let mut start = command(&pg_ctl, user);
@@ -228,6 +223,70 @@ fn throwaway() -> Result<Server, TestkitError> {
         .arg(dir.join("server.log"))
         .args(["-w", "-t", "60", "-o", &options, "start"]);
     run(start, "pg_ctl start")?;
+    Ok(Started { data, pg_ctl, user, port })
+}
+
+/// A cluster of a test's own, for tests that restart or stop the server under a run;
+/// stopped and removed when dropped.
+#[derive(Debug)]
+pub struct Cluster {
+    dir: PathBuf,
+    data: PathBuf,
+    pg_ctl: PathBuf,
+    user: Option<(u32, u32)>,
+    port: u16,
+}
+
+impl Cluster {
+    /// Creates and starts a cluster from the machine's binaries.
+    pub fn start() -> Result<Cluster, TestkitError> {
+        let dir =
+            std::env::temp_dir().join(format!("migrate-cluster-{}-{}", std::process::id(), fresh_name()));
+        std::fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        let Started { data, pg_ctl, user, port } = init_and_start(&dir, "")?;
+        Ok(Cluster { dir, data, pg_ctl, user, port })
+    }
+
+    /// The connection string of database `name`.
+    pub fn url(&self, name: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Restarts the server (fast shutdown: sessions are ended, transactions rolled back),
+    /// waiting until it accepts connections again.
+    pub fn restart(&self) -> Result<(), TestkitError> {
+        let mut restart = command(&self.pg_ctl, self.user);
+        restart.arg("-D").arg(&self.data).arg("-l").arg(self.dir.join("server.log"));
+        restart.args(["-w", "-t", "60", "-m", "fast", "restart"]);
+        run(restart, "pg_ctl restart")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let mut stop = command(&self.pg_ctl, self.user);
+        stop.arg("-D").arg(&self.data).args(["-m", "immediate", "stop"]);
+        let _ = run(stop, "pg_ctl stop");
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts the run's cluster, or finds it started by another process of the run.
+fn throwaway() -> Result<Server, TestkitError> {
+    let owner = run_owner();
+    let dir = std::env::temp_dir().join(format!("migrate-testkit-{owner}"));
+    std::fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    let lock =
+        File::create(dir.join("lock")).map_err(|e| fail(format!("cannot create the lock file: {e}")))?;
+    lock.lock().map_err(|e| fail(format!("cannot lock {}: {e}", dir.display())))?;
+    let port_file = dir.join("port");
+    if let Ok(port) = std::fs::read_to_string(&port_file) {
+        let url = format!("postgres://postgres@127.0.0.1:{}/postgres", port.trim());
+        if connect(&url).is_ok() {
+            return Ok(Server { admin_url: url });
+        }
+    }
+    let Started { data, pg_ctl, user, port } = init_and_start(&dir, "-c max_connections=300")?;
     // The supervisor outlives this process and stops the cluster when the run ends.
     let as_postgres = if user.is_some() { "runuser -u postgres -- " } else { "" };
     let script = format!(
