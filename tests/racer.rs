@@ -1,7 +1,8 @@
 //! Runs one upgrade of a fixture chain, for the tests that need separate processes: several
 //! migrators racing, processes killed in the middle of a migration.
 //!
-//! `migrate-racer <chain> <database url> <target>`; prints the revisions it applied. The
+//! `migrate-racer <chain> <database url> <target>`; prints the revisions it applied.
+//! `migrate-racer cli <arguments>` runs the embedded command line over the `diamond` chain. The
 //! session's application name is `racer-<pid>`, so a test can find which process holds the
 //! lock. `RACER_NO_LOCK=1` runs without the migration lock; `RACER_PAUSE_MS=<n>` pauses
 //! after each step.
@@ -14,6 +15,7 @@ use migrate_runtime::{Chain, Migrator, StepReport};
 static CRM: Chain = migrate_runtime::embed_migrations!("crm");
 static SLOW: Chain = migrate_runtime::embed_migrations!("slow");
 static FAULTS: Chain = migrate_runtime::embed_migrations!("faults");
+static DIAMOND: Chain = migrate_runtime::embed_migrations!("diamond");
 
 fn pause(_: &StepReport) {
     let ms = std::env::var("RACER_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -22,6 +24,9 @@ fn pause(_: &StepReport) {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("cli") {
+        return migrate_runtime::cli::run_with_args(&DIAMOND, &args[1..]);
+    }
     let [chain, url, target] = args.as_slice() else {
         eprintln!("usage: migrate-racer <crm|slow|faults> <database url> <target>");
         return ExitCode::FAILURE;

@@ -421,3 +421,165 @@ fn offline_sql_in_one_transaction_reaches_what_an_online_run_reaches() {
     let recorded = "SELECT revision, direction, success FROM migrate_history ORDER BY id";
     assert_eq!(rows(recorded, &offline), rows(recorded, &online));
 }
+
+static FORCED: Chain = migrate_runtime::embed_migrations!("forced");
+static INSERTED_BEFORE: Chain = migrate_runtime::embed_migrations!("inserted_before");
+static INSERTED_AFTER: Chain = migrate_runtime::embed_migrations!("inserted_after");
+
+/// What the runner said on its own, for the tests that check it.
+static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn remember(note: &str) {
+    NOTES.lock().expect("notes").push(note.to_owned());
+}
+
+fn notes_about(word: &str) -> Vec<String> {
+    NOTES.lock().expect("notes").iter().filter(|n| n.contains(word)).cloned().collect()
+}
+
+fn exists(table: &str, db: &TestDatabase) -> bool {
+    rows(&format!("SELECT to_regclass('{table}') IS NOT NULL"), db) == ["t"]
+}
+
+#[test]
+fn a_migration_marked_transactional_runs_in_one_transaction_and_fails_once() {
+    let db = database();
+    let migrator = Migrator::new(&FORCED);
+    let error = migrator.upgrade(db.url(), "head").expect_err("fails");
+    let Error::MigrationFailed(failure) = &error else { panic!("unexpected error: {error}") };
+    assert_eq!(
+        (failure.rev.as_str(), failure.transactional, failure.statement_index),
+        (B, true, Some((2, 3)))
+    );
+    assert_eq!(failure.statement.as_deref(), Some("SELECT 1 / 0"));
+    // Inside its transaction, its first statement was rolled back with the rest.
+    assert_eq!(rows("SELECT string_agg(enumlabel, ',') FROM pg_enum", &db), ["calm"]);
+    // Its statements ran once: the sequence, which no rollback resets, counted one run.
+    assert_eq!(rows("SELECT last_value FROM attempts", &db), ["1"]);
+    // Nothing half-done: the next run tries it again instead of refusing it.
+    let again = migrator.upgrade(db.url(), "head").expect_err("fails again");
+    assert!(matches!(&again, Error::MigrationFailed(f) if f.statement_index == Some((2, 3))), "{again}");
+    assert_eq!(rows("SELECT last_value FROM attempts", &db), ["2"]);
+}
+
+#[test]
+fn a_migration_added_below_an_applied_one_is_refused_with_the_way_out() {
+    let db = database();
+    Migrator::new(&INSERTED_BEFORE).upgrade(db.url(), "head").expect("upgrades");
+    let history = rows("SELECT count(*) FROM migrate_history", &db);
+    let later = Migrator::new(&INSERTED_AFTER);
+    let error = later.upgrade(db.url(), "head").expect_err("refused");
+    let Error::Unrecorded { migrations, rows: current } = &error else { panic!("unexpected error: {error}") };
+    assert_eq!(migrations.iter().map(|m| m.rev.as_str()).collect::<Vec<_>>(), [B]);
+    assert_eq!(current, &[C]);
+    let text = error.to_string();
+    assert!(text.contains("give it a down_revision after the current head"), "{text}");
+    assert!(text.contains(&format!("`stamp {C}`")), "{text}");
+    assert_eq!(rows("SELECT count(*) FROM migrate_history", &db), history, "nothing changed");
+    assert!(!exists("notes", &db));
+    // The way out for a migration applied by hand: stamp records it.
+    later.stamp(db.url(), &[C], false).expect("stamps");
+    assert!(later.upgrade(db.url(), "head").expect("runs").steps.is_empty());
+}
+
+#[test]
+fn overlapping_version_rows_are_refused_before_anything_changes() {
+    let db = database();
+    let migrator = Migrator::new(&DIAMOND);
+    migrator.upgrade(db.url(), B).expect("upgrades");
+    db.connect()
+        .expect("connects")
+        .batch_execute(&format!("INSERT INTO alembic_version VALUES ('{A}')"))
+        .expect("inserts");
+    let error = migrator.upgrade(db.url(), "head").expect_err("refused");
+    assert!(
+        matches!(&error, Error::OverlappingRows { row, ancestor } if row == B && ancestor == A),
+        "{error}"
+    );
+    assert!(error.to_string().contains("stamp --purge"), "{error}");
+    assert_eq!(rows("SELECT version_num FROM alembic_version ORDER BY 1", &db), [A, B]);
+    assert!(!exists("tags", &db));
+}
+
+#[test]
+fn a_refused_command_creates_nothing_and_a_failed_run_in_one_transaction_leaves_nothing() {
+    let db = database();
+    let error = Migrator::new(&DIAMOND).upgrade(db.url(), "ffff").expect_err("refused");
+    assert!(matches!(error, Error::Target(_)), "{error}");
+    assert!(!exists("alembic_version", &db) && !exists("migrate_history", &db));
+
+    let error = Migrator::new(&FAILING).one_transaction(true).upgrade(db.url(), "head").expect_err("fails");
+    assert!(matches!(error, Error::MigrationFailed(_)), "{error}");
+    assert!(
+        !exists("alembic_version", &db) && !exists("migrate_history", &db),
+        "the tables went with the run"
+    );
+    assert!(!exists("people", &db));
+}
+
+#[test]
+fn an_invalid_index_left_by_a_failed_concurrent_build_is_dropped_before_the_retry() {
+    let db = database();
+    let migrator = Migrator::new(&SLOW).on_note(remember);
+    migrator.upgrade(db.url(), A).expect("upgrades");
+    let mut client = db.connect().expect("connects");
+    client
+        .batch_execute("INSERT INTO people (email) VALUES ('a@example.com'), ('a@example.com')")
+        .expect("inserts");
+    // A unique build over duplicates fails and leaves its index behind, INVALID.
+    let failed = client.batch_execute("CREATE UNIQUE INDEX CONCURRENTLY idx_people_email ON people (email)");
+    assert!(failed.is_err());
+    assert_eq!(
+        rows("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_people_email'::regclass", &db),
+        ["f"]
+    );
+
+    migrator.upgrade(db.url(), "head").expect("builds the index again");
+    assert_eq!(
+        rows("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_people_email'::regclass", &db),
+        ["t"]
+    );
+    let said = notes_about("idx_people_email");
+    assert!(said.iter().any(|n| n.contains("left INVALID by an earlier build")), "{said:?}");
+}
+
+#[test]
+fn a_waiting_runner_says_who_holds_the_lock() {
+    let db = database();
+    let mut holder = db.connect().expect("connects");
+    let key = migrate_runtime::Tables::default().lock_key_sql();
+    holder.batch_execute(&format!("SELECT pg_advisory_lock({key})")).expect("locks");
+    let url = db.url().to_owned();
+    let waiter = std::thread::spawn(move || {
+        Migrator::new(&DIAMOND)
+            .lock_wait(Duration::from_secs(30))
+            .on_note(remember)
+            .upgrade(&url, "head")
+            .map_err(|e| e.to_string())
+    });
+    std::thread::sleep(Duration::from_millis(5_800));
+    holder.batch_execute(&format!("SELECT pg_advisory_unlock({key})")).expect("unlocks");
+    let report = waiter.join().expect("joins").expect("upgrades once the lock is free");
+    assert_eq!(report.after, [E]);
+    let said = notes_about("waiting for the migration lock");
+    assert!(said.iter().any(|n| n.contains("held by pid") && n.contains("connected since")), "{said:?}");
+}
+
+#[test]
+fn an_interrupted_run_stops_and_says_what_it_left() {
+    let db = database();
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let setter = std::sync::Arc::clone(&flag);
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        setter.store(2, std::sync::atomic::Ordering::SeqCst);
+    });
+    let start = Instant::now();
+    let error = Migrator::new(&SLOW).interrupt_on(flag).upgrade(db.url(), "head").expect_err("interrupted");
+    assert!(start.elapsed() < Duration::from_secs(3), "the slow statement was cancelled, not waited for");
+    let Error::Interrupted { signal, rev, left } = &error else { panic!("unexpected error: {error}") };
+    assert_eq!((*signal, rev.as_deref()), (2, Some(B)));
+    assert!(left.contains("stopped at its statement 1 of 2"), "{error}");
+    let next = Migrator::new(&SLOW).upgrade(db.url(), "head").expect_err("refused");
+    assert!(matches!(&next, Error::Dirty { rev, .. } if rev == B), "{next}");
+}

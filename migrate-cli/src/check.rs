@@ -117,20 +117,20 @@ pub(crate) fn check(project: &Project, json: bool) -> Result<bool> {
                 )
             })
             .collect();
-        println!("[{}]", items.join(",\n "));
+        outln!("[{}]", items.join(",\n "))?;
     } else {
         for (problem, text) in &problems {
-            println!("{}", render(problem, text));
+            outln!("{}", render(problem, text))?;
         }
         if problems.is_empty() {
-            println!("{} migration files in {}: no problem", folder.files.len(), folder.display);
+            outln!("{} migration files in {}: no problem", folder.files.len(), folder.display)?;
         } else {
-            println!(
+            outln!(
                 "error: {} problem{} in {}",
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" },
                 folder.display
-            );
+            )?;
         }
     }
     Ok(problems.is_empty())

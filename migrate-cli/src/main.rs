@@ -10,6 +10,23 @@
 //! downgrades) or a command was refused (a vague name, several heads); 2 the command line is
 //! wrong; 3 the command failed.
 
+/// `print!` that returns the error of a closed stdout instead of panicking: `main` ends
+/// quietly when the reader went away (`cargo migrate history | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `println!`, as [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod check;
 mod import;
 mod migrator;
@@ -151,6 +168,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     match execute(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(EXIT_FAILED)
@@ -161,9 +185,6 @@ fn main() -> ExitCode {
 /// The arguments of a database command for the migrator's embedded command line.
 fn migrator_args(cli: &Cli) -> Vec<String> {
     let mut args = Vec::new();
-    if let Some(url) = &cli.database_url {
-        args.extend(["--database-url".to_owned(), url.clone()]);
-    }
     if cli.json {
         args.push("--json".to_owned());
     }
@@ -212,16 +233,16 @@ fn migrator_args(cli: &Cli) -> Vec<String> {
     args
 }
 
-fn refused(result: Result<String, Refused>) -> u8 {
+fn refused(result: Result<String, Refused>) -> std::io::Result<u8> {
     match result {
         Ok(path) => {
-            println!("created {path}");
-            println!("now say why in its doc comment, write upgrade and downgrade, and review it");
-            0
+            outln!("created {path}")?;
+            outln!("now say why in its doc comment, write upgrade and downgrade, and review it")?;
+            Ok(0)
         }
         Err(Refused(message)) => {
             eprintln!("error: {message}");
-            EXIT_PROBLEMS
+            Ok(EXIT_PROBLEMS)
         }
     }
 }
@@ -230,24 +251,24 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
     let project = Project::find(cli.manifest_path.as_deref())?;
     let json = cli.json;
     Ok(match &cli.command {
-        Command::Revision { message } => refused(revision::revision(&project, message)?),
-        Command::Merge { message, revs } => refused(revision::merge(&project, message, revs)?),
+        Command::Revision { message } => refused(revision::revision(&project, message)?)?,
+        Command::Merge { message, revs } => refused(revision::merge(&project, message, revs)?)?,
         Command::Import { from, dir } => {
             let imported = import::import(&project, *from, dir)?;
-            println!(
+            outln!(
                 "imported {} migrations into {} ({} outside a transaction, {} without a downgrade)",
                 imported.count,
                 project.settings.folder.display(),
                 imported.outside_transaction,
                 imported.irreversible
-            );
+            )?;
             for skipped in &imported.skipped {
-                println!("skipped {skipped}, as the source tool does");
+                outln!("skipped {skipped}, as the source tool does")?;
             }
-            println!(
+            outln!(
                 "set start_after = \"{}\" in Cargo.toml: the style rules apply to the migrations after it",
                 imported.last
-            );
+            )?;
             0
         }
         Command::Check { db: false } => {
@@ -268,16 +289,16 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
                 _ => Vec::new(),
             };
             if json {
-                print!("{}", listing.json_array(&nodes));
+                out!("{}", listing.json_array(&nodes))?;
             } else {
                 match &cli.command {
-                    Command::Heads => print!("{}", listing.heads()),
-                    Command::History { verbose, .. } => print!("{}", listing.history(&nodes, *verbose)),
-                    _ => print!("{}", listing.history(&nodes, true)),
+                    Command::Heads => out!("{}", listing.heads())?,
+                    Command::History { verbose, .. } => out!("{}", listing.history(&nodes, *verbose))?,
+                    _ => out!("{}", listing.history(&nodes, true))?,
                 }
             }
             0
         }
-        _ => migrator::run(&project, &migrator_args(&cli))?,
+        _ => migrator::run(&project, &migrator_args(&cli), cli.database_url.as_deref())?,
     })
 }

@@ -102,12 +102,16 @@ fn build(project: &Project) -> Result<PathBuf> {
     Ok(root.join("target").join("debug").join(name))
 }
 
-/// Runs a database command through the migrator; returns its exit code.
-pub(crate) fn run(project: &Project, args: &[String]) -> Result<u8> {
+/// Runs a database command through the migrator; returns its exit code. The database URL
+/// goes in the migrator's environment, never on its command line, where every user of the
+/// machine could read it.
+pub(crate) fn run(project: &Project, args: &[String], database_url: Option<&str>) -> Result<u8> {
     let binary = build(project)?;
-    let status = Command::new(&binary)
-        .args(args)
-        .status()
-        .with_context(|| format!("cannot run `{}`", binary.display()))?;
+    let mut command = Command::new(&binary);
+    command.args(args);
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    let status = command.status().with_context(|| format!("cannot run `{}`", binary.display()))?;
     Ok(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(3))
 }

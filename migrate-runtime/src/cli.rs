@@ -17,9 +17,13 @@
 //!
 //! Exit codes: 0 done; 1 `check` found the database not at its heads, or `test` found broken
 //! downgrades; 2 the command line is wrong; 3 the run failed or was refused (the message says
-//! why and what to do).
+//! why and what to do); 130 or 143 when Ctrl-C or SIGTERM stopped a run (it says where the
+//! database stands). Output to a closed pipe (`… --sql | head`) ends the command quietly.
 
+use std::io::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use clap::{Parser, Subcommand};
 use migrate_core::graph::NodeId;
@@ -129,12 +133,70 @@ pub fn run_with_args(chain: &Chain, args: &[String]) -> ExitCode {
         }
     };
     match execute(chain, cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(message) => {
+        Ok(code) | Err(Stop::Exit(code)) => ExitCode::from(code),
+        Err(Stop::Failed(message, code)) => {
             eprintln!("error: {message}");
-            ExitCode::from(EXIT_FAILED)
+            ExitCode::from(code)
         }
     }
+}
+
+/// Why a command ends early.
+enum Stop {
+    /// With a message and an exit code.
+    Failed(String, u8),
+    /// Quietly, with an exit code.
+    Exit(u8),
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Stop {
+        Stop::Failed(message, EXIT_FAILED)
+    }
+}
+
+impl From<crate::Error> for Stop {
+    fn from(error: crate::Error) -> Stop {
+        match error {
+            crate::Error::Interrupted { signal, .. } => {
+                Stop::Failed(error.to_string(), u8::try_from(128 + signal).unwrap_or(EXIT_FAILED))
+            }
+            error => Stop::Failed(error.to_string(), EXIT_FAILED),
+        }
+    }
+}
+
+/// Writes to stdout; a reader that went away ends the command quietly.
+fn emit(text: &str) -> Result<(), Stop> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Stop::Exit(0)),
+        Err(e) => Err(Stop::Failed(format!("cannot write to stdout: {e}"), EXIT_FAILED)),
+    }
+}
+
+/// Ctrl-C and SIGTERM stop a run that changes the database: the statement running is
+/// cancelled and rolled back, and the run says where the database stands. A second one
+/// ends the process at once.
+fn interrupt_flag() -> Arc<AtomicUsize> {
+    let flag = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let code = 128 + signal;
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, code, Arc::clone(&seen));
+        let _ = signal_hook::flag::register(signal, Arc::clone(&seen));
+        let _ = signal_hook::flag::register_usize(
+            signal,
+            Arc::clone(&flag),
+            usize::try_from(signal).unwrap_or(0),
+        );
+    }
+    flag
+}
+
+fn note(text: &str) {
+    eprintln!("note: {text}");
 }
 
 /// The database from the flag, the environment, or `./.env`.
@@ -211,65 +273,64 @@ fn sql_range<'t>(target: &'t str, default: Option<&'t str>) -> Result<(&'t str, 
     }
 }
 
-fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
+fn execute(chain: &Chain, cli: Cli) -> Result<u8, Stop> {
     let migrator = match cli.command {
         // The stairway's hundreds of steps would bury its report.
         Command::Test => Migrator::new(chain),
-        _ => Migrator::new(chain).on_step(progress),
+        Command::Upgrade { sql: false, .. }
+        | Command::Downgrade { sql: false, .. }
+        | Command::Stamp { .. } => {
+            Migrator::new(chain).on_step(progress).on_note(note).interrupt_on(interrupt_flag())
+        }
+        _ => Migrator::new(chain).on_step(progress).on_note(note),
     };
     let json = cli.json;
     match cli.command {
         Command::Upgrade { target, sql: true, one_transaction } => {
             let (from, to) = sql_range(&target, Some("base"))?;
-            print!(
-                "{}",
-                migrator.one_transaction(one_transaction).upgrade_sql(from, to).map_err(|e| e.to_string())?
-            );
+            emit(&migrator.one_transaction(one_transaction).upgrade_sql(from, to)?)?;
         }
         Command::Downgrade { target, sql: true } => {
             let (from, to) = sql_range(&target, None)?;
-            print!("{}", migrator.downgrade_sql(from, to).map_err(|e| e.to_string())?);
+            emit(&migrator.downgrade_sql(from, to)?)?;
         }
         Command::Upgrade { target, sql: false, one_transaction } => {
             let url = need_url(cli.database_url)?;
-            let report = migrator
-                .one_transaction(one_transaction)
-                .upgrade(&url, &target)
-                .map_err(|e| e.to_string())?;
-            println!("{}", summary(&report));
+            let report = migrator.one_transaction(one_transaction).upgrade(&url, &target)?;
+            emit(&format!("{}\n", summary(&report)))?;
         }
         Command::Downgrade { target, sql: false } => {
             let url = need_url(cli.database_url)?;
-            let report = migrator.downgrade(&url, &target).map_err(|e| e.to_string())?;
-            println!("{}", summary(&report));
+            let report = migrator.downgrade(&url, &target)?;
+            emit(&format!("{}\n", summary(&report)))?;
         }
         Command::Stamp { targets, purge } => {
             let url = need_url(cli.database_url)?;
             let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
-            let report = migrator.stamp(&url, &targets, purge).map_err(|e| e.to_string())?;
-            println!("{}", summary(&report));
+            let report = migrator.stamp(&url, &targets, purge)?;
+            emit(&format!("{}\n", summary(&report)))?;
         }
         Command::Accept { revs } => {
             let url = need_url(cli.database_url)?;
             let revs: Vec<&str> = revs.iter().map(String::as_str).collect();
-            migrator.accept_checksums(&url, &revs).map_err(|e| e.to_string())?;
-            println!("accepted the checksums of {}", revs.join(", "));
+            migrator.accept_checksums(&url, &revs)?;
+            emit(&format!("accepted the checksums of {}\n", revs.join(", ")))?;
         }
         Command::Current => {
             let url = need_url(cli.database_url)?;
             let rows = migrator.current(&url).map_err(|e| e.to_string())?;
             if json {
-                println!("{{\"current\": {}}}", json_list(&rows));
+                emit(&format!("{{\"current\": {}}}\n", json_list(&rows)))?;
             } else if rows.is_empty() {
-                println!("base (no migration applied)");
+                emit("base (no migration applied)\n")?;
             } else {
                 let graph = migrator.graph();
                 let entries = entries(chain);
                 let listing = Listing::new(graph, &entries, None);
                 for row in &rows {
                     match graph.node(row) {
-                        Some(node) => println!("{}", listing.line(node)),
-                        None => println!("{row} (unknown to this binary)"),
+                        Some(node) => emit(&format!("{}\n", listing.line(node)))?,
+                        None => emit(&format!("{row} (unknown to this binary)\n"))?,
                     }
                 }
             }
@@ -281,19 +342,19 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
             let graph = migrator.graph();
             let heads = graph.revs_of(&graph.heads());
             if json {
-                println!(
-                    "{{\"at_heads\": {at_heads}, \"current\": {}, \"heads\": {}}}",
+                emit(&format!(
+                    "{{\"at_heads\": {at_heads}, \"current\": {}, \"heads\": {}}}\n",
                     json_list(&rows),
                     json_list(&heads)
-                );
+                ))?;
             } else if at_heads {
-                println!("the database is at its head ({})", heads.join(", "));
+                emit(&format!("the database is at its head ({})\n", heads.join(", ")))?;
             } else {
-                println!(
-                    "the database is at {}, not at the head {}: run `upgrade head`",
+                emit(&format!(
+                    "the database is at {}, not at the head {}: run `upgrade head`\n",
                     rows_text(&rows),
                     heads.join(", ")
-                );
+                ))?;
             }
             return Ok(if at_heads { 0 } else { EXIT_CHECK_FAILED });
         }
@@ -307,9 +368,9 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
             let listing = Listing::new(graph, &entries, marks.as_deref());
             let nodes = listing.range(range.as_deref()).map_err(|e| e.to_string())?;
             if json {
-                print!("{}", listing.json_array(&nodes));
+                emit(&listing.json_array(&nodes))?;
             } else {
-                print!("{}", listing.history(&nodes, verbose));
+                emit(&listing.history(&nodes, verbose))?;
             }
         }
         Command::Heads => {
@@ -317,9 +378,9 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
             let entries = entries(chain);
             let listing = Listing::new(graph, &entries, None);
             if json {
-                print!("{}", listing.json_array(&graph.heads()));
+                emit(&listing.json_array(&graph.heads()))?;
             } else {
-                print!("{}", listing.heads());
+                emit(&listing.heads())?;
             }
         }
         Command::Show { rev } => {
@@ -328,14 +389,14 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, String> {
             let listing = Listing::new(graph, &entries, None);
             let nodes = graph.resolve_str(&rev, &graph.heads()).map_err(|e| e.to_string())?;
             if json {
-                print!("{}", listing.json_array(&nodes));
+                emit(&listing.json_array(&nodes))?;
             } else {
-                print!("{}", listing.history(&nodes, true));
+                emit(&listing.history(&nodes, true))?;
             }
         }
         Command::Test => {
             let report = testkit::stairway(&migrator).map_err(|e| e.to_string())?;
-            println!("{report}");
+            emit(&format!("{report}\n"))?;
             return Ok(if report.is_ok() { 0 } else { EXIT_CHECK_FAILED });
         }
     }

@@ -195,6 +195,19 @@ pub enum Error {
         /// Its slug.
         slug: String,
     },
+    /// The run was stopped by a signal (Ctrl-C, SIGTERM).
+    #[error(
+        "interrupted (signal {signal}){}: {left}\n= help: run again to go on from there",
+        .rev.as_ref().map(|r| format!(" while running {r}")).unwrap_or_default()
+    )]
+    Interrupted {
+        /// The signal's number.
+        signal: usize,
+        /// The migration that was running, if one was.
+        rev: Option<String>,
+        /// Where the database stands.
+        left: String,
+    },
     /// A migration failed; the database is as it was before it (or, outside a transaction, as
     /// the error says).
     #[error("{0}")]

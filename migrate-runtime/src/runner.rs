@@ -11,7 +11,8 @@
 //! version and history rows committed with it and checked. The lock lives as long as the
 //! session, which ends with the run.
 
-use std::sync::OnceLock;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use migrate_core::chain::{Chain, Migration};
@@ -45,6 +46,8 @@ pub struct Migrator {
     progress: Option<fn(&StepReport)>,
     /// Told what the runner waits for or does on its own.
     notes: Option<fn(&str)>,
+    /// Set to a signal's number to stop the run.
+    interrupt: Option<Arc<AtomicUsize>>,
 }
 
 /// One step a run made.
@@ -103,6 +106,11 @@ pub fn checksum(statements: &[Statement]) -> String {
     text
 }
 
+/// Version rows as messages name them: `base` when there are none.
+fn rows_text(rows: &[String]) -> String {
+    if rows.is_empty() { "base".to_owned() } else { rows.join(", ") }
+}
+
 /// What the first read of a session found.
 struct Read {
     state: State,
@@ -129,6 +137,7 @@ impl Migrator {
             compiled: OnceLock::new(),
             progress: None,
             notes: None,
+            interrupt: None,
         }
     }
 
@@ -185,6 +194,15 @@ impl Migrator {
     /// before retrying its build.
     pub fn on_note(mut self, note: fn(&str)) -> Migrator {
         self.notes = Some(note);
+        self
+    }
+
+    /// Stops the run when `flag` becomes non-zero (a signal handler sets it to the
+    /// signal's number, as `signal_hook::flag::register_usize` does): the statement running is
+    /// cancelled, its transaction rolls back, and the run returns [`Error::Interrupted`],
+    /// saying where the database stands.
+    pub fn interrupt_on(mut self, flag: Arc<AtomicUsize>) -> Migrator {
+        self.interrupt = Some(flag);
         self
     }
 
@@ -330,7 +348,7 @@ impl Migrator {
                 self.graph();
                 self.compiled();
             });
-            let opened = Session::open(url).and_then(|mut session| {
+            let opened = Session::open(url, self.interrupt.clone()).and_then(|mut session| {
                 let read = self.read(&mut session, true, self.lock, true)?;
                 Ok((session, read))
             });
@@ -440,6 +458,15 @@ impl Migrator {
         let run_start = Instant::now();
         let mut step_start = Instant::now();
         for piece in &pieces {
+            // Between steps, an interrupt stops the run where it stands: at the rows the next
+            // step starts from.
+            if let Some(signal) = session.interrupted()
+                && matches!(piece.part, Part::Step | Part::Claim)
+                && let Some(next) = piece.step.and_then(|n| plan.steps.get(n))
+            {
+                let left = format!("the database is at {}", rows_text(&next.rows));
+                return Err(Error::Interrupted { signal, rev: None, left });
+            }
             if matches!(piece.part, Part::Step | Part::Claim) {
                 step_start = Instant::now();
             }
@@ -450,7 +477,8 @@ impl Migrator {
             }
             let outcome = session.send(&piece.batch.text);
             if outcome.error.is_some() {
-                return Err(self.failed(session, piece, &plan.steps, outcome));
+                let error = self.failed(session, piece, &plan.steps, outcome);
+                return Err(self.interrupted(session, piece, &plan.steps, error));
             }
             let ended = match piece.part {
                 Part::End => piece.step,
@@ -468,6 +496,32 @@ impl Migrator {
             }
         }
         Ok(reports)
+    }
+
+    /// A failure caused by an interrupt, said as such: what the interrupted piece left.
+    fn interrupted(&self, session: &Session, piece: &Piece, steps: &[Planned], error: Error) -> Error {
+        let Some(signal) = session.interrupted() else {
+            return error;
+        };
+        let planned = piece.step.and_then(|n| steps.get(n)).or(steps.first());
+        let Some(planned) = planned else {
+            return error;
+        };
+        let rev = planned.migration.rev.to_owned();
+        let before = rows_text(&planned.rows);
+        let left = match piece.part {
+            Part::Statement(index) => format!(
+                "{rev} runs outside a transaction and was stopped at its statement {} of {}: the ones before stay \
+                 applied, and the next run refuses it until it is cleared (the refusal says how)",
+                index + 1,
+                planned.statements.len()
+            ),
+            _ if self.one_transaction => {
+                format!("the run's transaction was rolled back: the database is at {before}")
+            }
+            _ => format!("{rev} was rolled back: the database is at {before}"),
+        };
+        Error::Interrupted { signal, rev: Some(rev), left }
     }
 
     fn report(&self, reports: &mut Vec<StepReport>, planned: &Planned, duration: Duration) {
@@ -669,7 +723,7 @@ impl Migrator {
 
     /// The database's version rows (an empty list for a database never migrated).
     pub fn current(&self, url: &str) -> Result<Vec<String>, Error> {
-        let mut session = Session::open(url)?;
+        let mut session = Session::open(url, None)?;
         Ok(self.read(&mut session, false, false, false)?.state.rows)
     }
 

@@ -21,9 +21,12 @@
 //!    commits a claim checked the same way, and a claim is refused while another is in
 //!    progress.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use futures_util::future::{Either, select};
 use migrate_core::version::Tables;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
@@ -68,11 +71,14 @@ pub(crate) struct Session {
     client: Client,
     /// The round trips made, for the report.
     pub(crate) trips: usize,
+    /// Set (to a signal's number) when the run is to stop: the statement running is
+    /// cancelled.
+    interrupt: Option<Arc<AtomicUsize>>,
 }
 
 impl Session {
-    /// Connects to `url`.
-    pub(crate) fn open(url: &str) -> Result<Session, Error> {
+    /// Connects to `url`; `interrupt`, once set, cancels the statement running.
+    pub(crate) fn open(url: &str, interrupt: Option<Arc<AtomicUsize>>) -> Result<Session, Error> {
         let config = connect::config(url)?;
         let target = connect::target(&config);
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -84,7 +90,12 @@ impl Session {
         // The connection is driven while the runner waits for an answer; it ends when the
         // client is dropped or the server closes it, and the next query then says so.
         runtime.spawn(connection);
-        Ok(Session { runtime, client, trips: 0 })
+        Ok(Session { runtime, client, trips: 0, interrupt })
+    }
+
+    /// The signal that asked the run to stop, if one did.
+    pub(crate) fn interrupted(&self) -> Option<usize> {
+        self.interrupt.as_ref().map(|flag| flag.load(Ordering::SeqCst)).filter(|&signal| signal != 0)
     }
 
     /// Sends `sql` (one or more statements) as one simple query and reads the answer to
@@ -92,7 +103,8 @@ impl Session {
     pub(crate) fn send(&mut self, sql: &str) -> Outcome {
         self.trips += 1;
         let client = &self.client;
-        self.runtime.block_on(async move {
+        let interrupt = self.interrupt.clone();
+        let answer = async move {
             let mut rows: Vec<Rows> = Vec::new();
             let mut current: Rows = Vec::new();
             let stream = match client.simple_query_raw(sql).await {
@@ -111,6 +123,27 @@ impl Session {
                 }
             }
             Outcome { rows, error: None }
+        };
+        let Some(interrupt) = interrupt else {
+            return self.runtime.block_on(answer);
+        };
+        // Watched every 50 ms: once interrupted, the server is asked to cancel the statement
+        // (its transaction then rolls back), and the answer is awaited as usual.
+        let cancel = self.client.cancel_token();
+        self.runtime.block_on(async move {
+            let mut answer = std::pin::pin!(answer);
+            let mut cancelled = false;
+            loop {
+                let tick = std::pin::pin!(tokio::time::sleep(Duration::from_millis(50)));
+                match select(answer.as_mut(), tick).await {
+                    Either::Left((outcome, _)) => return outcome,
+                    Either::Right(_) if !cancelled && interrupt.load(Ordering::SeqCst) != 0 => {
+                        cancelled = true;
+                        let _ = cancel.cancel_query(NoTls).await;
+                    }
+                    Either::Right(_) => {}
+                }
+            }
         })
     }
 
