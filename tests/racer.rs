@@ -2,7 +2,8 @@
 //! migrators racing, processes killed in the middle of a migration.
 //!
 //! `migrate-racer <chain> <database url> <target>`; prints the revisions it applied.
-//! `migrate-racer cli <arguments>` runs the embedded command line over the `diamond` chain. The
+//! `migrate-racer cli <arguments>` runs the embedded command line over the `diamond` chain,
+//! `migrate-racer cli-slow <arguments>` over the `slow` one. The
 //! session's application name is `racer-<pid>`, so a test can find which process holds the
 //! lock. `RACER_NO_LOCK=1` runs without the migration lock; `RACER_PAUSE_MS=<n>` pauses
 //! after each step.
@@ -24,8 +25,10 @@ fn pause(_: &StepReport) {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("cli") {
-        return migrate_runtime::cli::run_with_args(&DIAMOND, &args[1..]);
+    match args.first().map(String::as_str) {
+        Some("cli") => return migrate_runtime::cli::run_with_args(&DIAMOND, &args[1..]),
+        Some("cli-slow") => return migrate_runtime::cli::run_with_args(&SLOW, &args[1..]),
+        _ => {}
     }
     let [chain, url, target] = args.as_slice() else {
         eprintln!("usage: migrate-racer <crm|slow|faults> <database url> <target>");

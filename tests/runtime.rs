@@ -583,3 +583,42 @@ fn an_interrupted_run_stops_and_says_what_it_left() {
     let next = Migrator::new(&SLOW).upgrade(db.url(), "head").expect_err("refused");
     assert!(matches!(&next, Error::Dirty { rev, .. } if rev == B), "{next}");
 }
+
+#[test]
+fn the_command_line_ends_quietly_when_its_reader_goes_away() {
+    let mut child = racer()
+        .args(["cli", "upgrade", "--sql", "head"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // The reader is gone before the first byte is written.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("reaps");
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
+
+#[test]
+fn sigterm_stops_the_command_line_and_it_says_what_it_left() {
+    let db = database();
+    let child = racer()
+        .args(["cli-slow", "--database-url", db.url(), "upgrade", "head"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let started = "SELECT 1 WHERE to_regclass('migrate_history') IS NOT NULL AND (SELECT count(*) \
+                   FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(3)%') > 0";
+    let start = Instant::now();
+    while rows(started, &db).is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(30), "the slow migration never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("signals");
+    let output = child.wait_with_output().expect("reaps");
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{text}");
+    assert!(text.contains(&format!("interrupted (signal 15) while running {B}")), "{text}");
+    assert!(text.contains("stopped at its statement 1 of 2"), "{text}");
+}
