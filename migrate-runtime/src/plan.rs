@@ -259,3 +259,118 @@ impl Planner<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(op: &mut Op) {
+        op.execute("CREATE TABLE t (id int)");
+    }
+
+    fn index(op: &mut Op) {
+        op.execute("CREATE INDEX CONCURRENTLY i ON t (id)");
+    }
+
+    fn nothing(_: &mut Op) {}
+
+    const fn migration(
+        rev: &'static str,
+        parents: &'static [&'static str],
+        transactional: bool,
+    ) -> Migration {
+        Migration {
+            rev,
+            parents,
+            slug: "step",
+            file: "migrations/step.rs",
+            why: "",
+            transactional,
+            upgrade: if transactional { table } else { index },
+            downgrade: nothing,
+        }
+    }
+
+    static A: Migration = migration("a", &[], true);
+    static B: Migration = migration("b", &["a"], true);
+    static C: Migration = migration("c", &["b"], true);
+    /// Marked transactional though its SQL alone would run outside a transaction.
+    static D: Migration = Migration { upgrade: index, ..migration("d", &["c"], true) };
+    static E: Migration = migration("e", &["d"], false);
+    static CHAIN: Chain = Chain::new(&[&A, &B, &C, &D, &E]);
+
+    fn planned<T>(test: impl FnOnce(&Planner<'_>) -> T) -> T {
+        let graph = CHAIN.graph();
+        let compiled: Vec<String> =
+            CHAIN.iter().map(|m| crate::runner::checksum(&m.upgrade_ops().statements())).collect();
+        test(&Planner { chain: &CHAIN, graph: &graph, compiled: &compiled })
+    }
+
+    /// A database at `rows` whose history records `recorded` with this chain's checksums.
+    fn state(planner: &Planner<'_>, rows: &[&str], recorded: &[&str]) -> State {
+        let mut state = State {
+            version_table: true,
+            history_table: true,
+            rows: rows.iter().map(|r| (*r).to_owned()).collect(),
+            ..State::default()
+        };
+        for rev in recorded {
+            let node = planner.graph.node(rev).expect("known");
+            state.checksums.insert((*rev).to_owned(), planner.compiled[node].clone());
+        }
+        state
+    }
+
+    #[test]
+    fn overlapping_rows_are_refused() {
+        planned(|planner| {
+            let error = planner.verify(&state(planner, &["a", "c"], &["a", "b", "c"])).expect_err("refused");
+            assert!(
+                matches!(&error, Error::OverlappingRows { row, ancestor } if row == "c" && ancestor == "a")
+            );
+        });
+    }
+
+    #[test]
+    fn an_ancestor_never_recorded_is_refused_unless_the_database_has_no_history_yet() {
+        planned(|planner| {
+            let error = planner.verify(&state(planner, &["c"], &["a", "c"])).expect_err("refused");
+            let Error::Unrecorded { migrations, rows } = &error else { panic!("{error}") };
+            assert_eq!(
+                (migrations.len(), migrations[0].rev.as_str(), rows.as_slice()),
+                (1, "b", ["c".to_owned()].as_slice())
+            );
+            let adopted = State { history_table: false, ..state(planner, &["c"], &[]) };
+            assert_eq!(planner.verify(&adopted).expect("adopted"), [planner.graph.node("c").expect("known")]);
+        });
+    }
+
+    #[test]
+    fn an_interrupted_step_outside_a_transaction_is_refused_with_the_rows_to_stamp() {
+        planned(|planner| {
+            let mut state = state(planner, &["d"], &["a", "b", "c", "d"]);
+            state.last = Some(("e".to_owned(), None, "upgrade".to_owned()));
+            let error = planner.verify(&state).expect_err("refused");
+            assert!(
+                matches!(&error, Error::Dirty { rev, stamp, interrupted: true, .. } if rev == "e" && stamp == &["d"])
+            );
+            let (step, after) = planner.interrupted(&state).expect("the step");
+            assert_eq!((step.migration.rev, after.as_slice()), ("e", ["e".to_owned()].as_slice()));
+        });
+    }
+
+    #[test]
+    fn transactional_is_the_migrations_own_flag_and_each_step_knows_its_rows() {
+        planned(|planner| {
+            let plan = planner.upgrade(&[], "head").expect("plans");
+            let flags: Vec<(&str, bool)> =
+                plan.steps.iter().map(|s| (s.migration.rev, s.step().transactional)).collect();
+            assert_eq!(flags, [("a", true), ("b", true), ("c", true), ("d", true), ("e", false)]);
+            let before: Vec<Vec<String>> = plan.steps.iter().map(|s| s.rows.clone()).collect();
+            assert_eq!(before[0], Vec::<String>::new());
+            assert_eq!(before[4], ["d"]);
+            assert!(planner.check_one_transaction(&plan.steps).is_err());
+            assert!(planner.check_one_transaction(&plan.steps[..4]).is_ok());
+        });
+    }
+}
