@@ -159,8 +159,8 @@ pub struct Piece {
 impl Tables {
     fn append_setup(&self, batch: &mut Batch, setup: &Setup<'_>) {
         if setup.create_tables {
-            for statement in self.create_sql().split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-                batch.push(statement);
+            for statement in self.create_statements() {
+                batch.push(&statement);
             }
         }
         if setup.prepare {

@@ -108,6 +108,11 @@ impl Tables {
         )
     }
 
+    /// [`Tables::create_sql`], one statement each.
+    pub fn create_statements(&self) -> Vec<String> {
+        self.create_sql().split(";\n").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    }
+
     /// The queries that read a database's state, in order: its version rows; for each
     /// revision, the checksum it last ran, was accepted or was stamped with (a revision with
     /// none was never recorded as applied); the last history row (revision, success (NULL

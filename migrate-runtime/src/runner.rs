@@ -640,18 +640,6 @@ impl Migrator {
         }
         let after = self.graph().stamp_rows(&before, &nodes);
         let mut sql = Vec::new();
-        if !(read.state.version_table && read.state.history_table) {
-            sql.extend(
-                self.tables
-                    .create_sql()
-                    .split(";\n")
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned),
-            );
-        }
-        sql.push("BEGIN".to_owned());
-        sql.push(self.tables.lock_table_sql());
         if purge {
             sql.push(format!("DELETE FROM {}", self.tables.version_table()));
         }
@@ -672,11 +660,7 @@ impl Migrator {
             }
         }
         sql.extend(recorded.iter().map(|r| self.tables.history_done_sql(r)));
-        sql.push("COMMIT".to_owned());
-        session
-            .send(&format!("{};", sql.join(";\n")))
-            .ok()
-            .map_err(database("cannot stamp the version table"))?;
+        self.commit(&mut session, &read.state, &sql, "cannot stamp the version table")?;
         Ok(Report {
             before: read.state.rows,
             after: self.revs(&after),
@@ -692,17 +676,6 @@ impl Migrator {
         let (mut session, read) = self.open(url)?;
         let read = self.locked(&mut session, read)?;
         let mut sql = Vec::new();
-        if !(read.state.version_table && read.state.history_table) {
-            sql.extend(
-                self.tables
-                    .create_sql()
-                    .split(";\n")
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned),
-            );
-        }
-        sql.push("BEGIN".to_owned());
         for rev in revs {
             let node = self.graph().lookup(rev)?;
             let migration = self.migration(node);
@@ -713,12 +686,27 @@ impl Migrator {
                 checksum: Some(&self.compiled()[node]),
             }));
         }
+        self.commit(&mut session, &read.state, &sql, "cannot record the accepted checksums")
+    }
+
+    /// Sends `statements` in one transaction holding the version table's lock, after
+    /// creating the tables the database lacks.
+    fn commit(
+        &self,
+        session: &mut Session,
+        state: &State,
+        statements: &[String],
+        context: &'static str,
+    ) -> Result<(), Error> {
+        let mut sql = Vec::new();
+        if !(state.version_table && state.history_table) {
+            sql.extend(self.tables.create_statements());
+        }
+        sql.push("BEGIN".to_owned());
+        sql.push(self.tables.lock_table_sql());
+        sql.extend(statements.iter().cloned());
         sql.push("COMMIT".to_owned());
-        session
-            .send(&format!("{};", sql.join(";\n")))
-            .ok()
-            .map(|_| ())
-            .map_err(database("cannot record the accepted checksums"))
+        session.send(&format!("{};", sql.join(";\n"))).ok().map(|_| ()).map_err(database(context))
     }
 
     /// The database's version rows (an empty list for a database never migrated).
