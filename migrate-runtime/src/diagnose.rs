@@ -19,7 +19,18 @@ pub(crate) fn diagnose(
     steps: &[Planned],
     error: tokio_postgres::Error,
 ) -> Error {
-    let numbered = batch.statement_numbered(completed);
+    // The server's position, when it gives one, is in the whole batch and names the
+    // statement exactly, even for a syntax error, which stops the batch before its first
+    // statement runs; otherwise the statements it completed count to the failing one.
+    let position = match error.as_db_error().and_then(|d| d.position()) {
+        Some(ErrorPosition::Original(p)) => usize::try_from(*p).ok(),
+        _ => None,
+    };
+    let located = position.and_then(|p| batch.statement_at(p));
+    let numbered = match located {
+        Some((step, index, _)) => Some((step, Some(index))),
+        None => batch.statement_numbered(completed),
+    };
     let Some(number) = numbered.map(|(n, _)| n).or(step) else {
         return Error::Database { context: "cannot prepare the run", source: error };
     };
@@ -41,16 +52,7 @@ pub(crate) fn diagnose(
                 failure.op = Some(statement.op.clone());
                 failure.statement = Some(statement.sql.clone());
             }
-            // The server's position is in the whole batch: kept when it falls in this
-            // statement.
-            let position = match error.as_db_error().and_then(|d| d.position()) {
-                Some(ErrorPosition::Original(p)) => usize::try_from(*p).ok(),
-                _ => None,
-            };
-            failure.position = position
-                .and_then(|p| batch.statement_at(p))
-                .filter(|&(s, i, _)| s == number && i == index)
-                .map(|(_, _, offset)| offset);
+            failure.position = located.filter(|&(s, i, _)| s == number && i == index).map(|(_, _, offset)| offset);
         }
         None => {
             failure.op = Some("the runner's own statements (the version table's lock and rows)".to_owned())
