@@ -109,9 +109,9 @@ fn recover(url: &str, tally: &mut Tally) {
     for _ in 0..3 {
         match migrator.upgrade(url, "head") {
             Ok(_) => return,
-            Err(Error::Dirty { stamp, .. }) => {
+            Err(Error::Dirty(unfinished)) => {
                 tally.refused += 1;
-                let rows: Vec<&str> = stamp.iter().map(String::as_str).collect();
+                let rows: Vec<&str> = unfinished.way_out().iter().map(String::as_str).collect();
                 migrator.stamp(url, &rows, false).expect("stamps");
             }
             Err(Error::Conflict { .. }) => tally.conflicts += 1,

@@ -193,7 +193,7 @@ fn a_migration_killed_outside_a_transaction_is_refused_until_stamped() {
 
     let migrator = Migrator::new(&SLOW);
     let error = migrator.upgrade(db.url(), "head").expect_err("refused");
-    assert!(matches!(&error, Error::Dirty { rev, interrupted: true, .. } if rev == B), "{error}");
+    assert!(matches!(&error, Error::Dirty(d) if d.rev == B && d.interrupted), "{error}");
     assert!(error.to_string().contains(&format!("clear the mark with `stamp {A}`")), "{error}");
     assert!(error.to_string().contains("left: index idx_people_email on \"people\": absent"), "{error}");
     assert_eq!(migrator.current(db.url()).expect("reads"), [A]);
@@ -268,7 +268,7 @@ fn a_statement_timeout_stops_a_migration_outside_a_transaction() {
     assert_eq!(failure.statement_index, Some((0, 2)));
     // Outside a transaction a failure leaves the database to be checked: runs are refused.
     let next = Migrator::new(&SLOW).upgrade(db.url(), "head").expect_err("refused");
-    assert!(matches!(&next, Error::Dirty { interrupted: false, .. }), "{next}");
+    assert!(matches!(&next, Error::Dirty(d) if !d.interrupted), "{next}");
 }
 
 #[test]
@@ -581,7 +581,7 @@ fn an_interrupted_run_stops_and_says_what_it_left() {
     assert_eq!((*signal, rev.as_deref()), (2, Some(B)));
     assert!(left.contains("stopped at its statement 1 of 2"), "{error}");
     let next = Migrator::new(&SLOW).upgrade(db.url(), "head").expect_err("refused");
-    assert!(matches!(&next, Error::Dirty { rev, .. } if rev == B), "{next}");
+    assert!(matches!(&next, Error::Dirty(d) if d.rev == B), "{next}");
 }
 
 #[test]
@@ -621,4 +621,51 @@ fn sigterm_stops_the_command_line_and_it_says_what_it_left() {
     assert_eq!(output.status.code(), Some(143), "{text}");
     assert!(text.contains(&format!("interrupted (signal 15) while running {B}")), "{text}");
     assert!(text.contains("stopped at its statement 1 of 2"), "{text}");
+}
+
+#[test]
+fn a_claim_that_times_out_leaves_no_mark_and_stamps_and_accepts_refuse_what_would_corrupt() {
+    let db = database();
+    let migrator = Migrator::new(&SLOW).lock_timeout(Duration::from_millis(300));
+    migrator.upgrade(db.url(), A).expect("upgrades");
+    // Another session writes to the version table: the claim of the step outside a
+    // transaction cannot lock it in time.
+    let mut writer = db.connect().expect("connects");
+    writer.batch_execute("BEGIN; LOCK TABLE alembic_version IN ROW EXCLUSIVE MODE").expect("locks");
+    let error = migrator.upgrade(db.url(), "head").expect_err("times out");
+    let Error::MigrationFailed(failure) = &error else { panic!("unexpected error: {error}") };
+    assert_eq!((failure.rev.as_str(), failure.code.as_deref()), (B, Some("55P03")));
+    writer.batch_execute("ROLLBACK").expect("releases");
+    // Nothing of it ran, so nothing marks it: the next run applies it.
+    assert_eq!(migrator.upgrade(db.url(), "head").expect("runs").after, [B]);
+
+    // Two targets on one line would be overlapping rows; accept needs an applied revision.
+    let diamond = database();
+    let migrator = Migrator::new(&DIAMOND);
+    let error = migrator.stamp(diamond.url(), &[A, B], false).expect_err("refused");
+    assert!(matches!(&error, Error::OverlappingRows { .. }), "{error}");
+    assert!(!exists("alembic_version", &diamond));
+    migrator.upgrade(diamond.url(), B).expect("upgrades");
+    let error = migrator.accept_checksums(diamond.url(), &[E]).expect_err("refused");
+    assert!(matches!(&error, Error::NotApplied { rev } if rev == E), "{error}");
+}
+
+#[test]
+fn an_interrupt_ends_the_wait_for_the_lock() {
+    let db = database();
+    let mut holder = db.connect().expect("connects");
+    let key = migrate_runtime::Tables::default().lock_key_sql();
+    holder.batch_execute(&format!("SELECT pg_advisory_lock({key})")).expect("locks");
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let setter = std::sync::Arc::clone(&flag);
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        setter.store(15, std::sync::atomic::Ordering::SeqCst);
+    });
+    let start = Instant::now();
+    let error =
+        Migrator::new(&DIAMOND).interrupt_on(flag).upgrade(db.url(), "head").expect_err("interrupted");
+    assert!(start.elapsed() < Duration::from_secs(5), "waited {:?}", start.elapsed());
+    assert!(matches!(&error, Error::Interrupted { signal: 15, rev: None, .. }), "{error}");
+    assert!(error.to_string().contains("waiting for the migration lock: nothing ran"), "{error}");
 }

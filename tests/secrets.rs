@@ -64,6 +64,8 @@ fn forms(host: &str, port: u16, db: &str, password: &str) -> Vec<String> {
         format!("postgres://postgres@{host}:{port}/{db}?sslmode=disable&password={enc}&connect_timeout=5"),
         format!("postgres://postgres:{enc}@[::1]:{port}/{db}"),
         format!("postgres://postgres:{enc}@%2Ftmp%2Fno-such-socket-dir/{db}"),
+        format!("postgresql:///{db}?host={host}&port={port}&user=postgres&password={password}"),
+        format!("postgres://{host}:{port}/{db}?user=postgres&password={password}"),
         format!("host={host} port={port} user=postgres password={} dbname={db}", quote(password)),
         format!("host = {host}  port = {port} user = postgres password = {} dbname = {db}", quote(password)),
         format!("host=/tmp/no-such-socket-dir user=postgres password={} dbname={db}", quote(password)),
@@ -143,6 +145,6 @@ fn no_password_is_printed_for_any_form_of_connection_string() {
         }
     }
     println!(
-        "{checked} outputs of {cases} passwords in 11 forms, none shows a password (SECRET_SEED={seed})"
+        "{checked} outputs of {cases} passwords in 13 forms, none shows a password (SECRET_SEED={seed})"
     );
 }

@@ -34,6 +34,7 @@ mod project;
 mod revision;
 mod time;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -176,7 +177,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("error: {error:#}");
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
             ExitCode::from(EXIT_FAILED)
         }
     }
@@ -241,7 +242,7 @@ fn refused(result: Result<String, Refused>) -> std::io::Result<u8> {
             Ok(0)
         }
         Err(Refused(message)) => {
-            eprintln!("error: {message}");
+            let _ = writeln!(std::io::stderr(), "error: {message}");
             Ok(EXIT_PROBLEMS)
         }
     }

@@ -117,9 +117,13 @@ pub struct Setup<'a> {
     /// History rows that record, as stamped, the revisions a database adopted from another
     /// tool already has: its version rows and their ancestors.
     pub adopt: Vec<Record<'a>>,
+    /// The run's own settings (`lock_timeout`, `statement_timeout`), which a step outside a
+    /// transaction restores after setting its own.
+    pub settings: Vec<(&'static str, String)>,
 }
 
 impl Setup<'_> {
+    /// Whether it has a round trip of its own to make.
     fn is_empty(&self) -> bool {
         !self.create_tables && !self.prepare && self.adopt.is_empty()
     }
@@ -206,7 +210,7 @@ impl Tables {
             self.append_setup(&mut batch, setup);
             batch.push(&self.lock_table_sql());
             if let Some(first) = steps.first() {
-                batch.push(&self.check_sql(first.rows));
+                batch.push_for(0, &self.check_sql(first.rows));
             }
             for (number, step) in steps.iter().enumerate() {
                 self.append_step(&mut batch, number, step);
@@ -240,7 +244,10 @@ impl Tables {
             let mut reset = Batch::default();
             for (name, value) in step.settings {
                 settings.push_for(number, &format!("SET {name} = '{value}'"));
-                reset.push_for(number, &format!("RESET {name}"));
+                match setup.settings.iter().find(|(run, _)| run == name) {
+                    Some((_, value)) => reset.push_for(number, &format!("SET {name} = '{value}'")),
+                    None => reset.push_for(number, &format!("RESET {name}")),
+                }
             }
             if !step.settings.is_empty() {
                 piece(Part::Settings, settings);
@@ -370,7 +377,7 @@ mod tests {
         let statements = statements();
         let changes = [RowChange::Insert("a1b2c3d4e5f6".into())];
         let step = step(&statements, &changes, &[], false);
-        let setup = Setup { create_tables: true, prepare: true, adopt: Vec::new() };
+        let setup = Setup { create_tables: true, prepare: true, ..Setup::default() };
         let pieces = Tables::default().program(std::slice::from_ref(&step), &setup, false);
         let parts: Vec<Part> = pieces.iter().map(|p| p.part).collect();
         assert_eq!(parts, [Part::Setup, Part::Claim, Part::Statement(0), Part::Statement(1), Part::End]);
@@ -395,7 +402,7 @@ mod tests {
     fn one_transaction_holds_the_setup_and_every_step() {
         let statements = statements();
         let changes = [RowChange::Insert("a1b2c3d4e5f6".into())];
-        let setup = Setup { create_tables: true, prepare: true, adopt: Vec::new() };
+        let setup = Setup { create_tables: true, prepare: true, ..Setup::default() };
         let pieces = Tables::default().program(&[step(&statements, &changes, &[], true)], &setup, true);
         assert_eq!(pieces.len(), 1);
         let text = &pieces[0].batch.text;

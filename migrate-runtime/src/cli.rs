@@ -29,6 +29,7 @@ use clap::{Parser, Subcommand};
 use migrate_core::graph::NodeId;
 use migrate_core::listing::{Listed, Listing, json_list, marks};
 
+use crate::error::rows_text;
 use crate::runner::{Migrator, Report, StepReport};
 use crate::testkit;
 use migrate_core::chain::Chain;
@@ -135,7 +136,7 @@ pub fn run_with_args(chain: &Chain, args: &[String]) -> ExitCode {
     match execute(chain, cli) {
         Ok(code) | Err(Stop::Exit(code)) => ExitCode::from(code),
         Err(Stop::Failed(message, code)) => {
-            eprintln!("error: {message}");
+            say(&format!("error: {message}"));
             ExitCode::from(code)
         }
     }
@@ -195,8 +196,13 @@ fn interrupt_flag() -> Arc<AtomicUsize> {
     flag
 }
 
+/// Writes a line to stderr; a closed stderr is not worth failing a run for.
+fn say(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 fn note(text: &str) {
-    eprintln!("note: {text}");
+    say(&format!("note: {text}"));
 }
 
 /// The database from the flag, the environment, or `./.env`.
@@ -218,18 +224,13 @@ fn need_url(flag: Option<String>) -> Result<String, String> {
 }
 
 fn progress(step: &StepReport) {
-    eprintln!(
+    say(&format!(
         "  {} {} {} ({:.1} ms)",
         step.direction.as_str(),
         step.rev,
         step.slug,
         step.duration.as_secs_f64() * 1e3
-    );
-}
-
-/// Version rows as the messages name them: `base` when there are none.
-fn rows_text(rows: &[String]) -> String {
-    if rows.is_empty() { "base".to_owned() } else { rows.join(", ") }
+    ));
 }
 
 fn summary(report: &Report) -> String {

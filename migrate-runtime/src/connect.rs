@@ -7,14 +7,19 @@ use tokio_postgres::config::Host;
 
 use crate::error::Error;
 
-/// The connection settings of `url`, checked: a URL whose host or database name holds an
-/// `@` is refused before anything connects, since only an unencoded `@` in the password
-/// puts one there (and the name shown in errors would then show a part of it).
+/// The connection settings of `url`, checked: a URL with an `@` after its authority (in its
+/// path or query: an unencoded `@` in a password given there), or whose host or database
+/// name holds one (an unencoded `@` in the password of its user part), is refused before
+/// anything connects. The driver splits a URL at its first `@`, wherever it is, and the
+/// target shown in errors would then show a part of the password.
 pub(crate) fn config(url: &str) -> Result<tokio_postgres::Config, Error> {
-    let mut config = tokio_postgres::Config::from_str(url).map_err(|source| Error::Connect {
-        target: "the database (its connection string cannot be read, so it is not shown)".to_owned(),
-        source,
-    })?;
+    if let Some(rest) = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://")) {
+        let authority = rest.find(['/', '?']).unwrap_or(rest.len());
+        if rest[authority..].contains('@') {
+            return Err(Error::MalformedUrl);
+        }
+    }
+    let mut config = tokio_postgres::Config::from_str(url).map_err(unreadable)?;
     let in_host = config.get_hosts().iter().any(|h| matches!(h, Host::Tcp(name) if name.contains('@')));
     let in_dbname = config.get_dbname().is_some_and(|d| d.contains('@'));
     if in_host || in_dbname {
@@ -33,6 +38,20 @@ pub(crate) fn config(url: &str) -> Result<tokio_postgres::Config, Error> {
         config.application_name("migrate");
     }
     Ok(config)
+}
+
+/// Why a connection string cannot be read, without what the driver quotes of it: the name
+/// of an unknown option may be a part of a password (cut at an unencoded `&` or space).
+fn unreadable(source: tokio_postgres::Error) -> Error {
+    let cause = std::error::Error::source(&source).map(ToString::to_string).unwrap_or_default();
+    let reason = if cause.starts_with("unknown option") {
+        "it names an option PostgreSQL does not know (not shown: a part of a password with an unencoded `&`, `=` or \
+         space reads as one)"
+            .to_owned()
+    } else {
+        cause
+    };
+    Error::UnreadableConnectionString { reason }
 }
 
 /// `user@host:port/database`, from the parsed settings: never the connection string, so

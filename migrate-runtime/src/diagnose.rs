@@ -2,23 +2,27 @@
 //! completed before the error, and the error's position. A failing migration is never run
 //! a second time to find out.
 
-use migrate_core::script::Batch;
+use migrate_core::script::{Part, Piece};
 use migrate_core::version::{CONFLICT, Tables};
 use postgres::error::ErrorPosition;
 
 use crate::error::{Cause, Error, Failure};
 use crate::plan::Planned;
 
-/// The error of a batch that stopped at its `completed`-th statement, in a run of `steps`
-/// (`step`: the step of a piece that belongs to one).
+/// The error of a piece of a run of `steps` that stopped at its `completed`-th statement.
 pub(crate) fn diagnose(
     tables: &Tables,
-    batch: &Batch,
+    piece: &Piece,
     completed: usize,
-    step: Option<usize>,
     steps: &[Planned],
     error: tokio_postgres::Error,
 ) -> Error {
+    let batch = &piece.batch;
+    // An error at the last statement, COMMIT, comes from a deferred constraint or trigger:
+    // in one transaction for the whole run, of any step; it is put on the last one.
+    let at_commit = completed + 1 == batch.ordinals.len();
+    let step =
+        piece.step.or_else(|| (at_commit && piece.part == Part::Step).then(|| steps.len().saturating_sub(1)));
     // The server's position, when it gives one, is in the whole batch and names the
     // statement exactly, even for a syntax error, which stops the batch before its first
     // statement runs; otherwise the statements it completed count to the failing one.
@@ -38,10 +42,20 @@ pub(crate) fn diagnose(
         return Error::Database { context: "cannot run a migration", source: error };
     };
     if let Some(detail) = conflict(tables, &error) {
+        let rev = planned.migration.rev;
+        let left = if piece.part == Part::End {
+            format!(
+                "the statements of {rev} ran outside a transaction and stay applied, but its end was not recorded: \
+                 the next run refuses it and says how to record it"
+            )
+        } else {
+            format!("nothing of {rev} was committed by this run")
+        };
         return Error::Conflict {
-            rev: planned.migration.rev.to_owned(),
+            rev: rev.to_owned(),
             slug: planned.migration.slug.to_owned(),
             detail,
+            left,
         };
     }
     let mut failure = failure(planned, &error);
@@ -52,7 +66,8 @@ pub(crate) fn diagnose(
                 failure.op = Some(statement.op.clone());
                 failure.statement = Some(statement.sql.clone());
             }
-            failure.position = located.filter(|&(s, i, _)| s == number && i == index).map(|(_, _, offset)| offset);
+            failure.position =
+                located.filter(|&(s, i, _)| s == number && i == index).map(|(_, _, offset)| offset);
         }
         None => {
             failure.op = Some("the runner's own statements (the version table's lock and rows)".to_owned())

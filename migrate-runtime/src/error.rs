@@ -18,9 +18,19 @@ pub enum Error {
         /// The driver's error.
         source: postgres::Error,
     },
+    /// A connection string that cannot be read.
+    #[error(
+        "the connection string cannot be read: {reason}\n\
+         = help: check its options; in a URL, percent-encode the special characters of the password (`@` is %40, `&` is %26, \
+         `/` is %2F); in key=value form, quote it: password='…'"
+    )]
+    UnreadableConnectionString {
+        /// Why, without any part of the string.
+        reason: String,
+    },
     /// A connection URL whose host or database name holds an `@`.
     #[error(
-        "the connection URL cannot be read as written: its host or database name holds an `@` (not shown, since it is likely a part of the password)\n\
+        "the connection URL cannot be read as written: an `@` stands where none can (not shown, since it is likely a part of a password)\n\
          = help: percent-encode the special characters of the password (`@` is %40, `/` is %2F, `:` is %3A, `?` is %3F, `#` is %23), or pass the password in PGPASSWORD-style key=value settings"
     )]
     MalformedUrl,
@@ -53,7 +63,7 @@ pub enum Error {
     /// transaction was rolled back.
     #[error(
         "another runner changed the version rows while this one applied {rev} ({slug}): {detail}\n\
-         = note: nothing of {rev} was committed by this run\n\
+         = note: {left}\n\
          = help: run again: the runner reads where the database stands now; to keep two runners from racing, leave the migration lock on"
     )]
     Conflict {
@@ -63,6 +73,16 @@ pub enum Error {
         slug: String,
         /// What the server found.
         detail: String,
+        /// What this run left of the step.
+        left: String,
+    },
+    /// `accept` of a revision the database has not applied.
+    #[error(
+        "{rev} is not applied to this database, so it has no recorded checksum to replace\n= help: accept only applied migrations; apply this one with upgrade"
+    )]
+    NotApplied {
+        /// The revision.
+        rev: String,
     },
     /// Two version rows on one line: one is an ancestor of the other.
     #[error(
@@ -118,37 +138,8 @@ pub enum Error {
     ChecksumMismatch(Vec<Mismatch>),
     /// A migration outside a transaction was interrupted or failed, leaving the schema
     /// half-changed.
-    #[error(
-        "migration {rev} ({slug}, {file}) ran outside a transaction and {}{}\n= help: {}; runs are refused until then",
-        if *.interrupted { "was interrupted" } else { "failed" },
-        .left.iter().map(|l| format!("\n  left: {l}")).collect::<String>(),
-        if *.done {
-            format!("every statement took effect: record that it is applied with `stamp {}`", .stamp.join(" "))
-        } else {
-            format!(
-                "to run it again from its first statement, clear the mark with `stamp {}` (the database's current revision), \
-                 then upgrade: an index an interrupted `CREATE INDEX CONCURRENTLY` left INVALID is dropped before the build is \
-                 retried, but undo by hand first what else it left that cannot run twice; if you completed it by hand, `stamp {rev}`",
-                .stamp.join(" ")
-            )
-        }
-    )]
-    Dirty {
-        /// The revision.
-        rev: String,
-        /// Its slug.
-        slug: String,
-        /// Its file.
-        file: String,
-        /// Whether it was interrupted (no end recorded) rather than failed.
-        interrupted: bool,
-        /// What its statements left, as far as the catalog tells (indexes, enum values).
-        left: Vec<String>,
-        /// Whether every statement took effect, so that the way out is to record it.
-        done: bool,
-        /// The revisions the way out stamps.
-        stamp: Vec<String>,
-    },
+    #[error("{0}")]
+    Dirty(Box<Unfinished>),
     /// A downgrade would cross a migration that cannot be undone.
     #[error(
         "cannot downgrade through {rev} ({slug}): it is irreversible: {reason}\n= help: downgrade to {rev} or a later revision, or restore a backup"
@@ -214,6 +205,73 @@ pub enum Error {
     MigrationFailed(Box<Failure>),
 }
 
+/// A step outside a transaction that was interrupted or failed, as the database shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unfinished {
+    /// The revision.
+    pub rev: String,
+    /// Its slug.
+    pub slug: String,
+    /// Its file.
+    pub file: String,
+    /// `upgrade` or `downgrade`.
+    pub direction: String,
+    /// Whether it was interrupted (no end recorded) rather than failed.
+    pub interrupted: bool,
+    /// What its statements left, as far as the catalog tells (indexes, enum values).
+    pub left: Vec<String>,
+    /// Whether the catalog shows that every statement took effect.
+    pub finished: bool,
+    /// The version rows to stamp to run it again: where the database stands.
+    pub retry: Vec<String>,
+    /// The version rows to stamp to record it as done.
+    pub done: Vec<String>,
+}
+
+impl Unfinished {
+    /// The version rows the way out stamps: [`Unfinished::done`] when every statement took
+    /// effect, else [`Unfinished::retry`].
+    pub fn way_out(&self) -> &[String] {
+        if self.finished { &self.done } else { &self.retry }
+    }
+}
+
+impl fmt::Display for Unfinished {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let direction = &self.direction;
+        write!(
+            f,
+            "{direction} of migration {} ({}, {}) ran outside a transaction and {}",
+            self.rev,
+            self.slug,
+            self.file,
+            if self.interrupted { "was interrupted" } else { "failed" }
+        )?;
+        for left in &self.left {
+            write!(f, "\n  left: {left}")?;
+        }
+        if self.finished {
+            write!(
+                f,
+                "\n= help: every statement took effect: record that the {direction} is done with `stamp {}`",
+                rows_text(&self.done)
+            )?;
+        } else {
+            write!(
+                f,
+                "\n= help: to run it again from its first statement, clear the mark with `stamp {}` (where the database \
+                 stands), then {direction} again: an index an interrupted `CREATE INDEX CONCURRENTLY` left INVALID is \
+                 dropped before the build is retried, but undo by hand first what else it left that cannot run twice; \
+                 if you completed it by hand, `stamp {}`",
+                rows_text(&self.retry),
+                rows_text(&self.done)
+            )?;
+        }
+        write!(f, "; runs are refused until then")
+    }
+}
+
 /// A migration below the database's revision with no record of being applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unrecorded {
@@ -227,6 +285,11 @@ impl fmt::Display for Unrecorded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.rev, self.file)
     }
+}
+
+/// Version rows as messages name them: `base` when there are none.
+pub(crate) fn rows_text(rows: &[String]) -> String {
+    if rows.is_empty() { "base".to_owned() } else { rows.join(" ") }
 }
 
 /// Said when the runner's connection closed under it.
@@ -377,7 +440,11 @@ impl fmt::Display for Failure {
             (false, _) => "it ran outside a transaction: the statements before this one stay applied",
         };
         write!(f, "\n= note: {state}")?;
-        let retry = "run again: the runner reads where the database stands and goes on from there";
+        let retry = if self.transactional {
+            "run again: the runner reads where the database stands and goes on from there"
+        } else {
+            "clear the mark with `stamp` of the database's revision, then run again"
+        };
         let help = match self.cause {
             Cause::AlreadyExists => format!(
                 "the object already exists: if this database was built outside migrate, record that it \
@@ -388,7 +455,7 @@ impl fmt::Display for Failure {
             Cause::Shutdown => format!("the server is shutting down or restarting, or an administrator ended the session: {retry} once it is back"),
             Cause::LockTimeout => format!(
                 "another session held a lock the migration needs for longer than lock_timeout: {retry} when traffic is lower, \
-                 or raise the migration's lock timeout (`op.lock_timeout(…)`, or the run's `--lock-timeout`)"
+                 or raise the migration's lock timeout (`op.lock_timeout(…)`, or `Migrator::lock_timeout` for the run)"
             ),
             Cause::StatementTimeout => "the statement ran longer than statement_timeout or was cancelled: raise the migration's \
                  `op.statement_timeout(…)`, or do the work in smaller batches"

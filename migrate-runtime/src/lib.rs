@@ -26,7 +26,7 @@ mod session;
 pub mod testkit;
 
 pub use connect::redact;
-pub use error::{Cause, Error, Failure, Mismatch, Unrecorded, describe};
+pub use error::{Cause, Error, Failure, Mismatch, Unfinished, Unrecorded, describe};
 pub use migrate_core::chain::{Chain, Migration};
 pub use migrate_core::graph::Graph;
 pub use migrate_core::target::{Target, TargetError};

@@ -9,7 +9,7 @@ use migrate_core::op::{Op, Statement};
 use migrate_core::script::Step;
 use migrate_core::version::{Direction, RowChange};
 
-use crate::error::{Error, Mismatch, Unrecorded};
+use crate::error::{Error, Mismatch, Unfinished, Unrecorded};
 use crate::session::Rows;
 
 /// The state a run reads before acting.
@@ -135,22 +135,7 @@ impl Planner<'_> {
     /// applied (added or moved below the database's revision), edited migrations.
     pub(crate) fn verify(&self, state: &State) -> Result<Vec<NodeId>, Error> {
         let current = self.nodes(&state.rows)?;
-        if let Some((rev, success, _)) = &state.last
-            && let Some(node) = self.graph.node(rev)
-        {
-            let migration = self.migration(node);
-            if success.is_none() || (*success == Some(false) && !migration.transactional) {
-                return Err(Error::Dirty {
-                    rev: rev.clone(),
-                    slug: migration.slug.to_owned(),
-                    file: migration.file.to_owned(),
-                    interrupted: success.is_none(),
-                    left: Vec::new(),
-                    done: false,
-                    stamp: state.rows.clone(),
-                });
-            }
-        }
+        self.dirty(state)?;
         let applied = self.graph.ancestors(&current);
         let mut mismatches = Vec::new();
         let mut unrecorded = Vec::new();
@@ -199,6 +184,34 @@ impl Planner<'_> {
             changes,
             irreversible: op.irreversible_reason().map(str::to_owned),
         }
+    }
+
+    /// Refuses a database whose last history row is a step outside a transaction that was
+    /// interrupted (no end recorded) or failed: its schema may be half-changed.
+    pub(crate) fn dirty(&self, state: &State) -> Result<(), Error> {
+        let Some((rev, success, direction)) = &state.last else { return Ok(()) };
+        let Some(node) = self.graph.node(rev) else {
+            if success.is_none() {
+                return Err(Error::UnknownRevision { revisions: vec![rev.clone()] });
+            }
+            return Ok(());
+        };
+        let migration = self.migration(node);
+        if success.is_some() && (*success == Some(true) || migration.transactional) {
+            return Ok(());
+        }
+        let done = self.interrupted(state).map(|(_, after)| after).unwrap_or_default();
+        Err(Error::Dirty(Box::new(Unfinished {
+            rev: rev.clone(),
+            slug: migration.slug.to_owned(),
+            file: migration.file.to_owned(),
+            direction: direction.clone(),
+            interrupted: success.is_none(),
+            left: Vec::new(),
+            finished: false,
+            retry: state.rows.clone(),
+            done,
+        })))
     }
 
     /// The step a refusal as dirty is about, from the last history row: what it ran, and
@@ -352,7 +365,7 @@ mod tests {
             state.last = Some(("e".to_owned(), None, "upgrade".to_owned()));
             let error = planner.verify(&state).expect_err("refused");
             assert!(
-                matches!(&error, Error::Dirty { rev, stamp, interrupted: true, .. } if rev == "e" && stamp == &["d"])
+                matches!(&error, Error::Dirty(d) if d.rev == "e" && d.interrupted && d.retry == ["d"] && d.done == ["e"])
             );
             let (step, after) = planner.interrupted(&state).expect("the step");
             assert_eq!((step.migration.rev, after.as_slice()), ("e", ["e".to_owned()].as_slice()));

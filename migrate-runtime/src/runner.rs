@@ -24,7 +24,7 @@ use migrate_core::version::{Direction, Record, Tables, rows_diff};
 use sha2::{Digest, Sha256};
 
 use crate::diagnose::diagnose;
-use crate::error::Error;
+use crate::error::{Error, rows_text};
 use crate::plan::{Plan, Planned, Planner, State};
 use crate::session::{Outcome, Session, database, try_lock_sql};
 
@@ -104,11 +104,6 @@ pub fn checksum(statements: &[Statement]) -> String {
         text.push(char::from(HEX[usize::from(byte & 15)]));
     }
     text
-}
-
-/// Version rows as messages name them: `base` when there are none.
-fn rows_text(rows: &[String]) -> String {
-    if rows.is_empty() { "base".to_owned() } else { rows.join(", ") }
 }
 
 /// What the first read of a session found.
@@ -223,23 +218,30 @@ impl Migrator {
     }
 
     /// The run's own settings, in force for the whole session.
-    fn session_settings(&self) -> Vec<String> {
-        let ms = |d: Duration| d.as_millis().max(1);
-        let mut sql = Vec::new();
+    fn run_settings(&self) -> Vec<(&'static str, String)> {
+        let ms = |d: Duration| format!("{}ms", d.as_millis().max(1));
+        let mut settings = Vec::new();
         if let Some(d) = self.lock_timeout {
-            sql.push(format!("SET lock_timeout = '{}ms'", ms(d)));
+            settings.push(("lock_timeout", ms(d)));
         }
         if let Some(d) = self.statement_timeout {
-            sql.push(format!("SET statement_timeout = '{}ms'", ms(d)));
+            settings.push(("statement_timeout", ms(d)));
         }
-        sql
+        settings
+    }
+
+    /// [`Migrator::run_settings`] as statements.
+    fn session_settings(&self) -> Vec<String> {
+        self.run_settings().into_iter().map(|(name, value)| format!("SET {name} = '{value}'")).collect()
     }
 
     /// Settings that make the server notice a dead client: a backend whose client is gone
     /// stops its query within a second (PostgreSQL 14 and later) instead of running it to
     /// the end, and TCP keepalives find a silent network cut.
-    fn liveness_settings() -> [&'static str; 2] {
+    /// (And the quoting every literal of the runner assumes, whatever the database's default.)
+    fn liveness_settings() -> [&'static str; 3] {
         [
+            "SET standard_conforming_strings = on",
             "SELECT set_config('client_connection_check_interval', '1000', false) \
              WHERE current_setting('server_version_num')::int >= 140000",
             "SELECT set_config('tcp_keepalives_idle', '30', false), set_config('tcp_keepalives_interval', '10', false), \
@@ -431,7 +433,12 @@ impl Migrator {
             let applied = self.graph().ancestors(current);
             self.graph().linear().iter().copied().filter(|&n| applied[n]).map(|n| self.stamped(n)).collect()
         };
-        Setup { create_tables: !(state.version_table && state.history_table), prepare: !read.prepared, adopt }
+        Setup {
+            create_tables: !(state.version_table && state.history_table),
+            prepare: !read.prepared,
+            adopt,
+            settings: self.run_settings(),
+        }
     }
 
     /// The history record of stamping `node`: with its checksum, the SQL this chain has
@@ -510,11 +517,20 @@ impl Migrator {
         let rev = planned.migration.rev.to_owned();
         let before = rows_text(&planned.rows);
         let left = match piece.part {
+            Part::Claim => format!("nothing of {rev} ran: the database is at {before}"),
+            Part::Settings => format!(
+                "{rev} runs outside a transaction and was stopped before its first statement; its start is recorded, so \
+                 the next run refuses it until it is cleared (the refusal says how)"
+            ),
             Part::Statement(index) => format!(
                 "{rev} runs outside a transaction and was stopped at its statement {} of {}: the ones before stay \
                  applied, and the next run refuses it until it is cleared (the refusal says how)",
                 index + 1,
                 planned.statements.len()
+            ),
+            Part::Reset | Part::End => format!(
+                "every statement of {rev} ran (outside a transaction), but its end was not recorded: the next run \
+                 refuses it and says how to record it"
             ),
             _ if self.one_transaction => {
                 format!("the run's transaction was rolled back: the database is at {before}")
@@ -544,12 +560,14 @@ impl Migrator {
         let Some(error) = outcome.error else {
             return Error::Runtime("a piece of the run failed without an error".to_owned());
         };
-        let failure = diagnose(&self.tables, &piece.batch, completed, piece.step, steps, error);
+        let failure = diagnose(&self.tables, piece, completed, steps, error);
         if session.is_closed() {
             return failure;
         }
         let mut cleanup = String::from("ROLLBACK;\n");
-        if let Error::MigrationFailed(failure) = &failure
+        // A claim that failed did not commit: nothing of its step ran, nothing to record.
+        if piece.part != Part::Claim
+            && let Error::MigrationFailed(failure) = &failure
             && let Some(planned) = steps.iter().find(|s| s.migration.rev == failure.rev)
         {
             cleanup.push_str(&self.tables.failed_sql(&planned.step().record(), &failure.message));
@@ -592,35 +610,27 @@ impl Migrator {
     /// out that fits: when its last statement took effect, every statement ran, and the way
     /// out records it; otherwise, run it again.
     fn explain(&self, session: &mut Session, state: &State, error: Error) -> Error {
-        let Error::Dirty { rev, slug, file, interrupted, stamp, .. } = error else {
+        let Error::Dirty(mut unfinished) = error else {
             return error;
         };
-        let dirty = |left, done, stamp| Error::Dirty {
-            rev: rev.clone(),
-            slug: slug.clone(),
-            file: file.clone(),
-            interrupted,
-            left,
-            done,
-            stamp,
-        };
-        let Some((planned, after)) = self.planner().interrupted(state) else {
-            return dirty(Vec::new(), false, stamp);
+        let Some((planned, _)) = self.planner().interrupted(state) else {
+            return Error::Dirty(unfinished);
         };
         let effects: Vec<Option<Effect>> = planned.statements.iter().map(|s| effect(&s.sql)).collect();
         let known: Vec<&Effect> = effects.iter().flatten().collect();
         if known.is_empty() {
-            return dirty(Vec::new(), false, stamp);
+            return Error::Dirty(unfinished);
         }
         let query: Vec<String> = known.iter().map(|e| e.state_sql()).collect();
         let Ok(outcome) = session.send(&format!("{};", query.join(";\n"))).ok() else {
-            return dirty(Vec::new(), false, stamp);
+            return Error::Dirty(unfinished);
         };
         let states: Vec<&str> = (0..known.len()).map(|i| outcome.value(i).unwrap_or("unknown")).collect();
-        let left = known.iter().zip(&states).map(|(e, s)| e.describe(s)).collect();
-        let done = effects.last().is_some_and(Option::is_some)
+        unfinished.left = known.iter().zip(&states).map(|(e, s)| e.describe(s)).collect();
+        // Statements run in order: when the last one took effect, all of them ran.
+        unfinished.finished = effects.last().is_some_and(Option::is_some)
             && states.last().is_some_and(|s| Effect::took_effect(s));
-        if done { dirty(left, true, after) } else { dirty(left, false, stamp) }
+        Error::Dirty(unfinished)
     }
 
     /// Sets the version rows to `targets` without running migrations (`base` or nothing:
@@ -638,6 +648,8 @@ impl Migrator {
         for target in targets {
             nodes.extend(self.graph().resolve_str(target, &before)?);
         }
+        // Targets on one line (one implies the other) would be overlapping rows.
+        planner.nodes(&self.revs(&nodes))?;
         let after = self.graph().stamp_rows(&before, &nodes);
         let mut sql = Vec::new();
         if purge {
@@ -675,9 +687,15 @@ impl Migrator {
     pub fn accept_checksums(&self, url: &str, revs: &[&str]) -> Result<(), Error> {
         let (mut session, read) = self.open(url)?;
         let read = self.locked(&mut session, read)?;
+        let planner = self.planner();
+        planner.dirty(&read.state)?;
+        let applied = self.graph().ancestors(&planner.nodes(&read.state.rows)?);
         let mut sql = Vec::new();
         for rev in revs {
             let node = self.graph().lookup(rev)?;
+            if !applied[node] {
+                return Err(Error::NotApplied { rev: self.migration(node).rev.to_owned() });
+            }
             let migration = self.migration(node);
             sql.push(self.tables.history_done_sql(&Record {
                 rev: migration.rev,
@@ -768,7 +786,12 @@ impl Migrator {
             self.planner().check_one_transaction(&plan.steps)?;
         }
         let steps: Vec<Step<'_>> = plan.steps.iter().map(Planned::step).collect();
-        let setup = Setup { create_tables: current.is_empty(), prepare: true, adopt: Vec::new() };
+        let setup = Setup {
+            create_tables: current.is_empty(),
+            prepare: true,
+            adopt: Vec::new(),
+            settings: self.run_settings(),
+        };
         let mut text: String = self.session_settings().iter().map(|s| format!("{s};\n")).collect();
         text.push_str(&self.tables.script(&steps, &setup, self.one_transaction));
         Ok(text)

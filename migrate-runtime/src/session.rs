@@ -160,6 +160,10 @@ impl Session {
         let mut told = start;
         let mut pause = Duration::from_millis(20);
         loop {
+            if let Some(signal) = self.interrupted() {
+                let left = "it was waiting for the migration lock: nothing ran".to_owned();
+                return Err(Error::Interrupted { signal, rev: None, left });
+            }
             let outcome = self.send(&poll).ok().map_err(database("cannot take the migration lock"))?;
             if outcome.value(0) == Some("t") {
                 return Ok(());
