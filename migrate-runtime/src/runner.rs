@@ -143,9 +143,12 @@ impl Migrator {
     }
 
     /// Whether to hold the migration lock (on by default), so that runners started together
-    /// wait for each other. Without it (behind a pooler that does not keep sessions), every
-    /// step still checks the version rows it changes and rolls back when another runner got
-    /// there first, but concurrent runners fail instead of waiting.
+    /// wait for each other. Without it, every step still checks the version rows it changes
+    /// and rolls back when another runner got there first, but concurrent runners fail
+    /// instead of waiting, and a step outside a transaction that another runner is running
+    /// is refused as if it had been interrupted (see the refusal before following its way
+    /// out). A run needs one session either way (it prepares statements): a pooler in
+    /// transaction mode cannot serve it.
     pub fn lock(mut self, yes: bool) -> Migrator {
         self.lock = yes;
         self

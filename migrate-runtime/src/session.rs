@@ -4,10 +4,11 @@
 //! Why no interleaving of runners applies a step twice:
 //!
 //! 1. The lock is a session-level advisory lock taken on the connection that runs the
-//!    migrations. PostgreSQL releases it only when that backend ends, and a backend ends
-//!    only after the transaction it runs has committed or rolled back: a runner that dies
-//!    mid-step (killed, its network cut) cannot let a second runner in while its step may
-//!    still commit. The server notices a dead client within a second where it can
+//!    migrations. PostgreSQL releases it only when that backend ends (or when a migration
+//!    itself runs `pg_advisory_unlock_all()` or `DISCARD ALL`, which no migration should),
+//!    and a backend ends only after the transaction it runs has committed or rolled back: a
+//!    runner that dies mid-step (killed, its network cut) cannot let a second runner in while
+//!    its step may still commit. The server notices a dead client within a second where it can
 //!    (`client_connection_check_interval`, PostgreSQL 14 and later) and by TCP keepalives
 //!    otherwise.
 //! 2. A session that loses its connection loses its lock with it, and everything it would
@@ -18,8 +19,11 @@
 //!    step's transaction otherwise (`Tables::prepare_sql`). Two runners that planned the same
 //!    step from the same rows serialize on the table lock, and the second finds the rows
 //!    changed and rolls back, its statements with it. A step outside a transaction first
-//!    commits a claim checked the same way, and a claim is refused while another is in
-//!    progress.
+//!    commits a claim checked the same way, and a claim is refused while another claim is
+//!    the newest history row. Without the lock, a runner cannot tell a step outside a
+//!    transaction that another runner is running from one that was interrupted: it refuses
+//!    both as unfinished, and following that refusal's way out while the other runner still
+//!    runs would run the step twice. Keep the lock on wherever a session can hold it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
