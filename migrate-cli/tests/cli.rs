@@ -120,6 +120,18 @@ fn heads_history_and_show() {
     assert!(stderr(&unknown).contains("unknown revision `zzzz`"), "{}", stderr(&unknown));
     let usage = fixture.run(&["show"]);
     assert_eq!(usage.status.code(), Some(2), "a wrong command line exits 2");
+
+    // A reader that went away (`cargo migrate history | head`) ends the command quietly.
+    let mut closed = fixture.command(&["history", "--verbose"]);
+    let mut child = closed
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs cargo-migrate");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("reaps");
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 }
 
 #[test]
