@@ -186,7 +186,7 @@ impl Tables {
         for (index, statement) in step.statements.iter().enumerate() {
             batch.push_statement(number, index, &statement.sql);
         }
-        batch.push_for(number, &self.step_sql(step.changes, &step.record()));
+        batch.push_for(number, &self.step_sql(step.changes, &step.record(), false));
     }
 
     /// `BEGIN`, the version table's lock, `parts`, `COMMIT`.
@@ -262,7 +262,7 @@ impl Tables {
             }
             piece(
                 Part::End,
-                self.locked(|b| b.push_for(number, &self.step_sql(step.changes, &step.record()))),
+                self.locked(|b| b.push_for(number, &self.step_sql(step.changes, &step.record(), true))),
             );
         }
         pieces
@@ -386,7 +386,7 @@ mod tests {
         );
         assert!(pieces[0].batch.text.contains("PREPARE migrate_claim"));
         assert!(pieces[1].batch.text.contains("EXECUTE migrate_claim('{}'::text[], 'a1b2c3d4e5f6'"));
-        assert!(pieces[4].batch.text.contains("EXECUTE migrate_step("));
+        assert!(pieces[4].batch.text.contains("EXECUTE migrate_end("));
         // The script is the same pieces, in the same order.
         let script = Tables::default().script(&[step], &setup, false);
         let joined: String = pieces.iter().map(|p| p.batch.text.as_str()).collect();

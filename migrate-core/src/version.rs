@@ -179,6 +179,7 @@ impl Tables {
     ///   the lock, nobody else can change them before the transaction ends.
     /// - `migrate_step`, a step's version row changes and its history row: each row it
     ///   deletes must exist (the count is checked), each row it inserts must not (the key).
+    ///   `migrate_end` is the same for a step outside a transaction, timed from its claim.
     /// - `migrate_claim`, the history row that says a step outside a transaction started,
     ///   checked as `migrate_check` checks.
     ///
@@ -187,7 +188,7 @@ impl Tables {
     /// raises it: the one way a plain SQL statement can fail on a computed condition, and the
     /// message depends on the rows read, so the planner cannot fold it. Prepared, the
     /// statements are planned once instead of once per step.
-    pub fn prepare_sql(&self) -> [String; 3] {
+    pub fn prepare_sql(&self) -> [String; 4] {
         let (version, history) = (self.version_table(), self.history_table());
         let found = format!(
             "(SELECT coalesce(array_agg(version_num::text ORDER BY version_num COLLATE \"C\"), '{{}}') AS found FROM {version}) AS version,\n     \
@@ -201,17 +202,27 @@ impl Tables {
              SELECT CASE WHEN found = $1 AND NOT pending THEN true ELSE {conflict} END\n\
              FROM {found}"
         );
-        let step = format!(
-            "PREPARE migrate_step(text[], text[], text, text, text, text) AS\n\
-             WITH deleted AS (DELETE FROM {version} WHERE version_num = ANY ($1) RETURNING 1),\n     \
-             inserted AS (INSERT INTO {version} (version_num) SELECT unnest($2))\n\
-             INSERT INTO {history} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success)\n\
-             SELECT $3, $4, $5, $6, started, clock_timestamp(), 1000 * extract(epoch FROM clock_timestamp() - started),\n       \
-             CASE WHEN deleted = cardinality($1) THEN true \
-             ELSE ('{CONFLICT}: ' || cardinality($1) - deleted || ' of the rows {{' || array_to_string($1, ', ') || '}} are gone')::boolean END\n\
-             FROM (SELECT count(*) AS deleted FROM deleted) AS gone,\n     \
-             (SELECT coalesce((SELECT started_at FROM {history} WHERE id = (SELECT max(id) FROM {history}) \
-             AND success IS NULL AND revision = $3), statement_timestamp()) AS started) AS start"
+        let finished = |name: &str, started: &str| {
+            format!(
+                "PREPARE {name}(text[], text[], text, text, text, text) AS\n\
+                 WITH deleted AS (DELETE FROM {version} WHERE version_num = ANY ($1) RETURNING 1),\n     \
+                 inserted AS (INSERT INTO {version} (version_num) SELECT unnest($2))\n\
+                 INSERT INTO {history} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success)\n\
+                 SELECT $3, $4, $5, $6, started, clock_timestamp(), 1000 * extract(epoch FROM clock_timestamp() - started),\n       \
+                 CASE WHEN deleted = cardinality($1) THEN true \
+                 ELSE ('{CONFLICT}: ' || cardinality($1) - deleted || ' of the rows {{' || array_to_string($1, ', ') || '}} are gone')::boolean END\n\
+                 FROM (SELECT count(*) AS deleted FROM deleted) AS gone, (SELECT {started} AS started) AS start"
+            )
+        };
+        // A step in a transaction started when its batch reached the server; a step outside
+        // one, when its claim was written.
+        let step = finished("migrate_step", "statement_timestamp()");
+        let end = finished(
+            "migrate_end",
+            &format!(
+                "coalesce((SELECT started_at FROM {history} WHERE id = (SELECT max(id) FROM {history}) \
+                 AND success IS NULL AND revision = $3), statement_timestamp())"
+            ),
         );
         let claim = format!(
             "PREPARE migrate_claim(text[], text, text, text, text) AS\n\
@@ -219,7 +230,7 @@ impl Tables {
              SELECT $2, $3, $4, $5, CASE WHEN found = $1 AND NOT pending THEN NULL ELSE {conflict} END\n\
              FROM {found}"
         );
-        [check, step, claim]
+        [check, step, end, claim]
     }
 
     /// Executes the prepared `migrate_check`: the version rows must be `rows`.
@@ -227,8 +238,9 @@ impl Tables {
         format!("EXECUTE migrate_check({})", text_array(&sorted(rows)))
     }
 
-    /// Executes the prepared `migrate_step`: applies `changes` and records a finished step.
-    pub fn step_sql(&self, changes: &[RowChange], record: &Record<'_>) -> String {
+    /// Executes the prepared `migrate_step` (or, with `outside`, `migrate_end`): applies
+    /// `changes` and records a finished step.
+    pub fn step_sql(&self, changes: &[RowChange], record: &Record<'_>, outside: bool) -> String {
         let mut deleted = Vec::new();
         let mut inserted = Vec::new();
         for change in changes {
@@ -242,7 +254,8 @@ impl Tables {
             }
         }
         format!(
-            "EXECUTE migrate_step({}, {}, {})",
+            "EXECUTE {}({}, {}, {})",
+            if outside { "migrate_end" } else { "migrate_step" },
             text_array(&deleted),
             text_array(&inserted),
             record.values()
@@ -493,7 +506,7 @@ mod tests {
         let changes = [RowChange::Delete("a".into()), RowChange::Update { from: "b".into(), to: "m".into() }];
         let record = Record { rev: "m", slug: "merge", direction: Direction::Upgrade, checksum: None };
         assert_eq!(
-            tables.step_sql(&changes, &record),
+            tables.step_sql(&changes, &record, false),
             "EXECUTE migrate_step(ARRAY['a', 'b']::text[], ARRAY['m']::text[], 'm', 'merge', 'upgrade', NULL)"
         );
         assert_eq!(
@@ -504,7 +517,9 @@ mod tests {
             tables.claim_sql(&[], &record),
             "EXECUTE migrate_claim('{}'::text[], 'm', 'merge', 'upgrade', NULL)"
         );
-        let [check, step, claim] = tables.prepare_sql();
+        let [check, step, end, claim] = tables.prepare_sql();
+        assert!(end.contains("AND success IS NULL AND revision = $3"), "{end}");
+        assert!(!step.contains("success IS NULL"), "{step}");
         assert!(
             check.contains(
                 "CASE WHEN found = $1 AND NOT pending THEN true ELSE ('migrate: the version rows changed"
