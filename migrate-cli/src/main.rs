@@ -10,6 +10,10 @@
 //! downgrades) or a command was refused (a vague name, several heads); 2 the command line is
 //! wrong; 3 the command failed.
 
+// The doc comments of the command-line types are clap's help text, read on a terminal, where
+// `<rev>` is a placeholder, not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 /// `print!` that returns the error of a closed stdout instead of panicking: `main` ends
 /// quietly when the reader went away (`cargo migrate history | head`).
 macro_rules! out {

@@ -76,7 +76,8 @@ pub(crate) fn target(config: &tokio_postgres::Config) -> String {
     format!("{user}@{hosts}/{}", config.get_dbname().unwrap_or(user))
 }
 
-/// The target of `url`, for messages: [`target`] when it can be read.
+/// The target of `url`, for messages: `user@host:port/database` from its parsed settings,
+/// never its password; a placeholder when it cannot be read.
 pub fn redact(url: &str) -> String {
     match config(url) {
         Ok(config) => target(&config),
