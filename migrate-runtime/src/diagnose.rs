@@ -36,7 +36,13 @@ pub(crate) fn diagnose(
         None => batch.statement_numbered(completed),
     };
     let Some(number) = numbered.map(|(n, _)| n).or(step) else {
-        return Error::Database { context: "cannot prepare the run", source: error };
+        let context = if piece.part == Part::Setup {
+            "cannot create the version and history tables (when another runner with the lock off creates them at the \
+             same moment, run again)"
+        } else {
+            "cannot prepare the run"
+        };
+        return Error::Database { context, source: error };
     };
     let Some(planned) = steps.get(number) else {
         return Error::Database { context: "cannot run a migration", source: error };
