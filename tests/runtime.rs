@@ -669,3 +669,18 @@ fn an_interrupt_ends_the_wait_for_the_lock() {
     assert!(matches!(&error, Error::Interrupted { signal: 15, rev: None, .. }), "{error}");
     assert!(error.to_string().contains("waiting for the migration lock: nothing ran"), "{error}");
 }
+
+#[test]
+fn the_synchronous_api_works_inside_a_tokio_runtime() {
+    let db = database();
+    let url = db.url().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+    // As `#[tokio::main] async fn main` calls it at start-up, success and failure alike.
+    let report = runtime.block_on(async { Migrator::new(&DIAMOND).upgrade(&url, "head") }).expect("upgrades");
+    assert_eq!(report.after, [E]);
+    let refused = runtime.block_on(async { Migrator::new(&SHORT).upgrade(&url, "head") });
+    assert!(matches!(refused, Err(Error::UnknownRevision { .. })), "{refused:?}");
+    let unreachable =
+        runtime.block_on(async { Migrator::new(&DIAMOND).current("postgres://nobody@127.0.0.1:1/x") });
+    assert!(matches!(unreachable, Err(Error::Connect { .. })), "{unreachable:?}");
+}

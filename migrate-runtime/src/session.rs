@@ -71,7 +71,7 @@ impl Outcome {
 
 /// A connection of the runner, counting its round trips.
 pub(crate) struct Session {
-    runtime: tokio::runtime::Runtime,
+    runtime: OwnRuntime,
     client: Client,
     /// The round trips made, for the report.
     pub(crate) trips: usize,
@@ -85,12 +85,14 @@ impl Session {
     pub(crate) fn open(url: &str, interrupt: Option<Arc<AtomicUsize>>) -> Result<Session, Error> {
         let config = connect::config(url)?;
         let target = connect::target(&config);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Runtime(format!("cannot start the runner's I/O: {e}")))?;
+        let runtime = OwnRuntime(Some(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::Runtime(format!("cannot start the runner's I/O: {e}")))?,
+        ));
         let (client, connection) =
-            runtime.block_on(config.connect(NoTls)).map_err(|source| Error::Connect { target, source })?;
+            block(&runtime, config.connect(NoTls)).map_err(|source| Error::Connect { target, source })?;
         // The connection is driven while the runner waits for an answer; it ends when the
         // client is dropped or the server closes it, and the next query then says so.
         runtime.spawn(connection);
@@ -129,12 +131,12 @@ impl Session {
             Outcome { rows, error: None }
         };
         let Some(interrupt) = interrupt else {
-            return self.runtime.block_on(answer);
+            return block(&self.runtime, answer);
         };
         // Watched every 50 ms: once interrupted, the server is asked to cancel the statement
         // (its transaction then rolls back), and the answer is awaited as usual.
         let cancel = self.client.cancel_token();
-        self.runtime.block_on(async move {
+        block(&self.runtime, async move {
             let mut answer = std::pin::pin!(answer);
             let mut cancelled = false;
             loop {
@@ -191,6 +193,45 @@ impl Session {
             }
             std::thread::sleep(pause.min(wait.saturating_sub(start.elapsed())));
             pause = (pause * 2).min(Duration::from_millis(250));
+        }
+    }
+}
+
+/// Runs `future` to its end on the session's own runtime. A thread inside another tokio
+/// runtime (a service's `#[tokio::main]`) cannot block on a second one, so there the future
+/// runs on a thread of its own while this one waits: the synchronous API works everywhere.
+fn block<F>(runtime: &tokio::runtime::Runtime, future: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return runtime.block_on(future);
+    }
+    std::thread::scope(|scope| match scope.spawn(|| runtime.block_on(future)).join() {
+        Ok(output) => output,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// The session's runtime, shut down without waiting when dropped: dropping a runtime in the
+/// usual way blocks, which a thread inside another runtime may not do.
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for OwnRuntime {
+    type Target = tokio::runtime::Runtime;
+
+    #[allow(clippy::expect_used)]
+    fn deref(&self) -> &tokio::runtime::Runtime {
+        // Set when made, taken only by `drop`.
+        self.0.as_ref().expect("the runtime lives as long as its session")
+    }
+}
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
         }
     }
 }
