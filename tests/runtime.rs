@@ -684,3 +684,83 @@ fn the_synchronous_api_works_inside_a_tokio_runtime() {
         runtime.block_on(async { Migrator::new(&DIAMOND).current("postgres://nobody@127.0.0.1:1/x") });
     assert!(matches!(unreachable, Err(Error::Connect { .. })), "{unreachable:?}");
 }
+
+#[test]
+fn when_only_the_end_of_a_step_outside_a_transaction_fails_the_way_out_records_it() {
+    let db = database();
+    let migrator = Migrator::new(&SLOW).lock_timeout(Duration::from_millis(500));
+    migrator.upgrade(db.url(), A).expect("upgrades");
+    let url = db.url().to_owned();
+    let run = std::thread::spawn(move || {
+        Migrator::new(&SLOW)
+            .lock_timeout(Duration::from_millis(500))
+            .upgrade(&url, "head")
+            .map_err(|e| e.to_string())
+    });
+    // Once the step is claimed, another session holds the version table until its end
+    // cannot be recorded in time.
+    let claimed = format!("SELECT 1 FROM migrate_history WHERE revision = '{B}' AND success IS NULL");
+    let start = Instant::now();
+    while rows(&claimed, &db).is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(30), "never claimed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut holder = db.connect().expect("connects");
+    holder.batch_execute("BEGIN; LOCK TABLE alembic_version IN SHARE MODE").expect("locks");
+    let error = run.join().expect("joins").expect_err("the end times out");
+    holder.batch_execute("ROLLBACK").expect("releases");
+    assert!(
+        error.contains("every statement ran (outside a transaction); only the record of its end failed"),
+        "{error}"
+    );
+    // The next run knows every statement ran, and says to record it, not to run it again.
+    let refused = migrator.upgrade(db.url(), "head").expect_err("refused");
+    let Error::Dirty(unfinished) = &refused else { panic!("unexpected error: {refused}") };
+    assert!(unfinished.finished && unfinished.way_out() == [B], "{refused}");
+    assert!(
+        refused.to_string().contains(&format!("record that the upgrade is done with `stamp {B}`")),
+        "{refused}"
+    );
+    migrator.stamp(db.url(), &[B], false).expect("stamps");
+    assert!(migrator.upgrade(db.url(), "head").expect("runs").steps.is_empty());
+    assert_eq!(
+        rows("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_people_email'::regclass", &db),
+        ["t"]
+    );
+}
+
+#[test]
+fn a_stamp_does_not_accept_an_edit_and_a_missing_version_table_is_refused() {
+    let db = database();
+    Migrator::new(&EDITED_BEFORE).upgrade(db.url(), "head").expect("upgrades");
+    let edited = Migrator::new(&EDITED_AFTER);
+    edited.stamp(db.url(), &["head"], false).expect("stamps");
+    let error = edited.upgrade(db.url(), "head").expect_err("still refused");
+    assert!(matches!(error, Error::ChecksumMismatch(_)), "{error}");
+
+    let diamond = database();
+    let migrator = Migrator::new(&DIAMOND);
+    migrator.upgrade(diamond.url(), "head").expect("upgrades");
+    diamond.connect().expect("connects").batch_execute("DROP TABLE alembic_version").expect("drops");
+    let error = migrator.upgrade(diamond.url(), "head").expect_err("refused");
+    assert!(matches!(error, Error::MissingVersionTable), "{error}");
+    assert!(!exists("alembic_version", &diamond), "nothing was changed");
+    migrator.stamp(diamond.url(), &["head"], false).expect("stamps");
+    assert!(migrator.upgrade(diamond.url(), "head").expect("runs").steps.is_empty());
+}
+
+#[test]
+fn a_connection_string_typed_in_the_wrong_place_is_not_shown() {
+    for args in [
+        &["cli", "postgres://app:Hunter2secret@db.example/crm", "current"][..],
+        &["cli", "current", "postgres://app:Hunter2secret@db.example/crm"],
+        &["cli", "show", "postgres://app:Hunter2secret@db.example/crm"],
+    ] {
+        let output = racer().args(args).output().expect("runs");
+        let text =
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(!output.status.success(), "{args:?}");
+        assert!(!text.contains("Hunter2secret"), "{args:?}: {text}");
+        assert!(text.contains("(a connection string, not shown)"), "{args:?}: {text}");
+    }
+}

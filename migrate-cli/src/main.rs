@@ -44,6 +44,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use migrate_core::listing::Listing;
+use migrate_core::text::without_connection_strings;
 
 use crate::project::{History, Project};
 use crate::revision::Refused;
@@ -166,11 +167,32 @@ enum Command {
 
 fn main() -> ExitCode {
     // As a cargo subcommand, the program is called as `cargo-migrate migrate …`.
-    let mut args: Vec<String> = std::env::args().collect();
+    let Ok(mut args) = std::env::args_os().map(|a| a.into_string()).collect::<Result<Vec<String>, _>>()
+    else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: an argument is not valid UTF-8 (not shown: it may hold a password)"
+        );
+        return ExitCode::from(2);
+    };
     if args.get(1).map(String::as_str) == Some("migrate") {
         args.remove(1);
     }
-    let cli = Cli::parse_from(args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) if error.use_stderr() => {
+            let _ = write!(
+                std::io::stderr(),
+                "{}",
+                without_connection_strings(&error.render().to_string(), &args)
+            );
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+    };
     match execute(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error)
@@ -181,7 +203,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            let _ = writeln!(std::io::stderr(), "error: {error:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                without_connection_strings(&format!("{error:#}"), &args)
+            );
             ExitCode::from(EXIT_FAILED)
         }
     }

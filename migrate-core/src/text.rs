@@ -48,6 +48,19 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// `text` without the arguments that look like a connection string (they hold `://`, `@`
+/// or `password`): a command-line parser or an unknown revision quotes a misplaced argument
+/// back, and a connection string may hold a password.
+pub fn without_connection_strings(text: &str, args: &[String]) -> String {
+    let mut text = text.to_owned();
+    for arg in args {
+        if arg.contains("://") || arg.contains("password") || arg.contains('@') {
+            text = text.replace(arg.as_str(), "(a connection string, not shown)");
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,7 +116,7 @@ impl Tables {
     /// The queries that read a database's state, in order: its version rows; for each
     /// revision, the checksum it last ran, was accepted or was stamped with (a revision with
     /// none was never recorded as applied); the last history row (revision, success (NULL
-    /// while a step outside a transaction runs or after it was interrupted), direction).
+    /// while a step outside a transaction runs or after it was interrupted), direction, error).
     pub fn state_sql(&self) -> [String; 3] {
         let (version, history) = (self.version_table(), self.history_table());
         [
@@ -126,7 +126,9 @@ impl Tables {
                  WHERE success AND checksum IS NOT NULL AND direction IN ('upgrade', 'accept', 'stamp') \
                  ORDER BY revision, id DESC"
             ),
-            format!("SELECT revision, success::text, direction FROM {history} ORDER BY id DESC LIMIT 1"),
+            format!(
+                "SELECT revision, success::text, direction, error FROM {history} ORDER BY id DESC LIMIT 1"
+            ),
         ]
     }
 
@@ -300,6 +302,11 @@ impl Tables {
         )
     }
 }
+
+/// The start of the error a history row records when every statement of a step outside a
+/// transaction ran and only the record of its end failed: the next refusal then knows the
+/// step is done.
+pub const ENDED: &str = "every statement ran; recording its end failed: ";
 
 /// The start of the message of a step refused by its own bookkeeping statement, because
 /// the version rows are not the ones it was planned from: another runner changed them.

@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use clap::{Parser, Subcommand};
 use migrate_core::graph::NodeId;
 use migrate_core::listing::{Listed, Listing, json_list, marks};
+use migrate_core::text::without_connection_strings;
 
 use crate::error::rows_text;
 use crate::runner::{Migrator, Report, StepReport};
@@ -119,8 +120,14 @@ enum Command {
 
 /// Runs a command from the process's arguments (after the program's name).
 pub fn run(chain: &Chain) -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    run_with_args(chain, &args)
+    let args: Result<Vec<String>, _> = std::env::args_os().skip(1).map(|a| a.into_string()).collect();
+    match args {
+        Ok(args) => run_with_args(chain, &args),
+        Err(_) => {
+            say("error: an argument is not valid UTF-8 (not shown: it may hold a password)");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
 }
 
 /// Runs a command from `args` (without the program's name, and without the word that chose
@@ -128,15 +135,19 @@ pub fn run(chain: &Chain) -> ExitCode {
 pub fn run_with_args(chain: &Chain, args: &[String]) -> ExitCode {
     let cli = match Cli::try_parse_from(std::iter::once("migrate".to_owned()).chain(args.iter().cloned())) {
         Ok(cli) => cli,
+        Err(error) if error.use_stderr() => {
+            say(without_connection_strings(&error.render().to_string(), args).trim_end());
+            return ExitCode::from(EXIT_USAGE);
+        }
         Err(error) => {
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
     match execute(chain, cli) {
         Ok(code) | Err(Stop::Exit(code)) => ExitCode::from(code),
         Err(Stop::Failed(message, code)) => {
-            say(&format!("error: {message}"));
+            say(&format!("error: {}", without_connection_strings(&message, args)));
             ExitCode::from(code)
         }
     }
@@ -168,6 +179,18 @@ impl From<crate::Error> for Stop {
 }
 
 /// Writes to stdout; a reader that went away ends the command quietly.
+/// The summary of a run that succeeded: a stdout that cannot be written is said on stderr,
+/// not turned into a failure, since the database did change.
+fn emit_summary(text: &str) -> Result<(), Stop> {
+    match emit(text) {
+        Err(Stop::Failed(message, _)) => {
+            say(&format!("warning: {message}"));
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 fn emit(text: &str) -> Result<(), Stop> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
@@ -298,24 +321,24 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, Stop> {
         Command::Upgrade { target, sql: false, one_transaction } => {
             let url = need_url(cli.database_url)?;
             let report = migrator.one_transaction(one_transaction).upgrade(&url, &target)?;
-            emit(&format!("{}\n", summary(&report)))?;
+            emit_summary(&format!("{}\n", summary(&report)))?;
         }
         Command::Downgrade { target, sql: false } => {
             let url = need_url(cli.database_url)?;
             let report = migrator.downgrade(&url, &target)?;
-            emit(&format!("{}\n", summary(&report)))?;
+            emit_summary(&format!("{}\n", summary(&report)))?;
         }
         Command::Stamp { targets, purge } => {
             let url = need_url(cli.database_url)?;
             let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
             let report = migrator.stamp(&url, &targets, purge)?;
-            emit(&format!("{}\n", summary(&report)))?;
+            emit_summary(&format!("{}\n", summary(&report)))?;
         }
         Command::Accept { revs } => {
             let url = need_url(cli.database_url)?;
             let revs: Vec<&str> = revs.iter().map(String::as_str).collect();
             migrator.accept_checksums(&url, &revs)?;
-            emit(&format!("accepted the checksums of {}\n", revs.join(", ")))?;
+            emit_summary(&format!("accepted the checksums of {}\n", revs.join(", ")))?;
         }
         Command::Current => {
             let url = need_url(cli.database_url)?;

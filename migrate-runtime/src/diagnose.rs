@@ -65,6 +65,7 @@ pub(crate) fn diagnose(
         };
     }
     let mut failure = failure(planned, &error);
+    failure.after_statements = matches!(piece.part, Part::Reset | Part::End);
     match numbered.and_then(|(_, index)| index) {
         Some(index) => {
             if let Some(statement) = planned.statements.get(index) {
@@ -114,5 +115,6 @@ pub(crate) fn failure(planned: &Planned, error: &tokio_postgres::Error) -> Failu
         detail: db.and_then(|d| d.detail()).map(str::to_owned),
         hint: db.and_then(|d| d.hint()).map(str::to_owned),
         position: None,
+        after_statements: false,
     }
 }

@@ -84,6 +84,13 @@ pub enum Error {
         /// The revision.
         rev: String,
     },
+    /// The version table is missing, though the history records runs.
+    #[error(
+        "the version table is missing, though the history table records runs: the database is not fresh, and applying from \
+         the first migration would fail or run migrations twice\n\
+         = help: restore the version table, or record where the schema stands with `stamp <revision>` (it creates the table); nothing was changed"
+    )]
+    MissingVersionTable,
     /// Two version rows on one line: one is an ancestor of the other.
     #[error(
         "the version rows overlap: {ancestor} is an ancestor of {row}, so both cannot be current\n\
@@ -130,7 +137,7 @@ pub enum Error {
     /// Applied migrations whose SQL changed since they ran.
     #[error(
         "applied migration{} changed since {}: {}\n= help: never edit a deployed migration: restore it as it was and write a new migration for the change; \
-         if the change alters nothing the database holds (a comment, formatting), accept it with `accept_checksums`",
+         if the change alters nothing the database holds (a comment, formatting), accept it with `accept <revision>`",
         if .0.len() == 1 { "" } else { "s" },
         if .0.len() == 1 { "it ran" } else { "they ran" },
         .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
@@ -316,8 +323,8 @@ impl fmt::Display for Mismatch {
             "{} ({}) ran with checksum {}, renders {} now",
             self.rev,
             self.file,
-            &self.recorded[..self.recorded.len().min(12)],
-            &self.compiled[..self.compiled.len().min(12)]
+            self.recorded.chars().take(12).collect::<String>(),
+            self.compiled.chars().take(12).collect::<String>()
         )
     }
 }
@@ -353,6 +360,9 @@ pub struct Failure {
     pub position: Option<usize>,
     /// What kind of failure it is, which decides the help.
     pub cause: Cause,
+    /// Whether every statement of a migration outside a transaction had run, and only the
+    /// record of its end failed.
+    pub after_statements: bool,
 }
 
 /// Why a migration failed, as far as the way out depends on it.
@@ -430,6 +440,13 @@ impl fmt::Display for Failure {
         }
         if let Some(position) = self.position {
             write!(f, "\n  position: character {position} of the statement")?;
+        }
+        if self.after_statements {
+            return write!(
+                f,
+                "\n= note: every statement ran (outside a transaction); only the record of its end failed\n\
+                 = help: run again: the next run refuses it as unfinished and says how to record it"
+            );
         }
         let state = match (self.transactional, self.cause) {
             (true, Cause::ConnectionLost) => {
@@ -523,6 +540,7 @@ mod tests {
             hint: None,
             position: None,
             cause: Cause::AlreadyExists,
+            after_statements: false,
         };
         let text = failure.to_string();
         assert!(text.starts_with(
@@ -531,5 +549,16 @@ mod tests {
         assert!(text.contains("error: relation \"lead_scores\" already exists (42P07)"), "{text}");
         assert!(text.contains("the database is as it was before it"), "{text}");
         assert!(text.contains("`stamp 3f2a9c1b7d4e` instead of applying it"), "{text}");
+    }
+
+    #[test]
+    fn a_recorded_checksum_of_any_text_is_shown_cut_by_characters() {
+        let mismatch = Mismatch {
+            rev: "a".into(),
+            file: "f.rs".into(),
+            recorded: "abcdefghijkéz".into(),
+            compiled: "0123456789abcdef".into(),
+        };
+        assert_eq!(mismatch.to_string(), "a (f.rs) ran with checksum abcdefghijké, renders 0123456789ab now");
     }
 }

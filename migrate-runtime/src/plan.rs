@@ -23,6 +23,11 @@ pub(crate) struct State {
     pub(crate) checksums: BTreeMap<String, String>,
     /// The last history row: revision, success, direction.
     pub(crate) last: Option<(String, Option<bool>, String)>,
+    /// Whether the history has rows though the version table is missing.
+    pub(crate) orphan_history: bool,
+    /// Whether the last history row records a step outside a transaction whose statements
+    /// all ran, only the record of its end having failed.
+    pub(crate) ended: bool,
 }
 
 impl State {
@@ -37,11 +42,15 @@ impl State {
             }
         }
         state.last = last.first().and_then(|row| match row.as_slice() {
-            [Some(rev), success, Some(direction)] => {
+            [Some(rev), success, Some(direction), ..] => {
                 Some((rev.clone(), success.as_deref().map(|s| s == "true"), direction.clone()))
             }
             _ => None,
         });
+        state.ended = last
+            .first()
+            .and_then(|row| row.get(3).cloned().flatten())
+            .is_some_and(|error| error.starts_with(migrate_core::version::ENDED));
         state
     }
 }
@@ -134,6 +143,9 @@ impl Planner<'_> {
     /// outside a transaction interrupted or failed, applied migrations never recorded as
     /// applied (added or moved below the database's revision), edited migrations.
     pub(crate) fn verify(&self, state: &State) -> Result<Vec<NodeId>, Error> {
+        if state.orphan_history {
+            return Err(Error::MissingVersionTable);
+        }
         let current = self.nodes(&state.rows)?;
         self.dirty(state)?;
         let applied = self.graph.ancestors(&current);
@@ -208,7 +220,7 @@ impl Planner<'_> {
             direction: direction.clone(),
             interrupted: success.is_none(),
             left: Vec::new(),
-            finished: false,
+            finished: state.ended,
             retry: state.rows.clone(),
             done,
         })))

@@ -106,6 +106,15 @@ pub fn checksum(statements: &[Statement]) -> String {
     text
 }
 
+/// A stamp record that keeps the checksum a revision already recorded: a stamp records where
+/// the database stands; it does not accept an edited migration.
+fn kept<'a>(record: Record<'a>, checksums: &'a std::collections::BTreeMap<String, String>) -> Record<'a> {
+    match checksums.get(record.rev) {
+        Some(sum) => Record { checksum: Some(sum.as_str()), ..record },
+        None => record,
+    }
+}
+
 /// What the first read of a session found.
 struct Read {
     state: State,
@@ -336,6 +345,11 @@ impl Migrator {
             history_table: flag(1).as_deref() == Some("t"),
             ..State::default()
         };
+        if state.history_table && !state.version_table {
+            let count = format!("SELECT count(*) FROM {}", self.tables.history_table());
+            let outcome = session.send(&count).ok().map_err(database("cannot read the history table"))?;
+            state.orphan_history = outcome.value(0).is_some_and(|n| n != "0");
+        }
         if state.version_table {
             let [rows, _, _] = self.tables.state_sql();
             let outcome = session.send(&rows).ok().map_err(database("cannot read the version table"))?;
@@ -513,9 +527,19 @@ impl Migrator {
         let Some(signal) = session.interrupted() else {
             return error;
         };
-        let planned = piece.step.and_then(|n| steps.get(n)).or(steps.first());
-        let Some(planned) = planned else {
-            return error;
+        if piece.part == Part::Setup {
+            let left = "it was creating the version and history tables: nothing ran".to_owned();
+            return Error::Interrupted { signal, rev: None, left };
+        }
+        // The step that was running: the piece's own, or in one transaction the one the
+        // failure names.
+        let failed = match &error {
+            Error::MigrationFailed(failure) => steps.iter().find(|s| s.migration.rev == failure.rev),
+            _ => None,
+        };
+        let Some(planned) = piece.step.and_then(|n| steps.get(n)).or(failed) else {
+            let left = "the run's transaction was rolled back: nothing of it stays".to_owned();
+            return Error::Interrupted { signal, rev: None, left };
         };
         let rev = planned.migration.rev.to_owned();
         let before = rows_text(&planned.rows);
@@ -536,7 +560,8 @@ impl Migrator {
                  refuses it and says how to record it"
             ),
             _ if self.one_transaction => {
-                format!("the run's transaction was rolled back: the database is at {before}")
+                let start = rows_text(steps.first().map_or(&[][..], |s| s.rows.as_slice()));
+                format!("the run's transaction was rolled back: the database is at {start}")
             }
             _ => format!("{rev} was rolled back: the database is at {before}"),
         };
@@ -573,7 +598,12 @@ impl Migrator {
             && let Error::MigrationFailed(failure) = &failure
             && let Some(planned) = steps.iter().find(|s| s.migration.rev == failure.rev)
         {
-            cleanup.push_str(&self.tables.failed_sql(&planned.step().record(), &failure.message));
+            let message = if failure.after_statements {
+                format!("{}{}", migrate_core::version::ENDED, failure.message)
+            } else {
+                failure.message.clone()
+            };
+            cleanup.push_str(&self.tables.failed_sql(&planned.step().record(), &message));
             cleanup.push(';');
         }
         let _ = session.send(&cleanup);
@@ -631,7 +661,7 @@ impl Migrator {
         let states: Vec<&str> = (0..known.len()).map(|i| outcome.value(i).unwrap_or("unknown")).collect();
         unfinished.left = known.iter().zip(&states).map(|(e, s)| e.describe(s)).collect();
         // Statements run in order: when the last one took effect, all of them ran.
-        unfinished.finished = effects.last().is_some_and(Option::is_some)
+        unfinished.finished |= effects.last().is_some_and(Option::is_some)
             && states.last().is_some_and(|s| Effect::took_effect(s));
         Error::Dirty(unfinished)
     }
@@ -661,7 +691,8 @@ impl Migrator {
         for change in rows_diff(self.graph(), &before, &after) {
             sql.push(self.tables.row_change_sql(&change));
         }
-        let mut recorded: Vec<Record<'_>> = nodes.iter().map(|&n| self.stamped(n)).collect();
+        let checksums = &read.state.checksums;
+        let mut recorded: Vec<Record<'_>> = nodes.iter().map(|&n| kept(self.stamped(n), checksums)).collect();
         if nodes.is_empty() {
             recorded.push(Record { rev: "base", slug: "base", direction: Direction::Stamp, checksum: None });
         }
