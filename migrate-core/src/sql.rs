@@ -265,6 +265,11 @@ pub enum Effect {
         /// it was quoted).
         name: String,
     },
+    /// `DROP INDEX CONCURRENTLY [IF EXISTS] <index>`.
+    DroppedIndex {
+        /// The index, as written (quoted parts kept, for `to_regclass`).
+        index: String,
+    },
     /// `ALTER TYPE <type> ADD VALUE [IF NOT EXISTS] '<label>'`.
     EnumValue {
         /// The type, as written (quoted parts kept, for `to_regtype`).
@@ -286,6 +291,10 @@ impl Effect {
                 quote_literal(name),
                 quote_literal(table)
             ),
+            Effect::DroppedIndex { index } => format!(
+                "SELECT CASE WHEN to_regclass({}) IS NULL THEN 'absent' ELSE 'present' END",
+                quote_literal(index)
+            ),
             Effect::EnumValue { type_name, label } => format!(
                 "SELECT CASE WHEN EXISTS (SELECT FROM pg_enum WHERE enumtypid = to_regtype({}) AND enumlabel = {}) \
                  THEN 'present' ELSE 'absent' END",
@@ -296,14 +305,19 @@ impl Effect {
     }
 
     /// Whether a state [`Effect::state_sql`] read means the statement took effect.
-    pub fn took_effect(state: &str) -> bool {
-        matches!(state, "valid" | "present")
+    pub fn took_effect(&self, state: &str) -> bool {
+        match self {
+            Effect::DroppedIndex { .. } => state == "absent",
+            Effect::Index { .. } => state == "valid",
+            Effect::EnumValue { .. } => state == "present",
+        }
     }
 
     /// The effect and its state, for a person.
     pub fn describe(&self, state: &str) -> String {
         match self {
             Effect::Index { table, name } => format!("index {name} on {table}: {state}"),
+            Effect::DroppedIndex { index } => format!("index {index} (dropped by the step): {state}"),
             Effect::EnumValue { type_name, label } => format!("value '{label}' of {type_name}: {state}"),
         }
     }
@@ -432,6 +446,18 @@ pub fn effect(statement: &str) -> Option<Effect> {
         let (table, _, _) = qualified_name(&t, i)?;
         return Some(Effect::Index { table, name });
     }
+    if word(0, "DROP") && word(1, "INDEX") && word(2, "CONCURRENTLY") {
+        i = 3;
+        if word(i, "IF") && word(i + 1, "EXISTS") {
+            i += 2;
+        }
+        let (index, _, next) = qualified_name(&t, i)?;
+        // One index only: a list names several, whose states a single check cannot give.
+        if t.get(next).is_some_and(|token| *token == Token::Punct(',')) {
+            return None;
+        }
+        return Some(Effect::DroppedIndex { index });
+    }
     if word(0, "ALTER") && word(1, "TYPE") {
         let (type_name, _, next) = qualified_name(&t, 2)?;
         i = next;
@@ -556,6 +582,11 @@ mod tests {
             Some(Effect::EnumValue { type_name: "\"crm\".interaction_type".into(), label: "it's".into() })
         );
         assert_eq!(effect("ALTER TYPE t RENAME VALUE 'a' TO 'b'"), None);
+        assert_eq!(
+            effect("DROP INDEX CONCURRENTLY IF EXISTS crm.\"Idx\" CASCADE"),
+            Some(Effect::DroppedIndex { index: "crm.\"Idx\"".into() })
+        );
+        assert_eq!(effect("DROP INDEX CONCURRENTLY a, b"), None);
         assert_eq!(effect("VACUUM people"), None);
         assert_eq!(effect(""), None);
         assert_eq!(effect("CREATE INDEX CONCURRENTLY \"unterminated ON t"), None);

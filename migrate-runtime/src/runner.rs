@@ -499,7 +499,27 @@ impl Migrator {
             {
                 self.drop_invalid_index(session, planned, index)?;
             }
-            let outcome = session.send(&piece.batch.text);
+            // Inside a step outside a transaction, an interrupt stops before the next statement;
+            // once they all ran, the end is recorded whatever happens.
+            if let (Some(signal), Part::Settings | Part::Statement(_), Some(planned)) =
+                (session.interrupted(), piece.part, piece.step.and_then(|n| plan.steps.get(n)))
+            {
+                let next = match piece.part {
+                    Part::Statement(index) => index + 1,
+                    _ => 1,
+                };
+                let rev = planned.migration.rev;
+                let left = format!(
+                    "{rev} runs outside a transaction and was stopped before its statement {next} of {}: the ones \
+                     before stay applied, and the next run refuses it until it is cleared (the refusal says how)",
+                    planned.statements.len()
+                );
+                return Err(Error::Interrupted { signal, rev: Some(rev.to_owned()), left });
+            }
+            let outcome = match piece.part {
+                Part::Reset | Part::End => session.send_whole(&piece.batch.text),
+                _ => session.send(&piece.batch.text),
+            };
             if outcome.error.is_some() {
                 let error = self.failed(session, piece, &plan.steps, outcome);
                 return Err(self.interrupted(session, piece, &plan.steps, error));
@@ -659,10 +679,13 @@ impl Migrator {
             return Error::Dirty(unfinished);
         };
         let states: Vec<&str> = (0..known.len()).map(|i| outcome.value(i).unwrap_or("unknown")).collect();
+        let last_took_effect = match (effects.last(), states.last()) {
+            (Some(Some(last)), Some(state)) => last.took_effect(state),
+            _ => false,
+        };
         unfinished.left = known.iter().zip(&states).map(|(e, s)| e.describe(s)).collect();
         // Statements run in order: when the last one took effect, all of them ran.
-        unfinished.finished |= effects.last().is_some_and(Option::is_some)
-            && states.last().is_some_and(|s| Effect::took_effect(s));
+        unfinished.finished |= last_took_effect;
         Error::Dirty(unfinished)
     }
 

@@ -153,6 +153,15 @@ impl Session {
         })
     }
 
+    /// [`Session::send`] without cancelling on an interrupt: for the few statements that
+    /// record what already happened, which an interrupt must not leave unrecorded.
+    pub(crate) fn send_whole(&mut self, sql: &str) -> Outcome {
+        let interrupt = self.interrupt.take();
+        let outcome = self.send(sql);
+        self.interrupt = interrupt;
+        outcome
+    }
+
     /// Whether the connection is known to be closed.
     pub(crate) fn is_closed(&self) -> bool {
         self.client.is_closed()
