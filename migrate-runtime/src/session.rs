@@ -13,7 +13,7 @@
 //!    otherwise.
 //! 2. A session that loses its connection loses its lock with it, and everything it would
 //!    send next fails on the closed connection: a runner never continues unlocked.
-//! 3. Even without the lock (disabled, or a pooler that breaks sessions), every transaction
+//! 3. Even without the lock (`Migrator::lock(false)`), every transaction
 //!    that changes version rows locks the version table first and changes them with a
 //!    statement that checks they are exactly the rows the step was planned from, aborting the
 //!    step's transaction otherwise (`Tables::prepare_sql`). Two runners that planned the same
