@@ -713,6 +713,7 @@ fn when_only_the_end_of_a_step_outside_a_transaction_fails_the_way_out_records_i
         error.contains("every statement ran (outside a transaction); only the record of its end failed"),
         "{error}"
     );
+    assert!(error.contains("from the record of its end"), "{error}");
     // The next run knows every statement ran, and says to record it, not to run it again.
     let refused = migrator.upgrade(db.url(), "head").expect_err("refused");
     let Error::Dirty(unfinished) = &refused else { panic!("unexpected error: {refused}") };

@@ -76,8 +76,12 @@ pub(crate) fn diagnose(
             failure.position =
                 located.filter(|&(s, i, _)| s == number && i == index).map(|(_, _, offset)| offset);
         }
+        None if failure.after_statements => {
+            failure.op = Some("the record of its end (its version rows and history row)".to_owned());
+        }
+        None if at_commit => failure.op = Some("the commit (a deferred constraint or trigger)".to_owned()),
         None => {
-            failure.op = Some("the runner's own statements (the version table's lock and rows)".to_owned())
+            failure.op = Some("the runner's own statements (the version table's lock and rows)".to_owned());
         }
     }
     Error::MigrationFailed(Box::new(failure))

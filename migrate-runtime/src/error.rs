@@ -442,10 +442,17 @@ impl fmt::Display for Failure {
             write!(f, "\n  position: character {position} of the statement")?;
         }
         if self.after_statements {
+            let how = match self.cause {
+                Cause::ConnectionLost | Cause::Shutdown => {
+                    "the connection to the server was lost while its end was being recorded, which committed or not"
+                }
+                _ => "only the record of its end failed",
+            };
             return write!(
                 f,
-                "\n= note: every statement ran (outside a transaction); only the record of its end failed\n\
-                 = help: run again: the next run refuses it as unfinished and says how to record it"
+                "\n= note: every statement ran (outside a transaction); {how}\n\
+                 = help: run again: the next run goes on from there, or refuses the migration as unfinished and says how \
+                 to record it"
             );
         }
         let state = match (self.transactional, self.cause) {
