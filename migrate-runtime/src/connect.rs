@@ -7,11 +7,12 @@ use tokio_postgres::config::Host;
 
 use crate::error::Error;
 
-/// The connection settings of `url`, checked: a URL with an `@` after its authority (in its
-/// path or query: an unencoded `@` in a password given there), or whose host or database
-/// name holds one (an unencoded `@` in the password of its user part), is refused before
-/// anything connects. The driver splits a URL at its first `@`, wherever it is, and the
-/// target shown in errors would then show a part of the password.
+/// The connection settings of `url`, checked: a URL with an unencoded `@` after its
+/// authority (in its path or query: in a password given there), or whose host holds one (an
+/// unencoded `@` in the password of its user part), is refused before anything connects.
+/// The driver splits a URL at its first `@`, wherever it is, and the target shown in errors
+/// would then show a part of the password. (A database name may hold an `@`, percent-encoded
+/// in a URL.)
 pub(crate) fn config(url: &str) -> Result<tokio_postgres::Config, Error> {
     if let Some(rest) = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://")) {
         let authority = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -20,9 +21,7 @@ pub(crate) fn config(url: &str) -> Result<tokio_postgres::Config, Error> {
         }
     }
     let mut config = tokio_postgres::Config::from_str(url).map_err(unreadable)?;
-    let in_host = config.get_hosts().iter().any(|h| matches!(h, Host::Tcp(name) if name.contains('@')));
-    let in_dbname = config.get_dbname().is_some_and(|d| d.contains('@'));
-    if in_host || in_dbname {
+    if config.get_hosts().iter().any(|h| matches!(h, Host::Tcp(name) if name.contains('@'))) {
         return Err(Error::MalformedUrl);
     }
     // A dead peer is noticed in about a minute instead of the system's two hours.
