@@ -107,6 +107,23 @@ pub fn set_local_sql(name: &str, value: &str) -> String {
     format!("SET LOCAL {name} = '{value}'")
 }
 
+/// A setting for the rest of the session.
+pub fn set_sql(name: &str, value: &str) -> String {
+    format!("SET {name} = '{value}'")
+}
+
+/// What every session of a run sets first: the quoting every literal of the runner assumes,
+/// whatever the database's default; and what makes the server notice a dead client (a
+/// backend whose client is gone stops its query within a second, PostgreSQL 14 and later,
+/// instead of running it to the end; TCP keepalives find a silent network cut).
+pub const SESSION_SQL: [&str; 3] = [
+    "SET standard_conforming_strings = on",
+    "SELECT set_config('client_connection_check_interval', '1000', false) \
+     WHERE current_setting('server_version_num')::int >= 140000",
+    "SELECT set_config('tcp_keepalives_idle', '30', false), set_config('tcp_keepalives_interval', '10', false), \
+     set_config('tcp_keepalives_count', '3', false)",
+];
+
 /// What a run prepares before its first step.
 #[derive(Clone, Debug, Default)]
 pub struct Setup<'a> {
@@ -243,9 +260,9 @@ impl Tables {
             let mut settings = Batch::default();
             let mut reset = Batch::default();
             for (name, value) in step.settings {
-                settings.push_for(number, &format!("SET {name} = '{value}'"));
+                settings.push_for(number, &set_sql(name, value));
                 match setup.settings.iter().find(|(run, _)| run == name) {
-                    Some((_, value)) => reset.push_for(number, &format!("SET {name} = '{value}'")),
+                    Some((_, value)) => reset.push_for(number, &set_sql(name, value)),
                     None => reset.push_for(number, &format!("RESET {name}")),
                 }
             }

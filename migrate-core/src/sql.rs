@@ -21,6 +21,11 @@ pub fn quote_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
+/// Statements as one text for one simple query: each ended by `;` on its own line.
+pub fn join_statements<S: AsRef<str>>(statements: &[S]) -> String {
+    statements.iter().map(|s| format!("{};\n", s.as_ref())).collect()
+}
+
 /// Splits a script into its statements, without their terminating semicolons, trimmed,
 /// leaving out empty ones. Quotes, quoted identifiers, dollar-quoted bodies, comments and
 /// `BEGIN ATOMIC … END` bodies are honoured, so semicolons inside them do not split.
@@ -320,6 +325,12 @@ impl Effect {
             Effect::DroppedIndex { index } => format!("index {index} (dropped by the step): {state}"),
             Effect::EnumValue { type_name, label } => format!("value '{label}' of {type_name}: {state}"),
         }
+    }
+
+    /// Drops the index `qualified`, as [`Effect::invalid_index_sql`] names it, without
+    /// blocking writes.
+    pub fn drop_index_sql(qualified: &str) -> String {
+        format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}")
     }
 
     /// The schema-qualified name of the INVALID index this effect's build would trip on,

@@ -16,7 +16,7 @@
 //! order is updated, so the statements are deterministic.
 
 use crate::graph::{Graph, NodeId};
-use crate::sql::{quote_ident, quote_literal};
+use crate::sql::{join_statements, quote_ident, quote_literal};
 
 /// Where the runner keeps its state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,6 +148,38 @@ impl Tables {
         format!("hashtextextended(current_database() || {}, 0)", quote_literal(&format!(":{name}")))
     }
 
+    /// Takes the migration lock if it is free: one row, `t` or `f`.
+    pub fn try_lock_sql(&self) -> String {
+        format!("SELECT pg_try_advisory_lock({})", self.lock_key_sql())
+    }
+
+    /// The session holding the migration lock: pid, since when, application, client address.
+    pub fn lock_holder_sql(&self) -> String {
+        format!(
+            "SELECT a.pid::text, date_trunc('second', a.backend_start)::text, a.application_name, host(a.client_addr) \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+             AND ((l.classid::bigint << 32) | l.objid::bigint) = {}",
+            self.lock_key_sql()
+        )
+    }
+
+    /// How many rows the history holds: one row, one number.
+    pub fn history_count_sql(&self) -> String {
+        format!("SELECT count(*) FROM {}", self.history_table())
+    }
+
+    /// `statements` in one transaction that holds the version table's lock, after creating
+    /// the tables when `create_tables`: what a stamp or an accepted checksum sends.
+    pub fn locked_transaction_sql(&self, create_tables: bool, statements: &[String]) -> String {
+        let mut sql = if create_tables { self.create_statements() } else { Vec::new() };
+        sql.push("BEGIN".to_owned());
+        sql.push(self.lock_table_sql());
+        sql.extend(statements.iter().cloned());
+        sql.push("COMMIT".to_owned());
+        join_statements(&sql)
+    }
+
     /// The SQL of one row change.
     pub fn row_change_sql(&self, change: &RowChange) -> String {
         let table = self.version_table();
@@ -219,13 +251,7 @@ impl Tables {
         // A step in a transaction started when its batch reached the server; a step outside
         // one, when its claim was written.
         let step = finished("migrate_step", "statement_timestamp()");
-        let end = finished(
-            "migrate_end",
-            &format!(
-                "coalesce((SELECT started_at FROM {history} WHERE id = (SELECT max(id) FROM {history}) \
-                 AND success IS NULL AND revision = $3), statement_timestamp())"
-            ),
-        );
+        let end = finished("migrate_end", &self.claim_started_sql("$3"));
         let claim = format!(
             "PREPARE migrate_claim(text[], text, text, text, text) AS\n\
              INSERT INTO {history} (revision, slug, direction, checksum, success)\n\
@@ -283,16 +309,22 @@ impl Tables {
         )
     }
 
+    /// When the step `rev` (an SQL expression) started: from its claim when the last history
+    /// row is that claim (a step outside a transaction), else when this statement arrived.
+    fn claim_started_sql(&self, rev: &str) -> String {
+        let history = self.history_table();
+        format!(
+            "coalesce((SELECT started_at FROM {history} WHERE id = (SELECT max(id) FROM {history}) \
+             AND success IS NULL AND revision = {rev}), statement_timestamp())"
+        )
+    }
+
     /// A history row recording that a step failed with `error` (timed from its started
     /// row when it ran outside a transaction): written after the step's transaction rolled
     /// back, so it changes no version row.
     pub fn failed_sql(&self, record: &Record<'_>, error: &str) -> String {
         let table = self.history_table();
-        let started = format!(
-            "coalesce((SELECT started_at FROM {table} WHERE id = (SELECT max(id) FROM {table}) \
-             AND success IS NULL AND revision = {}), statement_timestamp())",
-            quote_literal(record.rev)
-        );
+        let started = self.claim_started_sql(&quote_literal(record.rev));
         format!(
             "INSERT INTO {table} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success, error) \
              SELECT {values}, started, clock_timestamp(), 1000 * extract(epoch FROM clock_timestamp() - started), false, {error} \

@@ -31,6 +31,11 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Whether both the version and the history tables exist.
+    pub(crate) fn has_tables(&self) -> bool {
+        self.version_table && self.history_table
+    }
+
     /// The state from the rows of [`migrate_core::version::Tables::state_sql`]'s three
     /// queries.
     pub(crate) fn read(rows: &Rows, checksums: &Rows, last: &Rows) -> State {

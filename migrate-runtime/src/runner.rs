@@ -18,15 +18,15 @@ use std::time::{Duration, Instant};
 use migrate_core::chain::{Chain, Migration};
 use migrate_core::graph::{Graph, NodeId};
 use migrate_core::op::Statement;
-use migrate_core::script::{Part, Piece, Setup, Step};
-use migrate_core::sql::{Effect, effect};
+use migrate_core::script::{Part, Piece, SESSION_SQL, Setup, Step, set_sql};
+use migrate_core::sql::{Effect, effect, join_statements};
 use migrate_core::version::{Direction, Record, Tables, rows_diff};
 use sha2::{Digest, Sha256};
 
 use crate::diagnose::diagnose;
 use crate::error::{Error, rows_text};
 use crate::plan::{Plan, Planned, Planner, State};
-use crate::session::{Outcome, Session, database, try_lock_sql};
+use crate::session::{Outcome, Session, database};
 
 /// Replays a chain on PostgreSQL: `Migrator::new(&MIGRATIONS).upgrade(url, "head")`.
 #[derive(Clone, Debug)]
@@ -244,27 +244,14 @@ impl Migrator {
 
     /// [`Migrator::run_settings`] as statements.
     fn session_settings(&self) -> Vec<String> {
-        self.run_settings().into_iter().map(|(name, value)| format!("SET {name} = '{value}'")).collect()
+        self.run_settings().into_iter().map(|(name, value)| set_sql(name, &value)).collect()
     }
 
-    /// Settings that make the server notice a dead client: a backend whose client is gone
-    /// stops its query within a second (PostgreSQL 14 and later) instead of running it to
-    /// the end, and TCP keepalives find a silent network cut.
-    /// (And the quoting every literal of the runner assumes, whatever the database's default.)
-    fn liveness_settings() -> [&'static str; 3] {
-        [
-            "SET standard_conforming_strings = on",
-            "SELECT set_config('client_connection_check_interval', '1000', false) \
-             WHERE current_setting('server_version_num')::int >= 140000",
-            "SELECT set_config('tcp_keepalives_idle', '30', false), set_config('tcp_keepalives_interval', '10', false), \
-             set_config('tcp_keepalives_count', '3', false)",
-        ]
-    }
-
-    /// What the first round trip of a session sets.
+    /// What the first round trip of a session sets: the run's own settings, then
+    /// [`SESSION_SQL`].
     fn first_settings(&self) -> Vec<String> {
         let mut statements = self.session_settings();
-        statements.extend(Self::liveness_settings().map(str::to_owned));
+        statements.extend(SESSION_SQL.map(str::to_owned));
         statements
     }
 
@@ -301,14 +288,14 @@ impl Migrator {
         }
         let lock_at = statements.len();
         if lock {
-            statements.push(try_lock_sql(&self.tables));
+            statements.push(self.tables.try_lock_sql());
         }
         let state_at = statements.len();
         statements.extend(self.tables.state_sql());
         if prepare {
             statements.extend(self.tables.prepare_sql());
         }
-        let mut outcome = session.send(&format!("{};", statements.join(";\n")));
+        let mut outcome = session.send(&join_statements(&statements));
         let locked = !lock || outcome.value(lock_at) == Some("t");
         match outcome.error.take() {
             None => {
@@ -334,10 +321,8 @@ impl Migrator {
     fn read_partial(&self, session: &mut Session, mut statements: Vec<String>) -> Result<State, Error> {
         let at = statements.len();
         statements.push(self.tables.exist_sql());
-        let found = session
-            .send(&format!("{};", statements.join(";\n")))
-            .ok()
-            .map_err(database("cannot read the catalog"))?;
+        let found =
+            session.send(&join_statements(&statements)).ok().map_err(database("cannot read the catalog"))?;
         let flag =
             |i: usize| found.rows.get(at).and_then(|r| r.first()).and_then(|r| r.get(i)).cloned().flatten();
         let mut state = State {
@@ -346,8 +331,10 @@ impl Migrator {
             ..State::default()
         };
         if state.history_table && !state.version_table {
-            let count = format!("SELECT count(*) FROM {}", self.tables.history_table());
-            let outcome = session.send(&count).ok().map_err(database("cannot read the history table"))?;
+            let outcome = session
+                .send(&self.tables.history_count_sql())
+                .ok()
+                .map_err(database("cannot read the history table"))?;
             state.orphan_history = outcome.value(0).is_some_and(|n| n != "0");
         }
         if state.version_table {
@@ -451,7 +438,7 @@ impl Migrator {
             self.graph().linear().iter().copied().filter(|&n| applied[n]).map(|n| self.stamped(n)).collect()
         };
         Setup {
-            create_tables: !(state.version_table && state.history_table),
+            create_tables: !state.has_tables(),
             prepare: !read.prepared,
             adopt,
             settings: self.run_settings(),
@@ -651,7 +638,7 @@ impl Migrator {
                 planned.migration.rev
             ));
             session
-                .send(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
+                .send(&Effect::drop_index_sql(index))
                 .ok()
                 .map_err(database("cannot drop an invalid index"))?;
         }
@@ -675,7 +662,7 @@ impl Migrator {
             return Error::Dirty(unfinished);
         }
         let query: Vec<String> = known.iter().map(|e| e.state_sql()).collect();
-        let Ok(outcome) = session.send(&format!("{};", query.join(";\n"))).ok() else {
+        let Ok(outcome) = session.send(&join_statements(&query)).ok() else {
             return Error::Dirty(unfinished);
         };
         let states: Vec<&str> = (0..known.len()).map(|i| outcome.value(i).unwrap_or("unknown")).collect();
@@ -773,15 +760,8 @@ impl Migrator {
         statements: &[String],
         context: &'static str,
     ) -> Result<(), Error> {
-        let mut sql = Vec::new();
-        if !(state.version_table && state.history_table) {
-            sql.extend(self.tables.create_statements());
-        }
-        sql.push("BEGIN".to_owned());
-        sql.push(self.tables.lock_table_sql());
-        sql.extend(statements.iter().cloned());
-        sql.push("COMMIT".to_owned());
-        session.send(&format!("{};", sql.join(";\n"))).ok().map(|_| ()).map_err(database(context))
+        let sql = self.tables.locked_transaction_sql(!state.has_tables(), statements);
+        session.send(&sql).ok().map(|_| ()).map_err(database(context))
     }
 
     /// The database's version rows (an empty list for a database never migrated).
@@ -849,7 +829,7 @@ impl Migrator {
             adopt: Vec::new(),
             settings: self.run_settings(),
         };
-        let mut text: String = self.session_settings().iter().map(|s| format!("{s};\n")).collect();
+        let mut text = join_statements(&self.session_settings());
         text.push_str(&self.tables.script(&steps, &setup, self.one_transaction));
         Ok(text)
     }

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
+use migrate_core::sql::join_statements;
 use migrate_core::version::Tables;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
@@ -170,7 +171,7 @@ impl Session {
     /// Waits for the migration lock, polling, for up to `wait`; tells `note` who holds it
     /// every few seconds. The lock is held by this session until it ends.
     pub(crate) fn lock(&mut self, tables: &Tables, wait: Duration, note: &dyn Fn(&str)) -> Result<(), Error> {
-        let poll = format!("{};\n{}", try_lock_sql(tables), holder_sql(tables));
+        let poll = join_statements(&[tables.try_lock_sql(), tables.lock_holder_sql()]);
         let start = Instant::now();
         let mut told = start;
         let mut pause = Duration::from_millis(20);
@@ -243,22 +244,6 @@ impl Drop for OwnRuntime {
             runtime.shutdown_background();
         }
     }
-}
-
-/// Takes the lock if free: one row, `t` or `f`.
-pub(crate) fn try_lock_sql(tables: &Tables) -> String {
-    format!("SELECT pg_try_advisory_lock({})", tables.lock_key_sql())
-}
-
-/// The session holding the lock: pid, since when, application, client address.
-fn holder_sql(tables: &Tables) -> String {
-    format!(
-        "SELECT a.pid::text, date_trunc('second', a.backend_start)::text, a.application_name, host(a.client_addr) \
-         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
-         AND ((l.classid::bigint << 32) | l.objid::bigint) = {}",
-        tables.lock_key_sql()
-    )
 }
 
 fn holder(rows: &Rows) -> Option<String> {
