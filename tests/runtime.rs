@@ -423,6 +423,7 @@ fn offline_sql_in_one_transaction_reaches_what_an_online_run_reaches() {
 }
 
 static FORCED: Chain = migrate_runtime::embed_migrations!("forced");
+static VACUUMED: Chain = migrate_runtime::embed_migrations!("vacuumed");
 static INSERTED_BEFORE: Chain = migrate_runtime::embed_migrations!("inserted_before");
 static INSERTED_AFTER: Chain = migrate_runtime::embed_migrations!("inserted_after");
 
@@ -764,4 +765,33 @@ fn a_connection_string_typed_in_the_wrong_place_is_not_shown() {
         assert!(!text.contains("Hunter2secret"), "{args:?}: {text}");
         assert!(text.contains("(a connection string, not shown)"), "{args:?}: {text}");
     }
+}
+
+#[test]
+fn when_only_the_end_failed_the_history_tells_what_the_catalog_cannot() {
+    let db = database();
+    let migrator = Migrator::new(&VACUUMED).lock_timeout(Duration::from_millis(500));
+    migrator.upgrade(db.url(), A).expect("upgrades");
+    let url = db.url().to_owned();
+    let run = std::thread::spawn(move || {
+        Migrator::new(&VACUUMED)
+            .lock_timeout(Duration::from_millis(500))
+            .upgrade(&url, "head")
+            .map_err(|e| e.to_string())
+    });
+    let claimed = format!("SELECT 1 FROM migrate_history WHERE revision = '{B}' AND success IS NULL");
+    let start = Instant::now();
+    while rows(&claimed, &db).is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(30), "never claimed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut holder = db.connect().expect("connects");
+    holder.batch_execute("BEGIN; LOCK TABLE alembic_version IN SHARE MODE").expect("locks");
+    let error = run.join().expect("joins").expect_err("the end times out");
+    holder.batch_execute("ROLLBACK").expect("releases");
+    assert!(error.contains("only the record of its end failed"), "{error}");
+    // VACUUM leaves nothing the catalog shows: the failure row alone says the step is done.
+    let refused = migrator.upgrade(db.url(), "head").expect_err("refused");
+    let Error::Dirty(unfinished) = &refused else { panic!("unexpected error: {refused}") };
+    assert!(unfinished.left.is_empty() && unfinished.finished && unfinished.way_out() == [B], "{refused}");
 }
