@@ -78,9 +78,90 @@ pub(crate) fn target(config: &tokio_postgres::Config) -> String {
 /// The target of `url`, for messages: `user@host:port/database` from its parsed settings,
 /// never its password; a placeholder when it cannot be read.
 pub fn redact(url: &str) -> String {
-    match config(url) {
-        Ok(config) => target(&config),
+    match Database::parse(url) {
+        Ok(database) => database.target,
         Err(_) => "(a connection string that cannot be read, not shown)".to_owned(),
+    }
+}
+
+/// How to reach a database: its connection settings and how to secure the connection.
+///
+/// Made from a connection string ([`Database::parse`], what a `&str` given to a run is read
+/// with) or from settings already parsed ([`Database::new`]), with the TLS connector of your
+/// choice ([`Database::tls`]).
+#[derive(Clone)]
+pub struct Database {
+    config: tokio_postgres::Config,
+    tls: Tls,
+    /// `user@host:port/database`, never the password.
+    target: String,
+}
+
+/// How a connection is secured.
+#[derive(Clone)]
+enum Tls {
+    /// In plain text.
+    None,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("target", &self.target).finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Reads a connection string, a URL (`postgres://user:password@host:port/database?…`) or
+    /// key=value settings (`host=… user=… dbname=…`), checked as described in the crate's
+    /// documentation.
+    pub fn parse(url: &str) -> Result<Database, Error> {
+        Ok(Database::new(config(url)?))
+    }
+
+    /// Settings already parsed, used as they are.
+    pub fn new(config: tokio_postgres::Config) -> Database {
+        let target = target(&config);
+        Database { config, tls: Tls::None, target }
+    }
+
+    /// Who and where: `user@host:port/database`, never the password.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Connects, the connection driven by a task of the current tokio runtime.
+    pub(crate) async fn connect(&self) -> Result<tokio_postgres::Client, Error> {
+        let connect_error = |source| Error::Connect { target: self.target.clone(), source };
+        match &self.tls {
+            Tls::None => {
+                let (client, connection) =
+                    self.config.connect(tokio_postgres::NoTls).await.map_err(connect_error)?;
+                // Ends when the client is dropped or the server closes it; the next query
+                // then says so.
+                tokio::spawn(connection);
+                Ok(client)
+            }
+        }
+    }
+
+    /// Asks the server to cancel the statement a session runs, over a connection secured
+    /// as the session's was.
+    pub(crate) async fn cancel(&self, token: &tokio_postgres::CancelToken) {
+        match &self.tls {
+            Tls::None => {
+                let _ = token.cancel_query(tokio_postgres::NoTls).await;
+            }
+        }
+    }
+
+    /// A synchronous connection for the test kit's and the embedded CLI's own queries.
+    #[cfg(feature = "testkit")]
+    pub(crate) fn connect_sync(&self) -> Result<postgres::Client, Error> {
+        let connect_error = |source| Error::Connect { target: self.target.clone(), source };
+        let config = postgres::Config::from(self.config.clone());
+        match &self.tls {
+            Tls::None => config.connect(postgres::NoTls).map_err(connect_error),
+        }
     }
 }
 
@@ -88,9 +169,5 @@ pub fn redact(url: &str) -> String {
 /// the same checks and the same safe target in errors.
 #[cfg(feature = "testkit")]
 pub(crate) fn connect(url: &str) -> Result<postgres::Client, Error> {
-    let config = config(url)?;
-    let target = target(&config);
-    postgres::Config::from(config)
-        .connect(postgres::NoTls)
-        .map_err(|source| Error::Connect { target, source })
+    Database::parse(url)?.connect_sync()
 }

@@ -25,7 +25,7 @@ mod session;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use connect::redact;
+pub use connect::{Database, redact};
 pub use error::{Cause, Error, Failure, Mismatch, Unfinished, Unrecorded, describe};
 pub use migrate_core::chain::{Chain, Migration};
 pub use migrate_core::graph::Graph;

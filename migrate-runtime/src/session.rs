@@ -84,19 +84,14 @@ pub(crate) struct Session {
 impl Session {
     /// Connects to `url`; `interrupt`, once set, cancels the statement running.
     pub(crate) fn open(url: &str, interrupt: Option<Arc<AtomicUsize>>) -> Result<Session, Error> {
-        let config = connect::config(url)?;
-        let target = connect::target(&config);
+        let database = connect::Database::parse(url)?;
         let runtime = OwnRuntime(Some(
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| Error::Runtime(format!("cannot start the runner's I/O: {e}")))?,
         ));
-        let (client, connection) =
-            block(&runtime, config.connect(NoTls)).map_err(|source| Error::Connect { target, source })?;
-        // The connection is driven while the runner waits for an answer; it ends when the
-        // client is dropped or the server closes it, and the next query then says so.
-        runtime.spawn(connection);
+        let client = block(&runtime, database.connect())?;
         Ok(Session { runtime, client, trips: 0, interrupt })
     }
 
