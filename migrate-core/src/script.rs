@@ -124,6 +124,39 @@ pub const SESSION_SQL: [&str; 3] = [
      set_config('tcp_keepalives_count', '3', false)",
 ];
 
+/// Every setting a run may change on its session: [`SESSION_SQL`]'s, and the timeouts a run
+/// or a migration outside a transaction sets. A run on a session it borrowed puts them back.
+pub const SESSION_SETTINGS: [&str; 7] = [
+    "standard_conforming_strings",
+    "client_connection_check_interval",
+    "tcp_keepalives_idle",
+    "tcp_keepalives_interval",
+    "tcp_keepalives_count",
+    "lock_timeout",
+    "statement_timeout",
+];
+
+/// One row: the value of each of [`SESSION_SETTINGS`] (null where the server has no such
+/// setting).
+pub fn saved_settings_sql() -> String {
+    let values: Vec<String> =
+        SESSION_SETTINGS.iter().map(|name| format!("current_setting('{name}', true)")).collect();
+    format!("SELECT {}", values.join(", "))
+}
+
+/// Puts back the values [`saved_settings_sql`] read (none, when it read nothing).
+pub fn restore_settings_sql(values: &[Option<String>]) -> Option<String> {
+    let restore: Vec<String> = SESSION_SETTINGS
+        .iter()
+        .zip(values)
+        .filter_map(|(name, value)| {
+            let value = value.as_deref()?;
+            Some(format!("set_config('{name}', {}, false)", crate::sql::quote_literal(value)))
+        })
+        .collect();
+    (!restore.is_empty()).then(|| format!("SELECT {}", restore.join(", ")))
+}
+
 /// What a run prepares before its first step.
 #[derive(Clone, Debug, Default)]
 pub struct Setup<'a> {

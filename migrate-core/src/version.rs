@@ -153,6 +153,21 @@ impl Tables {
         format!("SELECT pg_try_advisory_lock({})", self.lock_key_sql())
     }
 
+    /// Releases the migration lock this session holds.
+    pub fn unlock_sql(&self) -> String {
+        format!("SELECT pg_advisory_unlock({})", self.lock_key_sql())
+    }
+
+    /// Drops the statements [`Tables::prepare_sql`] prepared.
+    pub fn deallocate_sql(&self) -> [&'static str; 4] {
+        [
+            "DEALLOCATE migrate_check",
+            "DEALLOCATE migrate_step",
+            "DEALLOCATE migrate_end",
+            "DEALLOCATE migrate_claim",
+        ]
+    }
+
     /// The session holding the migration lock: pid, since when, application, client address.
     pub fn lock_holder_sql(&self) -> String {
         format!(

@@ -33,6 +33,10 @@ pub use migrate_core::target::{Target, TargetError};
 pub use migrate_core::version::{Direction, Tables};
 pub use migrate_macros::{embed_migrations, migration};
 pub use runner::{HistoryEntry, Migrator, Report, StepReport, checksum};
+pub use session::{IntoConnection, IntoDatabase};
+/// The PostgreSQL driver the asynchronous API runs on, for its `Client` and `Config`.
+#[cfg(feature = "tokio")]
+pub use tokio_postgres;
 
 /// What a migration imports: `use migrate_runtime::prelude::*;`.
 pub mod prelude {

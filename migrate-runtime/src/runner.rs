@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use migrate_core::chain::{Chain, Migration};
 use migrate_core::graph::{Graph, NodeId};
 use migrate_core::op::Statement;
-use migrate_core::script::{Part, Piece, SESSION_SQL, Setup, Step, set_sql};
+use migrate_core::script::{Part, Piece, SESSION_SQL, Setup, Step, saved_settings_sql, set_sql};
 use migrate_core::sql::{Effect, effect, join_statements};
 use migrate_core::version::{Direction, Record, Tables, rows_diff};
 use sha2::{Digest, Sha256};
@@ -26,7 +26,9 @@ use sha2::{Digest, Sha256};
 use crate::diagnose::diagnose;
 use crate::error::{Error, rows_text};
 use crate::plan::{Plan, Planned, Planner, State};
-use crate::session::{Outcome, Session, database};
+#[cfg(feature = "tokio")]
+use crate::session::IntoConnection;
+use crate::session::{Conn, IntoDatabase, Outcome, Session, block_on, database};
 
 /// Replays a chain on PostgreSQL: `Migrator::new(&MIGRATIONS).upgrade(url, "head")`.
 #[derive(Clone, Debug)]
@@ -281,8 +283,19 @@ impl Migrator {
     /// Reads the state in one round trip: with `first`, after the session's settings;
     /// with `lock`, after trying the lock; with `prepare`, followed by the bookkeeping
     /// statements' preparation. A database missing a table takes a second round trip.
-    fn read(&self, session: &mut Session, first: bool, lock: bool, prepare: bool) -> Result<Read, Error> {
+    async fn read(
+        &self,
+        session: &mut Session<'_>,
+        first: bool,
+        lock: bool,
+        prepare: bool,
+    ) -> Result<Read, Error> {
         let mut statements: Vec<String> = Vec::new();
+        // On a borrowed connection, what the run changes is read first, to be put back.
+        let save = first && session.is_borrowed();
+        if save {
+            statements.push(saved_settings_sql());
+        }
         if first {
             statements.extend(self.first_settings());
         }
@@ -295,8 +308,12 @@ impl Migrator {
         if prepare {
             statements.extend(self.tables.prepare_sql());
         }
-        let mut outcome = session.send(&join_statements(&statements));
+        let mut outcome = session.send(&join_statements(&statements)).await;
         let locked = !lock || outcome.value(lock_at) == Some("t");
+        session.held |= lock && outcome.value(lock_at) == Some("t");
+        if save && let Some(row) = outcome.rows.first().and_then(|rows| rows.first()) {
+            session.saved = Some(row.clone());
+        }
         match outcome.error.take() {
             None => {
                 let rows = |i: usize| outcome.rows.get(state_at + i).cloned().unwrap_or_default();
@@ -310,7 +327,7 @@ impl Migrator {
                 // The batch's implicit transaction rolled its settings back (not the lock, a
                 // session's): they go again with the catalog's query.
                 let settings = if first { self.first_settings() } else { Vec::new() };
-                let state = self.read_partial(session, settings)?;
+                let state = self.read_partial(session, settings).await?;
                 Ok(Read { state, locked, prepared: false })
             }
             Some(error) => Err(database("cannot read the version table")(error)),
@@ -318,11 +335,18 @@ impl Migrator {
     }
 
     /// The state of a database missing one table or both: fresh, or managed by Alembic.
-    fn read_partial(&self, session: &mut Session, mut statements: Vec<String>) -> Result<State, Error> {
+    async fn read_partial(
+        &self,
+        session: &mut Session<'_>,
+        mut statements: Vec<String>,
+    ) -> Result<State, Error> {
         let at = statements.len();
         statements.push(self.tables.exist_sql());
-        let found =
-            session.send(&join_statements(&statements)).ok().map_err(database("cannot read the catalog"))?;
+        let found = session
+            .send(&join_statements(&statements))
+            .await
+            .ok()
+            .map_err(database("cannot read the catalog"))?;
         let flag =
             |i: usize| found.rows.get(at).and_then(|r| r.first()).and_then(|r| r.get(i)).cloned().flatten();
         let mut state = State {
@@ -333,96 +357,130 @@ impl Migrator {
         if state.history_table && !state.version_table {
             let outcome = session
                 .send(&self.tables.history_count_sql())
+                .await
                 .ok()
                 .map_err(database("cannot read the history table"))?;
             state.orphan_history = outcome.value(0).is_some_and(|n| n != "0");
         }
         if state.version_table {
             let [rows, _, _] = self.tables.state_sql();
-            let outcome = session.send(&rows).ok().map_err(database("cannot read the version table"))?;
+            let outcome =
+                session.send(&rows).await.ok().map_err(database("cannot read the version table"))?;
             state.rows = State::read(&outcome.rows[0], &Vec::new(), &Vec::new()).rows;
         }
         Ok(state)
     }
 
     /// Opens the run's session and reads the state, the lock taken when free.
-    fn open(&self, url: &str) -> Result<(Session, Read), Error> {
-        // Building the graph and rendering every migration for its checksum are the CPU of a
-        // run with nothing to do: they happen while the connection is made.
+    async fn open<'a>(&self, conn: Conn<'a>) -> Result<(Session<'a>, Read), Error> {
+        let mut session = Session::open(conn, self.interrupt.clone()).await?;
+        match self.read(&mut session, true, self.lock, true).await {
+            Ok(read) => Ok((session, read)),
+            Err(error) => Err(session.release(&self.tables, error).await),
+        }
+    }
+
+    /// Holds the lock (waiting for it when the first read did not get it), and returns the
+    /// state read under it.
+    async fn locked(&self, session: &mut Session<'_>, read: Read) -> Result<Read, Error> {
+        if read.locked {
+            return Ok(read);
+        }
+        let note = |text: &str| self.note(text);
+        session.lock(&self.tables, self.lock_wait, &note).await?;
+        let again = self.read(session, false, false, !read.prepared).await?;
+        Ok(Read { locked: true, prepared: read.prepared || again.prepared, state: again.state })
+    }
+
+    /// Applies migrations up to `target` (`head`, `heads`, `+1`, a revision, …) on the
+    /// database `db`: a connection string, a [`Database`](crate::Database) or a `tokio_postgres::Config`.
+    pub fn upgrade(&self, db: impl IntoDatabase, target: &str) -> Result<Report, Error> {
+        let conn = Conn::Open(db.into_database()?);
+        self.blocking(self.upgrade_on(conn, target))
+    }
+
+    /// Reverts migrations down to `target` (`-1`, `base`, a revision, …).
+    pub fn downgrade(&self, db: impl IntoDatabase, target: &str) -> Result<Report, Error> {
+        let conn = Conn::Open(db.into_database()?);
+        self.blocking(self.downgrade_on(conn, target))
+    }
+
+    pub(crate) async fn upgrade_on(&self, conn: Conn<'_>, target: &str) -> Result<Report, Error> {
+        self.run(conn, |planner, current| planner.upgrade(current, target)).await
+    }
+
+    pub(crate) async fn downgrade_on(&self, conn: Conn<'_>, target: &str) -> Result<Report, Error> {
+        self.run(conn, |planner, current| planner.downgrade(current, target)).await
+    }
+
+    /// Runs `future`, an operation of the asynchronous core, for the synchronous API: on a
+    /// runtime of its own, while another thread builds the revision graph and renders every
+    /// migration for its checksum (the CPU of a run with nothing to do).
+    fn blocking<T: Send>(&self, future: impl Future<Output = Result<T, Error>> + Send) -> Result<T, Error> {
         std::thread::scope(|scope| {
             let rendering = scope.spawn(|| {
                 self.graph();
                 self.compiled();
             });
-            let opened = Session::open(url, self.interrupt.clone()).and_then(|mut session| {
-                let read = self.read(&mut session, true, self.lock, true)?;
-                Ok((session, read))
-            });
+            let output = block_on(future);
             let _ = rendering.join();
-            opened
+            output?
         })
     }
 
-    /// Holds the lock (waiting for it when the first read did not get it), and returns the
-    /// state read under it.
-    fn locked(&self, session: &mut Session, read: Read) -> Result<Read, Error> {
-        if read.locked {
-            return Ok(read);
-        }
-        let note = |text: &str| self.note(text);
-        session.lock(&self.tables, self.lock_wait, &note)?;
-        let again = self.read(session, false, false, !read.prepared)?;
-        Ok(Read { locked: true, prepared: read.prepared || again.prepared, state: again.state })
-    }
-
-    /// Applies migrations up to `target` (`head`, `heads`, `+1`, a revision, …).
-    pub fn upgrade(&self, url: &str, target: &str) -> Result<Report, Error> {
-        self.run(url, |planner, current| planner.upgrade(current, target))
-    }
-
-    /// Reverts migrations down to `target` (`-1`, `base`, a revision, …).
-    pub fn downgrade(&self, url: &str, target: &str) -> Result<Report, Error> {
-        self.run(url, |planner, current| planner.downgrade(current, target))
-    }
-
-    fn run(
+    /// Plans with `plan` and runs the plan. A borrowed connection is given back as it was
+    /// lent when the run ends (the lock released, the prepared statements dropped, the
+    /// settings put back); a connection of its own closes.
+    async fn run(
         &self,
-        url: &str,
-        plan: impl Fn(&Planner<'_>, &[NodeId]) -> Result<Plan, Error>,
+        conn: Conn<'_>,
+        plan: impl Fn(&Planner<'_>, &[NodeId]) -> Result<Plan, Error> + Send + Sync,
     ) -> Result<Report, Error> {
-        let (mut session, read) = self.open(url)?;
-        let planner = self.planner();
-        // Nothing to do, nothing wrong: done, whoever holds the lock.
-        if let Ok(current) = planner.verify(&read.state)
-            && let Ok(plan) = plan(&planner, &current)
-            && plan.steps.is_empty()
+        let (mut session, read) = self.open(conn).await?;
+        let result = self.run_in(&mut session, read, plan).await;
+        session.finish(&self.tables, result).await
+    }
+
+    async fn run_in(
+        &self,
+        session: &mut Session<'_>,
+        read: Read,
+        plan: impl Fn(&Planner<'_>, &[NodeId]) -> Result<Plan, Error> + Send + Sync,
+    ) -> Result<Report, Error> {
         {
-            return Ok(Report {
-                before: read.state.rows.clone(),
-                after: read.state.rows,
-                steps: Vec::new(),
+            let planner = self.planner();
+            // Nothing to do, nothing wrong: done, whoever holds the lock.
+            if let Ok(current) = planner.verify(&read.state)
+                && let Ok(plan) = plan(&planner, &current)
+                && plan.steps.is_empty()
+            {
+                return Ok(Report {
+                    before: read.state.rows.clone(),
+                    after: read.state.rows,
+                    steps: Vec::new(),
+                    connections: 1,
+                    round_trips: session.trips,
+                });
+            }
+            let read = self.locked(session, read).await?;
+            let current = match planner.verify(&read.state) {
+                Ok(current) => current,
+                Err(error) => return Err(self.explain(session, &read.state, error).await),
+            };
+            let plan = plan(&planner, &current)?;
+            if self.one_transaction {
+                planner.check_one_transaction(&plan.steps)?;
+            }
+            let setup = self.setup(&read, &current);
+            let steps = self.execute(session, &plan, &setup).await?;
+            Ok(Report {
+                before: read.state.rows,
+                after: self.revs(&plan.rows),
+                steps,
                 connections: 1,
                 round_trips: session.trips,
-            });
+            })
         }
-        let read = self.locked(&mut session, read)?;
-        let current = match planner.verify(&read.state) {
-            Ok(current) => current,
-            Err(error) => return Err(self.explain(&mut session, &read.state, error)),
-        };
-        let plan = plan(&planner, &current)?;
-        if self.one_transaction {
-            planner.check_one_transaction(&plan.steps)?;
-        }
-        let setup = self.setup(&read, &current);
-        let steps = self.execute(&mut session, &plan, &setup)?;
-        Ok(Report {
-            before: read.state.rows,
-            after: self.revs(&plan.rows),
-            steps,
-            connections: 1,
-            round_trips: session.trips,
-        })
     }
 
     /// What a run prepares before its first step: the tables it lacks, the bookkeeping
@@ -457,9 +515,9 @@ impl Migrator {
         }
     }
 
-    fn execute(
+    async fn execute(
         &self,
-        session: &mut Session,
+        session: &mut Session<'_>,
         plan: &Plan,
         setup: &Setup<'_>,
     ) -> Result<Vec<StepReport>, Error> {
@@ -484,7 +542,7 @@ impl Migrator {
             if let (Part::Statement(index), Some(planned)) =
                 (piece.part, piece.step.and_then(|n| plan.steps.get(n)))
             {
-                self.drop_invalid_index(session, planned, index)?;
+                self.drop_invalid_index(session, planned, index).await?;
             }
             // Inside a step outside a transaction, an interrupt stops before the next statement;
             // once they all ran, the end is recorded whatever happens.
@@ -504,11 +562,11 @@ impl Migrator {
                 return Err(Error::Interrupted { signal, rev: Some(rev.to_owned()), left });
             }
             let outcome = match piece.part {
-                Part::Reset | Part::End => session.send_whole(&piece.batch.text),
-                _ => session.send(&piece.batch.text),
+                Part::Reset | Part::End => session.send_whole(&piece.batch.text).await,
+                _ => session.send(&piece.batch.text).await,
             };
             if outcome.error.is_some() {
-                let error = self.failed(session, piece, &plan.steps, outcome);
+                let error = self.failed(session, piece, &plan.steps, outcome).await;
                 return Err(self.interrupted(session, piece, &plan.steps, error));
             }
             let ended = match piece.part {
@@ -530,7 +588,7 @@ impl Migrator {
     }
 
     /// A failure caused by an interrupt, said as such: what the interrupted piece left.
-    fn interrupted(&self, session: &Session, piece: &Piece, steps: &[Planned], error: Error) -> Error {
+    fn interrupted(&self, session: &Session<'_>, piece: &Piece, steps: &[Planned], error: Error) -> Error {
         let Some(signal) = session.interrupted() else {
             return error;
         };
@@ -590,7 +648,13 @@ impl Migrator {
 
     /// The error of a piece that failed, after rolling back what it left open and recording
     /// the failure in history (when the connection still stands).
-    fn failed(&self, session: &mut Session, piece: &Piece, steps: &[Planned], outcome: Outcome) -> Error {
+    async fn failed(
+        &self,
+        session: &mut Session<'_>,
+        piece: &Piece,
+        steps: &[Planned],
+        outcome: Outcome,
+    ) -> Error {
         let completed = outcome.completed();
         let Some(error) = outcome.error else {
             return Error::Runtime("a piece of the run failed without an error".to_owned());
@@ -613,16 +677,16 @@ impl Migrator {
             cleanup.push_str(&self.tables.failed_sql(&planned.step().record(), &message));
             cleanup.push(';');
         }
-        let _ = session.send(&cleanup);
+        let _ = session.send(&cleanup).await;
         failure
     }
 
     /// Before a concurrent index build, drops the INVALID index of the same name on the
     /// same table that an earlier, failed or interrupted build left: the build would fail
     /// on it (or, with `IF NOT EXISTS`, keep it, invalid).
-    fn drop_invalid_index(
+    async fn drop_invalid_index(
         &self,
-        session: &mut Session,
+        session: &mut Session<'_>,
         planned: &Planned,
         index: usize,
     ) -> Result<(), Error> {
@@ -631,7 +695,7 @@ impl Migrator {
         else {
             return Ok(());
         };
-        let found = session.send(&find).ok().map_err(database("cannot look for an invalid index"))?;
+        let found = session.send(&find).await.ok().map_err(database("cannot look for an invalid index"))?;
         if let Some(index) = found.value(0) {
             self.note(&format!(
                 "dropping the index {index}, left INVALID by an earlier build of {} that failed or was interrupted, before building it again",
@@ -639,6 +703,7 @@ impl Migrator {
             ));
             session
                 .send(&Effect::drop_index_sql(index))
+                .await
                 .ok()
                 .map_err(database("cannot drop an invalid index"))?;
         }
@@ -649,7 +714,7 @@ impl Migrator {
     /// catalog under the lock (so after the interrupted runner's backend ended), and the way
     /// out that fits: when its last statement took effect, every statement ran, and the way
     /// out records it; otherwise, run it again.
-    fn explain(&self, session: &mut Session, state: &State, error: Error) -> Error {
+    async fn explain(&self, session: &mut Session<'_>, state: &State, error: Error) -> Error {
         let Error::Dirty(mut unfinished) = error else {
             return error;
         };
@@ -662,7 +727,7 @@ impl Migrator {
             return Error::Dirty(unfinished);
         }
         let query: Vec<String> = known.iter().map(|e| e.state_sql()).collect();
-        let Ok(outcome) = session.send(&join_statements(&query)).ok() else {
+        let Ok(outcome) = session.send(&join_statements(&query)).await.ok() else {
             return Error::Dirty(unfinished);
         };
         let states: Vec<&str> = (0..known.len()).map(|i| outcome.value(i).unwrap_or("unknown")).collect();
@@ -682,9 +747,30 @@ impl Migrator {
     /// that was never recorded, with the checksum of this chain's SQL: what records where a
     /// database built outside migrate stands, and what clears an interrupted migration once
     /// the schema is repaired.
-    pub fn stamp(&self, url: &str, targets: &[&str], purge: bool) -> Result<Report, Error> {
-        let (mut session, read) = self.open(url)?;
-        let read = self.locked(&mut session, read)?;
+    pub fn stamp(&self, db: impl IntoDatabase, targets: &[&str], purge: bool) -> Result<Report, Error> {
+        let conn = Conn::Open(db.into_database()?);
+        self.blocking(self.stamp_on(conn, targets, purge))
+    }
+
+    pub(crate) async fn stamp_on(
+        &self,
+        conn: Conn<'_>,
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Report, Error> {
+        let (mut session, read) = self.open(conn).await?;
+        let result = self.stamp_in(&mut session, read, targets, purge).await;
+        session.finish(&self.tables, result).await
+    }
+
+    async fn stamp_in(
+        &self,
+        session: &mut Session<'_>,
+        read: Read,
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Report, Error> {
+        let read = self.locked(session, read).await?;
         let planner = self.planner();
         let before = if purge { Vec::new() } else { planner.nodes(&read.state.rows)? };
         let mut nodes = Vec::new();
@@ -716,7 +802,7 @@ impl Migrator {
             }
         }
         sql.extend(recorded.iter().map(|r| self.tables.history_done_sql(r)));
-        self.commit(&mut session, &read.state, &sql, "cannot stamp the version table")?;
+        self.commit(session, &read.state, &sql, "cannot stamp the version table").await?;
         Ok(Report {
             before: read.state.rows,
             after: self.revs(&after),
@@ -728,9 +814,19 @@ impl Migrator {
 
     /// Records the SQL the given applied migrations render now as the checksum they ran with:
     /// for an edit that changes nothing the database holds.
-    pub fn accept_checksums(&self, url: &str, revs: &[&str]) -> Result<(), Error> {
-        let (mut session, read) = self.open(url)?;
-        let read = self.locked(&mut session, read)?;
+    pub fn accept_checksums(&self, db: impl IntoDatabase, revs: &[&str]) -> Result<(), Error> {
+        let conn = Conn::Open(db.into_database()?);
+        self.blocking(self.accept_checksums_on(conn, revs))
+    }
+
+    pub(crate) async fn accept_checksums_on(&self, conn: Conn<'_>, revs: &[&str]) -> Result<(), Error> {
+        let (mut session, read) = self.open(conn).await?;
+        let result = self.accept_in(&mut session, read, revs).await;
+        session.finish(&self.tables, result).await
+    }
+
+    async fn accept_in(&self, session: &mut Session<'_>, read: Read, revs: &[&str]) -> Result<(), Error> {
+        let read = self.locked(session, read).await?;
         let planner = self.planner();
         planner.dirty(&read.state)?;
         let applied = self.graph().ancestors(&planner.nodes(&read.state.rows)?);
@@ -748,31 +844,36 @@ impl Migrator {
                 checksum: Some(&self.compiled()[node]),
             }));
         }
-        self.commit(&mut session, &read.state, &sql, "cannot record the accepted checksums")
+        self.commit(session, &read.state, &sql, "cannot record the accepted checksums").await
     }
 
     /// Sends `statements` in one transaction holding the version table's lock, after
     /// creating the tables the database lacks.
-    fn commit(
+    async fn commit(
         &self,
-        session: &mut Session,
+        session: &mut Session<'_>,
         state: &State,
         statements: &[String],
         context: &'static str,
     ) -> Result<(), Error> {
         let sql = self.tables.locked_transaction_sql(!state.has_tables(), statements);
-        session.send(&sql).ok().map(|_| ()).map_err(database(context))
+        session.send(&sql).await.ok().map(|_| ()).map_err(database(context))
     }
 
     /// The database's version rows (an empty list for a database never migrated).
-    pub fn current(&self, url: &str) -> Result<Vec<String>, Error> {
-        let mut session = Session::open(url, None)?;
-        Ok(self.read(&mut session, false, false, false)?.state.rows)
+    pub fn current(&self, db: impl IntoDatabase) -> Result<Vec<String>, Error> {
+        let conn = Conn::Open(db.into_database()?);
+        self.blocking(self.current_on(conn))
+    }
+
+    pub(crate) async fn current_on(&self, conn: Conn<'_>) -> Result<Vec<String>, Error> {
+        let mut session = Session::open(conn, None).await?;
+        Ok(self.read(&mut session, false, false, false).await?.state.rows)
     }
 
     /// Whether the database is at the chain's heads, exactly.
-    pub fn is_at_heads(&self, url: &str) -> Result<bool, Error> {
-        Ok(self.are_heads(&self.current(url)?))
+    pub fn is_at_heads(&self, db: impl IntoDatabase) -> Result<bool, Error> {
+        Ok(self.are_heads(&self.current(db)?))
     }
 
     /// Whether version rows read with [`Migrator::current`] are the chain's heads, exactly.
@@ -785,9 +886,13 @@ impl Migrator {
     }
 
     /// The chain in order, each migration marked applied or not.
-    pub fn history(&self, url: &str) -> Result<Vec<HistoryEntry>, Error> {
-        let rows = self.current(url)?;
-        let current = self.planner().nodes(&rows)?;
+    pub fn history(&self, db: impl IntoDatabase) -> Result<Vec<HistoryEntry>, Error> {
+        self.history_of(&self.current(db)?)
+    }
+
+    /// [`Migrator::history`] of the version rows `rows`.
+    fn history_of(&self, rows: &[String]) -> Result<Vec<HistoryEntry>, Error> {
+        let current = self.planner().nodes(rows)?;
         let applied = self.graph().ancestors(&current);
         Ok(self
             .graph()
@@ -842,8 +947,22 @@ impl Migrator {
     /// would choose; its parents must be applied (to apply it) or it must be a version row
     /// (to revert it).
     pub(crate) fn step(&self, url: &str, node: NodeId, upgrade: bool) -> Result<(), Error> {
-        let (mut session, read) = self.open(url)?;
-        let read = self.locked(&mut session, read)?;
+        let conn = Conn::Open(url.into_database()?);
+        self.blocking(async {
+            let (mut session, read) = self.open(conn).await?;
+            let result = self.step_in(&mut session, read, node, upgrade).await;
+            session.finish(&self.tables, result).await
+        })
+    }
+
+    async fn step_in(
+        &self,
+        session: &mut Session<'_>,
+        read: Read,
+        node: NodeId,
+        upgrade: bool,
+    ) -> Result<(), Error> {
+        let read = self.locked(session, read).await?;
         let planner = self.planner();
         let current = planner.verify(&read.state)?;
         let mut rows = current.clone();
@@ -852,14 +971,74 @@ impl Migrator {
             return Err(refused);
         }
         let setup = self.setup(&read, &current);
-        self.execute(&mut session, &Plan { steps: vec![planned], rows }, &setup).map(|_| ())
+        self.execute(session, &Plan { steps: vec![planned], rows }, &setup).await.map(|_| ())
     }
 
     /// Applies the migrations needed to reach `rows`, from whatever is applied.
     pub(crate) fn upgrade_to(&self, url: &str, rows: &[NodeId]) -> Result<(), Error> {
-        self.run(url, |planner, current| {
+        let conn = Conn::Open(url.into_database()?);
+        let run = self.run(conn, |planner, current| {
             Ok(planner.upgrades(current, planner.graph.upgrade_path(current, rows)))
-        })
-        .map(|_| ())
+        });
+        self.blocking(run).map(|_| ())
+    }
+}
+
+/// The asynchronous API (feature `tokio`): the same operations, on the caller's tokio
+/// runtime, through the same runner.
+#[cfg(feature = "tokio")]
+impl Migrator {
+    /// [`Migrator::upgrade`] on the caller's runtime, on a database it connects to (a
+    /// connection string, a [`Database`](crate::Database), a `tokio_postgres::Config`) or on a connection of
+    /// yours (`&tokio_postgres::Client`; see [`IntoConnection`] for what it must not be).
+    pub async fn upgrade_async<'a>(
+        &self,
+        db: impl IntoConnection<'a>,
+        target: &str,
+    ) -> Result<Report, Error> {
+        self.upgrade_on(db.into_connection()?, target).await
+    }
+
+    /// [`Migrator::downgrade`] on the caller's runtime.
+    pub async fn downgrade_async<'a>(
+        &self,
+        db: impl IntoConnection<'a>,
+        target: &str,
+    ) -> Result<Report, Error> {
+        self.downgrade_on(db.into_connection()?, target).await
+    }
+
+    /// [`Migrator::stamp`] on the caller's runtime.
+    pub async fn stamp_async<'a>(
+        &self,
+        db: impl IntoConnection<'a>,
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Report, Error> {
+        self.stamp_on(db.into_connection()?, targets, purge).await
+    }
+
+    /// [`Migrator::accept_checksums`] on the caller's runtime.
+    pub async fn accept_checksums_async<'a>(
+        &self,
+        db: impl IntoConnection<'a>,
+        revs: &[&str],
+    ) -> Result<(), Error> {
+        self.accept_checksums_on(db.into_connection()?, revs).await
+    }
+
+    /// [`Migrator::current`] on the caller's runtime.
+    pub async fn current_async<'a>(&self, db: impl IntoConnection<'a>) -> Result<Vec<String>, Error> {
+        self.current_on(db.into_connection()?).await
+    }
+
+    /// [`Migrator::is_at_heads`] on the caller's runtime.
+    pub async fn is_at_heads_async<'a>(&self, db: impl IntoConnection<'a>) -> Result<bool, Error> {
+        Ok(self.are_heads(&self.current_async(db).await?))
+    }
+
+    /// [`Migrator::history`] on the caller's runtime.
+    pub async fn history_async<'a>(&self, db: impl IntoConnection<'a>) -> Result<Vec<HistoryEntry>, Error> {
+        self.history_of(&self.current_async(db).await?)
     }
 }

@@ -31,11 +31,12 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
-use migrate_core::sql::join_statements;
+use migrate_core::script::restore_settings_sql;
+use migrate_core::sql::{join_statements, quote_literal};
 use migrate_core::version::Tables;
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
-use crate::connect;
+use crate::connect::Database;
 use crate::error::Error;
 
 /// The rows of one statement: each row's values as text.
@@ -70,29 +71,141 @@ impl Outcome {
     }
 }
 
+/// A database a run connects to: a connection string (`&str`, `String`), a [`Database`], or
+/// a `tokio_postgres::Config` (its TLS from its `ssl_mode`, as [`Database::new`] reads it).
+pub trait IntoDatabase {
+    /// The database, or why the connection string cannot be read.
+    fn into_database(self) -> Result<Database, Error>;
+}
+
+impl IntoDatabase for &str {
+    fn into_database(self) -> Result<Database, Error> {
+        Database::parse(self)
+    }
+}
+
+impl IntoDatabase for &String {
+    fn into_database(self) -> Result<Database, Error> {
+        Database::parse(self)
+    }
+}
+
+impl IntoDatabase for String {
+    fn into_database(self) -> Result<Database, Error> {
+        Database::parse(&self)
+    }
+}
+
+impl IntoDatabase for Database {
+    fn into_database(self) -> Result<Database, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoDatabase for &Database {
+    fn into_database(self) -> Result<Database, Error> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoDatabase for tokio_postgres::Config {
+    fn into_database(self) -> Result<Database, Error> {
+        Ok(Database::new(self))
+    }
+}
+
+/// Where an asynchronous run works: any [`IntoDatabase`], which it connects to (and
+/// disconnects from), or a connection of yours, `&tokio_postgres::Client` (from a pool:
+/// `&**deadpool_object`, `&*bb8_connection`), which it gives back as it was lent.
+///
+/// On a connection of yours, a run holds the migration lock in that session while it works,
+/// as on its own, and when it ends (done or failed) releases the lock, drops the statements it
+/// prepared and puts back the settings it changed (timeouts, `standard_conforming_strings`,
+/// keepalives). So the connection must be:
+/// - a real session, used by nothing else while the run works: not a connection of a pooler in
+///   transaction or statement mode (PgBouncer's), where the lock and the prepared statements
+///   would land on other sessions;
+/// - outside a transaction: the run commits its own;
+/// - dropped, not given back to its pool, when the run's future is cancelled before it ends:
+///   the lock and prepared statements of an unfinished run stay in the session.
+///
+/// A migration's own session-level statements (`SET search_path …` in raw SQL) stay on it.
+pub trait IntoConnection<'a> {
+    /// Where the run works, or why the connection string cannot be read.
+    #[doc(hidden)]
+    fn into_connection(self) -> Result<Conn<'a>, Error>;
+}
+
+impl<'a, T: IntoDatabase> IntoConnection<'a> for T {
+    fn into_connection(self) -> Result<Conn<'a>, Error> {
+        Ok(Conn::Open(self.into_database()?))
+    }
+}
+
+impl<'a> IntoConnection<'a> for &'a Client {
+    fn into_connection(self) -> Result<Conn<'a>, Error> {
+        Ok(Conn::Borrowed(self))
+    }
+}
+
+/// Where a run works: a database it connects to, or a connection the caller lends it.
+#[doc(hidden)]
+#[allow(clippy::large_enum_variant, reason = "one per run, moved once")]
+pub enum Conn<'a> {
+    /// A connection of the run's own, closed when it ends.
+    Open(Database),
+    /// The caller's connection: what the run sets on it is put back when it ends.
+    Borrowed(&'a Client),
+}
+
+/// The client of a session.
+enum Handle<'a> {
+    Own(Client),
+    Borrowed(&'a Client),
+}
+
 /// A connection of the runner, counting its round trips.
-pub(crate) struct Session {
-    runtime: OwnRuntime,
-    client: Client,
+pub(crate) struct Session<'a> {
+    client: Handle<'a>,
+    /// How the session was reached, to send a cancel request the same way (a borrowed
+    /// connection's is unknown: its cancel request goes without TLS).
+    database: Option<Database>,
     /// The round trips made, for the report.
     pub(crate) trips: usize,
     /// Set (to a signal's number) when the run is to stop: the statement running is
     /// cancelled.
     interrupt: Option<Arc<AtomicUsize>>,
+    /// Whether this session took the migration lock.
+    pub(crate) held: bool,
+    /// On a borrowed connection, the settings the run may change, as they were.
+    pub(crate) saved: Option<Vec<Option<String>>>,
 }
 
-impl Session {
-    /// Connects to `url`; `interrupt`, once set, cancels the statement running.
-    pub(crate) fn open(url: &str, interrupt: Option<Arc<AtomicUsize>>) -> Result<Session, Error> {
-        let database = connect::Database::parse(url)?;
-        let runtime = OwnRuntime(Some(
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| Error::Runtime(format!("cannot start the runner's I/O: {e}")))?,
-        ));
-        let client = block(&runtime, database.connect())?;
-        Ok(Session { runtime, client, trips: 0, interrupt })
+impl<'a> Session<'a> {
+    /// Connects (or takes the caller's connection); `interrupt`, once set, cancels the
+    /// statement running. A connection of its own is driven by a task of the current tokio
+    /// runtime.
+    pub(crate) async fn open(
+        conn: Conn<'a>,
+        interrupt: Option<Arc<AtomicUsize>>,
+    ) -> Result<Session<'a>, Error> {
+        let (client, database) = match conn {
+            Conn::Open(database) => (Handle::Own(database.connect().await?), Some(database)),
+            Conn::Borrowed(client) => (Handle::Borrowed(client), None),
+        };
+        Ok(Session { client, database, trips: 0, interrupt, held: false, saved: None })
+    }
+
+    fn client(&self) -> &Client {
+        match &self.client {
+            Handle::Own(client) => client,
+            Handle::Borrowed(client) => client,
+        }
+    }
+
+    /// Whether the connection is the caller's.
+    pub(crate) fn is_borrowed(&self) -> bool {
+        matches!(self.client, Handle::Borrowed(_))
     }
 
     /// The signal that asked the run to stop, if one did.
@@ -102,10 +215,9 @@ impl Session {
 
     /// Sends `sql` (one or more statements) as one simple query and reads the answer to
     /// the end, keeping what the server completed before an error.
-    pub(crate) fn send(&mut self, sql: &str) -> Outcome {
+    pub(crate) async fn send(&mut self, sql: &str) -> Outcome {
         self.trips += 1;
-        let client = &self.client;
-        let interrupt = self.interrupt.clone();
+        let client = self.client();
         let answer = async move {
             let mut rows: Vec<Rows> = Vec::new();
             let mut current: Rows = Vec::new();
@@ -126,46 +238,111 @@ impl Session {
             }
             Outcome { rows, error: None }
         };
-        let Some(interrupt) = interrupt else {
-            return block(&self.runtime, answer);
+        let Some(interrupt) = &self.interrupt else {
+            return answer.await;
         };
         // Watched every 50 ms: once interrupted, the server is asked to cancel the statement
         // (its transaction then rolls back), and the answer is awaited as usual.
-        let cancel = self.client.cancel_token();
-        block(&self.runtime, async move {
-            let mut answer = std::pin::pin!(answer);
-            let mut cancelled = false;
-            loop {
-                let tick = std::pin::pin!(tokio::time::sleep(Duration::from_millis(50)));
-                match select(answer.as_mut(), tick).await {
-                    Either::Left((outcome, _)) => return outcome,
-                    Either::Right(_) if !cancelled && interrupt.load(Ordering::SeqCst) != 0 => {
-                        cancelled = true;
-                        let _ = cancel.cancel_query(NoTls).await;
+        let mut answer = std::pin::pin!(answer);
+        let mut cancelled = false;
+        loop {
+            let tick = std::pin::pin!(tokio::time::sleep(Duration::from_millis(50)));
+            match select(answer.as_mut(), tick).await {
+                Either::Left((outcome, _)) => return outcome,
+                Either::Right(_) if !cancelled && interrupt.load(Ordering::SeqCst) != 0 => {
+                    cancelled = true;
+                    let token = client.cancel_token();
+                    match &self.database {
+                        Some(database) => database.cancel(&token).await,
+                        None => {
+                            let _ = token.cancel_query(tokio_postgres::NoTls).await;
+                        }
                     }
-                    Either::Right(_) => {}
                 }
+                Either::Right(_) => {}
             }
-        })
+        }
     }
 
     /// [`Session::send`] without cancelling on an interrupt: for the few statements that
     /// record what already happened, which an interrupt must not leave unrecorded.
-    pub(crate) fn send_whole(&mut self, sql: &str) -> Outcome {
+    pub(crate) async fn send_whole(&mut self, sql: &str) -> Outcome {
         let interrupt = self.interrupt.take();
-        let outcome = self.send(sql);
+        let outcome = self.send(sql).await;
         self.interrupt = interrupt;
         outcome
     }
 
+    /// Ends a run's work on the session with `result`: a connection of its own closes (the
+    /// server releases the lock with it); a borrowed one is given back as it was lent, and
+    /// an error doing so is the run's error when it had none.
+    pub(crate) async fn finish<T>(mut self, tables: &Tables, result: Result<T, Error>) -> Result<T, Error> {
+        if !self.is_borrowed() || self.is_closed() {
+            return result;
+        }
+        match self.give_back(tables).await {
+            Err(error) if result.is_ok() => Err(error),
+            _ => result,
+        }
+    }
+
+    /// [`Session::finish`] of a run that failed before it began.
+    pub(crate) async fn release(self, tables: &Tables, error: Error) -> Error {
+        match self.finish::<()>(tables, Err(error)).await {
+            Err(error) => error,
+            Ok(()) => Error::Runtime("a failed run ended without its error".to_owned()),
+        }
+    }
+
+    /// Rolls back what a failure left open, releases the lock, puts the settings back and
+    /// drops the prepared statements (those there are: a failed setup may have prepared some).
+    async fn give_back(&mut self, tables: &Tables) -> Result<(), Error> {
+        self.interrupt = None;
+        let mut statements = vec!["ROLLBACK".to_owned()];
+        if std::mem::take(&mut self.held) {
+            statements.push(tables.unlock_sql());
+        }
+        if let Some(restore) = self.saved.take().and_then(|values| restore_settings_sql(&values)) {
+            statements.push(restore);
+        }
+        let names = tables.deallocate_sql().map(|d| quote_literal(d.trim_start_matches("DEALLOCATE ")));
+        let prepared_at = statements.len();
+        statements
+            .push(format!("SELECT name FROM pg_prepared_statements WHERE name IN ({})", names.join(", ")));
+        let outcome = self
+            .send(&join_statements(&statements))
+            .await
+            .ok()
+            .map_err(database("cannot give the connection back"))?;
+        let prepared: Vec<String> = outcome
+            .rows
+            .get(prepared_at)
+            .map(|rows| rows.iter().filter_map(|row| row.first().cloned().flatten()).collect())
+            .unwrap_or_default();
+        if !prepared.is_empty() {
+            let drop: Vec<String> = prepared.iter().map(|name| format!("DEALLOCATE {name}")).collect();
+            self.send(&join_statements(&drop))
+                .await
+                .ok()
+                .map_err(database("cannot give the connection back"))?;
+        }
+        Ok(())
+    }
+
     /// Whether the connection is known to be closed.
     pub(crate) fn is_closed(&self) -> bool {
-        self.client.is_closed()
+        self.client().is_closed()
     }
 
     /// Waits for the migration lock, polling, for up to `wait`; tells `note` who holds it
-    /// every few seconds. The lock is held by this session until it ends.
-    pub(crate) fn lock(&mut self, tables: &Tables, wait: Duration, note: &dyn Fn(&str)) -> Result<(), Error> {
+    /// every few seconds. The lock is held by this session until it ends, or, on a borrowed
+    /// connection, until the run releases it.
+    pub(crate) async fn lock(
+        &mut self,
+        tables: &Tables,
+        wait: Duration,
+        note: &(dyn Fn(&str) + Sync),
+    ) -> Result<(), Error> {
         let poll = join_statements(&[tables.try_lock_sql(), tables.lock_holder_sql()]);
         let start = Instant::now();
         let mut told = start;
@@ -175,8 +352,9 @@ impl Session {
                 let left = "it was waiting for the migration lock: nothing ran".to_owned();
                 return Err(Error::Interrupted { signal, rev: None, left });
             }
-            let outcome = self.send(&poll).ok().map_err(database("cannot take the migration lock"))?;
+            let outcome = self.send(&poll).await.ok().map_err(database("cannot take the migration lock"))?;
             if outcome.value(0) == Some("t") {
+                self.held = true;
                 return Ok(());
             }
             if start.elapsed() >= wait {
@@ -196,49 +374,43 @@ impl Session {
                     holder.as_deref().unwrap_or("a session that just ended")
                 ));
             }
-            std::thread::sleep(pause.min(wait.saturating_sub(start.elapsed())));
+            tokio::time::sleep(pause.min(wait.saturating_sub(start.elapsed()))).await;
             pause = (pause * 2).min(Duration::from_millis(250));
         }
     }
 }
 
-/// Runs `future` to its end on the session's own runtime. A thread inside another tokio
-/// runtime (a service's `#[tokio::main]`) cannot block on a second one, so there the future
-/// runs on a thread of its own while this one waits: the synchronous API works everywhere.
-fn block<F>(runtime: &tokio::runtime::Runtime, future: F) -> F::Output
-where
-    F: std::future::Future + Send,
-    F::Output: Send,
-{
+/// Runs `work`, which blocks on I/O, where it may: on this thread, or, on a thread driving a
+/// tokio runtime (where blocking would stall its tasks, and where a synchronous PostgreSQL
+/// client panics), on a thread of its own while this one waits.
+pub(crate) fn outside_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     if tokio::runtime::Handle::try_current().is_err() {
-        return runtime.block_on(future);
+        return work();
     }
-    std::thread::scope(|scope| match scope.spawn(|| runtime.block_on(future)).join() {
+    std::thread::scope(|scope| match scope.spawn(work).join() {
         Ok(output) => output,
         Err(panic) => std::panic::resume_unwind(panic),
     })
 }
 
-/// The session's runtime, shut down without waiting when dropped: dropping a runtime in the
-/// usual way blocks, which a thread inside another runtime may not do.
-struct OwnRuntime(Option<tokio::runtime::Runtime>);
-
-impl std::ops::Deref for OwnRuntime {
-    type Target = tokio::runtime::Runtime;
-
-    #[allow(clippy::expect_used)]
-    fn deref(&self) -> &tokio::runtime::Runtime {
-        // Set when made, taken only by `drop`.
-        self.0.as_ref().expect("the runtime lives as long as its session")
-    }
-}
-
-impl Drop for OwnRuntime {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
-        }
-    }
+/// Runs `future` to its end on a runtime of its own, for the synchronous API. A thread inside
+/// another tokio runtime (a service's `#[tokio::main]`) cannot block on a second one, so there
+/// the future runs on a thread of its own while this one waits: the synchronous API works
+/// everywhere, though inside a runtime the asynchronous one is the one to use.
+pub(crate) fn block_on<F>(future: F) -> Result<F::Output, Error>
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(format!("cannot start the runner's I/O: {e}")))?;
+    let output = outside_runtime(|| runtime.block_on(future));
+    // Dropping a runtime in the usual way blocks, which a thread inside another runtime may
+    // not do; its tasks (the connection's) end with it.
+    runtime.shutdown_background();
+    Ok(output)
 }
 
 fn holder(rows: &Rows) -> Option<String> {

@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 use crate::connect::connect;
 use crate::error::{Error, describe};
 use crate::runner::Migrator;
+use crate::session::outside_runtime;
 
 /// Why the test kit could not give a database.
 #[derive(Debug)]
@@ -68,7 +69,7 @@ pub fn server() -> Result<&'static Server, TestkitError> {
     SERVER
         .get_or_init(|| match std::env::var("DATABASE_URL") {
             Ok(url) if !url.is_empty() => Ok(Server { admin_url: url }),
-            _ => throwaway().map_err(|e| e.0),
+            _ => outside_runtime(throwaway).map_err(|e| e.0),
         })
         .as_ref()
         .map_err(|message| fail(message.clone()))
@@ -333,6 +334,10 @@ impl TestDatabase {
     }
 
     fn create(template: &str) -> Result<TestDatabase, TestkitError> {
+        outside_runtime(|| TestDatabase::create_here(template))
+    }
+
+    fn create_here(template: &str) -> Result<TestDatabase, TestkitError> {
         let server = server()?;
         let name = fresh_name();
         let mut admin = server.admin()?;
@@ -347,6 +352,10 @@ impl TestDatabase {
     /// A database at the chain's heads, cloned from a template database that is migrated
     /// once per run (and per chain).
     pub fn migrated(migrator: &Migrator) -> Result<TestDatabase, TestkitError> {
+        outside_runtime(|| TestDatabase::migrated_here(migrator))
+    }
+
+    fn migrated_here(migrator: &Migrator) -> Result<TestDatabase, TestkitError> {
         let server = server()?;
         let mut hasher = Sha256::new();
         for (migration, checksum) in migrator.chain().iter().zip(migrator.compiled()) {
@@ -374,7 +383,7 @@ impl TestDatabase {
                 &format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(&building)),
                 "cannot create a template",
             )?;
-            migrator.upgrade(&server.url(&building), "heads")?;
+            migrator.upgrade(server.url(&building), "heads")?;
             execute(
                 &mut admin,
                 &format!("ALTER DATABASE {} RENAME TO {}", quote_ident(&building), quote_ident(&template)),
@@ -395,25 +404,30 @@ impl TestDatabase {
         &self.name
     }
 
-    /// A connection to it.
+    /// A synchronous connection to it (in asynchronous code, connect to [`TestDatabase::url`]
+    /// with `tokio_postgres`: a synchronous client cannot be used on a runtime's thread).
     pub fn connect(&self) -> Result<Client, TestkitError> {
-        connect(&self.url).map_err(TestkitError::from)
+        outside_runtime(|| connect(&self.url).map_err(TestkitError::from))
     }
 
     /// The schema's catalog snapshot: see [`snapshot`].
     pub fn snapshot(&self, migrator: &Migrator) -> Result<Vec<String>, TestkitError> {
-        snapshot(&mut self.connect()?, migrator)
+        outside_runtime(|| snapshot(&mut connect(&self.url)?, migrator))
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Ok(server) = server()
-            && let Ok(mut admin) = server.admin()
-        {
-            let _ = admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&self.name)));
-        }
+        outside_runtime(|| {
+            if let Ok(server) = server()
+                && let Ok(mut admin) = server.admin()
+            {
+                let _ = admin.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote_ident(&self.name)
+                ));
+            }
+        });
     }
 }
 
@@ -553,6 +567,10 @@ fn difference(before: &[String], after: &[String]) -> String {
 /// Every migration whose downgrade fails or leaves a different schema is named, not only the
 /// first; after such a step the database is rebuilt so that the check can go on.
 pub fn stairway(migrator: &Migrator) -> Result<Stairway, TestkitError> {
+    outside_runtime(|| stairway_here(migrator))
+}
+
+fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
     let mut database = TestDatabase::new()?;
     let graph = migrator.graph();
     let mut report = Stairway::default();
