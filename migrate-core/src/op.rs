@@ -4,14 +4,105 @@
 //! records an [`Operation`]. Nothing touches a database: [`Op::statements`] renders the SQL,
 //! which is what the runtime executes and what `--sql` prints. Identifiers are always quoted
 //! and values always rendered as literals; only arguments documented as SQL (a `where`
-//! predicate, a `USING` or `CHECK` expression, [`sql`] defaults and [`Op::execute`]) are
-//! written as given.
+//! predicate, a `USING` or `CHECK` expression, [`sql`] values, [`Type::Sql`] and
+//! [`Op::execute`]) are written as given.
+//!
+//! # In a migration
+//!
+//! A migration file holds one module: its doc comment says why it exists, its only import is
+//! `migrate_runtime::prelude::*` (which re-exports [`Op`], [`Type`], [`Value`], [`Action`],
+//! [`sql`] and `std::time::Duration`), and its two functions record operations:
+//!
+//! ```ignore
+//! /// Support reads a short AI summary instead of the whole interaction.
+//! #[migration(rev = "9b0c6e3f1d75", down_revision = "3f2a9c1b7d4e")]
+//! mod add_ai_summary_to_interactions {
+//!     use migrate_runtime::prelude::*;
+//!
+//!     pub fn upgrade(op: &mut Op) {
+//!         op.add_column("interactions", "ai_summary", Type::Text);
+//!     }
+//!
+//!     pub fn downgrade(op: &mut Op) {
+//!         op.drop_column("interactions", "ai_summary");
+//!     }
+//! }
+//! ```
+//!
+//! (That block needs `#[migration]` and a build script, so it is not compiled here; the guide's
+//! examples are compiled as such migrations and applied to PostgreSQL by the workspace's
+//! `tests/guide.rs`, from `tests/chains/guide/`.)
+//!
+//! The runtime calls each function on a fresh [`Op`] whenever it needs the migration's SQL: to
+//! apply or revert it, to print it (`--sql`), and to compare it with the SHA-256 recorded when
+//! the migration was applied. So a function must record the same operations every time: it
+//! reads no clock, no environment and no file but its `include_str!`s. Called outside a
+//! migration, the same function shows its SQL:
+//!
+//! ```
+//! use migrate_core::op::{Op, Type};
+//!
+//! fn upgrade(op: &mut Op) {
+//!     op.add_column("interactions", "ai_summary", Type::Text);
+//! }
+//!
+//! let mut op = Op::new();
+//! upgrade(&mut op);
+//! let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+//! assert_eq!(rendered, [r#"ALTER TABLE "interactions" ADD COLUMN "ai_summary" text"#]);
+//! ```
+//!
+//! Every example below checks its SQL that way, so an example that stops matching the rendering
+//! fails `cargo test --doc`.
+//!
+//! Names of tables, indexes and types may be schema-qualified (`"crm.people"` renders
+//! `"crm"."people"`: a dot always separates schema and name); names of columns, constraints and
+//! a new name given to [`Op::rename_table`] are single identifiers. Quoting keeps case:
+//! `"People"` and `"people"` are two tables.
+//!
+//! # Transactions
+//!
+//! A migration runs in one transaction with its version row and its history row, sent in one
+//! round trip: when one of its statements fails, nothing of it remains. Its
+//! [`Op::lock_timeout`] and [`Op::statement_timeout`] are `SET LOCAL` in that transaction.
+//!
+//! A migration runs outside a transaction when its source calls `.concurrently()`
+//! ([`Index::concurrently`], [`DropObject::concurrently`]) or [`Op::add_enum_value`], or when its
+//! SQL, literal or `include_str!`'d, holds a statement PostgreSQL refuses in a transaction block
+//! (`CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX … CONCURRENTLY`, `VACUUM`,
+//! `CREATE DATABASE`, …; [`Statement::no_transaction`] gives the reason for one statement). The
+//! build decides once per migration, from the source of both functions, so its downgrade runs
+//! outside a transaction too; `transactional = true` or `false` in `#[migration(…)]` overrides
+//! the inference.
+//!
+//! An enum value is always added outside a transaction, whatever the server's version: before
+//! PostgreSQL 12 a transaction block refuses `ALTER TYPE … ADD VALUE`, and from 12 on the new
+//! value cannot be used before the transaction that added it commits.
+//!
+//! Outside a transaction, the runtime commits a "started" history row, runs the statements one
+//! per round trip (each commits on its own, with the migration's timeouts `SET` for the step and
+//! reset after it), then records the end with the version rows. A failure part-way leaves the
+//! earlier statements applied, and the next run refuses to go on before it is told what
+//! happened (the error says what the catalog shows and which `stamp` fits). So such a migration
+//! is best one statement, or statements that can run again ([`Index::if_not_exists`],
+//! [`EnumValue::if_not_exists`], [`DropObject::if_exists`]). A concurrent index build that failed
+//! leaves an INVALID index; the runtime drops it before building the index again. A run in one
+//! transaction (`Migrator::one_transaction`) refuses a migration that runs outside one.
 
 use std::time::Duration;
 
 use crate::sql::{no_transaction_reason, quote_ident, quote_literal, quote_qualified, split_statements};
 
-/// A column type.
+/// A column type, written by [`Type::to_sql`] where a column or a conversion names one.
+///
+/// ```
+/// use migrate_core::op::{Op, Type};
+///
+/// let mut op = Op::new();
+/// op.add_column("lead_scores", "history", Type::Array(&Type::Integer));
+/// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+/// assert_eq!(rendered, [r#"ALTER TABLE "lead_scores" ADD COLUMN "history" integer[]"#]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Type {
     /// `smallint`
@@ -20,7 +111,8 @@ pub enum Type {
     Integer,
     /// `bigint`
     BigInt,
-    /// `serial` (prefer an identity column: [`Column::identity`])
+    /// `serial`: an `integer` with a sequence as its default (prefer an identity column:
+    /// [`Column::identity`]).
     Serial,
     /// `bigserial`
     BigSerial,
@@ -60,14 +152,28 @@ pub enum Type {
     Inet,
     /// An array of the inner type.
     Array(&'static Type),
-    /// A named type, such as an enum made by [`Op::create_enum`]; quoted as an identifier.
+    /// A named type, such as an enum made by [`Op::create_enum`]: quoted as an identifier (so
+    /// case-sensitive) and schema-qualified when it holds a dot.
     Named(&'static str),
-    /// A type written as SQL, for what the list above lacks (`vector(1536)`).
+    /// A type written as SQL, as given, for what the list above lacks (`vector(1536)`, `citext`).
     Sql(&'static str),
 }
 
 impl Type {
     /// The type as PostgreSQL reads it.
+    ///
+    /// ```
+    /// use migrate_core::op::Type;
+    ///
+    /// assert_eq!(Type::Double.to_sql(), "double precision");
+    /// assert_eq!(Type::Numeric(10, 2).to_sql(), "numeric(10, 2)");
+    /// assert_eq!(Type::Varchar(50).to_sql(), "varchar(50)");
+    /// assert_eq!(Type::TimestampTz.to_sql(), "timestamptz");
+    /// assert_eq!(Type::Array(&Type::Text).to_sql(), "text[]");
+    /// assert_eq!(Type::Named("interaction_type").to_sql(), r#""interaction_type""#);
+    /// assert_eq!(Type::Named("crm.interaction_type").to_sql(), r#""crm"."interaction_type""#);
+    /// assert_eq!(Type::Sql("vector(1536)").to_sql(), "vector(1536)");
+    /// ```
     pub fn to_sql(&self) -> String {
         match self {
             Type::SmallInt => "smallint".into(),
@@ -100,6 +206,25 @@ impl Type {
 }
 
 /// A value for a default or a row: rendered as a literal, or written as SQL.
+///
+/// Rust values convert into it (`&str`, `String`, `i32`, `i64`, `bool`, `f64`, and `Option` of
+/// those, `None` being `NULL`), so a default or a row takes them directly; [`sql`] makes an
+/// expression.
+///
+/// ```
+/// use migrate_core::op::{Op, Type, Value};
+///
+/// let mut op = Op::new();
+/// op.bulk_insert(
+///     "lead_scores",
+///     &["person_id", "score", "last_activity_at"],
+///     vec![vec![1.into(), 10.into(), Value::Null], vec![2.into(), 0.into(), Value::Sql("now()".into())]],
+/// );
+/// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+/// assert_eq!(rendered, [r#"INSERT INTO "lead_scores" ("person_id", "score", "last_activity_at") VALUES
+///     (1, 10, NULL),
+///     (2, 0, now())"#]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// `NULL`
@@ -108,16 +233,30 @@ pub enum Value {
     Bool(bool),
     /// An integer.
     Int(i64),
-    /// A floating-point number.
+    /// A floating-point number; a non-finite one as the string `'NaN'`, `'inf'` or `'-inf'`.
     Float(f64),
-    /// A string, quoted as a literal.
+    /// A string, quoted as a literal (embedded quotes doubled).
     Text(String),
     /// An SQL expression, written as given (`now()`, `gen_random_uuid()`).
     Sql(String),
 }
 
 impl Value {
-    /// The value as SQL.
+    /// The value as SQL: a literal, or [`Value::Sql`] as written.
+    ///
+    /// ```
+    /// use migrate_core::op::{Value, sql};
+    ///
+    /// assert_eq!(Value::from("it's").to_sql(), "'it''s'");
+    /// assert_eq!(Value::from(42).to_sql(), "42");
+    /// assert_eq!(Value::from(0.5).to_sql(), "0.5");
+    /// assert_eq!(Value::from(1.0).to_sql(), "1.0");
+    /// assert_eq!(Value::from(f64::NAN).to_sql(), "'NaN'");
+    /// assert_eq!(Value::from(false).to_sql(), "false");
+    /// assert_eq!(Value::from(None::<i64>).to_sql(), "NULL");
+    /// assert_eq!(Value::from(Some("pending")).to_sql(), "'pending'");
+    /// assert_eq!(sql("now()").to_sql(), "now()");
+    /// ```
     pub fn to_sql(&self) -> String {
         match self {
             Value::Null => "NULL".into(),
@@ -131,7 +270,21 @@ impl Value {
     }
 }
 
-/// An SQL expression to write as given, for a default: `server_default(sql("now()"))`.
+/// An SQL expression to write as given, for a default or a row: `server_default(sql("now()"))`.
+/// A plain string would be quoted as a literal instead.
+///
+/// ```
+/// use migrate_core::op::{Op, Type, sql};
+///
+/// let mut op = Op::new();
+/// op.add_column("interactions", "created_at", Type::TimestampTz).not_null().server_default(sql("now()"));
+/// op.add_column("interactions", "channel", Type::Text).server_default("now()");
+/// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+/// assert_eq!(rendered, [
+///     r#"ALTER TABLE "interactions" ADD COLUMN "created_at" timestamptz NOT NULL DEFAULT now()"#,
+///     r#"ALTER TABLE "interactions" ADD COLUMN "channel" text DEFAULT 'now()'"#,
+/// ]);
+/// ```
 pub fn sql(expression: &str) -> Value {
     Value::Sql(expression.to_owned())
 }
@@ -178,18 +331,34 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// What happens to referencing rows when the referenced row is deleted or updated.
+/// What happens to referencing rows when the referenced row is deleted or updated: the argument
+/// of [`Column::on_delete`], [`Column::on_update`], [`ForeignKey::on_delete`] and
+/// [`ForeignKey::on_update`].
+///
+/// ```
+/// use migrate_core::op::{Action, Op};
+///
+/// let mut op = Op::new();
+/// op.create_foreign_key("fk_lead_scores_person", "lead_scores", "people", &["person_id"], &["id"])
+///     .on_delete(Action::Cascade)
+///     .on_update(Action::Restrict);
+/// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+/// assert_eq!(rendered, [
+///     r#"ALTER TABLE "lead_scores" ADD CONSTRAINT "fk_lead_scores_person" FOREIGN KEY ("person_id") REFERENCES "people" ("id") ON DELETE CASCADE ON UPDATE RESTRICT"#,
+/// ]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// `NO ACTION` (PostgreSQL's default)
+    /// `NO ACTION` (PostgreSQL's default: the change fails if referencing rows remain at the end
+    /// of the statement)
     NoAction,
-    /// `RESTRICT`
+    /// `RESTRICT` (the change fails at once if referencing rows exist)
     Restrict,
-    /// `CASCADE`
+    /// `CASCADE` (referencing rows are deleted, or their keys updated, with it)
     Cascade,
-    /// `SET NULL`
+    /// `SET NULL` (referencing columns become `NULL`)
     SetNull,
-    /// `SET DEFAULT`
+    /// `SET DEFAULT` (referencing columns take their default)
     SetDefault,
 }
 
@@ -205,7 +374,28 @@ impl Action {
     }
 }
 
-/// A column of [`Op::create_table`] or [`Op::add_column`].
+/// A column of [`Op::create_table`] ([`Table::column`]) or [`Op::add_column`]: its name and
+/// type, then the options its methods add, each written once and in this order whatever the
+/// order of the calls: `GENERATED BY DEFAULT AS IDENTITY`, `NOT NULL`, `DEFAULT`,
+/// `PRIMARY KEY`, `UNIQUE`, `REFERENCES … ON DELETE … ON UPDATE …`. A comment is a statement of
+/// its own, after the one that makes the column.
+///
+/// A column is nullable and without default unless told otherwise.
+///
+/// ```
+/// use migrate_core::op::{Action, Op, Type};
+///
+/// let mut op = Op::new();
+/// op.add_column("interactions", "assignee_id", Type::BigInt)
+///     .references("users", "id")
+///     .on_delete(Action::SetNull)
+///     .comment("The user who handles it");
+/// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+/// assert_eq!(rendered, [
+///     r#"ALTER TABLE "interactions" ADD COLUMN "assignee_id" bigint REFERENCES "users" ("id") ON DELETE SET NULL"#,
+///     r#"COMMENT ON COLUMN "interactions"."assignee_id" IS 'The user who handles it'"#,
+/// ]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Column {
     name: String,
@@ -242,37 +432,122 @@ impl Column {
         }
     }
 
-    /// `NOT NULL`.
+    /// `NOT NULL`. Added to a table that has rows, the column needs a default too, or PostgreSQL
+    /// refuses it; otherwise add it nullable, fill it, then [`AlterColumn::set_not_null`].
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.add_column("interactions", "priority", Type::SmallInt).not_null().server_default(0);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "interactions" ADD COLUMN "priority" smallint NOT NULL DEFAULT 0"#]);
+    /// ```
     pub fn not_null(&mut self) -> &mut Self {
         self.not_null = true;
         self
     }
 
-    /// `PRIMARY KEY` on this column alone.
+    /// `PRIMARY KEY` on this column alone (over several: [`Table::primary_key`]); PostgreSQL names
+    /// the constraint `<table>_pkey`.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("users", |t| {
+    ///     t.column("id", Type::BigInt).primary_key();
+    /// });
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE TABLE "users" (
+    ///     "id" bigint PRIMARY KEY
+    /// )"#]);
+    /// ```
     pub fn primary_key(&mut self) -> &mut Self {
         self.primary_key = true;
         self
     }
 
-    /// `UNIQUE` on this column alone.
+    /// `UNIQUE` on this column alone; PostgreSQL names the constraint `<table>_<column>_key`. For a
+    /// name of your own, or several columns: [`Table::unique`] or [`Op::create_unique_constraint`].
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.add_column("people", "email", Type::Text).unique();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "people" ADD COLUMN "email" text UNIQUE"#]);
+    /// ```
     pub fn unique(&mut self) -> &mut Self {
         self.unique = true;
         self
     }
 
-    /// `GENERATED BY DEFAULT AS IDENTITY`.
+    /// `GENERATED BY DEFAULT AS IDENTITY`: the column takes the next number of its own sequence
+    /// when a row gives none. For an integer type ([`Type::SmallInt`], [`Type::Integer`],
+    /// [`Type::BigInt`]).
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("people", |t| {
+    ///     t.column("id", Type::BigInt).identity().primary_key();
+    ///     t.column("email", Type::Text).not_null().unique();
+    /// });
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE TABLE "people" (
+    ///     "id" bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    ///     "email" text NOT NULL UNIQUE
+    /// )"#]);
+    /// ```
     pub fn identity(&mut self) -> &mut Self {
         self.identity = true;
         self
     }
 
-    /// `DEFAULT …`: a literal (`"0"`, `42`, `false`) or an SQL expression ([`sql`]).
+    /// `DEFAULT …`, the server's default: a literal (`"pending"`, `42`, `false`: see [`Value`]) or
+    /// an SQL expression ([`sql`]). A string is always a quoted literal, even for a number
+    /// (`"0"` is `'0'`, which PostgreSQL reads as the column's type).
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type, sql};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("lead_scores", |t| {
+    ///     t.column("score", Type::Integer).not_null().server_default(0);
+    ///     t.column("status", Type::Text).server_default("new");
+    ///     t.column("updated_at", Type::TimestampTz).server_default(sql("now()"));
+    /// });
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE TABLE "lead_scores" (
+    ///     "score" integer NOT NULL DEFAULT 0,
+    ///     "status" text DEFAULT 'new',
+    ///     "updated_at" timestamptz DEFAULT now()
+    /// )"#]);
+    /// ```
     pub fn server_default(&mut self, value: impl Into<Value>) -> &mut Self {
         self.default = Some(value.into());
         self
     }
 
-    /// `REFERENCES table (column)`.
+    /// `REFERENCES table (column)`: a foreign key on this column, which PostgreSQL names
+    /// `<table>_<column>_fkey`. For a name of your own, or several columns:
+    /// [`Op::create_foreign_key`].
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("lead_scores", |t| {
+    ///     t.column("person_id", Type::BigInt).not_null().references("people", "id");
+    /// });
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE TABLE "lead_scores" (
+    ///     "person_id" bigint NOT NULL REFERENCES "people" ("id")
+    /// )"#]);
+    /// ```
     pub fn references(&mut self, table: &str, column: &str) -> &mut Self {
         self.references = Some(Reference {
             table: table.to_owned(),
@@ -283,7 +558,21 @@ impl Column {
         self
     }
 
-    /// `ON DELETE …` for the reference.
+    /// `ON DELETE …` for the reference of [`Column::references`], which must come first: without a
+    /// reference this does nothing.
+    ///
+    /// ```
+    /// use migrate_core::op::{Action, Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.add_column("people", "organisation_id", Type::BigInt)
+    ///     .references("organisations", "id")
+    ///     .on_delete(Action::Cascade);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "people" ADD COLUMN "organisation_id" bigint REFERENCES "organisations" ("id") ON DELETE CASCADE"#,
+    /// ]);
+    /// ```
     pub fn on_delete(&mut self, action: Action) -> &mut Self {
         if let Some(r) = &mut self.references {
             r.on_delete = Some(action);
@@ -291,7 +580,21 @@ impl Column {
         self
     }
 
-    /// `ON UPDATE …` for the reference.
+    /// `ON UPDATE …` for the reference of [`Column::references`], which must come first: without a
+    /// reference this does nothing.
+    ///
+    /// ```
+    /// use migrate_core::op::{Action, Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.add_column("people", "organisation_id", Type::BigInt)
+    ///     .references("organisations", "id")
+    ///     .on_update(Action::Cascade);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "people" ADD COLUMN "organisation_id" bigint REFERENCES "organisations" ("id") ON UPDATE CASCADE"#,
+    /// ]);
+    /// ```
     pub fn on_update(&mut self, action: Action) -> &mut Self {
         if let Some(r) = &mut self.references {
             r.on_update = Some(action);
@@ -299,7 +602,19 @@ impl Column {
         self
     }
 
-    /// `COMMENT ON COLUMN …`.
+    /// `COMMENT ON COLUMN …`: a statement after the one that makes the column.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.add_column("interactions", "ai_summary", Type::Text).comment("Résumé IA de l'interaction");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "interactions" ADD COLUMN "ai_summary" text"#,
+    ///     r#"COMMENT ON COLUMN "interactions"."ai_summary" IS 'Résumé IA de l''interaction'"#,
+    /// ]);
+    /// ```
     pub fn comment(&mut self, text: &str) -> &mut Self {
         self.comment = Some(text.to_owned());
         self
@@ -338,7 +653,35 @@ impl Column {
     }
 }
 
-/// The table of [`Op::create_table`].
+/// The table of [`Op::create_table`]: its columns in the order of [`Table::column`]'s calls,
+/// then its table constraints in the order of theirs. Comments follow the `CREATE TABLE` as
+/// statements of their own, the table's first.
+///
+/// ```
+/// use migrate_core::op::{Op, Type};
+///
+/// let mut op = Op::new();
+/// op.create_table("lead_scores", |t| {
+///     t.column("person_id", Type::BigInt).not_null().comment("Who is scored");
+///     t.column("campaign_id", Type::BigInt).not_null();
+///     t.column("score", Type::Integer).not_null();
+///     t.primary_key(&["person_id", "campaign_id"]);
+///     t.check("ck_lead_scores_score", "score BETWEEN 0 AND 100");
+///     t.comment("Marketing's score per person and campaign");
+/// });
+/// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+/// assert_eq!(rendered, [
+///     r#"CREATE TABLE "lead_scores" (
+///     "person_id" bigint NOT NULL,
+///     "campaign_id" bigint NOT NULL,
+///     "score" integer NOT NULL,
+///     PRIMARY KEY ("person_id", "campaign_id"),
+///     CONSTRAINT "ck_lead_scores_score" CHECK (score BETWEEN 0 AND 100)
+/// )"#,
+///     r#"COMMENT ON TABLE "lead_scores" IS 'Marketing''s score per person and campaign'"#,
+///     r#"COMMENT ON COLUMN "lead_scores"."person_id" IS 'Who is scored'"#,
+/// ]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
     name: String,
@@ -349,45 +692,155 @@ pub struct Table {
 }
 
 impl Table {
-    /// Adds a column.
+    /// Adds a column, and returns it for its options ([`Column`]).
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("tags", |t| {
+    ///     t.column("id", Type::Integer).identity().primary_key();
+    ///     t.column("label", Type::Varchar(40)).not_null();
+    /// });
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE TABLE "tags" (
+    ///     "id" integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    ///     "label" varchar(40) NOT NULL
+    /// )"#]);
+    /// ```
     pub fn column(&mut self, name: &str, ty: Type) -> &mut Column {
         self.columns.push(Column::new(name, ty));
         let last = self.columns.len() - 1;
         &mut self.columns[last]
     }
 
-    /// A primary key over several columns.
+    /// `PRIMARY KEY (columns)`: a primary key over several columns (over one:
+    /// [`Column::primary_key`]).
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("people_tags", |t| {
+    ///     t.column("person_id", Type::BigInt).references("people", "id");
+    ///     t.column("tag_id", Type::Integer).references("tags", "id");
+    ///     t.primary_key(&["person_id", "tag_id"]);
+    /// });
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE TABLE "people_tags" (
+    ///     "person_id" bigint REFERENCES "people" ("id"),
+    ///     "tag_id" integer REFERENCES "tags" ("id"),
+    ///     PRIMARY KEY ("person_id", "tag_id")
+    /// )"#]);
+    /// ```
     pub fn primary_key(&mut self, columns: &[&str]) -> &mut Self {
         self.constraints.push(format!("PRIMARY KEY ({})", idents(columns)));
         self
     }
 
-    /// A named unique constraint over several columns.
+    /// `CONSTRAINT name UNIQUE (columns)`: a named unique constraint over one column or several.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("email_campaigns", |t| {
+    ///     t.column("name", Type::Text).not_null();
+    ///     t.unique("uq_email_campaign_name", &["name"]);
+    /// });
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE TABLE "email_campaigns" (
+    ///     "name" text NOT NULL,
+    ///     CONSTRAINT "uq_email_campaign_name" UNIQUE ("name")
+    /// )"#]);
+    /// ```
     pub fn unique(&mut self, name: &str, columns: &[&str]) -> &mut Self {
         self.constraints.push(format!("CONSTRAINT {} UNIQUE ({})", quote_ident(name), idents(columns)));
         self
     }
 
-    /// A named check constraint; `condition` is SQL.
+    /// `CONSTRAINT name CHECK (condition)`: a named check constraint; `condition` is SQL, written as
+    /// given.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("lead_scores", |t| {
+    ///     t.column("score", Type::Integer).not_null();
+    ///     t.check("ck_lead_scores_score", "score >= 0");
+    /// });
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE TABLE "lead_scores" (
+    ///     "score" integer NOT NULL,
+    ///     CONSTRAINT "ck_lead_scores_score" CHECK (score >= 0)
+    /// )"#]);
+    /// ```
     pub fn check(&mut self, name: &str, condition: &str) -> &mut Self {
         self.constraints.push(format!("CONSTRAINT {} CHECK ({condition})", quote_ident(name)));
         self
     }
 
-    /// `COMMENT ON TABLE …`.
+    /// `COMMENT ON TABLE …`: a statement after the `CREATE TABLE`.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("tags", |t| {
+    ///     t.column("label", Type::Text);
+    ///     t.comment("Free labels sales put on people");
+    /// });
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     "CREATE TABLE \"tags\" (\n    \"label\" text\n)",
+    ///     r#"COMMENT ON TABLE "tags" IS 'Free labels sales put on people'"#,
+    /// ]);
+    /// ```
     pub fn comment(&mut self, text: &str) -> &mut Self {
         self.comment = Some(text.to_owned());
         self
     }
 
-    /// `CREATE TABLE IF NOT EXISTS`.
+    /// `CREATE TABLE IF NOT EXISTS`: PostgreSQL skips the statement, with a notice, when a
+    /// relation of that name exists (whatever its columns). Also callable on what [`Op::create_table`] returns.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("tags", |t| {
+    ///     t.column("label", Type::Text);
+    /// })
+    /// .if_not_exists();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, ["CREATE TABLE IF NOT EXISTS \"tags\" (\n    \"label\" text\n)"]);
+    /// ```
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
         self
     }
 }
 
-/// An index of [`Op::create_index`].
+/// An index of [`Op::create_index`]: `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name
+/// ON table [USING method] (columns) [WHERE predicate]`. The columns are names, quoted; an index
+/// on expressions, with `INCLUDE` or with a sort order is written with [`Op::execute`].
+///
+/// ```
+/// use migrate_core::op::Op;
+///
+/// let mut op = Op::new();
+/// op.create_index("uq_people_email_active", "people", &["email"])
+///     .unique()
+///     .concurrently()
+///     .if_not_exists()
+///     .using("btree")
+///     .where_sql("deleted_at IS NULL");
+/// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+/// assert_eq!(rendered, [
+///     r#"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "uq_people_email_active" ON "people" USING "btree" ("email") WHERE deleted_at IS NULL"#,
+/// ]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Index {
     name: String,
@@ -401,39 +854,107 @@ pub struct Index {
 }
 
 impl Index {
-    /// `CREATE UNIQUE INDEX`.
+    /// `CREATE UNIQUE INDEX`: rows may not share the indexed values (rows with a `NULL` among them
+    /// do not count).
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_index("uq_users_email", "users", &["email"]).unique();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE UNIQUE INDEX "uq_users_email" ON "users" ("email")"#]);
+    /// ```
     pub fn unique(&mut self) -> &mut Self {
         self.unique = true;
         self
     }
 
-    /// `CONCURRENTLY`: builds without blocking writes; the migration then runs outside a
-    /// transaction.
+    /// `CONCURRENTLY`: builds the index without blocking writes to the table. The migration then
+    /// runs outside a transaction (see [the module](self#transactions)); a build that failed leaves
+    /// an INVALID index, which the runtime drops before building it again.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_index("idx_interactions_person", "interactions", &["person_id"]).concurrently();
+    /// let statements = op.statements();
+    /// assert_eq!(statements[0].sql, r#"CREATE INDEX CONCURRENTLY "idx_interactions_person" ON "interactions" ("person_id")"#);
+    /// assert!(statements[0].no_transaction().is_some());
+    /// ```
     pub fn concurrently(&mut self) -> &mut Self {
         self.concurrently = true;
         self
     }
 
-    /// `IF NOT EXISTS`.
+    /// `IF NOT EXISTS`: PostgreSQL skips the statement, with a notice, when a relation of that name
+    /// exists (whatever its definition).
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_index("idx_interactions_person", "interactions", &["person_id"]).if_not_exists();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE INDEX IF NOT EXISTS "idx_interactions_person" ON "interactions" ("person_id")"#]);
+    /// ```
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
         self
     }
 
-    /// `USING method` (`gin`, `gist`, `brin`, `hnsw`, …).
+    /// `USING method`: the index type (`btree`, PostgreSQL's default, `hash`, `gin`, `gist`,
+    /// `brin`, or an extension's such as `hnsw`), quoted as an identifier.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_index("idx_interactions_tags", "interactions", &["tags"]).using("gin");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE INDEX "idx_interactions_tags" ON "interactions" USING "gin" ("tags")"#]);
+    /// ```
     pub fn using(&mut self, method: &str) -> &mut Self {
         self.method = Some(method.to_owned());
         self
     }
 
-    /// A partial index: `WHERE predicate`, written as SQL.
+    /// `WHERE predicate`: a partial index, over the rows the predicate holds for; the predicate is
+    /// SQL, written as given.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_index("idx_interactions_open", "interactions", &["assignee_id"])
+    ///     .where_sql("completed_at IS NULL");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"CREATE INDEX "idx_interactions_open" ON "interactions" ("assignee_id") WHERE completed_at IS NULL"#,
+    /// ]);
+    /// ```
     pub fn where_sql(&mut self, predicate: &str) -> &mut Self {
         self.predicate = Some(predicate.to_owned());
         self
     }
 }
 
-/// A change of column of [`Op::alter_column`]; each setter adds one clause.
+/// A change of column of [`Op::alter_column`]. Each setter adds one clause; the clauses make one
+/// `ALTER TABLE` statement, in the order of the calls, and a rename follows as a statement of
+/// its own. With no setter called, nothing is rendered.
+///
+/// ```
+/// use migrate_core::op::{Op, Type};
+///
+/// let mut op = Op::new();
+/// op.alter_column("lead_scores", "score").set_type(Type::BigInt).set_default(0).set_not_null().rename_to("points");
+/// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+/// assert_eq!(rendered, [
+///     r#"ALTER TABLE "lead_scores" ALTER COLUMN "score" TYPE bigint, ALTER COLUMN "score" SET DEFAULT 0, ALTER COLUMN "score" SET NOT NULL"#,
+///     r#"ALTER TABLE "lead_scores" RENAME COLUMN "score" TO "points""#,
+/// ]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlterColumn {
     table: String,
@@ -443,50 +964,135 @@ pub struct AlterColumn {
 }
 
 impl AlterColumn {
-    /// `TYPE …`, without conversion.
+    /// `TYPE …`: changes the column's type, converting its values by PostgreSQL's implicit or
+    /// assignment cast (which rewrites the table unless the change is binary-compatible, such as
+    /// widening a `varchar`); when there is none, [`AlterColumn::set_type_using`].
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.alter_column("interactions", "status").set_type(Type::Varchar(100));
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "interactions" ALTER COLUMN "status" TYPE varchar(100)"#]);
+    /// ```
     pub fn set_type(&mut self, ty: Type) -> &mut Self {
         self.clauses.push(format!("TYPE {}", ty.to_sql()));
         self
     }
 
-    /// `TYPE … USING expression`, the expression written as SQL.
+    /// `TYPE … USING expression`: changes the column's type, computing each new value with the
+    /// expression, which is SQL written as given.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.alter_column("interactions", "status")
+    ///     .set_type_using(Type::Named("interaction_status"), "status::interaction_status");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "interactions" ALTER COLUMN "status" TYPE "interaction_status" USING status::interaction_status"#,
+    /// ]);
+    /// ```
     pub fn set_type_using(&mut self, ty: Type, using: &str) -> &mut Self {
         self.clauses.push(format!("TYPE {} USING {using}", ty.to_sql()));
         self
     }
 
-    /// `SET NOT NULL`.
+    /// `SET NOT NULL`: fails while a row holds `NULL` there, so fill those rows first (the guide's
+    /// data migration: [`Op::execute`] an `UPDATE`, then this).
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.execute("UPDATE interactions SET status = 'pending' WHERE status IS NULL");
+    /// op.alter_column("interactions", "status").set_not_null();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     "UPDATE interactions SET status = 'pending' WHERE status IS NULL",
+    ///     r#"ALTER TABLE "interactions" ALTER COLUMN "status" SET NOT NULL"#,
+    /// ]);
+    /// ```
     pub fn set_not_null(&mut self) -> &mut Self {
         self.clauses.push("SET NOT NULL".into());
         self
     }
 
-    /// `DROP NOT NULL`.
+    /// `DROP NOT NULL`: the column accepts `NULL` again.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.alter_column("interactions", "status").drop_not_null();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "interactions" ALTER COLUMN "status" DROP NOT NULL"#]);
+    /// ```
     pub fn drop_not_null(&mut self) -> &mut Self {
         self.clauses.push("DROP NOT NULL".into());
         self
     }
 
-    /// `SET DEFAULT …`.
+    /// `SET DEFAULT …`: a literal or an SQL expression ([`sql`]), as for
+    /// [`Column::server_default`]. Rows already there keep their values.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, sql};
+    ///
+    /// let mut op = Op::new();
+    /// op.alter_column("interactions", "status").set_default("pending");
+    /// op.alter_column("interactions", "created_at").set_default(sql("now()"));
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "interactions" ALTER COLUMN "status" SET DEFAULT 'pending'"#,
+    ///     r#"ALTER TABLE "interactions" ALTER COLUMN "created_at" SET DEFAULT now()"#,
+    /// ]);
+    /// ```
     pub fn set_default(&mut self, value: impl Into<Value>) -> &mut Self {
         self.clauses.push(format!("SET DEFAULT {}", value.into().to_sql()));
         self
     }
 
     /// `DROP DEFAULT`.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.alter_column("interactions", "status").drop_default();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "interactions" ALTER COLUMN "status" DROP DEFAULT"#]);
+    /// ```
     pub fn drop_default(&mut self) -> &mut Self {
         self.clauses.push("DROP DEFAULT".into());
         self
     }
 
-    /// Renames the column, after the other changes.
+    /// `RENAME COLUMN … TO name`, as a statement after the other changes (alone:
+    /// [`Op::rename_column`]).
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.alter_column("interactions", "body").drop_not_null().rename_to("description");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "interactions" ALTER COLUMN "body" DROP NOT NULL"#,
+    ///     r#"ALTER TABLE "interactions" RENAME COLUMN "body" TO "description""#,
+    /// ]);
+    /// ```
     pub fn rename_to(&mut self, name: &str) -> &mut Self {
         self.rename = Some(name.to_owned());
         self
     }
 }
 
-/// A foreign key of [`Op::create_foreign_key`].
+/// A foreign key of [`Op::create_foreign_key`]: `ALTER TABLE table ADD CONSTRAINT name FOREIGN
+/// KEY (columns) REFERENCES referred_table (referred_columns) [ON DELETE …] [ON UPDATE …]
+/// [NOT VALID]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForeignKey {
     name: String,
@@ -500,26 +1106,67 @@ pub struct ForeignKey {
 }
 
 impl ForeignKey {
-    /// `ON DELETE …`.
+    /// `ON DELETE …`: what a delete of the referenced row does to the referencing rows.
+    ///
+    /// ```
+    /// use migrate_core::op::{Action, Op};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_foreign_key("fk_interaction_assignee", "interactions", "users", &["assignee_id"], &["id"])
+    ///     .on_delete(Action::SetNull);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "interactions" ADD CONSTRAINT "fk_interaction_assignee" FOREIGN KEY ("assignee_id") REFERENCES "users" ("id") ON DELETE SET NULL"#,
+    /// ]);
+    /// ```
     pub fn on_delete(&mut self, action: Action) -> &mut Self {
         self.on_delete = Some(action);
         self
     }
 
-    /// `ON UPDATE …`.
+    /// `ON UPDATE …`: what a change of the referenced key does to the referencing rows.
+    ///
+    /// ```
+    /// use migrate_core::op::{Action, Op};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_foreign_key("fk_interaction_assignee", "interactions", "users", &["assignee_id"], &["id"])
+    ///     .on_update(Action::Cascade);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "interactions" ADD CONSTRAINT "fk_interaction_assignee" FOREIGN KEY ("assignee_id") REFERENCES "users" ("id") ON UPDATE CASCADE"#,
+    /// ]);
+    /// ```
     pub fn on_update(&mut self, action: Action) -> &mut Self {
         self.on_update = Some(action);
         self
     }
 
-    /// `NOT VALID`: existing rows are not checked now (see [`Op::validate_constraint`]).
+    /// `NOT VALID`: new and updated rows are checked at once, existing rows only by a later
+    /// [`Op::validate_constraint`], which takes a weaker lock; so a large table is not locked
+    /// against writes while all of it is scanned.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_foreign_key("fk_interaction_assignee", "interactions", "users", &["assignee_id"], &["id"])
+    ///     .not_valid();
+    /// op.validate_constraint("interactions", "fk_interaction_assignee");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "interactions" ADD CONSTRAINT "fk_interaction_assignee" FOREIGN KEY ("assignee_id") REFERENCES "users" ("id") NOT VALID"#,
+    ///     r#"ALTER TABLE "interactions" VALIDATE CONSTRAINT "fk_interaction_assignee""#,
+    /// ]);
+    /// ```
     pub fn not_valid(&mut self) -> &mut Self {
         self.not_valid = true;
         self
     }
 }
 
-/// A value added to an enum by [`Op::add_enum_value`].
+/// A value added to an enum by [`Op::add_enum_value`]: `ALTER TYPE name ADD VALUE [IF NOT
+/// EXISTS] 'value' [BEFORE | AFTER 'other']`, last in the type's order unless placed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnumValue {
     enum_name: String,
@@ -529,26 +1176,59 @@ pub struct EnumValue {
 }
 
 impl EnumValue {
-    /// `IF NOT EXISTS`.
+    /// `IF NOT EXISTS`: PostgreSQL skips the statement, with a notice, when the type has the value;
+    /// so the step can run again after an interruption.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.add_enum_value("interaction_type", "linkedin_message").if_not_exists();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TYPE "interaction_type" ADD VALUE IF NOT EXISTS 'linkedin_message'"#]);
+    /// ```
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
         self
     }
 
-    /// `BEFORE value`.
+    /// `BEFORE value`: places the new value just before an existing one in the type's order (the
+    /// order `<` and `ORDER BY` use). Replaces an earlier [`EnumValue::after`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.add_enum_value("interaction_type", "video_call").before("meeting");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TYPE "interaction_type" ADD VALUE 'video_call' BEFORE 'meeting'"#]);
+    /// ```
     pub fn before(&mut self, value: &str) -> &mut Self {
         self.position = Some((true, value.to_owned()));
         self
     }
 
-    /// `AFTER value`.
+    /// `AFTER value`: places the new value just after an existing one in the type's order.
+    /// Replaces an earlier [`EnumValue::before`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.add_enum_value("interaction_type", "video_call").after("call");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TYPE "interaction_type" ADD VALUE 'video_call' AFTER 'call'"#]);
+    /// ```
     pub fn after(&mut self, value: &str) -> &mut Self {
         self.position = Some((false, value.to_owned()));
         self
     }
 }
 
-/// A `DROP` of a table, index, enum, column or constraint.
+/// A `DROP` of a table, an index, an enum, a column or a constraint, by [`Op::drop_table`],
+/// [`Op::drop_index`], [`Op::drop_enum`], [`Op::drop_column`] or [`Op::drop_constraint`].
+/// Without [`DropObject::cascade`], PostgreSQL refuses to drop what other objects depend on
+/// (`RESTRICT`, its default).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DropObject {
     kind: DropKind,
@@ -571,26 +1251,76 @@ impl DropObject {
         DropObject { kind, if_exists: false, cascade: false, concurrently: false }
     }
 
-    /// `IF EXISTS`.
+    /// `IF EXISTS`: PostgreSQL skips the statement, with a notice, when there is nothing to drop.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.drop_table("lead_scores").if_exists();
+    /// op.drop_column("interactions", "ai_summary").if_exists();
+    /// op.drop_constraint("email_campaigns", "uq_email_campaign_name").if_exists();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"DROP TABLE IF EXISTS "lead_scores""#,
+    ///     r#"ALTER TABLE "interactions" DROP COLUMN IF EXISTS "ai_summary""#,
+    ///     r#"ALTER TABLE "email_campaigns" DROP CONSTRAINT IF EXISTS "uq_email_campaign_name""#,
+    /// ]);
+    /// ```
     pub fn if_exists(&mut self) -> &mut Self {
         self.if_exists = true;
         self
     }
 
-    /// `CASCADE`.
+    /// `CASCADE`: drops what depends on the object too (views, foreign keys, columns of the enum's
+    /// type…), which the catalog alone knows: prefer dropping them by name first.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.drop_enum("interaction_type").cascade();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"DROP TYPE "interaction_type" CASCADE"#]);
+    /// ```
     pub fn cascade(&mut self) -> &mut Self {
         self.cascade = true;
         self
     }
 
-    /// `CONCURRENTLY` (indexes only); the migration then runs outside a transaction.
+    /// `CONCURRENTLY`, for an index only (elsewhere it does nothing): drops the index without
+    /// blocking queries on its table. The migration then runs outside a transaction (see
+    /// [the module](self#transactions)); PostgreSQL refuses it with [`DropObject::cascade`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.drop_index("idx_interactions_person").concurrently().if_exists();
+    /// let statements = op.statements();
+    /// assert_eq!(statements[0].sql, r#"DROP INDEX CONCURRENTLY IF EXISTS "idx_interactions_person""#);
+    /// assert!(statements[0].no_transaction().is_some());
+    /// ```
     pub fn concurrently(&mut self) -> &mut Self {
         self.concurrently = true;
         self
     }
 }
 
-/// One recorded operation.
+/// One recorded operation, as [`Op::operations`] lists them. The variants hold the arguments
+/// as given; the SQL is rendered by [`Op::statements`].
+///
+/// ```
+/// use migrate_core::op::{Op, Operation};
+///
+/// let mut op = Op::new();
+/// op.rename_table("leads", "lead_scores");
+/// op.validate_constraint("interactions", "fk_interaction_assignee");
+/// assert_eq!(op.operations(), [
+///     Operation::RenameTable { from: "leads".into(), to: "lead_scores".into() },
+///     Operation::ValidateConstraint { table: "interactions".into(), name: "fk_interaction_assignee".into() },
+/// ]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operation {
     /// `CREATE TABLE`.
@@ -666,7 +1396,19 @@ pub enum Operation {
     Irreversible(String),
 }
 
-/// One SQL statement of a migration.
+/// One SQL statement of a migration, with the operation it comes from (which a failure's error
+/// names).
+///
+/// ```
+/// use migrate_core::op::{Op, Type};
+///
+/// let mut op = Op::new();
+/// op.add_column("interactions", "ai_summary", Type::Text).comment("AI summary");
+/// let statements = op.statements();
+/// assert_eq!(statements.len(), 2);
+/// assert_eq!(statements[1].sql, r#"COMMENT ON COLUMN "interactions"."ai_summary" IS 'AI summary'"#);
+/// assert_eq!(statements[1].op, r#"add_column("interactions")"#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Statement {
     /// The SQL, without a terminating semicolon.
@@ -676,14 +1418,58 @@ pub struct Statement {
 }
 
 impl Statement {
-    /// Why PostgreSQL refuses it inside a transaction block, if it does. Worked out on
-    /// demand: a run that only checks checksums never needs it.
+    /// Why PostgreSQL refuses it inside a transaction block (or, for an enum value, why it must
+    /// commit before it is used), if it does. Worked out on demand from the SQL: a run that only
+    /// checks checksums never needs it.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_index("idx_people_email", "people", &["email"]).concurrently();
+    /// op.execute("VACUUM people; ANALYZE people");
+    /// let reasons: Vec<Option<&str>> = op.statements().iter().map(|s| s.no_transaction()).collect();
+    /// assert_eq!(reasons, [
+    ///     Some("CREATE INDEX CONCURRENTLY cannot run inside a transaction block"),
+    ///     Some("VACUUM cannot run inside a transaction block"),
+    ///     None,
+    /// ]);
+    /// ```
     pub fn no_transaction(&self) -> Option<&'static str> {
         no_transaction_reason(&self.sql)
     }
 }
 
-/// The recorder a migration's functions receive: `pub fn upgrade(op: &mut Op)`.
+/// The recorder a migration's functions receive: `pub fn upgrade(op: &mut Op)`. Each method
+/// records one operation, in order; those that take options return a builder for them
+/// ([`Table`], [`Column`], [`AlterColumn`], [`Index`], [`ForeignKey`], [`EnumValue`],
+/// [`DropObject`]).
+///
+/// ```
+/// use migrate_core::op::{Op, Type};
+///
+/// fn upgrade(op: &mut Op) {
+///     op.create_enum("interaction_type", &["call", "email", "meeting"]);
+///     op.add_column("interactions", "type", Type::Named("interaction_type")).not_null().server_default("call");
+/// }
+///
+/// fn downgrade(op: &mut Op) {
+///     op.drop_column("interactions", "type");
+///     op.drop_enum("interaction_type");
+/// }
+///
+/// let mut up = Op::new();
+/// upgrade(&mut up);
+/// let rendered: Vec<String> = up.statements().into_iter().map(|s| s.sql).collect();
+/// assert_eq!(rendered, [
+///     r#"CREATE TYPE "interaction_type" AS ENUM ('call', 'email', 'meeting')"#,
+///     r#"ALTER TABLE "interactions" ADD COLUMN "type" "interaction_type" NOT NULL DEFAULT 'call'"#,
+/// ]);
+/// let mut down = Op::new();
+/// downgrade(&mut down);
+/// let rendered: Vec<String> = down.statements().into_iter().map(|s| s.sql).collect();
+/// assert_eq!(rendered, [r#"ALTER TABLE "interactions" DROP COLUMN "type""#, r#"DROP TYPE "interaction_type""#]);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Op {
     operations: Vec<Operation>,
@@ -709,22 +1495,57 @@ macro_rules! last_as {
 }
 
 impl Op {
-    /// An empty recorder.
+    /// An empty recorder: what the runtime passes to a migration's function.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let op = Op::new();
+    /// assert!(op.is_empty());
+    /// assert!(op.statements().is_empty());
+    /// ```
     pub fn new() -> Op {
         Op::default()
     }
 
     /// The operations recorded, in order.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Operation};
+    ///
+    /// let mut op = Op::new();
+    /// op.execute("UPDATE interactions SET status = 'done' WHERE completed_at IS NOT NULL");
+    /// assert!(matches!(op.operations(), [Operation::Execute(sql)] if sql.starts_with("UPDATE")));
+    /// ```
     pub fn operations(&self) -> &[Operation] {
         &self.operations
     }
 
-    /// Whether nothing was recorded.
+    /// Whether nothing was recorded: the function did nothing ([`Op::irreversible`] counts as
+    /// something).
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// assert!(op.is_empty());
+    /// op.irreversible("PostgreSQL cannot drop an enum value");
+    /// assert!(!op.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.operations.is_empty()
     }
 
     /// The reason given to [`Op::irreversible`], if it was called.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// assert_eq!(op.irreversible_reason(), None);
+    /// op.irreversible("PostgreSQL cannot drop an enum value");
+    /// assert_eq!(op.irreversible_reason(), Some("PostgreSQL cannot drop an enum value"));
+    /// ```
     pub fn irreversible_reason(&self) -> Option<&str> {
         self.operations.iter().find_map(|o| match o {
             Operation::Irreversible(reason) => Some(reason.as_str()),
@@ -732,7 +1553,27 @@ impl Op {
         })
     }
 
-    /// `CREATE TABLE name (…)`, its columns and constraints added by `build`.
+    /// `CREATE TABLE name (…)`, its columns and constraints added by `build` ([`Table`]); then a
+    /// `COMMENT` statement for each comment. Returns the table, for [`Table::if_not_exists`].
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("lead_scores", |t| {
+    ///     t.column("id", Type::BigInt).identity().primary_key();
+    ///     t.column("person_id", Type::BigInt).not_null().references("people", "id");
+    ///     t.column("score", Type::Integer).not_null().server_default(0);
+    ///     t.column("last_activity_at", Type::TimestampTz);
+    /// });
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE TABLE "lead_scores" (
+    ///     "id" bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    ///     "person_id" bigint NOT NULL REFERENCES "people" ("id"),
+    ///     "score" integer NOT NULL DEFAULT 0,
+    ///     "last_activity_at" timestamptz
+    /// )"#]);
+    /// ```
     pub fn create_table(&mut self, name: &str, build: impl FnOnce(&mut Table)) -> &mut Table {
         let mut build = Some(build);
         self.create_table_dyn(name, &mut |table| {
@@ -759,17 +1600,53 @@ impl Op {
         last_as!(self, CreateTable)
     }
 
-    /// `DROP TABLE name`.
+    /// `DROP TABLE name`, with its indexes, constraints, triggers and comments; what other objects
+    /// hold on it (a view, another table's foreign key) needs [`DropObject::cascade`]. Options on
+    /// [`DropObject`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.drop_table("lead_scores");
+    /// op.drop_table("crm.tags").if_exists().cascade();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"DROP TABLE "lead_scores""#, r#"DROP TABLE IF EXISTS "crm"."tags" CASCADE"#]);
+    /// ```
     pub fn drop_table(&mut self, name: &str) -> &mut DropObject {
         self.drop(DropKind::Table(name.to_owned()))
     }
 
-    /// `ALTER TABLE from RENAME TO to`.
+    /// `ALTER TABLE from RENAME TO to`. The new name is a single identifier (a table stays in its
+    /// schema); indexes, constraints and sequences keep their names.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.rename_table("leads", "lead_scores");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "leads" RENAME TO "lead_scores""#]);
+    /// ```
     pub fn rename_table(&mut self, from: &str, to: &str) {
         self.operations.push(Operation::RenameTable { from: from.to_owned(), to: to.to_owned() });
     }
 
-    /// `ALTER TABLE table ADD COLUMN name type`.
+    /// `ALTER TABLE table ADD COLUMN name type`, nullable and without default unless its
+    /// [`Column`] options say otherwise; a comment follows as a statement of its own.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.add_column("interactions", "ai_summary", Type::Text);
+    /// op.add_column("interactions", "status", Type::Varchar(50)).not_null().server_default("pending");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "interactions" ADD COLUMN "ai_summary" text"#,
+    ///     r#"ALTER TABLE "interactions" ADD COLUMN "status" varchar(50) NOT NULL DEFAULT 'pending'"#,
+    /// ]);
+    /// ```
     pub fn add_column(&mut self, table: &str, name: &str, ty: Type) -> &mut Column {
         self.operations.push(Operation::AddColumn { table: table.to_owned(), column: Column::new(name, ty) });
         match self.operations.last_mut() {
@@ -778,12 +1655,33 @@ impl Op {
         }
     }
 
-    /// `ALTER TABLE table DROP COLUMN name`.
+    /// `ALTER TABLE table DROP COLUMN name`, with the indexes and table constraints that involve
+    /// it; what other objects hold on it (a view, another table's foreign key) needs
+    /// [`DropObject::cascade`]. Options on [`DropObject`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.drop_column("interactions", "ai_summary");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "interactions" DROP COLUMN "ai_summary""#]);
+    /// ```
     pub fn drop_column(&mut self, table: &str, name: &str) -> &mut DropObject {
         self.drop(DropKind::Column { table: table.to_owned(), column: name.to_owned() })
     }
 
-    /// `ALTER TABLE table ALTER COLUMN name …`: type, nullability, default, name.
+    /// `ALTER TABLE table ALTER COLUMN name …`: type, nullability, default and name, by the
+    /// setters of [`AlterColumn`] (one statement for the clauses, one for a rename).
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.alter_column("interactions", "status").set_not_null();
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "interactions" ALTER COLUMN "status" SET NOT NULL"#]);
+    /// ```
     pub fn alter_column(&mut self, table: &str, name: &str) -> &mut AlterColumn {
         self.operations.push(Operation::AlterColumn(AlterColumn {
             table: table.to_owned(),
@@ -794,12 +1692,35 @@ impl Op {
         last_as!(self, AlterColumn)
     }
 
-    /// `ALTER TABLE table RENAME COLUMN from TO to`.
+    /// `ALTER TABLE table RENAME COLUMN from TO to`: the same as
+    /// `alter_column(table, from).rename_to(to)`. Indexes and constraints follow the column; SQL
+    /// that names it (views aside, which PostgreSQL updates) must change with it.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.rename_column("interactions", "body", "description");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "interactions" RENAME COLUMN "body" TO "description""#]);
+    /// ```
     pub fn rename_column(&mut self, table: &str, from: &str, to: &str) {
         self.alter_column(table, from).rename_to(to);
     }
 
-    /// `CREATE INDEX name ON table (columns)`.
+    /// `CREATE INDEX name ON table (columns)`; options on [`Index`]. The name is a single
+    /// identifier: the index goes in its table's schema.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_index("idx_interactions_org_created", "interactions", &["organisation_id", "created_at"]);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"CREATE INDEX "idx_interactions_org_created" ON "interactions" ("organisation_id", "created_at")"#,
+    /// ]);
+    /// ```
     pub fn create_index(&mut self, name: &str, table: &str, columns: &[&str]) -> &mut Index {
         self.operations.push(Operation::CreateIndex(Index {
             name: name.to_owned(),
@@ -814,12 +1735,35 @@ impl Op {
         last_as!(self, CreateIndex)
     }
 
-    /// `DROP INDEX name`.
+    /// `DROP INDEX name` (schema-qualified when the index is not in the search path); options on
+    /// [`DropObject`]. An index that backs a constraint goes with [`Op::drop_constraint`] instead.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.drop_index("idx_interactions_org_created");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"DROP INDEX "idx_interactions_org_created""#]);
+    /// ```
     pub fn drop_index(&mut self, name: &str) -> &mut DropObject {
         self.drop(DropKind::Index(name.to_owned()))
     }
 
-    /// `ALTER TABLE table ADD CONSTRAINT name UNIQUE (columns)`.
+    /// `ALTER TABLE table ADD CONSTRAINT name UNIQUE (columns)`, which builds a unique index of the
+    /// same name (holding a lock that blocks writes while it does). Undone by
+    /// [`Op::drop_constraint`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_unique_constraint("uq_email_campaign_name", "email_campaigns", &["name"]);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "email_campaigns" ADD CONSTRAINT "uq_email_campaign_name" UNIQUE ("name")"#,
+    /// ]);
+    /// ```
     pub fn create_unique_constraint(&mut self, name: &str, table: &str, columns: &[&str]) {
         self.operations.push(Operation::AddConstraint {
             table: table.to_owned(),
@@ -828,7 +1772,17 @@ impl Op {
         });
     }
 
-    /// `ALTER TABLE table ADD CONSTRAINT name CHECK (condition)`; `condition` is SQL.
+    /// `ALTER TABLE table ADD CONSTRAINT name CHECK (condition)`; `condition` is SQL, written as
+    /// given. Undone by [`Op::drop_constraint`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_check_constraint("ck_lead_scores_score", "lead_scores", "score >= 0");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "lead_scores" ADD CONSTRAINT "ck_lead_scores_score" CHECK (score >= 0)"#]);
+    /// ```
     pub fn create_check_constraint(&mut self, name: &str, table: &str, condition: &str) {
         self.operations.push(Operation::AddConstraint {
             table: table.to_owned(),
@@ -837,7 +1791,21 @@ impl Op {
         });
     }
 
-    /// `ALTER TABLE table ADD CONSTRAINT name FOREIGN KEY (columns) REFERENCES …`.
+    /// `ALTER TABLE table ADD CONSTRAINT name FOREIGN KEY (columns) REFERENCES referred_table
+    /// (referred_columns)`, in Alembic's argument order; options on [`ForeignKey`]. Undone by
+    /// [`Op::drop_constraint`].
+    ///
+    /// ```
+    /// use migrate_core::op::{Action, Op};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_foreign_key("fk_interaction_assignee", "interactions", "users", &["assignee_id"], &["id"])
+    ///     .on_delete(Action::SetNull);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "interactions" ADD CONSTRAINT "fk_interaction_assignee" FOREIGN KEY ("assignee_id") REFERENCES "users" ("id") ON DELETE SET NULL"#,
+    /// ]);
+    /// ```
     pub fn create_foreign_key(
         &mut self,
         name: &str,
@@ -859,29 +1827,81 @@ impl Op {
         last_as!(self, CreateForeignKey)
     }
 
-    /// `ALTER TABLE table VALIDATE CONSTRAINT name`.
+    /// `ALTER TABLE table VALIDATE CONSTRAINT name`: checks the existing rows against a constraint
+    /// added [`ForeignKey::not_valid`], without blocking writes.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.validate_constraint("interactions", "fk_interaction_assignee");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "interactions" VALIDATE CONSTRAINT "fk_interaction_assignee""#]);
+    /// ```
     pub fn validate_constraint(&mut self, table: &str, name: &str) {
         self.operations
             .push(Operation::ValidateConstraint { table: table.to_owned(), name: name.to_owned() });
     }
 
-    /// `ALTER TABLE table DROP CONSTRAINT name`.
+    /// `ALTER TABLE table DROP CONSTRAINT name`: a unique, check, foreign key or primary key
+    /// constraint, with the index that backs it; options on [`DropObject`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.drop_constraint("email_campaigns", "uq_email_campaign_name");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"ALTER TABLE "email_campaigns" DROP CONSTRAINT "uq_email_campaign_name""#]);
+    /// ```
     pub fn drop_constraint(&mut self, table: &str, name: &str) -> &mut DropObject {
         self.drop(DropKind::Constraint { table: table.to_owned(), name: name.to_owned() })
     }
 
-    /// `CREATE TYPE name AS ENUM (values)`.
+    /// `CREATE TYPE name AS ENUM (values)`, the values in their order; a column names the type with
+    /// [`Type::Named`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_enum("interaction_type", &["call", "email", "meeting"]);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"CREATE TYPE "interaction_type" AS ENUM ('call', 'email', 'meeting')"#]);
+    /// ```
     pub fn create_enum(&mut self, name: &str, values: &[&str]) {
         self.operations.push(Operation::CreateEnum { name: name.to_owned(), values: owned(values) });
     }
 
-    /// `DROP TYPE name`.
+    /// `DROP TYPE name`, refused while a column uses it (drop the column first, or
+    /// [`DropObject::cascade`]).
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.drop_enum("interaction_type");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [r#"DROP TYPE "interaction_type""#]);
+    /// ```
     pub fn drop_enum(&mut self, name: &str) -> &mut DropObject {
         self.drop(DropKind::Enum(name.to_owned()))
     }
 
-    /// `ALTER TYPE name ADD VALUE value`. The migration then runs outside a transaction:
-    /// PostgreSQL does not let a transaction use an enum value it added.
+    /// `ALTER TYPE name ADD VALUE 'value'`; options on [`EnumValue`]. The migration then runs
+    /// outside a transaction: PostgreSQL does not let a transaction use an enum value it added
+    /// (and before version 12 refuses to add one in a transaction). PostgreSQL cannot drop an enum
+    /// value either, so the downgrade is usually [`Op::irreversible`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.add_enum_value("interaction_type", "linkedin_message").if_not_exists();
+    /// let statements = op.statements();
+    /// assert_eq!(statements[0].sql, r#"ALTER TYPE "interaction_type" ADD VALUE IF NOT EXISTS 'linkedin_message'"#);
+    /// assert!(statements[0].no_transaction().is_some());
+    /// ```
     pub fn add_enum_value(&mut self, name: &str, value: &str) -> &mut EnumValue {
         self.operations.push(Operation::AddEnumValue(EnumValue {
             enum_name: name.to_owned(),
@@ -892,7 +1912,20 @@ impl Op {
         last_as!(self, AddEnumValue)
     }
 
-    /// `COMMENT ON TABLE table IS …` (`None` removes the comment).
+    /// `COMMENT ON TABLE table IS …`; `None` removes the comment.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.comment_on_table("lead_scores", Some("Marketing's lead ranking"));
+    /// op.comment_on_table("lead_scores", None);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"COMMENT ON TABLE "lead_scores" IS 'Marketing''s lead ranking'"#,
+    ///     r#"COMMENT ON TABLE "lead_scores" IS NULL"#,
+    /// ]);
+    /// ```
     pub fn comment_on_table(&mut self, table: &str, text: Option<&str>) {
         self.operations.push(Operation::Comment {
             table: table.to_owned(),
@@ -901,7 +1934,20 @@ impl Op {
         });
     }
 
-    /// `COMMENT ON COLUMN table.column IS …` (`None` removes the comment).
+    /// `COMMENT ON COLUMN table.column IS …`; `None` removes the comment.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.comment_on_column("interactions", "ai_summary", Some("Generated by the summariser"));
+    /// op.comment_on_column("interactions", "ai_summary", None);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"COMMENT ON COLUMN "interactions"."ai_summary" IS 'Generated by the summariser'"#,
+    ///     r#"COMMENT ON COLUMN "interactions"."ai_summary" IS NULL"#,
+    /// ]);
+    /// ```
     pub fn comment_on_column(&mut self, table: &str, column: &str, text: Option<&str>) {
         self.operations.push(Operation::Comment {
             table: table.to_owned(),
@@ -910,7 +1956,19 @@ impl Op {
         });
     }
 
-    /// `INSERT INTO table (columns) VALUES …` of literal rows.
+    /// `INSERT INTO table (columns) VALUES …` of literal rows, one [`Value`] per column, in one
+    /// statement; no rows, no statement. For reference data a migration owns, never secrets (the
+    /// `hardcoded_secret` rule looks for them in every string literal).
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.bulk_insert("tags", &["label", "rank"], vec![vec!["vip".into(), 1.into()], vec!["cold".into(), None::<i64>.into()]]);
+    /// op.bulk_insert("tags", &["label"], Vec::new());
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, ["INSERT INTO \"tags\" (\"label\", \"rank\") VALUES\n    ('vip', 1),\n    ('cold', NULL)"]);
+    /// ```
     pub fn bulk_insert(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<Value>>) {
         self.operations.push(Operation::BulkInsert {
             table: table.to_owned(),
@@ -920,12 +1978,40 @@ impl Op {
     }
 
     /// Runs SQL as written: one statement or several, such as a sibling file's
-    /// `include_str!("sql/backfill.sql")`.
+    /// `include_str!("sql/backfill.sql")`. It is split into statements at the semicolons that end
+    /// them (not those in quotes, comments, dollar-quoted bodies or `BEGIN ATOMIC` bodies), each a
+    /// [`Statement`] of its own; a statement PostgreSQL refuses in a transaction (`VACUUM`, …) makes
+    /// the migration run outside one.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.execute("UPDATE interactions SET status = 'done' WHERE completed_at IS NOT NULL;
+    ///             UPDATE interactions SET status = 'pending' WHERE status IS NULL;");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     "UPDATE interactions SET status = 'done' WHERE completed_at IS NOT NULL",
+    ///     "UPDATE interactions SET status = 'pending' WHERE status IS NULL",
+    /// ]);
+    /// ```
     pub fn execute(&mut self, sql: &str) {
         self.operations.push(Operation::Execute(sql.to_owned()));
     }
 
-    /// Declares that this step cannot be undone, and why: a downgrade through it is refused.
+    /// Declares that this step cannot be undone, and why; it renders no SQL. Called in a
+    /// downgrade, the runtime refuses to downgrade through the migration, giving the reason, and the
+    /// stairway check lists it apart; the `empty_downgrade` rule asks for it where a downgrade would
+    /// otherwise do nothing.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.irreversible("PostgreSQL cannot drop an enum value; recreate the type to remove it");
+    /// assert!(op.statements().is_empty());
+    /// assert!(op.irreversible_reason().is_some());
+    /// ```
     pub fn irreversible(&mut self, reason: &str) {
         self.operations.push(Operation::Irreversible(reason.to_owned()));
     }
@@ -935,7 +2021,23 @@ impl Op {
         last_as!(self, Drop)
     }
 
-    /// The SQL statements of the recorded operations, in order.
+    /// The SQL statements of the recorded operations, in order, each without its terminating
+    /// semicolon and with the operation it comes from: what a run sends, what `--sql` prints, and
+    /// what the checksum of an applied migration covers.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.add_column("interactions", "status", Type::Varchar(50));
+    /// op.execute("UPDATE interactions SET status = 'pending'");
+    /// let statements = op.statements();
+    /// let pairs: Vec<(&str, &str)> = statements.iter().map(|s| (s.op.as_str(), s.sql.as_str())).collect();
+    /// assert_eq!(pairs, [
+    ///     (r#"add_column("interactions")"#, r#"ALTER TABLE "interactions" ADD COLUMN "status" varchar(50)"#),
+    ///     ("execute(…)", "UPDATE interactions SET status = 'pending'"),
+    /// ]);
+    /// ```
     pub fn statements(&self) -> Vec<Statement> {
         let mut out = Vec::new();
         for operation in &self.operations {
@@ -949,20 +2051,54 @@ impl Op {
         out
     }
 
-    /// `lock_timeout` for this migration: how long a statement may wait for a lock before
-    /// failing, so that a migration queued behind a long transaction does not block every
-    /// query queued behind it.
+    /// `lock_timeout` for this migration: how long a statement may wait for a lock before failing,
+    /// so that a migration queued behind a long transaction does not block every query queued
+    /// behind it. Not a statement: the runtime sets it for the migration (`SET LOCAL` in its
+    /// transaction), in milliseconds, at least 1 (a zero [`Duration`] does not turn the timeout
+    /// off). See [`Op::settings`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.lock_timeout(Duration::from_secs(5));
+    /// assert!(op.statements().is_empty());
+    /// assert_eq!(op.settings(), [("lock_timeout", "5000ms".to_owned())]);
+    /// ```
     pub fn lock_timeout(&mut self, timeout: Duration) {
         self.lock_timeout = Some(timeout);
     }
 
-    /// `statement_timeout` for this migration.
+    /// `statement_timeout` for this migration: how long one of its statements may run before it is
+    /// cancelled (the migration then fails and, in a transaction, is rolled back). Set like
+    /// [`Op::lock_timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.statement_timeout(Duration::from_secs(60));
+    /// assert_eq!(op.settings(), [("statement_timeout", "60000ms".to_owned())]);
+    /// ```
     pub fn statement_timeout(&mut self, timeout: Duration) {
         self.statement_timeout = Some(timeout);
     }
 
-    /// The settings this migration asked for, as PostgreSQL parameters and values:
-    /// `[("lock_timeout", "5000ms")]`.
+    /// The settings this migration asked for, as PostgreSQL parameters and values, `lock_timeout`
+    /// first: what the runtime sets before the migration's statements (`SET LOCAL lock_timeout =
+    /// '5000ms'` in a transaction).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.statement_timeout(Duration::from_millis(1500));
+    /// op.lock_timeout(Duration::from_secs(5));
+    /// assert_eq!(op.settings(), [("lock_timeout", "5000ms".to_owned()), ("statement_timeout", "1500ms".to_owned())]);
+    /// ```
     pub fn settings(&self) -> Vec<(&'static str, String)> {
         let ms = |d: Duration| format!("{}ms", d.as_millis().max(1));
         let mut settings = Vec::new();
@@ -974,7 +2110,19 @@ impl Op {
 
 impl Operation {
     /// The operation as a migration writes it, with its first argument:
-    /// `create_table("lead_scores")`.
+    /// `create_table("lead_scores")`. [`Statement::op`] holds it for each statement.
+    ///
+    /// ```
+    /// use migrate_core::op::{Op, Type};
+    ///
+    /// let mut op = Op::new();
+    /// op.create_table("lead_scores", |t| {
+    ///     t.column("score", Type::Integer);
+    /// });
+    /// op.drop_index("idx_interactions_org_created");
+    /// let described: Vec<String> = op.operations().iter().map(|o| o.describe()).collect();
+    /// assert_eq!(described, [r#"create_table("lead_scores")"#, r#"drop_index("idx_interactions_org_created")"#]);
+    /// ```
     pub fn describe(&self) -> String {
         let call = |name: &str, argument: &str| format!("{name}({argument:?})");
         match self {
