@@ -7,105 +7,139 @@
 //! | `POST /interactions` `{"organisation_id": 1, "type": "call", "description": "…"}` | `201 {"id": 1, "status": "pending"}` |
 //! | `GET /interactions` | `[{"id": 1, "organisation_id": 1, "type": "call", "status": "pending", "description": "…"}]` |
 
-use migrate_runtime::{Chain, Migrator};
-use postgres::{Client, NoTls};
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use deadpool_postgres::{Object, Pool};
+use migrate_runtime::Migrator;
 use serde_json::{Value, json};
-use tiny_http::{Header, Method, Request, Response, Server};
+
+/// What every handler shares: the pool, and the migrator that tells the schema's revision.
+#[derive(Clone)]
+struct App {
+    pool: Pool,
+    migrator: Arc<Migrator>,
+}
 
 /// An answer: status and JSON body.
-type Answer = (u16, Value);
+type Answer = (StatusCode, Json<Value>);
 
-fn error(status: u16, message: impl Into<String>) -> Answer {
-    (status, json!({ "error": message.into() }))
+fn error(status: StatusCode, message: impl Into<String>) -> Answer {
+    (status, Json(json!({ "error": message.into() })))
 }
 
-/// Serves until the process is stopped.
-pub(crate) fn serve(url: &str, port: u16, chain: &Chain) -> Result<(), String> {
-    let mut client = Client::connect(url, NoTls).map_err(|e| migrate_runtime::describe(&e))?;
-    let server =
-        Server::http(("127.0.0.1", port)).map_err(|e| format!("cannot listen on port {port}: {e}"))?;
-    println!(
-        "listening on http://127.0.0.1:{port} (GET /health, POST /organisations, GET|POST /interactions)"
-    );
-    let migrator = Migrator::new(chain);
-    for mut request in server.incoming_requests() {
-        let (status, body) = answer(&mut client, &migrator, url, &mut request);
-        let json =
-            Header::from_bytes("Content-Type", "application/json").map_err(|()| "bad header".to_owned())?;
-        let response = Response::from_string(body.to_string()).with_status_code(status).with_header(json);
-        let _ = request.respond(response);
-    }
-    Ok(())
+/// The routes.
+pub(crate) fn router(pool: Pool, migrator: Migrator) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/organisations", post(create_organisation))
+        .route("/interactions", post(create_interaction).get(list_interactions))
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "no such route: GET /health, POST /organisations, GET|POST /interactions",
+            )
+        })
+        .with_state(App { pool, migrator: Arc::new(migrator) })
 }
 
-fn answer(client: &mut Client, migrator: &Migrator, url: &str, request: &mut Request) -> Answer {
-    let mut text = String::new();
-    if request.as_reader().read_to_string(&mut text).is_err() {
-        return error(400, "the body is not UTF-8");
+async fn client(app: &App) -> Result<Object, Answer> {
+    app.pool
+        .get()
+        .await
+        .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, format!("no database connection: {e}")))
+}
+
+/// The schema's revision, read on a pooled connection.
+async fn health(State(app): State<App>) -> Answer {
+    let client = match client(&app).await {
+        Ok(client) => client,
+        Err(answer) => return answer,
+    };
+    match app.migrator.current_async(&**client).await {
+        Ok(rows) => {
+            let at_head = app.migrator.are_heads(&rows);
+            (StatusCode::OK, Json(json!({ "status": "ok", "revision": rows.join(","), "at_head": at_head })))
+        }
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
-    let body: Value =
-        if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
-    match (request.method(), request.url()) {
-        (Method::Get, "/health") => match migrator.current(url) {
-            Ok(rows) => {
-                let at_head = migrator.are_heads(&rows);
-                (200, json!({ "status": "ok", "revision": rows.join(","), "at_head": at_head }))
-            }
-            Err(e) => error(503, e.to_string()),
-        },
-        (Method::Post, "/organisations") => {
-            let Some(name) = body.get("name").and_then(Value::as_str) else {
-                return error(400, "expected {\"name\": \"…\"}");
-            };
-            match client.query_one("INSERT INTO organisations (name) VALUES ($1) RETURNING id", &[&name]) {
-                Ok(row) => (201, json!({ "id": row.get::<_, i64>(0) })),
-                Err(e) => error(500, migrate_runtime::describe(&e)),
-            }
+}
+
+async fn create_organisation(State(app): State<App>, body: Option<Json<Value>>) -> Answer {
+    let Some(name) = body.as_ref().and_then(|b| b.get("name")).and_then(Value::as_str) else {
+        return error(StatusCode::BAD_REQUEST, "expected {\"name\": \"…\"}");
+    };
+    let client = match client(&app).await {
+        Ok(client) => client,
+        Err(answer) => return answer,
+    };
+    match client.query_one("INSERT INTO organisations (name) VALUES ($1) RETURNING id", &[&name]).await {
+        Ok(row) => (StatusCode::CREATED, Json(json!({ "id": row.get::<_, i64>(0) }))),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn create_interaction(State(app): State<App>, body: Option<Json<Value>>) -> Answer {
+    let body = body.map(|Json(b)| b).unwrap_or(Value::Null);
+    let organisation = body.get("organisation_id").and_then(Value::as_i64);
+    let kind = body.get("type").and_then(Value::as_str);
+    let description = body.get("description").and_then(Value::as_str).unwrap_or("");
+    let (Some(organisation), Some(kind)) = (organisation, kind) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "expected {\"organisation_id\": 1, \"type\": \"call\", \"description\": \"…\"}",
+        );
+    };
+    let client = match client(&app).await {
+        Ok(client) => client,
+        Err(answer) => return answer,
+    };
+    let inserted = client
+        .query_one(
+            "INSERT INTO interactions (organisation_id, type, description, status) \
+             VALUES ($1, $2::text::interaction_type, $3, 'pending') RETURNING id, status",
+            &[&organisation, &kind, &description],
+        )
+        .await;
+    match inserted {
+        Ok(row) => (
+            StatusCode::CREATED,
+            Json(json!({ "id": row.get::<_, i64>(0), "status": row.get::<_, String>(1) })),
+        ),
+        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+async fn list_interactions(State(app): State<App>) -> Answer {
+    let client = match client(&app).await {
+        Ok(client) => client,
+        Err(answer) => return answer,
+    };
+    let rows = client
+        .query(
+            "SELECT id, organisation_id, type::text, status, coalesce(description, '') FROM interactions ORDER BY id",
+            &[],
+        )
+        .await;
+    match rows {
+        Ok(rows) => {
+            let items: Vec<Value> = rows
+                .iter()
+                .map(|r| {
+                    json!({
+                        "id": r.get::<_, i64>(0),
+                        "organisation_id": r.get::<_, i64>(1),
+                        "type": r.get::<_, String>(2),
+                        "status": r.get::<_, String>(3),
+                        "description": r.get::<_, String>(4),
+                    })
+                })
+                .collect();
+            (StatusCode::OK, Json(Value::Array(items)))
         }
-        (Method::Post, "/interactions") => {
-            let organisation = body.get("organisation_id").and_then(Value::as_i64);
-            let kind = body.get("type").and_then(Value::as_str);
-            let description = body.get("description").and_then(Value::as_str).unwrap_or("");
-            let (Some(organisation), Some(kind)) = (organisation, kind) else {
-                return error(
-                    400,
-                    "expected {\"organisation_id\": 1, \"type\": \"call\", \"description\": \"…\"}",
-                );
-            };
-            let inserted = client.query_one(
-                "INSERT INTO interactions (organisation_id, type, description, status) \
-                 VALUES ($1, $2::text::interaction_type, $3, 'pending') RETURNING id, status",
-                &[&organisation, &kind, &description],
-            );
-            match inserted {
-                Ok(row) => (201, json!({ "id": row.get::<_, i64>(0), "status": row.get::<_, String>(1) })),
-                Err(e) => error(400, migrate_runtime::describe(&e)),
-            }
-        }
-        (Method::Get, "/interactions") => {
-            let rows = client.query(
-                "SELECT id, organisation_id, type::text, status, coalesce(description, '') FROM interactions ORDER BY id",
-                &[],
-            );
-            match rows {
-                Ok(rows) => {
-                    let items: Vec<Value> = rows
-                        .iter()
-                        .map(|r| {
-                            json!({
-                                "id": r.get::<_, i64>(0),
-                                "organisation_id": r.get::<_, i64>(1),
-                                "type": r.get::<_, String>(2),
-                                "status": r.get::<_, String>(3),
-                                "description": r.get::<_, String>(4),
-                            })
-                        })
-                        .collect();
-                    (200, Value::Array(items))
-                }
-                Err(e) => error(500, migrate_runtime::describe(&e)),
-            }
-        }
-        _ => error(404, "no such route: GET /health, POST /organisations, GET|POST /interactions"),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

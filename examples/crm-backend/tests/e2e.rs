@@ -84,6 +84,25 @@ fn the_backend_migrates_then_serves() {
     assert_eq!(list[0]["type"], "linkedin_message");
     let (status, _) = http(port, "GET", "/nowhere", "").expect("answers");
     assert_eq!(status, 404);
+    let (status, _) = http(port, "POST", "/organisations", "not json").expect("answers");
+    assert_eq!(status, 400);
+
+    // Requests are served by the pool's connections, not by a connection each: the sessions
+    // ever opened to the database (a server counter) barely move over twenty requests.
+    let sessions = || {
+        std::thread::sleep(Duration::from_millis(500));
+        let mut client = database.connect().expect("connects");
+        let row = client
+            .query_one("SELECT sessions FROM pg_stat_database WHERE datname = current_database()", &[])
+            .expect("reads");
+        row.get::<_, i64>(0)
+    };
+    let before = sessions();
+    for _ in 0..20 {
+        assert_eq!(http(port, "GET", "/health", "").expect("answers").0, 200);
+    }
+    let opened = sessions() - before;
+    assert!(opened <= 3, "{opened} sessions opened for twenty requests");
     drop(backend);
 
     // The schema is the chain's head, as the runtime and the embedded commands see it.
