@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use migrate_runtime::testkit::{self, TestDatabase};
-use migrate_runtime::{Chain, Direction, Error, Migrator, Tables};
+use migrate_runtime::{Chain, Direction, Error, Migrator, TableNames};
 
 static CRM: Chain = migrate_runtime::embed_migrations!("crm");
 static DIAMOND: Chain = migrate_runtime::embed_migrations!("diamond");
@@ -293,7 +293,7 @@ fn the_lock_is_waited_for_then_given_up() {
     let db = database();
     let mut holder = db.connect().expect("connects");
     holder
-        .batch_execute(&format!("SELECT pg_advisory_lock({})", Tables::default().lock_key_sql()))
+        .batch_execute(&format!("SELECT pg_advisory_lock({})", TableNames::default().lock_key_sql()))
         .expect("locks");
     let start = Instant::now();
     let error = Migrator::new(&DIAMOND)
@@ -548,7 +548,7 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_is_dropped_before_the_retr
 fn a_waiting_runner_says_who_holds_the_lock() {
     let db = database();
     let mut holder = db.connect().expect("connects");
-    let key = migrate_runtime::Tables::default().lock_key_sql();
+    let key = TableNames::default().lock_key_sql();
     holder.batch_execute(&format!("SELECT pg_advisory_lock({key})")).expect("locks");
     let url = db.url().to_owned();
     let waiter = std::thread::spawn(move || {
@@ -655,7 +655,7 @@ fn a_claim_that_times_out_leaves_no_mark_and_stamps_and_accepts_refuse_what_woul
 fn an_interrupt_ends_the_wait_for_the_lock() {
     let db = database();
     let mut holder = db.connect().expect("connects");
-    let key = migrate_runtime::Tables::default().lock_key_sql();
+    let key = TableNames::default().lock_key_sql();
     holder.batch_execute(&format!("SELECT pg_advisory_lock({key})")).expect("locks");
     let flag = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let setter = std::sync::Arc::clone(&flag);

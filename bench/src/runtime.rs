@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use migrate_runtime::{describe, testkit};
+use migrate_runtime::testkit;
 
 use crate::crates::{rev, stamp, workspace, write};
 use crate::ratio;
@@ -135,13 +135,13 @@ impl Database {
     pub(crate) fn fresh(server: &testkit::Server, n: usize) -> Result<Database, String> {
         let name = format!("bench_runtime_{}_{n}", std::process::id());
         let mut admin =
-            postgres::Client::connect(&server.url("postgres"), postgres::NoTls).map_err(|e| describe(&e))?;
+            postgres::Client::connect(&server.url("postgres"), postgres::NoTls).map_err(|e| e.to_string())?;
         // Two statements, two queries: CREATE DATABASE refuses the implicit transaction of a batch.
         for sql in [
             format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
             format!("CREATE DATABASE \"{name}\""),
         ] {
-            admin.batch_execute(&sql).map_err(|e| describe(&e))?;
+            admin.batch_execute(&sql).map_err(|e| e.to_string())?;
         }
         Ok(Database { url: server.url(&name), name, admin })
     }

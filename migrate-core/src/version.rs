@@ -57,6 +57,7 @@ pub enum RowChange {
 
 /// What a history row records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Direction {
     /// A migration applied.
     Upgrade,

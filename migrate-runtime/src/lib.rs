@@ -25,14 +25,13 @@ mod session;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use connect::{Database, redact};
-pub use error::{Cause, Error, Failure, Mismatch, Unfinished, Unrecorded, describe};
+pub use connect::Database;
+pub use error::{Cause, Error, Failure, Mismatch, Unfinished, Unrecorded};
 pub use migrate_core::chain::{Chain, Migration};
-pub use migrate_core::graph::Graph;
-pub use migrate_core::target::{Target, TargetError};
-pub use migrate_core::version::{Direction, Tables};
+pub use migrate_core::target::TargetError;
+pub use migrate_core::version::Direction;
 pub use migrate_macros::{embed_migrations, migration};
-pub use runner::{HistoryEntry, Migrator, Report, StepReport, checksum};
+pub use runner::{HistoryEntry, Migrator, Report, StepReport, TableNames};
 pub use session::{IntoConnection, IntoDatabase};
 /// The PostgreSQL driver the asynchronous API runs on, for its `Client` and `Config`.
 #[cfg(feature = "tokio")]

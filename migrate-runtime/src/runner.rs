@@ -52,8 +52,51 @@ pub struct Migrator {
     interrupt: Option<Arc<AtomicUsize>>,
 }
 
+/// Where the runner keeps its state: the schema of its tables, its version table (one row
+/// per current revision, as Alembic's `alembic_version`) and its history table (one row per
+/// step, with its checksum, times and outcome).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableNames(Tables);
+
+impl Default for TableNames {
+    /// `public.alembic_version` and `public.migrate_history`.
+    fn default() -> TableNames {
+        TableNames(Tables::default())
+    }
+}
+
+impl TableNames {
+    /// Tables `schema.version` and `schema.history`. The names are quoted where needed.
+    pub fn new(schema: &str, version: &str, history: &str) -> TableNames {
+        TableNames(Tables { schema: schema.to_owned(), version: version.to_owned(), history: history.to_owned() })
+    }
+
+    /// The schema of both tables.
+    pub fn schema(&self) -> &str {
+        &self.0.schema
+    }
+
+    /// The version table's name.
+    pub fn version(&self) -> &str {
+        &self.0.version
+    }
+
+    /// The history table's name.
+    pub fn history(&self) -> &str {
+        &self.0.history
+    }
+
+    /// The SQL expression of the migration lock's key, per database and version table: to
+    /// hold the lock by hand (`SELECT pg_advisory_lock(<key>)`), or to find the session
+    /// holding it in `pg_locks`.
+    pub fn lock_key_sql(&self) -> String {
+        self.0.lock_key_sql()
+    }
+}
+
 /// One step a run made.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StepReport {
     /// The migration.
     pub rev: &'static str,
@@ -67,6 +110,7 @@ pub struct StepReport {
 
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// The version rows before.
     pub before: Vec<String>,
@@ -82,6 +126,7 @@ pub struct Report {
 
 /// A migration of the chain, as the database knows it.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct HistoryEntry {
     /// The migration.
     pub migration: &'static Migration,
@@ -148,8 +193,8 @@ impl Migrator {
     }
 
     /// Uses other names or another schema for the version and history tables.
-    pub fn tables(mut self, tables: Tables) -> Migrator {
-        self.tables = tables;
+    pub fn tables(mut self, tables: TableNames) -> Migrator {
+        self.tables = tables.0;
         self
     }
 
@@ -221,7 +266,12 @@ impl Migrator {
     }
 
     /// The tables.
-    pub fn table_names(&self) -> &Tables {
+    pub fn table_names(&self) -> TableNames {
+        TableNames(self.tables.clone())
+    }
+
+    /// The tables, with the SQL they render.
+    pub(crate) fn tables_sql(&self) -> &Tables {
         &self.tables
     }
 

@@ -179,7 +179,7 @@ struct Started {
 }
 
 /// Creates a cluster in `dir` and starts it on a free port with `options`.
-fn init_and_start(dir: &Path, options: &str) -> Result<Started, TestkitError> {
+fn init_and_start(dir: &Path, options: &str, settings: &ClusterSettings) -> Result<Started, TestkitError> {
     let missing = || {
         fail(
             "no DATABASE_URL is set and no PostgreSQL binaries were found (initdb and pg_ctl, on PATH or in \
@@ -208,6 +208,7 @@ fn init_and_start(dir: &Path, options: &str) -> Result<Started, TestkitError> {
         "--no-instructions",
     ]);
     run(init, "initdb")?;
+    settings.write(&data, user)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| fail(format!("cannot find a free port: {e}")))?
@@ -238,14 +239,103 @@ pub struct Cluster {
     port: u16,
 }
 
+/// What a [`Cluster`] starts with beyond the defaults: `postgresql.conf` and `pg_hba.conf`
+/// lines, and files in its data directory (a TLS server's certificate and key).
+///
+/// ```no_run
+/// # use migrate_runtime::testkit::{Cluster, ClusterSettings};
+/// # let (certificate, key) = (String::new(), String::new());
+/// let cluster = Cluster::start_with(
+///     &ClusterSettings::default()
+///         .file("server.crt", certificate)
+///         .file("server.key", key)
+///         .conf("ssl = on")
+///         .conf("ssl_cert_file = 'server.crt'")
+///         .conf("ssl_key_file = 'server.key'")
+///         .hba("hostnossl all all all reject"),
+/// )?;
+/// # Ok::<(), migrate_runtime::testkit::TestkitError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ClusterSettings {
+    conf: Vec<String>,
+    hba: Vec<String>,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl ClusterSettings {
+    /// A line appended to `postgresql.conf` (`ssl = on`).
+    pub fn conf(mut self, line: impl Into<String>) -> ClusterSettings {
+        self.conf.push(line.into());
+        self
+    }
+
+    /// A line of `pg_hba.conf`, put before the default ones (which trust every connection
+    /// from this machine): the first line a connection matches decides, so
+    /// `hostnossl all all all reject` refuses plain text.
+    pub fn hba(mut self, line: impl Into<String>) -> ClusterSettings {
+        self.hba.push(line.into());
+        self
+    }
+
+    /// A file of the data directory, owned by the server's user and readable by it alone (as
+    /// a server key must be); `conf` lines name it by its bare name, relative to the data
+    /// directory.
+    pub fn file(mut self, name: impl Into<String>, contents: impl Into<Vec<u8>>) -> ClusterSettings {
+        self.files.push((name.into(), contents.into()));
+        self
+    }
+
+    /// Writes the settings into a cluster's data directory, before it starts.
+    fn write(&self, data: &Path, user: Option<(u32, u32)>) -> Result<(), TestkitError> {
+        use std::os::unix::fs::PermissionsExt;
+        let write = |path: &Path, contents: &[u8]| {
+            std::fs::write(path, contents).map_err(|e| fail(format!("cannot write {}: {e}", path.display())))
+        };
+        for (name, contents) in &self.files {
+            let path = data.join(name);
+            write(&path, contents)?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| fail(format!("cannot restrict {}: {e}", path.display())))?;
+            if let Some((uid, gid)) = user {
+                std::os::unix::fs::chown(&path, Some(uid), Some(gid))
+                    .map_err(|e| fail(format!("cannot give {} to postgres: {e}", path.display())))?;
+            }
+        }
+        if !self.conf.is_empty() {
+            let path = data.join("postgresql.conf");
+            let mut conf = std::fs::read_to_string(&path).map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+            conf.push_str(&format!("\n{}\n", self.conf.join("\n")));
+            write(&path, conf.as_bytes())?;
+        }
+        if !self.hba.is_empty() {
+            let path = data.join("pg_hba.conf");
+            let hba = std::fs::read_to_string(&path).map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+            write(&path, format!("{}\n{hba}", self.hba.join("\n")).as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
 impl Cluster {
     /// Creates and starts a cluster from the machine's binaries.
     pub fn start() -> Result<Cluster, TestkitError> {
+        Cluster::start_with(&ClusterSettings::default())
+    }
+
+    /// Creates and starts a cluster with `settings` (configuration lines, `pg_hba.conf` lines,
+    /// files such as a TLS certificate and key).
+    pub fn start_with(settings: &ClusterSettings) -> Result<Cluster, TestkitError> {
         let dir =
             std::env::temp_dir().join(format!("migrate-cluster-{}-{}", std::process::id(), fresh_name()));
         std::fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-        let Started { data, pg_ctl, user, port } = init_and_start(&dir, "")?;
+        let Started { data, pg_ctl, user, port } = init_and_start(&dir, "", settings)?;
         Ok(Cluster { dir, data, pg_ctl, user, port })
+    }
+
+    /// The port it listens on, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The connection string of database `name`.
@@ -287,7 +377,7 @@ fn throwaway() -> Result<Server, TestkitError> {
             return Ok(Server { admin_url: url });
         }
     }
-    let Started { data, pg_ctl, user, port } = init_and_start(&dir, "-c max_connections=300")?;
+    let Started { data, pg_ctl, user, port } = init_and_start(&dir, "-c max_connections=300", &ClusterSettings::default())?;
     // The supervisor outlives this process and stops the cluster when the run ends.
     let as_postgres = if user.is_some() { "runuser -u postgres -- " } else { "" };
     let script = format!(
@@ -306,6 +396,13 @@ fn throwaway() -> Result<Server, TestkitError> {
     std::fs::write(&port_file, port.to_string())
         .map_err(|e| fail(format!("cannot write {}: {e}", port_file.display())))?;
     Ok(Server { admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres") })
+}
+
+/// A synchronous client of `url`, connected as the runner connects (the same TLS settings,
+/// the same errors, which never show the password): for a test's own queries on a server of
+/// its own.
+pub fn client(url: &str) -> Result<Client, TestkitError> {
+    outside_runtime(|| connect(url).map_err(TestkitError::from))
 }
 
 /// A database of its own for one test, dropped when the value is.
@@ -450,7 +547,7 @@ fn query(client: &mut Client, sql: &str) -> Result<Vec<String>, TestkitError> {
 /// (type, nullability, default, identity), constraints, indexes, enum types with their values,
 /// and comments; the migrator's own tables left out.
 pub fn snapshot(client: &mut Client, migrator: &Migrator) -> Result<Vec<String>, TestkitError> {
-    let tables = migrator.table_names();
+    let tables = migrator.tables_sql();
     let own = format!(
         "({}, {}, {}, {}, {}, {})",
         quote_literal(&tables.version),
