@@ -2,7 +2,7 @@
 //! connections, whose schema history is embedded, checked at build time, and applied at
 //! start-up through the asynchronous API, under the migration lock, before serving.
 //!
-//! - `crm-backend`: migrates, then serves on `127.0.0.1:$PORT` (default 8080);
+//! - `crm-backend`: migrates, then serves on `$HOST:$PORT` (default `127.0.0.1:8080`);
 //! - `crm-backend migrate <command>`: the database commands (`upgrade head`, `downgrade -1`,
 //!   `current`, `check`, …), for an entrypoint that migrates in a step of its own (the
 //!   container recipe of the README runs `crm-backend migrate upgrade head` first, as the
@@ -71,12 +71,11 @@ async fn serve() -> Result<(), String> {
     println!("database at {} ({} applied now)", report.after.join(", "), report.steps.len());
 
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8080);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port))
         .await
-        .map_err(|e| format!("cannot listen on port {port}: {e}"))?;
-    println!(
-        "listening on http://127.0.0.1:{port} (GET /health, POST /organisations, GET|POST /interactions)"
-    );
+        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+    println!("listening on http://{host}:{port} (GET /health, POST /organisations, GET|POST /interactions)");
     axum::serve(listener, api::router(pool, Migrator::new(&MIGRATIONS)))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

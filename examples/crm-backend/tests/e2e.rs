@@ -128,3 +128,52 @@ fn the_backend_migrates_then_serves() {
         .expect("runs");
     assert_eq!(check.status.code(), Some(1), "a database below its head fails the deploy gate");
 }
+
+#[test]
+fn the_container_entrypoint_migrates_then_serves() {
+    let database = TestDatabase::new().expect("a test database");
+    let port = free_port();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_crm-backend")).parent().expect("a folder").to_owned();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let backend = Backend(
+        Command::new("sh")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/entrypoint.sh"))
+            .env("PATH", path)
+            .env("DATABASE_URL", database.url())
+            .env("PORT", port.to_string())
+            .env("HOST", "127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts"),
+    );
+    let start = Instant::now();
+    let health = loop {
+        if let Ok(answer) = http(port, "GET", "/health", "") {
+            break answer;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the backend never answered");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!((health.0, health.1["at_head"].as_bool()), (200, Some(true)));
+    drop(backend);
+    // Each migration ran once: in the migration step, the server then finding nothing to do.
+    let mut client = database.connect().expect("connects");
+    let steps: i64 = client
+        .query_one("SELECT count(*) FROM migrate_history WHERE direction = 'upgrade' AND success", &[])
+        .expect("reads")
+        .get(0);
+    assert_eq!(steps, i64::try_from(MIGRATIONS.len()).expect("a count"));
+
+    // A failing migration step stops the container before the server starts.
+    let status = Command::new("sh")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/entrypoint.sh"))
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("PORT", free_port().to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("runs");
+    assert_eq!(status.code(), Some(3), "the migration's exit code, and no server");
+}
