@@ -1,0 +1,21 @@
+/// The guide's example 3 (a data migration): interactions logged before the inbox workflow
+/// have no status, and the workflow needs one. Data first (every missing status becomes
+/// 'pending'), then the constraint, in one transaction. The downgrade lifts the constraint;
+/// the filled-in statuses stay, as they are valid data.
+#[migration(rev = "9d00000000e3", down_revision = "9d00000000e2")]
+mod fix_interaction_statuses {
+    use migrate_runtime::prelude::*;
+
+    pub fn upgrade(op: &mut Op) {
+        op.execute(
+            "UPDATE interactions
+             SET status = 'pending'
+             WHERE status IS NULL",
+        );
+        op.alter_column("interactions", "status").set_not_null();
+    }
+
+    pub fn downgrade(op: &mut Op) {
+        op.alter_column("interactions", "status").drop_not_null();
+    }
+}

@@ -1,0 +1,14 @@
+/// The guide's "indexes and constraints", a unique constraint: two campaigns with one name
+/// confused the marketing reports.
+#[migration(rev = "9d00000000a2", down_revision = "9d00000000a1")]
+mod add_unique_email_campaign_name {
+    use migrate_runtime::prelude::*;
+
+    pub fn upgrade(op: &mut Op) {
+        op.create_unique_constraint("uq_email_campaign_name", "email_campaigns", &["name"]);
+    }
+
+    pub fn downgrade(op: &mut Op) {
+        op.drop_constraint("email_campaigns", "uq_email_campaign_name");
+    }
+}
