@@ -9,7 +9,7 @@
 //! the SQL a run sends, as one step sequence for the online run and the offline script
 //! ([`script`], [`version`]).
 //!
-//! Nothing here does I/O. The `syntax` feature adds [`syntax`], which reads migration
+//! Nothing here does I/O. The `syntax` feature adds `syntax`, which reads migration
 //! source as proc-macro2 tokens; the runtime does not enable it.
 
 pub mod chain;

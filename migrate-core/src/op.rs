@@ -2131,7 +2131,10 @@ impl Operation {
             Operation::AddColumn { table, .. } => call("add_column", table),
             Operation::AlterColumn(a) => call("alter_column", &a.table),
             Operation::CreateIndex(i) => call("create_index", &i.name),
-            Operation::AddConstraint { name, .. } => call("create_constraint", name),
+            Operation::AddConstraint { name, definition, .. } if definition.starts_with("CHECK") => {
+                call("create_check_constraint", name)
+            }
+            Operation::AddConstraint { name, .. } => call("create_unique_constraint", name),
             Operation::CreateForeignKey(fk) => call("create_foreign_key", &fk.name),
             Operation::ValidateConstraint { table, .. } => call("validate_constraint", table),
             Operation::CreateEnum { name, .. } => call("create_enum", name),
