@@ -28,6 +28,29 @@ pub enum Error {
         /// Why, without any part of the string.
         reason: String,
     },
+    /// TLS options of a connection string that cannot be used: an `sslmode` libpq does not
+    /// know, `sslrootcert=system` with a mode weaker than `verify-full`, an option not
+    /// supported. No value is shown (a part of a password may read as one).
+    #[error("the connection string's TLS settings cannot be used: {problem}\n= help: {help}")]
+    TlsSettings {
+        /// What is wrong.
+        problem: String,
+        /// What to do.
+        help: String,
+    },
+    /// The connection could not be secured as its settings ask: a certificate or key file
+    /// that cannot be read, a server certificate that fails verification, a server without TLS.
+    #[error("cannot connect to {target} over TLS: {problem}\n= help: {help}")]
+    Tls {
+        /// Who and where, from the parsed settings: never the password.
+        target: String,
+        /// What is wrong: the file, the certificate, the server.
+        problem: String,
+        /// What to do.
+        help: String,
+        /// The driver's error, when a connection was tried.
+        source: Option<postgres::Error>,
+    },
     /// A connection URL whose host or database name holds an `@`.
     #[error(
         "the connection URL cannot be read as written: an `@` stands where none can (not shown, since it is likely a part of a password)\n\

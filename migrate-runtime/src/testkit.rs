@@ -304,13 +304,15 @@ impl ClusterSettings {
         }
         if !self.conf.is_empty() {
             let path = data.join("postgresql.conf");
-            let mut conf = std::fs::read_to_string(&path).map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+            let mut conf = std::fs::read_to_string(&path)
+                .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
             conf.push_str(&format!("\n{}\n", self.conf.join("\n")));
             write(&path, conf.as_bytes())?;
         }
         if !self.hba.is_empty() {
             let path = data.join("pg_hba.conf");
-            let hba = std::fs::read_to_string(&path).map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+            let hba = std::fs::read_to_string(&path)
+                .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
             write(&path, format!("{}\n{hba}", self.hba.join("\n")).as_bytes())?;
         }
         Ok(())
@@ -377,7 +379,8 @@ fn throwaway() -> Result<Server, TestkitError> {
             return Ok(Server { admin_url: url });
         }
     }
-    let Started { data, pg_ctl, user, port } = init_and_start(&dir, "-c max_connections=300", &ClusterSettings::default())?;
+    let Started { data, pg_ctl, user, port } =
+        init_and_start(&dir, "-c max_connections=300", &ClusterSettings::default())?;
     // The supervisor outlives this process and stops the cluster when the run ends.
     let as_postgres = if user.is_some() { "runuser -u postgres -- " } else { "" };
     let script = format!(
