@@ -1,18 +1,14 @@
 //! `cargo migrate`: the daily commands of the migration workflow.
 //!
-//! Source commands work on the files, without a database: `revision`, `merge`, `heads`,
-//! `history`, `show`, `check`, `import`. Database commands (`current`, `upgrade`, `downgrade`, `stamp`,
-//! `check --db`, `test`, `accept`) build a migrator from the crate's migrations folder, cached
-//! under `target/migrate/`, and run it; it reads `DATABASE_URL` from the environment, from
-//! `./.env`, or from `--database-url`.
+//! Source commands work on the files, without a database and without building anything:
+//! `revision`, `merge`, `import`, `heads`, `history`, `show`, `check`. Database commands
+//! (`current`, `upgrade`, `downgrade`, `stamp`, `check --db`, `history --db`, `test`, `accept`)
+//! are defined once, in `migrate_runtime::cli`, for this command line and for a binary's
+//! embedded one: they are parsed here, before anything is built, then run by a migrator built
+//! from the crate's migrations folder, which receives the same arguments. The database is
+//! `--database-url`, else `DATABASE_URL`, else `DATABASE_URL=` in `./.env`.
 //!
-//! Exit codes: 0 done; 1 a check found problems (rules, a database not at its heads, broken
-//! downgrades) or a command was refused (a vague name, several heads); 2 the command line is
-//! wrong; 3 the command failed.
-
-// The doc comments of the command-line types are clap's help text, read on a terminal, where
-// `<rev>` is a placeholder, not HTML.
-#![allow(rustdoc::invalid_html_tags)]
+//! Exit codes: `migrate_runtime::cli::Exit`, the table both command lines share.
 
 /// `print!` that returns the error of a closed stdout instead of panicking: `main` ends
 /// quietly when the reader went away (`cargo migrate history | head`).
@@ -37,45 +33,46 @@ mod migrator;
 mod project;
 mod revision;
 mod time;
+mod tree;
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use migrate_core::listing::Listing;
-use migrate_core::text::without_connection_strings;
+use migrate_runtime::cli::{self as database, Exit};
 
 use crate::project::{History, Project};
 use crate::revision::Refused;
 
-const EXIT_PROBLEMS: u8 = 1;
-const EXIT_FAILED: u8 = 3;
-
+/// The command line: the source commands, then the database commands of `migrate_runtime::cli`.
 #[derive(Parser)]
 #[command(
     name = "cargo migrate",
     bin_name = "cargo migrate",
     version,
-    about = "PostgreSQL migrations checked at build time"
+    about = "PostgreSQL migrations checked at build time",
+    after_help = "Source commands (revision, merge, import, heads, history, show, check) read the migrations \
+                  folder. Database commands (current, upgrade, downgrade, stamp, check --db, history --db, test, \
+                  accept) run the crate's migrations through a migrator built from that folder, the first time \
+                  and after a migration changed."
 )]
 struct Cli {
-    /// The crate's Cargo.toml (default: the nearest above the current folder).
-    #[arg(long, global = true)]
+    /// The crate's Cargo.toml (default: the nearest above the current folder), before or after the command.
+    // Taken out of the command line before it is parsed (see `take_option`), so that it is
+    // accepted after the command too, as cargo accepts it, while the help of the database
+    // commands stays the embedded command line's own; declared here for this help.
+    #[arg(long, value_name = "PATH")]
     manifest_path: Option<PathBuf>,
-    /// Print JSON (heads, history, show, check, current).
-    #[arg(long, global = true)]
-    json: bool,
-    /// The database, for database commands (else DATABASE_URL, else DATABASE_URL in ./.env).
-    #[arg(long, global = true)]
-    database_url: Option<String>,
+    #[command(flatten)]
+    options: database::Options,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create a migration following the head: migrations/YYYYMMDD_HHMM_<rev>_<slug>.rs.
+    /// Create a migration following the head: migrations/YYYYMMDD_HHMM_REV_SLUG.rs.
     Revision {
         /// The slug: what changes, in snake_case, such as add_lead_scores_table.
         #[arg(short, long)]
@@ -97,195 +94,84 @@ enum Command {
         /// Its migrations folder.
         dir: PathBuf,
     },
-    /// The heads of the history.
-    Heads,
-    /// The history, newest first (with --db, marked applied or pending).
-    History {
-        /// Full entries.
-        #[arg(long, short)]
-        verbose: bool,
-        /// A range START:END (either side may be empty).
-        #[arg(long, short)]
-        range: Option<String>,
-        /// Mark what the database has applied.
-        #[arg(long)]
-        db: bool,
-    },
-    /// One revision in full.
-    Show {
-        /// A revision, a prefix or head.
-        #[arg(allow_hyphen_values = true)]
-        rev: String,
-    },
-    /// Every compile-time rule over the folder; with --db, whether the database is at the heads.
-    Check {
-        /// Check the database instead: exit 1 unless it is at the heads (for deploy gates).
-        #[arg(long)]
-        db: bool,
-    },
-    /// The database's current revisions.
-    Current,
-    /// Apply migrations up to TARGET (head, heads, +N, a revision or a prefix, <rev>+N).
-    Upgrade {
-        /// Where to go.
-        #[arg(allow_hyphen_values = true)]
-        target: String,
-        /// Print the SQL instead of running it; TARGET may be a range FROM:TO (from base otherwise).
-        #[arg(long)]
-        sql: bool,
-        /// Run every migration of the run in one transaction.
-        #[arg(long)]
-        one_transaction: bool,
-    },
-    /// Revert migrations down to TARGET (-N, base, a revision or a prefix, head-N).
-    Downgrade {
-        /// Where to go.
-        #[arg(allow_hyphen_values = true)]
-        target: String,
-        /// Print the SQL instead of running it; TARGET must then be a range FROM:TO.
-        #[arg(long)]
-        sql: bool,
-    },
-    /// Set the version rows without running migrations.
-    Stamp {
-        /// The revisions (or base, head, heads).
-        #[arg(required = true)]
-        targets: Vec<String>,
-        /// Delete every version row first, unknown ones too.
-        #[arg(long)]
-        purge: bool,
-    },
-    /// Apply, revert and re-apply every migration on a throwaway database, comparing schemas.
-    Test,
-    /// Record the checksum applied migrations render now (after an edit that changes nothing).
-    Accept {
-        /// The revisions.
-        #[arg(required = true)]
-        revs: Vec<String>,
-    },
+    #[command(flatten)]
+    Database(database::Command),
 }
 
 fn main() -> ExitCode {
     // As a cargo subcommand, the program is called as `cargo-migrate migrate …`.
     let Ok(mut args) = std::env::args_os().map(|a| a.into_string()).collect::<Result<Vec<String>, _>>()
     else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "error: an argument is not valid UTF-8 (not shown: it may hold a password)"
-        );
-        return ExitCode::from(2);
+        database::report_error("an argument is not valid UTF-8 (not shown: it may hold a password)", &[]);
+        return Exit::Usage.into();
     };
     if args.get(1).map(String::as_str) == Some("migrate") {
         args.remove(1);
     }
-    let cli = match Cli::try_parse_from(&args) {
+    let manifest_path = take_option(&mut args, "--manifest-path").map(PathBuf::from);
+    let cli: Cli = match database::parse(&args) {
         Ok(cli) => cli,
-        Err(error) if error.use_stderr() => {
-            let _ = write!(
-                std::io::stderr(),
-                "{}",
-                without_connection_strings(&error.render().to_string(), &args)
-            );
-            return ExitCode::from(2);
-        }
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::SUCCESS;
-        }
+        Err(exit) => return exit.into(),
     };
-    match execute(cli) {
-        Ok(code) => ExitCode::from(code),
+    match execute(cli, manifest_path, &args) {
+        Ok(exit) => exit.into(),
         Err(error)
             if error
                 .downcast_ref::<std::io::Error>()
                 .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
         {
-            ExitCode::SUCCESS
+            Exit::Done.into()
         }
         Err(error) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "error: {}",
-                without_connection_strings(&format!("{error:#}"), &args)
-            );
-            ExitCode::from(EXIT_FAILED)
+            database::report_error(&format!("{error:#}"), &args);
+            Exit::Failed.into()
         }
     }
 }
 
-/// The arguments of a database command for the migrator's embedded command line.
-fn migrator_args(cli: &Cli) -> Vec<String> {
-    let mut args = Vec::new();
-    if cli.json {
-        args.push("--json".to_owned());
+/// Takes every `flag VALUE` and `flag=VALUE` out of `args` (before a `--`); returns the last
+/// value. A flag without a value is left for the parser to report.
+fn take_option(args: &mut Vec<String>, flag: &str) -> Option<String> {
+    let mut value = None;
+    let mut i = 1;
+    while i < args.len() && args[i] != "--" {
+        if args[i] == flag && i + 1 < args.len() {
+            value = Some(args.remove(i + 1));
+            args.remove(i);
+        } else if let Some(inline) = args[i].strip_prefix(flag).and_then(|rest| rest.strip_prefix('=')) {
+            value = Some(inline.to_owned());
+            args.remove(i);
+        } else {
+            i += 1;
+        }
     }
-    let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    match &cli.command {
-        Command::Current => args.push("current".into()),
-        Command::Check { .. } => args.push("check".into()),
-        Command::Test => args.push("test".into()),
-        Command::Upgrade { target, sql, one_transaction } => {
-            args.extend(words(&["upgrade", target]));
-            if *sql {
-                args.push("--sql".into());
-            }
-            if *one_transaction {
-                args.push("--one-transaction".into());
-            }
-        }
-        Command::Downgrade { target, sql } => {
-            args.extend(words(&["downgrade", target]));
-            if *sql {
-                args.push("--sql".into());
-            }
-        }
-        Command::Stamp { targets, purge } => {
-            args.push("stamp".into());
-            args.extend(targets.iter().cloned());
-            if *purge {
-                args.push("--purge".into());
-            }
-        }
-        Command::Accept { revs } => {
-            args.push("accept".into());
-            args.extend(revs.iter().cloned());
-        }
-        Command::History { verbose, range, .. } => {
-            args.push("history".into());
-            if *verbose {
-                args.push("--verbose".into());
-            }
-            if let Some(range) = range {
-                args.extend(["--range".to_owned(), range.clone()]);
-            }
-        }
-        _ => {}
-    }
-    args
+    value
 }
 
-fn refused(result: Result<String, Refused>) -> std::io::Result<u8> {
+fn refused(result: Result<String, Refused>, args: &[String]) -> std::io::Result<Exit> {
     match result {
         Ok(path) => {
             outln!("created {path}")?;
             outln!("now say why in its doc comment, write upgrade and downgrade, and review it")?;
-            Ok(0)
+            Ok(Exit::Done)
         }
         Err(Refused(message)) => {
-            let _ = writeln!(std::io::stderr(), "error: {message}");
-            Ok(EXIT_PROBLEMS)
+            database::report_error(&message, args);
+            Ok(Exit::Failed)
         }
     }
 }
 
-fn execute(cli: Cli) -> anyhow::Result<u8> {
-    let project = Project::find(cli.manifest_path.as_deref())?;
-    let json = cli.json;
-    Ok(match &cli.command {
-        Command::Revision { message } => refused(revision::revision(&project, message)?)?,
-        Command::Merge { message, revs } => refused(revision::merge(&project, message, revs)?)?,
+fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow::Result<Exit> {
+    let project = Project::find(manifest_path.or(cli.manifest_path).as_deref())?;
+    let json = cli.options.json;
+    let command = match cli.command {
+        Command::Revision { message } => return Ok(refused(revision::revision(&project, &message)?, args)?),
+        Command::Merge { message, revs } => {
+            return Ok(refused(revision::merge(&project, &message, &revs)?, args)?);
+        }
         Command::Import { from, dir } => {
-            let imported = import::import(&project, *from, dir)?;
+            let imported = import::import(&project, from, &dir)?;
             outln!(
                 "imported {} migrations into {} ({} outside a transaction, {} without a downgrade)",
                 imported.count,
@@ -300,36 +186,87 @@ fn execute(cli: Cli) -> anyhow::Result<u8> {
                 "set start_after = \"{}\" in Cargo.toml: the style rules apply to the migrations after it",
                 imported.last
             )?;
-            0
+            return Ok(Exit::Done);
         }
-        Command::Check { db: false } => {
+        Command::Database(command) => command,
+    };
+    Ok(match command {
+        database::Command::Check { db: false } => {
             if check::check(&project, json)? {
-                0
+                Exit::Done
             } else {
-                EXIT_PROBLEMS
+                Exit::CheckFailed
             }
         }
-        Command::Heads | Command::Show { .. } | Command::History { db: false, .. } => {
+        database::Command::Heads
+        | database::Command::Show { .. }
+        | database::Command::History { db: false, .. } => {
             let folder = project.scan()?;
             let history = History::of(&folder);
             let listing = Listing::new(&history.graph, &history.entries, None);
-            let nodes = match &cli.command {
-                Command::Heads => history.graph.heads(),
-                Command::Show { rev } => history.graph.resolve_str(rev, &history.graph.heads())?,
-                Command::History { range, .. } => listing.range(range.as_deref())?,
+            let nodes = match &command {
+                database::Command::Heads => history.graph.heads(),
+                database::Command::Show { rev } => history.graph.resolve_str(rev, &history.graph.heads())?,
+                database::Command::History { range, .. } => listing.range(range.as_deref())?,
                 _ => Vec::new(),
             };
             if json {
                 out!("{}", listing.json_array(&nodes))?;
             } else {
-                match &cli.command {
-                    Command::Heads => out!("{}", listing.heads())?,
-                    Command::History { verbose, .. } => out!("{}", listing.history(&nodes, *verbose))?,
+                match &command {
+                    database::Command::Heads => out!("{}", listing.heads())?,
+                    database::Command::History { verbose, .. } => {
+                        out!("{}", listing.history(&nodes, *verbose))?
+                    }
                     _ => out!("{}", listing.history(&nodes, true))?,
                 }
             }
-            0
+            Exit::Done
         }
-        _ => migrator::run(&project, &migrator_args(&cli), cli.database_url.as_deref())?,
+        // The arguments as given, but for the database, which goes in the migrator's
+        // environment: its command line can be read by every user of the machine.
+        _ => {
+            let mut forwarded = args.to_vec();
+            take_option(&mut forwarded, "--database-url");
+            migrator::run(&project, &forwarded[1..], cli.options.database_url.as_deref())?
+        }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn options_are_taken_wherever_they_are() {
+        for (line, value, rest) in [
+            (
+                "cargo-migrate upgrade head --manifest-path a/Cargo.toml",
+                Some("a/Cargo.toml"),
+                "cargo-migrate upgrade head",
+            ),
+            ("cargo-migrate --manifest-path=b upgrade head", Some("b"), "cargo-migrate upgrade head"),
+            (
+                "cargo-migrate upgrade head --manifest-path",
+                None,
+                "cargo-migrate upgrade head --manifest-path",
+            ),
+            ("cargo-migrate stamp -- --manifest-path x", None, "cargo-migrate stamp -- --manifest-path x"),
+            ("cargo-migrate --manifest-path a current --manifest-path b", Some("b"), "cargo-migrate current"),
+        ] {
+            let mut args = words(line);
+            assert_eq!(take_option(&mut args, "--manifest-path").as_deref(), value, "{line}");
+            assert_eq!(args, words(rest), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
 }

@@ -64,7 +64,7 @@ fn revision_names_and_parents_new_files() {
 
     // A vague name is refused before anything is written.
     let vague = fixture.run(&["revision", "-m", "update_db"]);
-    assert_eq!(vague.status.code(), Some(1));
+    assert_eq!(vague.status.code(), Some(3), "a refusal exits 3");
     assert!(stderr(&vague).contains("slug `update_db` is vague"), "{}", stderr(&vague));
     assert_eq!(fixture.migrations().len(), 2);
 
@@ -78,7 +78,7 @@ fn revision_names_and_parents_new_files() {
 fn several_heads_refuse_a_revision_until_merged() {
     let fixture = Fixture::new("merge", &forked());
     let refused = fixture.run(&["revision", "-m", "add_emails_table"]);
-    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(refused.status.code(), Some(3));
     assert!(
         stderr(&refused).contains(&format!("the history has 2 heads (`{B}` and `{C}`)")),
         "{}",
@@ -96,7 +96,7 @@ fn several_heads_refuse_a_revision_until_merged() {
     assert!(stdout(&heads).contains("(head) (mergepoint), merge_notes_and_tags"), "{}", stdout(&heads));
 
     let nothing = fixture.run(&["merge", "-m", "merge_again_twice"]);
-    assert_eq!(nothing.status.code(), Some(1));
+    assert_eq!(nothing.status.code(), Some(3));
     assert!(stderr(&nothing).contains("nothing to merge"), "{}", stderr(&nothing));
 }
 
@@ -190,6 +190,22 @@ fn database_commands_through_the_migrator() {
     let down = fixture.run(&["--database-url", url, "downgrade", C]);
     assert!(down.status.success(), "{}", stderr(&down));
     assert_eq!(fixture.run(&["--database-url", url, "check", "--db"]).status.code(), Some(1));
+    // The migrator's own command line says the same: 1 for a difference, 3 for a refusal.
+    let migrator = fixture.migrator().expect("the migrator");
+    let embedded = |args: &[&str]| {
+        std::process::Command::new(&migrator).args(args).env("DATABASE_URL", url).output().expect("runs")
+    };
+    assert_eq!(embedded(&["check", "--db"]).status.code(), Some(1));
+    for args in [&["stamp", "zzzz"][..], &["downgrade", "zzzz"]] {
+        let (ours, theirs) = (fixture.run(&[&["--database-url", url][..], args].concat()), embedded(args));
+        assert_eq!(
+            (ours.status.code(), theirs.status.code()),
+            (Some(3), Some(3)),
+            "{args:?}: {}",
+            stderr(&ours)
+        );
+        assert!(stderr(&ours).contains("unknown revision `zzzz`"), "{}", stderr(&ours));
+    }
     let history = fixture.run(&["--database-url", url, "history", "--db"]);
     assert!(
         stdout(&history).contains(&format!("{A} -> {C} (head) (current)"))
@@ -209,6 +225,82 @@ fn database_commands_through_the_migrator() {
     let bad = fixture.run(&["downgrade", "base", "--sql"]);
     assert_eq!(bad.status.code(), Some(3));
     assert!(stderr(&bad).contains("needs a range FROM:TO"), "{}", stderr(&bad));
+}
+
+/// The commands `cargo migrate` shares with a binary's embedded command line.
+const DATABASE_COMMANDS: [&str; 10] =
+    ["current", "upgrade", "downgrade", "stamp", "check", "history", "heads", "show", "test", "accept"];
+
+#[test]
+fn database_commands_are_the_embedded_ones_checked_before_any_build() {
+    let fixture = Fixture::new("embedded", &forked()[..2]);
+
+    // A wrong command line and the help need no migrator: nothing is built.
+    let usage = fixture.run(&["upgrade", "head", "--bogus"]);
+    assert_eq!(usage.status.code(), Some(2), "{}", stderr(&usage));
+    assert!(stderr(&usage).contains("unexpected argument '--bogus'"), "{}", stderr(&usage));
+    let help = fixture.run(&["downgrade", "--help"]);
+    assert_eq!(help.status.code(), Some(0), "{}", stderr(&help));
+    assert!(stdout(&help).starts_with("Revert migrations down to TARGET"), "{}", stdout(&help));
+    for output in [&usage, &help] {
+        assert!(!stderr(output).contains("migrator"), "built: {}", stderr(output));
+    }
+    assert_eq!(fixture.migrator(), None, "nothing built");
+
+    // The first database command builds the migrator and says so on stderr; stdout holds
+    // the script alone.
+    let first = fixture.run(&["upgrade", "heads", "--sql"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stderr(&first)
+            .starts_with("building the migrator of `cli-fixture` (first time; later runs reuse it)\n"),
+        "{}",
+        stderr(&first)
+    );
+    assert!(stdout(&first).starts_with("CREATE TABLE IF NOT EXISTS"), "{}", stdout(&first));
+    let later = fixture.run(&["upgrade", "heads", "--sql"]);
+    assert_eq!(stdout(&later), stdout(&first));
+    assert!(
+        !stderr(&later).contains("migrator") && !stderr(&later).contains("Compiling"),
+        "{}",
+        stderr(&later)
+    );
+
+    // Both command lines print the same help for every database command: the same definition.
+    let migrator = fixture.migrator().expect("the migrator");
+    for command in DATABASE_COMMANDS {
+        let ours = fixture.run(&[command, "--help"]);
+        let embedded =
+            std::process::Command::new(&migrator).args([command, "--help"]).output().expect("runs");
+        assert_eq!((ours.status.code(), embedded.status.code()), (Some(0), Some(0)), "{command}");
+        assert_eq!(
+            stdout(&ours).replace("Usage: cargo migrate ", "Usage: migrate "),
+            stdout(&embedded),
+            "{command} --help"
+        );
+    }
+
+    // And the same exit codes: a refusal exits 3, a wrong command line 2, in both.
+    for (args, code) in [
+        (&["upgrade", "zzzz", "--sql"][..], 3),
+        (&["downgrade", "base", "--sql"], 3),
+        (&["stamp"], 2),
+        (&["upgrade", "head", "--bogus"], 2),
+    ] {
+        let ours = fixture.run(args);
+        let embedded = std::process::Command::new(&migrator).args(args).output().expect("runs");
+        assert_eq!(ours.status.code(), Some(code), "cargo migrate {args:?}: {}", stderr(&ours));
+        assert_eq!(embedded.status.code(), Some(code), "migrator {args:?}: {}", stderr(&embedded));
+        // Past cargo's lines, when it waited for a lock another test held.
+        let message = |text: String| text.find("error:").map(|at| text[at..].to_owned()).unwrap_or(text);
+        assert_eq!(
+            message(stderr(&ours)).replace("Usage: cargo migrate ", "Usage: migrate "),
+            message(stderr(&embedded)),
+            "{args:?}"
+        );
+    }
+    let refused = fixture.run(&["revision", "-m", "update_db"]);
+    assert_eq!(refused.status.code(), Some(3), "a refusal of cargo migrate's own exits 3 too");
 }
 
 /// Writes `files` (path, text) under a fresh folder named for the test; returns it.

@@ -15,51 +15,99 @@
 //!
 //! The database is `--database-url`, else `DATABASE_URL`, else `DATABASE_URL` in `./.env`.
 //!
-//! Exit codes: 0 done; 1 `check` found the database not at its heads, or `test` found broken
-//! downgrades; 2 the command line is wrong; 3 the run failed or was refused (the message says
-//! why and what to do); 130 or 143 when Ctrl-C or SIGTERM stopped a run (it says where the
-//! database stands). Output to a closed pipe (`… --sql | head`) ends the command quietly.
+//! This module is also the one definition of those commands for `cargo migrate`: [`Command`]
+//! and [`Options`] are its database commands and their options, parsed by it before anything
+//! is built, so both command lines accept the same arguments and print the same help; [`Exit`]
+//! is the table of exit codes both use, and [`report_error`] the one way both print an error.
+//!
+//! Exit codes ([`Exit`]): 0 done; 1 a check found a difference (`check` found the database not
+//! at its heads, `test` found broken downgrades); 2 the command line is wrong; 3 the command
+//! failed or was refused (the message says why and what to do); 130 or 143 when Ctrl-C or
+//! SIGTERM stopped a run (it says where the database stands). Output to a closed pipe (`… --sql
+//! | head`) ends the command quietly.
 
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use migrate_core::chain::Chain;
 use migrate_core::graph::NodeId;
 use migrate_core::listing::{Listed, Listing, json_list, marks};
+use migrate_core::target::TargetError;
 use migrate_core::text::without_connection_strings;
 
 use crate::error::rows_text;
 use crate::runner::{Migrator, Report, StepReport};
-use crate::testkit;
-use migrate_core::chain::Chain;
+use crate::testkit::{self, TestkitError};
 
-/// Exit code: the database is not at its heads, or downgrades are broken.
-pub const EXIT_CHECK_FAILED: u8 = 1;
-/// Exit code: the command line is wrong.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: the run failed or was refused.
-pub const EXIT_FAILED: u8 = 3;
-
-#[derive(Parser)]
-#[command(name = "migrate", about = "Apply, revert and inspect the migrations embedded in this binary")]
-struct Cli {
-    /// The database (else DATABASE_URL, else DATABASE_URL in ./.env).
-    #[arg(long, global = true)]
-    database_url: Option<String>,
-    /// Print JSON (current, heads, history, show, check).
-    #[arg(long, global = true)]
-    json: bool,
-    #[command(subcommand)]
-    command: Command,
+/// How a command ended: the exit codes of `cargo migrate` and of a binary's embedded
+/// commands, one table for both.
+///
+/// | code | meaning |
+/// |---|---|
+/// | 0 | done |
+/// | 1 | a check found a difference: `check` found rule violations or a database not at its heads, `test` found broken downgrades |
+/// | 2 | the command line is wrong |
+/// | 3 | the command failed or was refused; the message says why and what to do |
+/// | 128 + signal (130, 143) | Ctrl-C or SIGTERM stopped a run; the message says where the database stands |
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Exit {
+    /// 0: the command did what it was asked.
+    Done,
+    /// 1: a check found a difference: rule violations, a database not at its heads, broken
+    /// downgrades.
+    CheckFailed,
+    /// 2: the command line is wrong.
+    Usage,
+    /// 3: the command failed or was refused; the message says why and what to do.
+    Failed,
+    /// 128 + the signal's number (130 for SIGINT, 143 for SIGTERM): a signal stopped a run;
+    /// the message says where the database stands.
+    Interrupted(u8),
 }
 
-#[derive(Subcommand)]
-enum Command {
+impl Exit {
+    /// The process's exit code.
+    pub const fn code(self) -> u8 {
+        match self {
+            Exit::Done => 0,
+            Exit::CheckFailed => 1,
+            Exit::Usage => 2,
+            Exit::Failed => 3,
+            Exit::Interrupted(signal) => 128u8.saturating_add(signal),
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
+
+/// The options of every database command. Listed after a command's own options in its help,
+/// in both command lines (clap would otherwise order them by where each line declares them).
+#[derive(Args, Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// The database (else DATABASE_URL, else DATABASE_URL in ./.env).
+    #[arg(long, global = true, value_name = "URL", display_order = 100)]
+    pub database_url: Option<String>,
+    /// Print JSON (current, heads, history, show, check).
+    #[arg(long, global = true, display_order = 101)]
+    pub json: bool,
+}
+
+/// The database commands, as both command lines define them.
+#[derive(Subcommand, Clone, Debug)]
+#[non_exhaustive]
+pub enum Command {
     /// The database's current revisions.
     Current,
-    /// Apply migrations up to TARGET: head, heads, +N, a revision or a prefix, <rev>+N.
+    /// Apply migrations up to TARGET: head, heads, +N, a revision or a prefix, REV+N.
     Upgrade {
         /// Where to go.
         #[arg(allow_hyphen_values = true)]
@@ -89,9 +137,18 @@ enum Command {
         #[arg(long)]
         purge: bool,
     },
-    /// Exit 1 unless the database is at the heads (for deploy gates).
-    Check,
-    /// The migrations, newest first, marked applied or pending when a database is known.
+    /// Check the migrations, or with --db the database: exit 1 unless it is at the heads.
+    ///
+    /// In a crate, cargo migrate check runs every compile-time rule over the migrations
+    /// folder, printed as rustc prints them, without compiling; with --db it checks the
+    /// database instead. A binary's migrations were checked when it was built, so its check
+    /// checks the database, with or without --db. Exit 1 marks a difference (for deploy gates).
+    Check {
+        /// Check the database: exit 1 unless it is at the heads.
+        #[arg(long)]
+        db: bool,
+    },
+    /// The history, newest first; with --db, marked applied or pending.
     History {
         /// Full entries.
         #[arg(long, short)]
@@ -99,6 +156,9 @@ enum Command {
         /// A range START:END (either side may be empty).
         #[arg(long, short)]
         range: Option<String>,
+        /// Mark what the database has applied.
+        #[arg(long)]
+        db: bool,
     },
     /// The heads of the history.
     Heads,
@@ -110,12 +170,57 @@ enum Command {
     },
     /// Apply, revert and re-apply every migration on a throwaway database, comparing schemas.
     Test,
-    /// Record the checksum applied migrations render now (after a harmless edit).
+    /// Record the checksum applied migrations render now (after an edit that changes nothing).
     Accept {
         /// The revisions.
         #[arg(required = true)]
         revs: Vec<String>,
     },
+}
+
+/// The embedded command line: the database commands and their options.
+#[derive(Parser)]
+#[command(name = "migrate", about = "Apply, revert and inspect the migrations embedded in this binary")]
+struct Cli {
+    #[command(flatten)]
+    options: Options,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Parses a command line (`args` starts with the program's name), as both command lines do:
+/// `--help` and `--version` are printed to stdout and end with [`Exit::Done`]; a wrong command
+/// line is said on stderr, without any connection string it holds, and ends with
+/// [`Exit::Usage`].
+///
+/// # Errors
+///
+/// The exit code, once the help or the error is printed.
+pub fn parse<P: Parser>(args: &[String]) -> Result<P, Exit> {
+    match P::try_parse_from(args) {
+        Ok(parsed) => Ok(parsed),
+        Err(error) if error.use_stderr() => {
+            say(without_connection_strings(&error.render().to_string(), args).trim_end());
+            Err(Exit::Usage)
+        }
+        Err(error) => {
+            let _ = error.print();
+            Err(Exit::Done)
+        }
+    }
+}
+
+/// Prints the error that ends a command: `error: ` and `message` on stderr, without any
+/// connection string of the command line `args` (a misplaced argument may be quoted back).
+/// Every error either command line prints goes through here.
+pub fn report_error(message: &str, args: &[String]) {
+    say(&format!("error: {}", without_connection_strings(message, args)));
+}
+
+/// The text of an error of the runtime, as the command lines show it: the one place to
+/// change when errors grow more than their `Display`.
+fn render(error: &crate::Error) -> String {
+    error.to_string()
 }
 
 /// Runs a command from the process's arguments (after the program's name).
@@ -125,7 +230,7 @@ pub fn run(chain: &Chain) -> ExitCode {
         Ok(args) => run_with_args(chain, &args),
         Err(_) => {
             say("error: an argument is not valid UTF-8 (not shown: it may hold a password)");
-            ExitCode::from(EXIT_USAGE)
+            Exit::Usage.into()
         }
     }
 }
@@ -133,22 +238,16 @@ pub fn run(chain: &Chain) -> ExitCode {
 /// Runs a command from `args` (without the program's name, and without the word that chose
 /// the migration commands, such as `migrate`).
 pub fn run_with_args(chain: &Chain, args: &[String]) -> ExitCode {
-    let cli = match Cli::try_parse_from(std::iter::once("migrate".to_owned()).chain(args.iter().cloned())) {
+    let line: Vec<String> = std::iter::once("migrate".to_owned()).chain(args.iter().cloned()).collect();
+    let cli: Cli = match parse(&line) {
         Ok(cli) => cli,
-        Err(error) if error.use_stderr() => {
-            say(without_connection_strings(&error.render().to_string(), args).trim_end());
-            return ExitCode::from(EXIT_USAGE);
-        }
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::SUCCESS;
-        }
+        Err(exit) => return exit.into(),
     };
     match execute(chain, cli) {
-        Ok(code) | Err(Stop::Exit(code)) => ExitCode::from(code),
-        Err(Stop::Failed(message, code)) => {
-            say(&format!("error: {}", without_connection_strings(&message, args)));
-            ExitCode::from(code)
+        Ok(exit) | Err(Stop::Exit(exit)) => exit.into(),
+        Err(Stop::Failed(message, exit)) => {
+            report_error(&message, args);
+            exit.into()
         }
     }
 }
@@ -156,29 +255,41 @@ pub fn run_with_args(chain: &Chain, args: &[String]) -> ExitCode {
 /// Why a command ends early.
 enum Stop {
     /// With a message and an exit code.
-    Failed(String, u8),
+    Failed(String, Exit),
     /// Quietly, with an exit code.
-    Exit(u8),
+    Exit(Exit),
 }
 
 impl From<String> for Stop {
     fn from(message: String) -> Stop {
-        Stop::Failed(message, EXIT_FAILED)
+        Stop::Failed(message, Exit::Failed)
     }
 }
 
 impl From<crate::Error> for Stop {
     fn from(error: crate::Error) -> Stop {
-        match error {
+        let exit = match &error {
             crate::Error::Interrupted { signal, .. } => {
-                Stop::Failed(error.to_string(), u8::try_from(128 + signal).unwrap_or(EXIT_FAILED))
+                u8::try_from(*signal).map_or(Exit::Failed, Exit::Interrupted)
             }
-            error => Stop::Failed(error.to_string(), EXIT_FAILED),
-        }
+            _ => Exit::Failed,
+        };
+        Stop::Failed(render(&error), exit)
     }
 }
 
-/// Writes to stdout; a reader that went away ends the command quietly.
+impl From<TargetError> for Stop {
+    fn from(error: TargetError) -> Stop {
+        Stop::from(error.to_string())
+    }
+}
+
+impl From<TestkitError> for Stop {
+    fn from(error: TestkitError) -> Stop {
+        Stop::from(error.to_string())
+    }
+}
+
 /// The summary of a run that succeeded: a stdout that cannot be written is said on stderr,
 /// not turned into a failure, since the database did change.
 fn emit_summary(text: &str) -> Result<(), Stop> {
@@ -191,12 +302,13 @@ fn emit_summary(text: &str) -> Result<(), Stop> {
     }
 }
 
+/// Writes to stdout; a reader that went away ends the command quietly.
 fn emit(text: &str) -> Result<(), Stop> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Stop::Exit(0)),
-        Err(e) => Err(Stop::Failed(format!("cannot write to stdout: {e}"), EXIT_FAILED)),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Stop::Exit(Exit::Done)),
+        Err(e) => Err(Stop::from(format!("cannot write to stdout: {e}"))),
     }
 }
 
@@ -278,12 +390,12 @@ fn entries(chain: &Chain) -> Vec<Listed> {
         .collect()
 }
 
-fn current_nodes(migrator: &Migrator, url: &str) -> Result<Vec<NodeId>, String> {
-    let rows = migrator.current(url).map_err(|e| e.to_string())?;
+fn current_nodes(migrator: &Migrator, url: &str) -> Result<Vec<NodeId>, Stop> {
+    let rows = migrator.current(url)?;
     let graph = migrator.graph();
     let unknown: Vec<&String> = rows.iter().filter(|r| graph.node(r).is_none()).collect();
     if let Some(first) = unknown.first() {
-        return Err(crate::Error::UnknownRevision { revisions: vec![(*first).clone()] }.to_string());
+        return Err(crate::Error::UnknownRevision { revisions: vec![(*first).clone()] }.into());
     }
     Ok(rows.iter().filter_map(|r| graph.node(r)).collect())
 }
@@ -297,7 +409,7 @@ fn sql_range<'t>(target: &'t str, default: Option<&'t str>) -> Result<(&'t str, 
     }
 }
 
-fn execute(chain: &Chain, cli: Cli) -> Result<u8, Stop> {
+fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
     let migrator = match cli.command {
         // The stairway's hundreds of steps would bury its report.
         Command::Test => Migrator::new(chain),
@@ -308,7 +420,7 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, Stop> {
         }
         _ => Migrator::new(chain).on_step(progress).on_note(note),
     };
-    let json = cli.json;
+    let Options { database_url: flag, json } = cli.options;
     match cli.command {
         Command::Upgrade { target, sql: true, one_transaction } => {
             let (from, to) = sql_range(&target, Some("base"))?;
@@ -319,30 +431,30 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, Stop> {
             emit(&migrator.downgrade_sql(from, to)?)?;
         }
         Command::Upgrade { target, sql: false, one_transaction } => {
-            let url = need_url(cli.database_url)?;
-            let report = migrator.one_transaction(one_transaction).upgrade(&url, &target)?;
+            let url = need_url(flag)?;
+            let report = migrator.one_transaction(one_transaction).upgrade(url.as_str(), &target)?;
             emit_summary(&format!("{}\n", summary(&report)))?;
         }
         Command::Downgrade { target, sql: false } => {
-            let url = need_url(cli.database_url)?;
-            let report = migrator.downgrade(&url, &target)?;
+            let url = need_url(flag)?;
+            let report = migrator.downgrade(url.as_str(), &target)?;
             emit_summary(&format!("{}\n", summary(&report)))?;
         }
         Command::Stamp { targets, purge } => {
-            let url = need_url(cli.database_url)?;
+            let url = need_url(flag)?;
             let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
-            let report = migrator.stamp(&url, &targets, purge)?;
+            let report = migrator.stamp(url.as_str(), &targets, purge)?;
             emit_summary(&format!("{}\n", summary(&report)))?;
         }
         Command::Accept { revs } => {
-            let url = need_url(cli.database_url)?;
+            let url = need_url(flag)?;
             let revs: Vec<&str> = revs.iter().map(String::as_str).collect();
-            migrator.accept_checksums(&url, &revs)?;
+            migrator.accept_checksums(url.as_str(), &revs)?;
             emit_summary(&format!("accepted the checksums of {}\n", revs.join(", ")))?;
         }
         Command::Current => {
-            let url = need_url(cli.database_url)?;
-            let rows = migrator.current(&url).map_err(|e| e.to_string())?;
+            let url = need_url(flag)?;
+            let rows = migrator.current(url.as_str())?;
             if json {
                 emit(&format!("{{\"current\": {}}}\n", json_list(&rows)))?;
             } else if rows.is_empty() {
@@ -359,9 +471,10 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, Stop> {
                 }
             }
         }
-        Command::Check => {
-            let url = need_url(cli.database_url)?;
-            let rows = migrator.current(&url).map_err(|e| e.to_string())?;
+        // The rules ran when this binary was built: its check is the database's.
+        Command::Check { db: _ } => {
+            let url = need_url(flag)?;
+            let rows = migrator.current(url.as_str())?;
             let at_heads = migrator.are_heads(&rows);
             let graph = migrator.graph();
             let heads = graph.revs_of(&graph.heads());
@@ -380,17 +493,15 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, Stop> {
                     heads.join(", ")
                 ))?;
             }
-            return Ok(if at_heads { 0 } else { EXIT_CHECK_FAILED });
+            return Ok(if at_heads { Exit::Done } else { Exit::CheckFailed });
         }
-        Command::History { verbose, range } => {
+        Command::History { verbose, range, db } => {
             let graph = migrator.graph();
-            let marks = match database_url(cli.database_url) {
-                Some(url) => Some(marks(graph, &current_nodes(&migrator, &url)?)),
-                None => None,
-            };
+            let marks =
+                if db { Some(marks(graph, &current_nodes(&migrator, &need_url(flag)?)?)) } else { None };
             let entries = entries(chain);
             let listing = Listing::new(graph, &entries, marks.as_deref());
-            let nodes = listing.range(range.as_deref()).map_err(|e| e.to_string())?;
+            let nodes = listing.range(range.as_deref())?;
             if json {
                 emit(&listing.json_array(&nodes))?;
             } else {
@@ -411,7 +522,7 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, Stop> {
             let graph = migrator.graph();
             let entries = entries(chain);
             let listing = Listing::new(graph, &entries, None);
-            let nodes = graph.resolve_str(&rev, &graph.heads()).map_err(|e| e.to_string())?;
+            let nodes = graph.resolve_str(&rev, &graph.heads())?;
             if json {
                 emit(&listing.json_array(&nodes))?;
             } else {
@@ -419,10 +530,37 @@ fn execute(chain: &Chain, cli: Cli) -> Result<u8, Stop> {
             }
         }
         Command::Test => {
-            let report = testkit::stairway(&migrator).map_err(|e| e.to_string())?;
+            let report = testkit::stairway(&migrator)?;
             emit(&format!("{report}\n"))?;
-            return Ok(if report.is_ok() { 0 } else { EXIT_CHECK_FAILED });
+            return Ok(if report.is_ok() { Exit::Done } else { Exit::CheckFailed });
         }
     }
-    Ok(0)
+    Ok(Exit::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_the_readme_table() {
+        let codes: Vec<u8> = [
+            Exit::Done,
+            Exit::CheckFailed,
+            Exit::Usage,
+            Exit::Failed,
+            Exit::Interrupted(2),
+            Exit::Interrupted(15),
+        ]
+        .into_iter()
+        .map(Exit::code)
+        .collect();
+        assert_eq!(codes, [0, 1, 2, 3, 130, 143]);
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
 }

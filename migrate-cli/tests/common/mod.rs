@@ -89,6 +89,19 @@ impl Fixture {
             .expect("runs cargo")
     }
 
+    /// The migrator `cargo migrate` built for the crate, once a database command ran: the
+    /// binary whose embedded command line runs the database commands.
+    pub fn migrator(&self) -> Option<PathBuf> {
+        let dir = self.dir.canonicalize().expect("the crate's folder");
+        let migrators = std::fs::read_dir(target_dir().join("migrate")).ok()?;
+        let own = migrators.flatten().map(|e| e.path()).find(|m| {
+            std::fs::read_to_string(m.join("build.rs"))
+                .is_ok_and(|text| text.contains(&format!("{:?}", dir.display().to_string())))
+        })?;
+        let binary = std::fs::read_to_string(own.join("binary")).ok()?;
+        Some(PathBuf::from(binary.trim_end()))
+    }
+
     /// The names in the migrations folder, sorted.
     pub fn migrations(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.dir.join("migrations"))
