@@ -371,7 +371,7 @@ fn example_4_adds_an_enum_value_outside_a_transaction_and_cannot_be_undone() {
     let before = db.snapshot(&migrator).expect("snapshots");
     let error = migrator.downgrade(db.url(), "base").expect_err("refused");
     assert!(matches!(&error, Error::Irreversible { rev, .. } if rev == EXAMPLE_4), "{error}");
-    assert!(error.to_string().contains("PostgreSQL cannot drop an enum value"), "{error}");
+    assert!(error.report().contains("PostgreSQL cannot drop an enum value"), "{error}");
     assert_eq!(db.snapshot(&migrator).expect("snapshots"), before);
     assert_eq!(migrator.current(db.url()).expect("reads"), [EXAMPLE_4]);
 }

@@ -54,7 +54,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", error.report());
             ExitCode::FAILURE
         }
     }

@@ -115,7 +115,7 @@ fn a_failure_mid_chain_leaves_the_database_as_it_was() {
     assert_eq!(failure.op.as_deref(), Some("create_index(\"idx_missing\")"));
     assert_eq!(failure.code.as_deref(), Some("42P01"));
     assert!(failure.transactional);
-    let message = error.to_string();
+    let message = error.report();
     assert!(message.contains("at statement 2 of 2"), "{message}");
     assert!(message.contains("the database is as it was before it"), "{message}");
 
@@ -194,8 +194,8 @@ fn a_migration_killed_outside_a_transaction_is_refused_until_stamped() {
     let migrator = Migrator::new(&SLOW);
     let error = migrator.upgrade(db.url(), "head").expect_err("refused");
     assert!(matches!(&error, Error::Dirty(d) if d.rev == B && d.interrupted), "{error}");
-    assert!(error.to_string().contains(&format!("clear the mark with `stamp {A}`")), "{error}");
-    assert!(error.to_string().contains("left: index idx_people_email on \"people\": absent"), "{error}");
+    assert!(error.report().contains(&format!("clear the mark with `stamp {A}`")), "{error}");
+    assert!(error.report().contains("left: index idx_people_email on \"people\": absent"), "{error}");
     assert_eq!(migrator.current(db.url()).expect("reads"), [A]);
 
     // The index never got built: record that the migration did not happen, then rerun.
@@ -214,7 +214,7 @@ fn an_edited_migration_is_refused_until_accepted() {
     let error = edited.upgrade(db.url(), "head").expect_err("refused");
     let Error::ChecksumMismatch(mismatches) = &error else { panic!("unexpected error: {error}") };
     assert_eq!(mismatches.iter().map(|m| m.rev.as_str()).collect::<Vec<_>>(), [B]);
-    assert!(error.to_string().contains("never edit a deployed migration"), "{error}");
+    assert!(error.report().contains("never edit a deployed migration"), "{error}");
     edited.accept_checksums(db.url(), &[B]).expect("accepts");
     assert!(edited.upgrade(db.url(), "head").expect("runs").steps.is_empty());
 }
@@ -226,7 +226,7 @@ fn a_database_newer_than_the_code_is_refused() {
     let older = Migrator::new(&SHORT);
     let error = older.upgrade(db.url(), "head").expect_err("refused");
     assert!(matches!(&error, Error::UnknownRevision { revisions } if revisions == &[E]), "{error}");
-    assert!(error.to_string().contains("the database is newer than the code"), "{error}");
+    assert!(error.report().contains("the database is newer than the code"), "{error}");
     // The way out, when the newer history was abandoned on purpose.
     older.stamp(db.url(), &["head"], true).expect("stamps with purge");
     assert_eq!(older.current(db.url()).expect("reads"), [A]);
@@ -252,7 +252,7 @@ fn an_existing_object_suggests_stamp() {
     let error = Migrator::new(&DIAMOND).upgrade(db.url(), "head").expect_err("fails");
     let Error::MigrationFailed(failure) = &error else { panic!("unexpected error: {error}") };
     assert_eq!(failure.code.as_deref(), Some("42P07"));
-    assert!(error.to_string().contains(&format!("with `stamp {A}` instead of applying it")), "{error}");
+    assert!(error.report().contains(&format!("with `stamp {A}` instead of applying it")), "{error}");
 }
 
 #[test]
@@ -312,14 +312,14 @@ fn targets_and_stamps() {
     let migrator = Migrator::new(&DIAMOND);
     assert_eq!(migrator.upgrade(db.url(), "+1").expect("one step").after, [A]);
     let error = migrator.upgrade(db.url(), "+1").expect_err("a fork");
-    assert!(error.to_string().contains("steps up through a fork"), "{error}");
+    assert!(error.report().contains("steps up through a fork"), "{error}");
     assert_eq!(migrator.upgrade(db.url(), "cccc").expect("a prefix").after, [C]);
     let below = migrator.upgrade(db.url(), A).expect_err("below");
     assert!(matches!(below, Error::BelowCurrent { .. }), "{below}");
     assert_eq!(migrator.upgrade(db.url(), "heads").expect("the rest").after, [E]);
     assert_eq!(migrator.downgrade(db.url(), "-1").expect("one down").after, [D]);
     let error = migrator.downgrade(db.url(), "-1").expect_err("a merge");
-    assert!(error.to_string().contains("steps down through a merge"), "{error}");
+    assert!(error.report().contains("steps down through a merge"), "{error}");
 
     migrator.stamp(db.url(), &["base"], false).expect("stamps base");
     assert_eq!(migrator.current(db.url()).expect("reads"), Vec::<String>::new());
@@ -473,7 +473,7 @@ fn a_migration_added_below_an_applied_one_is_refused_with_the_way_out() {
     let Error::Unrecorded { migrations, rows: current } = &error else { panic!("unexpected error: {error}") };
     assert_eq!(migrations.iter().map(|m| m.rev.as_str()).collect::<Vec<_>>(), [B]);
     assert_eq!(current, &[C]);
-    let text = error.to_string();
+    let text = error.report();
     assert!(text.contains("give it a down_revision after the current head"), "{text}");
     assert!(text.contains(&format!("`stamp {C}`")), "{text}");
     assert_eq!(rows("SELECT count(*) FROM migrate_history", &db), history, "nothing changed");
@@ -497,7 +497,7 @@ fn overlapping_version_rows_are_refused_before_anything_changes() {
         matches!(&error, Error::OverlappingRows { row, ancestor } if row == B && ancestor == A),
         "{error}"
     );
-    assert!(error.to_string().contains("stamp --purge"), "{error}");
+    assert!(error.report().contains("stamp --purge"), "{error}");
     assert_eq!(rows("SELECT version_num FROM alembic_version ORDER BY 1", &db), [A, B]);
     assert!(!exists("tags", &db));
 }
@@ -556,7 +556,7 @@ fn a_waiting_runner_says_who_holds_the_lock() {
             .lock_wait(Duration::from_secs(30))
             .on_note(remember)
             .upgrade(&url, "head")
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.report())
     });
     std::thread::sleep(Duration::from_millis(5_800));
     holder.batch_execute(&format!("SELECT pg_advisory_unlock({key})")).expect("unlocks");
@@ -668,7 +668,7 @@ fn an_interrupt_ends_the_wait_for_the_lock() {
         Migrator::new(&DIAMOND).interrupt_on(flag).upgrade(db.url(), "head").expect_err("interrupted");
     assert!(start.elapsed() < Duration::from_secs(5), "waited {:?}", start.elapsed());
     assert!(matches!(&error, Error::Interrupted { signal: 15, rev: None, .. }), "{error}");
-    assert!(error.to_string().contains("waiting for the migration lock: nothing ran"), "{error}");
+    assert!(error.report().contains("waiting for the migration lock: nothing ran"), "{error}");
 }
 
 #[test]
@@ -696,7 +696,7 @@ fn when_only_the_end_of_a_step_outside_a_transaction_fails_the_way_out_records_i
         Migrator::new(&SLOW)
             .lock_timeout(Duration::from_millis(500))
             .upgrade(&url, "head")
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.report())
     });
     // Once the step is claimed, another session holds the version table until its end
     // cannot be recorded in time.
@@ -777,7 +777,7 @@ fn when_only_the_end_failed_the_history_tells_what_the_catalog_cannot() {
         Migrator::new(&VACUUMED)
             .lock_timeout(Duration::from_millis(500))
             .upgrade(&url, "head")
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.report())
     });
     let claimed = format!("SELECT 1 FROM migrate_history WHERE revision = '{B}' AND success IS NULL");
     let start = Instant::now();

@@ -112,9 +112,9 @@ fn no_password_is_printed_for_any_form_of_connection_string() {
                     format!("{:?}", migrator.upgrade(&url, "head").map(|r| r.after)),
                     match migrator.upgrade(&url, "head") {
                         Ok(_) => String::new(),
-                        Err(e) => e.to_string(),
+                        Err(e) => e.report(),
                     },
-                    migrator.current(&url).err().map(|e| e.to_string()).unwrap_or_default(),
+                    migrator.current(&url).err().map(|e| e.report()).unwrap_or_default(),
                 ];
                 // The command line, on a sample of the cases (each is a process).
                 if case % 4 == 0 {

@@ -235,7 +235,7 @@ fn refused(url: &str) -> Error {
         Ok(rows) => panic!("{url} connected ({rows:?})"),
         Err(error) => error,
     };
-    let text = error.to_string();
+    let text = error.report();
     assert!(
         !text.contains(PASSWORD) && !format!("{error:?}").contains(PASSWORD),
         "the password shows: {text}"
@@ -263,7 +263,7 @@ fn require_and_prefer_reach_a_tls_only_server_and_disable_is_refused() {
     );
     assert_eq!(seen, "true TLSv1.2 ");
     let error = refused(&app(&cluster, "127.0.0.1", "postgres", "sslmode=disable"));
-    let text = error.to_string();
+    let text = error.report();
     assert!(matches!(error, Error::Connect { .. }), "{error:?}");
     assert!(text.contains("rejects connection") && text.contains("no encryption"), "{text}");
 }
@@ -289,7 +289,7 @@ fn verify_full_checks_the_chain_and_the_host_name() {
     let error =
         refused(&app(&cluster, "localhost", "postgres", &format!("sslmode=verify-full&sslrootcert={other}")));
     assert!(matches!(error, Error::Tls { .. }), "{error:?}");
-    let text = error.to_string();
+    let text = error.report();
     assert!(
         text.starts_with(&format!(
             "cannot connect to app@localhost:{}/postgres over TLS: the server's certificate is not signed by the root certificates in `{other}`\n= help: ",
@@ -299,7 +299,7 @@ fn verify_full_checks_the_chain_and_the_host_name() {
     );
 
     let text =
-        refused(&app(&cluster, "127.0.0.1", "postgres", &format!("sslmode=verify-full&{root}"))).to_string();
+        refused(&app(&cluster, "127.0.0.1", "postgres", &format!("sslmode=verify-full&{root}"))).report();
     assert!(
         text.contains(
             "the server's certificate is not valid for host `127.0.0.1` (it names localhost)\n= help: "
@@ -311,17 +311,17 @@ fn verify_full_checks_the_chain_and_the_host_name() {
     // A root certificate makes require check the chain, as libpq does.
     let text =
         refused(&app(&cluster, "localhost", "postgres", &format!("sslmode=require&sslrootcert={other}")))
-            .to_string();
+            .report();
     assert!(text.contains("is not signed by the root certificates in"), "{text}");
     // In key=value form, the path quoted.
     let text = refused(&format!(
         "host=localhost port={} user=app password='{PASSWORD}' dbname=postgres sslmode=verify-full sslrootcert='{other}'",
         cluster.port()
     ))
-    .to_string();
+    .report();
     assert!(text.contains(&format!("is not signed by the root certificates in `{other}`")), "{text}");
     // The system's roots do not know a private CA.
-    let text = refused(&app(&cluster, "localhost", "postgres", "sslrootcert=system")).to_string();
+    let text = refused(&app(&cluster, "localhost", "postgres", "sslrootcert=system")).report();
     assert!(text.contains("is not signed by any of the system's root certificates"), "{text}");
 }
 
@@ -341,7 +341,7 @@ fn verify_ca_checks_the_chain_only() {
         "postgres",
         &format!("sslmode=verify-ca&sslrootcert={}", pki.path("other-ca.crt")),
     ))
-    .to_string();
+    .report();
     assert!(text.contains("is not signed by the root certificates in"), "{text}");
 }
 
@@ -363,7 +363,7 @@ fn a_server_without_tls_is_reached_in_plain_text_by_prefer_only() {
         let url = plain("postgres", &format!("sslmode={mode}&sslrootcert={}", pki.path("ca.crt")));
         let error = refused(&url);
         assert!(matches!(error, Error::Tls { .. }), "{error:?}");
-        let text = error.to_string();
+        let text = error.report();
         assert!(
             text.starts_with(&format!(
                 "cannot connect to postgres@127.0.0.1:{}/postgres over TLS: the server does not accept TLS but sslmode={mode}\n= help: ",
@@ -382,7 +382,7 @@ fn prefer_retries_in_plain_text_when_the_server_refuses_tls() {
     let url = |options: &str| format!("postgres://plainonly@127.0.0.1:{}/{db}?{options}", cluster.port());
     assert_eq!(session_tls(&url(""), &admin(&cluster, &pki, &db)), "false  ");
     let error = refused(&url("sslmode=require"));
-    let text = error.to_string();
+    let text = error.report();
     assert!(matches!(error, Error::Connect { .. }), "{error:?}");
     assert!(text.contains("rejects connection") && text.contains("SSL encryption"), "{text}");
 }
@@ -398,12 +398,12 @@ fn a_client_certificate_logs_its_user_in() {
     let certificate = format!("sslcert={}&sslkey={}", pki.path("client.crt"), pki.path("client.key"));
     assert_eq!(session_tls(&url(&certificate), &admin(&cluster, &pki, &db)), "true TLSv1.3 /CN=certuser");
     // Without a certificate, or with one signed by a CA the server does not trust.
-    let text = refused(&url("")).to_string();
+    let text = refused(&url("")).report();
     assert!(text.contains("connection requires a valid client certificate"), "{text}");
     let stranger = format!("sslcert={}&sslkey={}", pki.path("stranger.crt"), pki.path("stranger.key"));
     let error = refused(&url(&stranger));
     assert!(matches!(error, Error::Tls { .. }), "{error:?}");
-    let text = error.to_string();
+    let text = error.report();
     assert!(
         text.contains("the server refused the TLS handshake") && text.contains("sslcert and sslkey"),
         "{text}"
@@ -414,7 +414,7 @@ fn a_client_certificate_logs_its_user_in() {
     std::fs::set_permissions(pki.dir.join("open.key"), std::fs::Permissions::from_mode(0o644))
         .expect("opens");
     let open = format!("sslcert={}&sslkey={}", pki.path("client.crt"), pki.path("open.key"));
-    let text = refused(&url(&open)).to_string();
+    let text = refused(&url(&open)).report();
     assert!(
         text.contains(&format!(
             "the client key file `{}` (sslkey) may be read by others",
@@ -424,7 +424,7 @@ fn a_client_certificate_logs_its_user_in() {
     );
     // A key that is not the certificate's.
     let mismatched = format!("sslcert={}&sslkey={}", pki.path("client.crt"), pki.path("stranger.key"));
-    let text = refused(&url(&mismatched)).to_string();
+    let text = refused(&url(&mismatched)).report();
     assert!(text.contains("cannot be used with the certificate"), "{text}");
 }
 
@@ -441,7 +441,7 @@ fn certificate_files_that_cannot_be_read_are_named() {
             &format!("sslmode={mode}&sslrootcert={missing}"),
         ));
         assert!(matches!(error, Error::Tls { .. }), "{error:?}");
-        let text = error.to_string();
+        let text = error.report();
         assert!(
             text.contains(&format!(
                 "cannot read the root certificate file `{missing}` (sslrootcert): No such file"
@@ -451,7 +451,7 @@ fn certificate_files_that_cannot_be_read_are_named() {
     }
     let not_pem = pki.path("server.ext");
     let text =
-        refused(&app(&cluster, "localhost", "postgres", &format!("sslrootcert={not_pem}"))).to_string();
+        refused(&app(&cluster, "localhost", "postgres", &format!("sslrootcert={not_pem}"))).report();
     assert!(
         text.contains(&format!(
             "cannot read the root certificate file `{not_pem}` (sslrootcert): it holds no certificate"

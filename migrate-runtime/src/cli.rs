@@ -220,7 +220,7 @@ pub fn report_error(message: &str, args: &[String]) {
 /// The text of an error of the runtime, as the command lines show it: the one place to
 /// change when errors grow more than their `Display`.
 fn render(error: &crate::Error) -> String {
-    error.to_string()
+    error.report()
 }
 
 /// Runs a command from the process's arguments (after the program's name).

@@ -1284,7 +1284,7 @@ mod tests {
     fn refused(url: &str) -> String {
         match config(url) {
             Ok(_) => panic!("{url} was accepted"),
-            Err(e) => e.to_string(),
+            Err(e) => e.report(),
         }
     }
 

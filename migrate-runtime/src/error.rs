@@ -7,11 +7,14 @@ use migrate_core::target::TargetError;
 use migrate_core::text::list;
 
 /// A failed or refused run. Every message says what to do; none prints a password.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` gives one line: what happened, with the server's or the driver's own words once
+/// (so [`std::error::Error::source`] gives nothing more). [`Error::help`] says what to do, and
+/// [`Error::report`] renders all of it over several lines, as the command line prints it.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The database could not be reached.
-    #[error("cannot connect to {target}: {}\n= help: check that the server runs and that DATABASE_URL is right", describe(.source))]
     Connect {
         /// Who and where, from the parsed settings: never the password.
         target: String,
@@ -19,11 +22,6 @@ pub enum Error {
         source: postgres::Error,
     },
     /// A connection string that cannot be read.
-    #[error(
-        "the connection string cannot be read: {reason}\n\
-         = help: check its options; in a URL, percent-encode the special characters of the password (`@` is %40, `&` is %26, \
-         `/` is %2F); in key=value form, quote it: password='…'"
-    )]
     UnreadableConnectionString {
         /// Why, without any part of the string.
         reason: String,
@@ -31,7 +29,6 @@ pub enum Error {
     /// TLS options of a connection string that cannot be used: an `sslmode` libpq does not
     /// know, `sslrootcert=system` with a mode weaker than `verify-full`, an option not
     /// supported. No value is shown (a part of a password may read as one).
-    #[error("the connection string's TLS settings cannot be used: {problem}\n= help: {help}")]
     TlsSettings {
         /// What is wrong.
         problem: String,
@@ -40,7 +37,6 @@ pub enum Error {
     },
     /// The connection could not be secured as its settings ask: a certificate or key file
     /// that cannot be read, a server certificate that fails verification, a server without TLS.
-    #[error("cannot connect to {target} over TLS: {problem}\n= help: {help}")]
     Tls {
         /// Who and where, from the parsed settings: never the password.
         target: String,
@@ -52,16 +48,10 @@ pub enum Error {
         source: Option<postgres::Error>,
     },
     /// A connection URL whose host or database name holds an `@`.
-    #[error(
-        "the connection URL cannot be read as written: an `@` stands where none can (not shown, since it is likely a part of a password)\n\
-         = help: percent-encode the special characters of the password (`@` is %40, `/` is %2F, `:` is %3A, `?` is %3F, `#` is %23), or pass the password in PGPASSWORD-style key=value settings"
-    )]
     MalformedUrl,
     /// The runner could not start its own I/O.
-    #[error("{0}")]
     Runtime(String),
     /// A query of the runner itself failed.
-    #[error("{context}: {}{}", describe(.source), if .source.is_closed() { CONNECTION_LOST } else { "" })]
     Database {
         /// What the runner was doing.
         context: &'static str,
@@ -69,11 +59,6 @@ pub enum Error {
         source: postgres::Error,
     },
     /// Another runner held the lock for longer than the wait allowed.
-    #[error(
-        "another migrator has held the migration lock on {table} for {waited:?}{}\n= help: wait for it to finish; if none runs, a stuck session holds it: \
-         end it with `SELECT pg_terminate_backend(<pid>)`",
-        .holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default()
-    )]
     LockTimeout {
         /// How long the runner waited.
         waited: Duration,
@@ -84,11 +69,6 @@ pub enum Error {
     },
     /// Another runner changed the version rows while this one ran a step: the step's
     /// transaction was rolled back.
-    #[error(
-        "another runner changed the version rows while this one applied {rev} ({slug}): {detail}\n\
-         = note: {left}\n\
-         = help: run again: the runner reads where the database stands now; to keep two runners from racing, leave the migration lock on"
-    )]
     Conflict {
         /// The revision.
         rev: String,
@@ -100,25 +80,13 @@ pub enum Error {
         left: String,
     },
     /// `accept` of a revision the database has not applied.
-    #[error(
-        "{rev} is not applied to this database, so it has no recorded checksum to replace\n= help: accept only applied migrations; apply this one with upgrade"
-    )]
     NotApplied {
         /// The revision.
         rev: String,
     },
     /// The version table is missing, though the history records runs.
-    #[error(
-        "the version table is missing, though the history table records runs: the database is not fresh, and applying from \
-         the first migration would fail or run migrations twice\n\
-         = help: restore the version table, or record where the schema stands with `stamp <revision>` (it creates the table); nothing was changed"
-    )]
     MissingVersionTable,
     /// Two version rows on one line: one is an ancestor of the other.
-    #[error(
-        "the version rows overlap: {ancestor} is an ancestor of {row}, so both cannot be current\n\
-         = help: record where the database really stands with `stamp --purge <revisions>`; nothing was changed"
-    )]
     OverlappingRows {
         /// The later row.
         row: String,
@@ -127,17 +95,6 @@ pub enum Error {
     },
     /// Migrations below the database's revision that the database never recorded as
     /// applied: added or moved below an applied one.
-    #[error(
-        "{} below the database's revision {} {} never applied to it: {}; {} added or moved below an applied migration after the database passed that point\n\
-         = help: if its changes are not in the database, give it a down_revision after the current head so that it runs next; \
-         if they are (it was applied by hand, or the database was stamped by an earlier version of migrate), record it with `stamp {}`; nothing was changed",
-        if .migrations.len() == 1 { "migration" } else { "migrations" },
-        list(.rows),
-        if .migrations.len() == 1 { "was" } else { "were" },
-        .migrations.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
-        if .migrations.len() == 1 { "it was" } else { "they were" },
-        .rows.join(" ")
-    )]
     Unrecorded {
         /// The migrations.
         migrations: Vec<Unrecorded>,
@@ -145,35 +102,18 @@ pub enum Error {
         rows: Vec<String>,
     },
     /// The target does not name one place in the history.
-    #[error("{0}")]
-    Target(#[from] TargetError),
+    Target(TargetError),
     /// The database is at revisions this binary does not know.
-    #[error(
-        "the database is at revision {}, which this binary does not know: the database is newer than the code, or the migration was deleted\n\
-         = help: deploy the code that has this migration; if it was removed on purpose, record where the schema really stands with `stamp --purge <revision>`",
-        list(.revisions)
-    )]
     UnknownRevision {
         /// The unknown revisions.
         revisions: Vec<String>,
     },
     /// Applied migrations whose SQL changed since they ran.
-    #[error(
-        "applied migration{} changed since {}: {}\n= help: never edit a deployed migration: restore it as it was and write a new migration for the change; \
-         if the change alters nothing the database holds (a comment, formatting), accept it with `accept <revision>`",
-        if .0.len() == 1 { "" } else { "s" },
-        if .0.len() == 1 { "it ran" } else { "they ran" },
-        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-    )]
     ChecksumMismatch(Vec<Mismatch>),
     /// A migration outside a transaction was interrupted or failed, leaving the schema
     /// half-changed.
-    #[error("{0}")]
     Dirty(Box<Unfinished>),
     /// A downgrade would cross a migration that cannot be undone.
-    #[error(
-        "cannot downgrade through {rev} ({slug}): it is irreversible: {reason}\n= help: downgrade to {rev} or a later revision, or restore a backup"
-    )]
     Irreversible {
         /// The revision.
         rev: String,
@@ -183,11 +123,6 @@ pub enum Error {
         reason: String,
     },
     /// An upgrade target below what is applied.
-    #[error(
-        "target {} is below the database's revision {}\n= help: use downgrade to go back",
-        list(.target),
-        list(.current)
-    )]
     BelowCurrent {
         /// The target's revisions.
         target: Vec<String>,
@@ -195,11 +130,6 @@ pub enum Error {
         current: Vec<String>,
     },
     /// A downgrade target that is not below what is applied.
-    #[error(
-        "target {} is not below the database's revision {}\n= help: use upgrade to go forward",
-        list(.target),
-        list(.current)
-    )]
     NotBelow {
         /// The target's revisions.
         target: Vec<String>,
@@ -207,9 +137,6 @@ pub enum Error {
         current: Vec<String>,
     },
     /// One transaction for the whole run cannot hold a migration that refuses transactions.
-    #[error(
-        "migration {rev} ({slug}) cannot run inside a transaction, so the run cannot be one transaction\n= help: run it in the default mode, one transaction per migration"
-    )]
     NotTransactional {
         /// The revision.
         rev: String,
@@ -217,10 +144,6 @@ pub enum Error {
         slug: String,
     },
     /// The run was stopped by a signal (Ctrl-C, SIGTERM).
-    #[error(
-        "interrupted (signal {signal}){}: {left}\n= help: run again to go on from there",
-        .rev.as_ref().map(|r| format!(" while running {r}")).unwrap_or_default()
-    )]
     Interrupted {
         /// The signal's number.
         signal: usize,
@@ -231,8 +154,189 @@ pub enum Error {
     },
     /// A migration failed; the database is as it was before it (or, outside a transaction, as
     /// the error says).
-    #[error("{0}")]
     MigrationFailed(Box<Failure>),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+        match self {
+            Error::Connect { target, source } => write!(f, "cannot connect to {target}: {}", describe(source)),
+            Error::UnreadableConnectionString { reason } => write!(f, "the connection string cannot be read: {reason}"),
+            Error::TlsSettings { problem, .. } => {
+                write!(f, "the connection string's TLS settings cannot be used: {problem}")
+            }
+            Error::Tls { target, problem, .. } => write!(f, "cannot connect to {target} over TLS: {problem}"),
+            Error::MalformedUrl => f.write_str(
+                "the connection URL cannot be read as written: an `@` stands where none can (not shown, since it is \
+                 likely a part of a password)",
+            ),
+            Error::Runtime(text) => f.write_str(text),
+            Error::Database { context, source } => write!(f, "{context}: {}", describe(source)),
+            Error::LockTimeout { waited, table, holder } => write!(
+                f,
+                "another migrator has held the migration lock on {table} for {waited:?}{}",
+                holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default()
+            ),
+            Error::Conflict { rev, slug, detail, .. } => {
+                write!(f, "another runner changed the version rows while this one applied {rev} ({slug}): {detail}")
+            }
+            Error::NotApplied { rev } => {
+                write!(f, "{rev} is not applied to this database, so it has no recorded checksum to replace")
+            }
+            Error::MissingVersionTable => f.write_str(
+                "the version table is missing, though the history table records runs: the database is not fresh, and \
+                 applying from the first migration would fail or run migrations twice",
+            ),
+            Error::OverlappingRows { row, ancestor } => {
+                write!(f, "the version rows overlap: {ancestor} is an ancestor of {row}, so both cannot be current")
+            }
+            Error::Unrecorded { migrations, rows } => write!(
+                f,
+                "{} below the database's revision {} {} never applied to it: {}; {} added or moved below an applied \
+                 migration after the database passed that point",
+                plural(migrations.len(), "migration", "migrations"),
+                list(rows),
+                plural(migrations.len(), "was", "were"),
+                migrations.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                plural(migrations.len(), "it was", "they were"),
+            ),
+            Error::Target(error) => write!(f, "{error}"),
+            Error::UnknownRevision { revisions } => write!(
+                f,
+                "the database is at revision {}, which this binary does not know: the database is newer than the \
+                 code, or the migration was deleted",
+                list(revisions)
+            ),
+            Error::ChecksumMismatch(mismatches) => write!(
+                f,
+                "applied migration{} changed since {}: {}",
+                plural(mismatches.len(), "", "s"),
+                plural(mismatches.len(), "it ran", "they ran"),
+                mismatches.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            ),
+            Error::Dirty(unfinished) => write!(f, "{unfinished}"),
+            Error::Irreversible { rev, slug, reason } => {
+                write!(f, "cannot downgrade through {rev} ({slug}): it is irreversible: {reason}")
+            }
+            Error::BelowCurrent { target, current } => {
+                write!(f, "target {} is below the database's revision {}", list(target), list(current))
+            }
+            Error::NotBelow { target, current } => {
+                write!(f, "target {} is not below the database's revision {}", list(target), list(current))
+            }
+            Error::NotTransactional { rev, slug } => write!(
+                f,
+                "migration {rev} ({slug}) cannot run inside a transaction, so the run cannot be one transaction"
+            ),
+            Error::Interrupted { signal, rev, left } => write!(
+                f,
+                "interrupted (signal {signal}){}: {left}",
+                rev.as_ref().map(|r| format!(" while running {r}")).unwrap_or_default()
+            ),
+            Error::MigrationFailed(failure) => write!(f, "{failure}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<TargetError> for Error {
+    fn from(error: TargetError) -> Error {
+        Error::Target(error)
+    }
+}
+
+impl Error {
+    /// What to do about it, on one line, when there is something to say.
+    pub fn help(&self) -> Option<String> {
+        let help = match self {
+            Error::Connect { .. } => "check that the server runs and that DATABASE_URL is right".to_owned(),
+            Error::UnreadableConnectionString { .. } => {
+                "check its options; in a URL, percent-encode the special characters of the password (`@` is %40, `&` \
+                 is %26, `/` is %2F); in key=value form, quote it: password='…'"
+                    .to_owned()
+            }
+            Error::TlsSettings { help, .. } | Error::Tls { help, .. } => help.clone(),
+            Error::MalformedUrl => "percent-encode the special characters of the password (`@` is %40, `/` is %2F, `:` \
+                 is %3A, `?` is %3F, `#` is %23), or pass the password in PGPASSWORD-style key=value settings"
+                .to_owned(),
+            Error::Database { source, .. } if source.is_closed() => {
+                "run again: the runner reads where the database stands".to_owned()
+            }
+            Error::LockTimeout { .. } => "wait for it to finish; if none runs, a stuck session holds it: end it with \
+                 `SELECT pg_terminate_backend(<pid>)`"
+                .to_owned(),
+            Error::Conflict { .. } => "run again: the runner reads where the database stands now; to keep two runners \
+                 from racing, leave the migration lock on"
+                .to_owned(),
+            Error::NotApplied { .. } => "accept only applied migrations; apply this one with upgrade".to_owned(),
+            Error::MissingVersionTable => "restore the version table, or record where the schema stands with `stamp \
+                 <revision>` (it creates the table); nothing was changed"
+                .to_owned(),
+            Error::OverlappingRows { .. } => {
+                "record where the database really stands with `stamp --purge <revisions>`; nothing was changed"
+                    .to_owned()
+            }
+            Error::Unrecorded { rows, .. } => format!(
+                "if its changes are not in the database, give it a down_revision after the current head so that it \
+                 runs next; if they are (it was applied by hand, or the database was stamped by an earlier version of \
+                 migrate), record it with `stamp {}`; nothing was changed",
+                rows.join(" ")
+            ),
+            Error::UnknownRevision { .. } => "deploy the code that has this migration; if it was removed on purpose, \
+                 record where the schema really stands with `stamp --purge <revision>`"
+                .to_owned(),
+            Error::ChecksumMismatch(_) => "never edit a deployed migration: restore it as it was and write a new \
+                 migration for the change; if the change alters nothing the database holds (a comment, formatting), \
+                 accept it with `accept <revision>`"
+                .to_owned(),
+            Error::Dirty(unfinished) => unfinished.help(),
+            Error::Irreversible { rev, .. } => {
+                format!("downgrade to {rev} or a later revision, or restore a backup")
+            }
+            Error::BelowCurrent { .. } => "use downgrade to go back".to_owned(),
+            Error::NotBelow { .. } => "use upgrade to go forward".to_owned(),
+            Error::NotTransactional { .. } => "run it in the default mode, one transaction per migration".to_owned(),
+            Error::Interrupted { .. } => "run again to go on from there".to_owned(),
+            Error::MigrationFailed(failure) => failure.help(),
+            Error::Runtime(_) | Error::Database { .. } | Error::Target(_) => return None,
+        };
+        Some(help)
+    }
+
+    /// What else the message has to say, a line each (`= note: …`, or indented details).
+    fn notes(&self) -> Vec<String> {
+        match self {
+            Error::Database { source, .. } if source.is_closed() => {
+                vec![format!("= note: {CONNECTION_LOST}")]
+            }
+            Error::Conflict { left, .. } => vec![format!("= note: {left}")],
+            Error::Dirty(unfinished) => {
+                unfinished.left.iter().map(|left| format!("  left: {left}")).collect()
+            }
+            Error::MigrationFailed(failure) => failure.notes(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The whole message over several lines, as the command line prints it: the line of
+    /// `Display`, the details and notes, then `= help: …`.
+    pub fn report(&self) -> String {
+        let mut text = match self {
+            Error::MigrationFailed(failure) => failure.headline(),
+            _ => self.to_string(),
+        };
+        for note in self.notes() {
+            text.push('\n');
+            text.push_str(&note);
+        }
+        if let Some(help) = self.help() {
+            text.push_str("\n= help: ");
+            text.push_str(&help);
+        }
+        text
+    }
 }
 
 /// A step outside a transaction that was interrupted or failed, as the database shows it.
@@ -269,36 +373,38 @@ impl Unfinished {
 
 impl fmt::Display for Unfinished {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let direction = &self.direction;
         write!(
             f,
-            "{direction} of migration {} ({}, {}) ran outside a transaction and {}",
+            "{} of migration {} ({}, {}) ran outside a transaction and {}",
+            self.direction,
             self.rev,
             self.slug,
             self.file,
             if self.interrupted { "was interrupted" } else { "failed" }
-        )?;
-        for left in &self.left {
-            write!(f, "\n  left: {left}")?;
-        }
-        if self.finished {
-            write!(
-                f,
-                "\n= help: every statement took effect: record that the {direction} is done with `stamp {}`",
+        )
+    }
+}
+
+impl Unfinished {
+    /// The way out: record the step as done, or clear its mark to run it again.
+    fn help(&self) -> String {
+        let direction = &self.direction;
+        let way = if self.finished {
+            format!(
+                "every statement took effect: record that the {direction} is done with `stamp {}`",
                 rows_text(&self.done)
-            )?;
+            )
         } else {
-            write!(
-                f,
-                "\n= help: to run it again from its first statement, clear the mark with `stamp {}` (where the database \
-                 stands), then {direction} again: an index an interrupted `CREATE INDEX CONCURRENTLY` left INVALID is \
-                 dropped before the build is retried, but undo by hand first what else it left that cannot run twice; \
-                 if you completed it by hand, `stamp {}`",
+            format!(
+                "to run it again from its first statement, clear the mark with `stamp {}` (where the database stands), \
+                 then {direction} again: an index an interrupted `CREATE INDEX CONCURRENTLY` left INVALID is dropped \
+                 before the build is retried, but undo by hand first what else it left that cannot run twice; if you \
+                 completed it by hand, `stamp {}`",
                 rows_text(&self.retry),
                 rows_text(&self.done)
-            )?;
-        }
-        write!(f, "; runs are refused until then")
+            )
+        };
+        format!("{way}; runs are refused until then")
     }
 }
 
@@ -323,8 +429,8 @@ pub(crate) fn rows_text(rows: &[String]) -> String {
 }
 
 /// Said when the runner's connection closed under it.
-const CONNECTION_LOST: &str = "\n= note: the connection to the server was lost (network, server restart, or the server ended the session), \
-     and the migration lock with it; a step in flight committed entirely or not at all\n= help: run again: the runner reads where the database stands";
+const CONNECTION_LOST: &str = "the connection to the server was lost (network, server restart, or the server ended the \
+     session), and the migration lock with it; a step in flight committed entirely or not at all";
 
 /// An applied migration whose SQL changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -440,29 +546,45 @@ impl Cause {
 const ALREADY_EXISTS: &[&str] = &["42P07", "42710", "42701", "42P06", "42723", "42P16"];
 
 impl fmt::Display for Failure {
+    /// One line: where it failed, and PostgreSQL's message and code.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} of migration {} ({}, {}) failed", self.direction, self.rev, self.slug, self.file)?;
-        if let Some((index, count)) = self.statement_index {
-            write!(f, " at statement {} of {count}", index + 1)?;
-        }
-        if let Some(op) = &self.op {
-            write!(f, ", from {op}")?;
-        }
-        writeln!(f)?;
-        if let Some(statement) = &self.statement {
-            writeln!(f, "  statement: {}", statement.replace('\n', "\n             "))?;
-        }
-        write!(f, "  error: {}", self.message)?;
+        write!(f, "{}: {}", self.headline(), self.message)?;
         if let Some(code) = &self.code {
             write!(f, " ({code})")?;
         }
+        Ok(())
+    }
+}
+
+impl Failure {
+    /// Which migration failed, where.
+    fn headline(&self) -> String {
+        let mut text =
+            format!("{} of migration {} ({}, {}) failed", self.direction, self.rev, self.slug, self.file);
+        if let Some((index, count)) = self.statement_index {
+            text.push_str(&format!(" at statement {} of {count}", index + 1));
+        }
+        if let Some(op) = &self.op {
+            text.push_str(&format!(", from {op}"));
+        }
+        text
+    }
+
+    /// The statement, everything PostgreSQL said, and where the database stands.
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(statement) = &self.statement {
+            notes.push(format!("  statement: {}", statement.replace('\n', "\n             ")));
+        }
+        let code = self.code.as_ref().map(|code| format!(" ({code})")).unwrap_or_default();
+        notes.push(format!("  error: {}{code}", self.message));
         for (label, value) in [("detail", &self.detail), ("hint", &self.hint)] {
             if let Some(value) = value {
-                write!(f, "\n  {label}: {value}")?;
+                notes.push(format!("  {label}: {value}"));
             }
         }
         if let Some(position) = self.position {
-            write!(f, "\n  position: character {position} of the statement")?;
+            notes.push(format!("  position: character {position} of the statement"));
         }
         if self.after_statements {
             let how = match self.cause {
@@ -471,12 +593,8 @@ impl fmt::Display for Failure {
                 }
                 _ => "only the record of its end failed",
             };
-            return write!(
-                f,
-                "\n= note: every statement ran (outside a transaction); {how}\n\
-                 = help: run again: the next run goes on from there, or refuses the migration as unfinished and says how \
-                 to record it"
-            );
+            notes.push(format!("= note: every statement ran (outside a transaction); {how}"));
+            return notes;
         }
         let state = match (self.transactional, self.cause) {
             (true, Cause::ConnectionLost) => {
@@ -486,7 +604,17 @@ impl fmt::Display for Failure {
             (true, _) => "the migration was rolled back: the database is as it was before it",
             (false, _) => "it ran outside a transaction: the statements before this one stay applied",
         };
-        write!(f, "\n= note: {state}")?;
+        notes.push(format!("= note: {state}"));
+        notes
+    }
+
+    /// What to do, by cause.
+    pub fn help(&self) -> String {
+        if self.after_statements {
+            return "run again: the next run goes on from there, or refuses the migration as unfinished and says how \
+                    to record it"
+                .to_owned();
+        }
         let retry = if self.transactional {
             "run again: the runner reads where the database stands and goes on from there"
         } else {
@@ -499,7 +627,9 @@ impl fmt::Display for Failure {
                 self.rev
             ),
             Cause::ConnectionLost => format!("the server or the network dropped the connection: {retry}"),
-            Cause::Shutdown => format!("the server is shutting down or restarting, or an administrator ended the session: {retry} once it is back"),
+            Cause::Shutdown => format!(
+                "the server is shutting down or restarting, or an administrator ended the session: {retry} once it is back"
+            ),
             Cause::LockTimeout => format!(
                 "another session held a lock the migration needs for longer than lock_timeout: {retry} when traffic is lower, \
                  or raise the migration's lock timeout (`op.lock_timeout(…)`, or `Migrator::lock_timeout` for the run)"
@@ -508,7 +638,10 @@ impl fmt::Display for Failure {
                  `op.statement_timeout(…)`, or do the work in smaller batches"
                 .to_owned(),
             Cause::Concurrency => format!("a concurrent transaction conflicted with the migration: {retry}"),
-            Cause::ReadOnly => "the server accepts no writes (a standby, or default_transaction_read_only): run against the primary".to_owned(),
+            Cause::ReadOnly => {
+                "the server accepts no writes (a standby, or default_transaction_read_only): run against the primary"
+                    .to_owned()
+            }
             Cause::Resources => format!("the server ran out of disk, memory or connections: free them, then {retry}"),
             Cause::NeedsNoTransaction => "this statement cannot run inside a transaction: mark the migration `transactional = false` \
                  in its #[migration] attribute"
@@ -516,14 +649,13 @@ impl fmt::Display for Failure {
             Cause::Statement if self.transactional => "fix the migration (or the data it trips on) and run again".to_owned(),
             Cause::Statement => "finish or undo the change by hand, then `stamp` where the schema stands".to_owned(),
         };
-        let help = if self.transactional || matches!(self.cause, Cause::Statement | Cause::AlreadyExists) {
+        if self.transactional || matches!(self.cause, Cause::Statement | Cause::AlreadyExists) {
             help
         } else {
             format!(
                 "{help}; the statements before this one stay applied: clear the mark with `stamp` of the database's revision before running again"
             )
-        };
-        write!(f, "\n= help: {help}")
+        }
     }
 }
 
@@ -572,13 +704,69 @@ mod tests {
             cause: Cause::AlreadyExists,
             after_statements: false,
         };
-        let text = failure.to_string();
+        let error = Error::MigrationFailed(Box::new(failure));
+        // One line, PostgreSQL's words once.
+        let line = error.to_string();
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.ends_with(
+                "from create_table(\"lead_scores\"): relation \"lead_scores\" already exists (42P07)"
+            ),
+            "{line}"
+        );
+        assert_eq!(line.matches("already exists").count(), 1, "{line}");
+        assert!(std::error::Error::source(&error).is_none());
+        let help = error.help().unwrap_or_default();
+        assert!(help.contains("`stamp 3f2a9c1b7d4e` instead of applying it"), "{help}");
+        // All of it, as the command line prints it.
+        let text = error.report();
         assert!(text.starts_with(
             "upgrade of migration 3f2a9c1b7d4e (add_lead_scores_table, migrations/20241025_1412_3f2a9c1b7d4e_add_lead_scores_table.rs) failed at statement 1 of 1, from create_table(\"lead_scores\")"
         ));
         assert!(text.contains("error: relation \"lead_scores\" already exists (42P07)"), "{text}");
         assert!(text.contains("the database is as it was before it"), "{text}");
-        assert!(text.contains("`stamp 3f2a9c1b7d4e` instead of applying it"), "{text}");
+        assert!(text.contains("  statement: CREATE TABLE"), "{text}");
+        assert!(text.ends_with(&format!("\n= help: {help}")), "{text}");
+    }
+
+    #[test]
+    fn every_message_is_one_line_and_its_help_is_apart() {
+        let errors = [
+            Error::MalformedUrl,
+            Error::UnknownRevision { revisions: vec!["ab12".into()] },
+            Error::Conflict {
+                rev: "a".into(),
+                slug: "s".into(),
+                detail: "expected {b}, found {c}".into(),
+                left: "nothing".into(),
+            },
+            Error::Interrupted { signal: 15, rev: Some("a".into()), left: "the database is at base".into() },
+            Error::Dirty(Box::new(Unfinished {
+                rev: "a".into(),
+                slug: "s".into(),
+                file: "f.rs".into(),
+                direction: "upgrade".into(),
+                interrupted: true,
+                left: vec!["index i: INVALID".into()],
+                finished: false,
+                retry: vec![],
+                done: vec!["a".into()],
+            })),
+        ];
+        for error in errors {
+            let line = error.to_string();
+            let help = error.help().unwrap_or_default();
+            assert!(
+                !line.contains('\n') && !line.contains("= help") && !help.contains('\n'),
+                "{line} / {help}"
+            );
+            assert!(!help.is_empty() && !line.contains(&help), "{line} / {help}");
+            assert!(
+                error.report().starts_with(&line) && error.report().ends_with(&help),
+                "{}",
+                error.report()
+            );
+        }
     }
 
     #[test]

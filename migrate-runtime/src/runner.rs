@@ -68,7 +68,11 @@ impl Default for TableNames {
 impl TableNames {
     /// Tables `schema.version` and `schema.history`. The names are quoted where needed.
     pub fn new(schema: &str, version: &str, history: &str) -> TableNames {
-        TableNames(Tables { schema: schema.to_owned(), version: version.to_owned(), history: history.to_owned() })
+        TableNames(Tables {
+            schema: schema.to_owned(),
+            version: version.to_owned(),
+            history: history.to_owned(),
+        })
     }
 
     /// The schema of both tables.

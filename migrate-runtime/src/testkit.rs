@@ -47,7 +47,7 @@ impl std::error::Error for TestkitError {}
 
 impl From<Error> for TestkitError {
     fn from(error: Error) -> Self {
-        TestkitError(error.to_string())
+        TestkitError(error.report())
     }
 }
 
@@ -685,7 +685,7 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
         };
         let before = database.snapshot(migrator)?;
         if let Err(error) = migrator.step(database.url(), node, true) {
-            report.failures.push(failure(format!("upgrade failed: {error}")));
+            report.failures.push(failure(format!("upgrade failed: {}", error.report())));
             // What grows from a migration that does not apply cannot be checked.
             break;
         }
@@ -697,7 +697,7 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
         }
         report.checked.push(migration.rev.to_owned());
         let broken = match migrator.step(database.url(), node, false) {
-            Err(error) => Some(format!("downgrade failed: {error}")),
+            Err(error) => Some(format!("downgrade failed: {}", error.report())),
             Ok(()) => {
                 let after = database.snapshot(migrator)?;
                 (after != before).then(|| {
@@ -708,7 +708,9 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
         match broken {
             None => {
                 if let Err(error) = migrator.step(database.url(), node, true) {
-                    report.failures.push(failure(format!("upgrade after its downgrade failed: {error}")));
+                    report
+                        .failures
+                        .push(failure(format!("upgrade after its downgrade failed: {}", error.report())));
                     database = rebuild(migrator, &rows_after)?;
                 }
             }

@@ -66,7 +66,7 @@ async fn serve() -> Result<(), String> {
         .on_step(progress)
         .upgrade_async(&**client, "head")
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.report())?;
     drop(client);
     println!("database at {} ({} applied now)", report.after.join(", "), report.steps.len());
 
