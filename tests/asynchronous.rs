@@ -1,6 +1,8 @@
 //! The asynchronous API on the caller's tokio runtime, on connections it opens and on
 //! connections the caller lends it, against a real PostgreSQL.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use migrate_runtime::testkit::TestDatabase;
@@ -10,6 +12,7 @@ use migrate_runtime::{Chain, Database, Error, Migrator};
 static DIAMOND: Chain = migrate_runtime::embed_migrations!("diamond");
 static FAILING: Chain = migrate_runtime::embed_migrations!("failing");
 static FAULTS: Chain = migrate_runtime::embed_migrations!("faults");
+static LATE_CANCEL: Chain = migrate_runtime::embed_migrations!("late_cancel");
 
 const E: &str = "eeee00000005";
 
@@ -169,7 +172,8 @@ async fn a_run_whose_future_is_dropped_leaves_no_step_half_applied() {
         if cut.is_ok() {
             migrator.downgrade_async(db.url(), "fd0000000004").await.expect("downgrades");
         }
-        // The dropped run's connection closes; its backend rolls back and frees the lock.
+        // The dropped run's connection closes; its backend ends the statement in flight
+        // (committing or rolling back its step), then frees the lock.
         let report = migrator.upgrade_async(db.url(), "head").await.expect("upgrades after the cut");
         assert_eq!(report.after, ["ff0000000006"]);
         let client = connect(db.url()).await;
@@ -180,4 +184,191 @@ async fn a_run_whose_future_is_dropped_leaves_no_step_half_applied() {
         );
         migrator.downgrade_async(db.url(), "fd0000000004").await.expect("downgrades");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lent_connection_inside_a_transaction_is_refused_and_its_work_kept() {
+    let db = database();
+    let client = connect(db.url()).await;
+    client.batch_execute("CREATE TABLE callers (id int)").await.expect("creates");
+    let migrator = Migrator::new(&DIAMOND);
+    client.batch_execute("BEGIN; INSERT INTO callers VALUES (42)").await.expect("begins");
+    for refused in [
+        migrator.upgrade_async(&client, "head").await.map(|r| r.after),
+        migrator.stamp_async(&client, &["head"], false).await.map(|r| r.after),
+        migrator.current_async(&client).await,
+    ] {
+        assert!(
+            matches!(&refused, Err(Error::LentConnection { reason }) if reason.contains("inside a transaction")),
+            "{refused:?}"
+        );
+    }
+    // The caller's transaction is as it was: still open, still its own to end.
+    assert_eq!(values(&client, "SELECT count(*) FROM callers").await, ["1"]);
+    client.batch_execute("ROLLBACK").await.expect("rolls back");
+    assert_eq!(values(&client, "SELECT count(*) FROM callers").await, ["0"], "the caller's rollback held");
+    assert_eq!(migrator.current(db.url()).expect("reads"), Vec::<String>::new(), "nothing ran");
+
+    // Inside a transaction that failed: refused too, and the caller still ends it.
+    client.batch_execute("BEGIN").await.expect("begins");
+    assert!(client.batch_execute("SELECT 1/0").await.is_err());
+    let refused = migrator.upgrade_async(&client, "head").await;
+    assert!(
+        matches!(&refused, Err(Error::LentConnection { reason }) if reason.contains("failed")),
+        "{refused:?}"
+    );
+    client.batch_execute("ROLLBACK").await.expect("rolls back");
+    migrator.upgrade_async(&client, "head").await.expect("upgrades once outside a transaction");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connection_lent_to_two_runs_at_once_serves_one() {
+    let db = database();
+    let client = connect(db.url()).await;
+    let migrator = Migrator::new(&FAULTS);
+    let (first, second) =
+        tokio::join!(migrator.upgrade_async(&client, "head"), migrator.upgrade_async(&client, "head"));
+    let refused = [&first, &second].iter().filter(|r| matches!(r, Err(Error::LentConnection { .. }))).count();
+    let done = [&first, &second].iter().filter(|r| r.is_ok()).count();
+    assert_eq!((done, refused), (1, 1), "{first:?} / {second:?}");
+    assert_eq!(ledger(&client).await, ["fb0000000002 1", "fe0000000005 1", "ff0000000006 1"]);
+    assert_eq!(values(&client, LEFT_ON_SESSION).await, ["0 0 7200 0 0"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lent_connection_whose_run_was_dropped_is_refused_after() {
+    let db = database();
+    let migrator = Migrator::new(&FAULTS);
+    migrator.upgrade_async(db.url(), "fd0000000004").await.expect("upgrades");
+    let client = connect(db.url()).await;
+    // Cut while a slow step runs: the run leaves its lock and statements in the session.
+    let cut = tokio::time::timeout(Duration::from_millis(150), migrator.upgrade_async(&client, "head")).await;
+    assert!(cut.is_err(), "the run ended before the cut");
+    let refused = migrator.upgrade_async(&client, "head").await;
+    assert!(
+        matches!(&refused, Err(Error::LentConnection { reason }) if reason.contains("did not finish")),
+        "{refused:?}"
+    );
+    drop(client);
+    // Dropped, as the refusal says: its session ends, and a run on another goes on.
+    migrator.upgrade_async(db.url(), "head").await.expect("upgrades");
+    let client = connect(db.url()).await;
+    assert_eq!(ledger(&client).await, ["fb0000000002 1", "fe0000000005 1", "ff0000000006 1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lenders_settings_do_not_change_what_the_migrations_do() {
+    let db = database();
+    let client = connect(db.url()).await;
+    // A schema of the application first on the path, and a timeout shorter than the chain's
+    // slow step (0.3 s): on a connection of its own, neither would apply.
+    client
+        .batch_execute("CREATE SCHEMA app; SET search_path = app, public; SET statement_timeout = '200ms'")
+        .await
+        .expect("sets");
+    let before =
+        values(&client, "SELECT current_setting('search_path'), current_setting('statement_timeout')").await;
+    Migrator::new(&FAULTS).upgrade_async(&client, "head").await.expect("upgrades");
+    let other = connect(db.url()).await;
+    assert_eq!(
+        values(&other, "SELECT to_regclass('public.items') IS NOT NULL, to_regclass('app.items') IS NULL")
+            .await,
+        ["t t"]
+    );
+    let after =
+        values(&client, "SELECT current_setting('search_path'), current_setting('statement_timeout')").await;
+    assert_eq!(after, before);
+    assert_eq!(after, ["app, public 200ms"]);
+}
+
+/// Runs the late-cancel chain `rounds` times with an interrupt at a random moment around the
+/// end of its slow statements (a cancel request may then reach a later statement), on a lent
+/// connection or on its own; returns what went wrong.
+async fn late_cancels(url: &str, lent: bool, rounds: u64) -> Vec<String> {
+    let base = Migrator::new(&LATE_CANCEL);
+    let mut seed: u64 = std::env::var("FAULT_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_cafe);
+    let mut wrong = Vec::new();
+    for round in 0..rounds {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        base.upgrade_async(url, "1a0000000001").await.expect("upgrades");
+        let flag = Arc::new(AtomicUsize::new(0));
+        let migrator = Migrator::new(&LATE_CANCEL).interrupt_on(flag.clone());
+        let delay = Duration::from_micros(5_000 + seed % 110_000);
+        let setter = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            flag.store(15, Ordering::SeqCst);
+        });
+        let client = connect(url).await;
+        let before = values(&client, LEFT_ON_SESSION).await;
+        let run = if lent {
+            migrator.upgrade_async(&client, "head").await
+        } else {
+            migrator.upgrade_async(url, "head").await
+        };
+        setter.await.expect("joins");
+        // Told to drop the connection: a cancel request may be in flight. Said, not silent.
+        let told = matches!(&run, Err(Error::NotGivenBack { .. }));
+        match &run {
+            Ok(_) | Err(Error::Interrupted { .. }) => {}
+            Err(Error::NotGivenBack { reason, .. }) if lent && reason.contains("cancel request") => {}
+            Err(error) => wrong.push(format!("round {round} ({delay:?}): {}", error.report())),
+        }
+        if lent && !told {
+            match client.simple_query("SELECT 1 FROM pg_sleep(0.03)").await {
+                Ok(_) => {}
+                Err(error) => wrong.push(format!(
+                    "round {round} ({delay:?}): the caller's next query failed: {:?}",
+                    error.as_db_error().map(|e| e.message())
+                )),
+            }
+            let after = values(&client, LEFT_ON_SESSION).await;
+            if after != before {
+                wrong.push(format!("round {round} ({delay:?}): given back as {after:?}, lent as {before:?}"));
+            }
+        }
+        drop(client);
+        // What the interrupt left, the next run finishes. It refuses the step outside a
+        // transaction only when the cancel stopped that step's statement (the operator then
+        // runs it again); a refusal saying that every statement ran means the cancel reached
+        // the record of its end instead, which is wrong.
+        match base.upgrade_async(url, "head").await {
+            Ok(_) => {}
+            Err(Error::Dirty(unfinished)) if !unfinished.finished => {
+                let rows: Vec<&str> = unfinished.way_out().iter().map(String::as_str).collect();
+                base.stamp_async(url, &rows, false).await.expect("stamps");
+                base.upgrade_async(url, "head").await.expect("upgrades");
+            }
+            Err(error) => {
+                wrong
+                    .push(format!("round {round} ({delay:?}): the next run was refused: {}", error.report()));
+                base.stamp_async(url, &["head"], true).await.expect("stamps");
+            }
+        }
+        let ledger = values(&connect(url).await, "SELECT count(*) FROM ledger").await;
+        if ledger != ["1"] {
+            wrong.push(format!("round {round} ({delay:?}): the data migration ran {ledger:?} times"));
+        }
+        base.downgrade_async(url, "1a0000000001").await.expect("downgrades");
+    }
+    wrong
+}
+
+fn rounds() -> u64 {
+    std::env::var("FAULT_TRIALS").ok().and_then(|n| n.parse().ok()).unwrap_or(25)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_cancel_stops_nothing_after_its_statement_on_a_lent_connection() {
+    let db = database();
+    let wrong = late_cancels(db.url(), true, rounds()).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_cancel_does_not_stop_the_record_of_a_steps_end() {
+    let db = database();
+    let wrong = late_cancels(db.url(), false, rounds()).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

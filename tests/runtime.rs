@@ -720,7 +720,7 @@ fn when_only_the_end_of_a_step_outside_a_transaction_fails_the_way_out_records_i
     let Error::Dirty(unfinished) = &refused else { panic!("unexpected error: {refused}") };
     assert!(unfinished.finished && unfinished.way_out() == [B], "{refused}");
     assert!(
-        refused.to_string().contains(&format!("record that the upgrade is done with `stamp {B}`")),
+        refused.report().contains(&format!("record that the upgrade is done with `stamp {B}`")),
         "{refused}"
     );
     migrator.stamp(db.url(), &[B], false).expect("stamps");

@@ -450,8 +450,7 @@ fn certificate_files_that_cannot_be_read_are_named() {
         );
     }
     let not_pem = pki.path("server.ext");
-    let text =
-        refused(&app(&cluster, "localhost", "postgres", &format!("sslrootcert={not_pem}"))).report();
+    let text = refused(&app(&cluster, "localhost", "postgres", &format!("sslrootcert={not_pem}"))).report();
     assert!(
         text.contains(&format!(
             "cannot read the root certificate file `{not_pem}` (sslrootcert): it holds no certificate"

@@ -126,7 +126,8 @@ pub const SESSION_SQL: [&str; 3] = [
 
 /// Every setting a run may change on its session: [`SESSION_SQL`]'s, and the timeouts a run
 /// or a migration outside a transaction sets. A run on a session it borrowed puts them back.
-pub const SESSION_SETTINGS: [&str; 7] = [
+pub const SESSION_SETTINGS: [&str; 8] = [
+    "search_path",
     "standard_conforming_strings",
     "client_connection_check_interval",
     "tcp_keepalives_idle",
@@ -135,6 +136,10 @@ pub const SESSION_SETTINGS: [&str; 7] = [
     "lock_timeout",
     "statement_timeout",
 ];
+
+/// What a run on a borrowed session resets first, so that its migrations run as on a session
+/// of their own (the role's and database's defaults), whatever the lender had set.
+pub const LENT_RESET: [&str; 3] = ["RESET search_path", "RESET lock_timeout", "RESET statement_timeout"];
 
 /// One row: the value of each of [`SESSION_SETTINGS`] (null where the server has no such
 /// setting).

@@ -51,6 +51,20 @@ pub enum Error {
     MalformedUrl,
     /// The runner could not start its own I/O.
     Runtime(String),
+    /// A connection lent to a run (`&tokio_postgres::Client`) that cannot serve it; nothing
+    /// was changed.
+    LentConnection {
+        /// Why: inside a transaction, or serving (or left by) another run.
+        reason: String,
+    },
+    /// A lent connection that could not be given back as it was lent: it may still hold the
+    /// migration lock or the run's prepared statements.
+    NotGivenBack {
+        /// Why.
+        reason: String,
+        /// The run's own error, when it failed.
+        run: Option<Box<Error>>,
+    },
     /// A query of the runner itself failed.
     Database {
         /// What the runner was doing.
@@ -172,6 +186,15 @@ impl fmt::Display for Error {
                  likely a part of a password)",
             ),
             Error::Runtime(text) => f.write_str(text),
+            Error::LentConnection { reason } => {
+                write!(f, "the connection lent to the run cannot serve it: {reason}; nothing was changed")
+            }
+            Error::NotGivenBack { reason, run: Some(run) } => {
+                write!(f, "{run}; and the lent connection must not be reused: {reason}")
+            }
+            Error::NotGivenBack { reason, run: None } => {
+                write!(f, "the run is done, but the lent connection must not be reused: {reason}")
+            }
             Error::Database { context, source } => write!(f, "{context}: {}", describe(source)),
             Error::LockTimeout { waited, table, holder } => write!(
                 f,
@@ -299,6 +322,14 @@ impl Error {
             Error::NotBelow { .. } => "use upgrade to go forward".to_owned(),
             Error::NotTransactional { .. } => "run it in the default mode, one transaction per migration".to_owned(),
             Error::Interrupted { .. } => "run again to go on from there".to_owned(),
+            Error::LentConnection { .. } => "lend a connection outside a transaction and used by nothing else (a run \
+                 takes its own transactions and the migration lock in that session), or pass a connection string; a \
+                 connection whose run did not finish must be dropped"
+                .to_owned(),
+            Error::NotGivenBack { run, .. } => {
+                let then = run.as_ref().and_then(|run| run.help()).map(|help| format!("; then {help}")).unwrap_or_default();
+                format!("drop this connection instead of giving it back to its pool: it may still hold the migration lock{then}")
+            }
             Error::MigrationFailed(failure) => failure.help(),
             Error::Runtime(_) | Error::Database { .. } | Error::Target(_) => return None,
         };
@@ -308,6 +339,7 @@ impl Error {
     /// What else the message has to say, a line each (`= note: …`, or indented details).
     fn notes(&self) -> Vec<String> {
         match self {
+            Error::NotGivenBack { run: Some(run), .. } => run.notes(),
             Error::Database { source, .. } if source.is_closed() => {
                 vec![format!("= note: {CONNECTION_LOST}")]
             }

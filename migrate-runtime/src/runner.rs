@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use migrate_core::chain::{Chain, Migration};
 use migrate_core::graph::{Graph, NodeId};
 use migrate_core::op::Statement;
-use migrate_core::script::{Part, Piece, SESSION_SQL, Setup, Step, saved_settings_sql, set_sql};
+use migrate_core::script::{LENT_RESET, Part, Piece, SESSION_SQL, Setup, Step, saved_settings_sql, set_sql};
 use migrate_core::sql::{Effect, effect, join_statements};
 use migrate_core::version::{Direction, Record, Tables, rows_diff};
 use sha2::{Digest, Sha256};
@@ -122,7 +122,7 @@ pub struct Report {
     pub after: Vec<String>,
     /// The steps, in order.
     pub steps: Vec<StepReport>,
-    /// The connections the run opened.
+    /// The connections the run opened (none on a lent one).
     pub connections: usize,
     /// The queries it sent, each one round trip (connecting aside).
     pub round_trips: usize,
@@ -303,10 +303,13 @@ impl Migrator {
         self.run_settings().into_iter().map(|(name, value)| set_sql(name, &value)).collect()
     }
 
-    /// What the first round trip of a session sets: the run's own settings, then
-    /// [`SESSION_SQL`].
-    fn first_settings(&self) -> Vec<String> {
-        let mut statements = self.session_settings();
+    /// What the first round trip of a session sets: on a borrowed one, the lender's settings
+    /// that would change what migrations do reset ([`LENT_RESET`]); the run's own settings;
+    /// then [`SESSION_SQL`].
+    fn first_settings(&self, borrowed: bool) -> Vec<String> {
+        let mut statements: Vec<String> =
+            if borrowed { LENT_RESET.map(str::to_owned).to_vec() } else { Vec::new() };
+        statements.extend(self.session_settings());
         statements.extend(SESSION_SQL.map(str::to_owned));
         statements
     }
@@ -351,7 +354,7 @@ impl Migrator {
             statements.push(saved_settings_sql());
         }
         if first {
-            statements.extend(self.first_settings());
+            statements.extend(self.first_settings(session.is_borrowed()));
         }
         let lock_at = statements.len();
         if lock {
@@ -380,7 +383,7 @@ impl Migrator {
             {
                 // The batch's implicit transaction rolled its settings back (not the lock, a
                 // session's): they go again with the catalog's query.
-                let settings = if first { self.first_settings() } else { Vec::new() };
+                let settings = if first { self.first_settings(session.is_borrowed()) } else { Vec::new() };
                 let state = self.read_partial(session, settings).await?;
                 Ok(Read { state, locked, prepared: false })
             }
@@ -512,7 +515,7 @@ impl Migrator {
                     before: read.state.rows.clone(),
                     after: read.state.rows,
                     steps: Vec::new(),
-                    connections: 1,
+                    connections: usize::from(!session.is_borrowed()),
                     round_trips: session.trips,
                 });
             }
@@ -531,7 +534,7 @@ impl Migrator {
                 before: read.state.rows,
                 after: self.revs(&plan.rows),
                 steps,
-                connections: 1,
+                connections: usize::from(!session.is_borrowed()),
                 round_trips: session.trips,
             })
         }
@@ -608,9 +611,10 @@ impl Migrator {
                     _ => 1,
                 };
                 let rev = planned.migration.rev;
+                let before = if next == 1 { "none of them ran" } else { "the ones before stay applied" };
                 let left = format!(
-                    "{rev} runs outside a transaction and was stopped before its statement {next} of {}: the ones \
-                     before stay applied, and the next run refuses it until it is cleared (the refusal says how)",
+                    "{rev} runs outside a transaction and was stopped before its statement {next} of {}: {before}, \
+                     and the next run refuses it until it is cleared (the refusal says how)",
                     planned.statements.len()
                 );
                 return Err(Error::Interrupted { signal, rev: Some(rev.to_owned()), left });
@@ -669,10 +673,11 @@ impl Migrator {
                  the next run refuses it until it is cleared (the refusal says how)"
             ),
             Part::Statement(index) => format!(
-                "{rev} runs outside a transaction and was stopped at its statement {} of {}: the ones before stay \
-                 applied, and the next run refuses it until it is cleared (the refusal says how)",
+                "{rev} runs outside a transaction and was stopped at its statement {} of {}: {}, and the next run \
+                 refuses it until it is cleared (the refusal says how)",
                 index + 1,
-                planned.statements.len()
+                planned.statements.len(),
+                if index == 0 { "none before it ran" } else { "the ones before stay applied" }
             ),
             Part::Reset | Part::End => format!(
                 "every statement of {rev} ran (outside a transaction), but its end was not recorded: the next run \
@@ -861,7 +866,7 @@ impl Migrator {
             before: read.state.rows,
             after: self.revs(&after),
             steps: Vec::new(),
-            connections: 1,
+            connections: usize::from(!session.is_borrowed()),
             round_trips: session.trips,
         })
     }
@@ -922,7 +927,8 @@ impl Migrator {
 
     pub(crate) async fn current_on(&self, conn: Conn<'_>) -> Result<Vec<String>, Error> {
         let mut session = Session::open(conn, None).await?;
-        Ok(self.read(&mut session, false, false, false).await?.state.rows)
+        let rows = self.read(&mut session, false, false, false).await.map(|read| read.state.rows);
+        session.finish(&self.tables, rows).await
     }
 
     /// Whether the database is at the chain's heads, exactly.

@@ -26,7 +26,7 @@
 //!    runs would run the step twice. Keep the lock on wherever a session can hold it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -118,18 +118,25 @@ impl IntoDatabase for tokio_postgres::Config {
 /// disconnects from), or a connection of yours, `&tokio_postgres::Client` (from a pool:
 /// `&**deadpool_object`, `&*bb8_connection`), which it gives back as it was lent.
 ///
-/// On a connection of yours, a run holds the migration lock in that session while it works,
-/// as on its own, and when it ends (done or failed) releases the lock, drops the statements it
-/// prepared and puts back the settings it changed (timeouts, `standard_conforming_strings`,
-/// keepalives). So the connection must be:
+/// On a connection of yours, a run first checks that it can serve: it refuses one inside a
+/// transaction (the run's statements would join it) or serving another run, or left by a run
+/// that did not finish ([`Error::LentConnection`], nothing changed). It resets the settings
+/// that would change what migrations do (`search_path`, `lock_timeout`, `statement_timeout`:
+/// they run as on a connection of their own), holds the migration lock in that session while
+/// it works, and when it ends (done or failed) releases the lock, drops the statements it
+/// prepared and puts back every setting it changed. When it cannot, or when a cancel request
+/// it sent (`interrupt_on`) may still stop a later statement, it says so
+/// ([`Error::NotGivenBack`]): drop the connection. So the connection must be:
 /// - a real session, used by nothing else while the run works: not a connection of a pooler in
 ///   transaction or statement mode (PgBouncer's), where the lock and the prepared statements
 ///   would land on other sessions;
-/// - outside a transaction: the run commits its own;
 /// - dropped, not given back to its pool, when the run's future is cancelled before it ends:
-///   the lock and prepared statements of an unfinished run stay in the session.
+///   the lock and prepared statements of an unfinished run stay in the session (a later run
+///   on it refuses it).
 ///
-/// A migration's own session-level statements (`SET search_path …` in raw SQL) stay on it.
+/// A migration's own session-level statements (`SET …` in raw SQL) stay on it. The caller's
+/// runtime needs tokio's I/O and time drivers (`#[tokio::main]` and `#[tokio::test]` have
+/// them).
 pub trait IntoConnection<'a> {
     /// Where the run works, or why the connection string cannot be read.
     #[doc(hidden)]
@@ -177,6 +184,10 @@ pub(crate) struct Session<'a> {
     interrupt: Option<Arc<AtomicUsize>>,
     /// Whether this session took the migration lock.
     pub(crate) held: bool,
+    /// Whether a cancel request was sent that no statement is known to have met: it may
+    /// still stop a later statement (the server acts on one when it gets it, on whatever
+    /// statement then runs, and drops one that reaches an idle session).
+    cancel_sent: AtomicBool,
     /// On a borrowed connection, the settings the run may change, as they were.
     pub(crate) saved: Option<Vec<Option<String>>>,
 }
@@ -193,7 +204,45 @@ impl<'a> Session<'a> {
             Conn::Open(database) => (Handle::Own(database.connect().await?), Some(database)),
             Conn::Borrowed(client) => (Handle::Borrowed(client), None),
         };
-        Ok(Session { client, database, trips: 0, interrupt, held: false, saved: None })
+        let mut session = Session {
+            client,
+            database,
+            trips: 0,
+            interrupt,
+            held: false,
+            cancel_sent: AtomicBool::new(false),
+            saved: None,
+        };
+        if session.is_borrowed() {
+            session.check_lent().await?;
+        }
+        Ok(session)
+    }
+
+    /// Refuses a lent connection that cannot serve a run: inside a transaction (the run's
+    /// statements would join it, and its commit commit the caller's work), or already serving
+    /// a run, or left by one that did not finish (its future dropped). Marks it as serving this
+    /// run; nothing else is changed, and nothing at all when it is refused.
+    async fn check_lent(&mut self) -> Result<(), Error> {
+        let outcome = self.send(&lent_check_sql()).await;
+        let refused = |reason: &str| Error::LentConnection { reason: reason.to_owned() };
+        if let Some(error) = outcome.error {
+            if error.code() == Some(&tokio_postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION) {
+                return Err(refused("it is inside a transaction that failed"));
+            }
+            return Err(database("cannot check the lent connection")(error));
+        }
+        match (
+            outcome.value(0),
+            outcome.rows.first().and_then(|r| r.first()).and_then(|r| r.get(1)).cloned().flatten(),
+        ) {
+            (Some("t"), None) => Ok(()),
+            (Some("t"), Some(_)) => Err(refused(
+                "another run is using it, or a run on it did not finish (its future was dropped) and left the migration \
+                 lock and its statements in the session",
+            )),
+            _ => Err(refused("it is inside a transaction")),
+        }
     }
 
     fn client(&self) -> &Client {
@@ -248,9 +297,16 @@ impl<'a> Session<'a> {
         loop {
             let tick = std::pin::pin!(tokio::time::sleep(Duration::from_millis(50)));
             match select(answer.as_mut(), tick).await {
-                Either::Left((outcome, _)) => return outcome,
+                Either::Left((outcome, _)) => {
+                    if cancelled && is_cancel(&outcome) {
+                        // It met the statement it was sent for.
+                        self.cancel_sent.store(false, Ordering::SeqCst);
+                    }
+                    return outcome;
+                }
                 Either::Right(_) if !cancelled && interrupt.load(Ordering::SeqCst) != 0 => {
                     cancelled = true;
+                    self.cancel_sent.store(true, Ordering::SeqCst);
                     let token = client.cancel_token();
                     match &self.database {
                         Some(database) => database.cancel(&token).await,
@@ -265,24 +321,60 @@ impl<'a> Session<'a> {
     }
 
     /// [`Session::send`] without cancelling on an interrupt: for the few statements that
-    /// record what already happened, which an interrupt must not leave unrecorded.
+    /// record what already happened, which an interrupt must not leave unrecorded, nor a
+    /// cancel request sent for an earlier statement stop: when one does, they go again (they
+    /// are whole transactions, rolled back when stopped, and a request stops one statement).
     pub(crate) async fn send_whole(&mut self, sql: &str) -> Outcome {
         let interrupt = self.interrupt.take();
-        let outcome = self.send(sql).await;
+        self.absorb_cancel().await;
+        let stray = self.cancel_sent.swap(false, Ordering::SeqCst);
+        let mut outcome = self.send(sql).await;
+        if stray && is_cancel(&outcome) {
+            outcome = self.send(sql).await;
+        }
         self.interrupt = interrupt;
         outcome
     }
 
+    /// Gives a cancel request this session sent, and that no statement met, a statement of
+    /// no consequence to meet, should it arrive in the next tenth of a second.
+    async fn absorb_cancel(&mut self) {
+        if self.cancel_sent.load(Ordering::SeqCst) {
+            let interrupt = self.interrupt.take();
+            if is_cancel(&self.send("SELECT pg_sleep(0.1)").await) {
+                self.cancel_sent.store(false, Ordering::SeqCst);
+            }
+            self.interrupt = interrupt;
+        }
+    }
+
     /// Ends a run's work on the session with `result`: a connection of its own closes (the
-    /// server releases the lock with it); a borrowed one is given back as it was lent, and
-    /// an error doing so is the run's error when it had none.
+    /// server releases the lock with it); a borrowed one is given back as it was lent. When
+    /// that fails, the error says so (with the run's own error, if it had one): the connection
+    /// may still hold the lock, and must be dropped.
     pub(crate) async fn finish<T>(mut self, tables: &Tables, result: Result<T, Error>) -> Result<T, Error> {
-        if !self.is_borrowed() || self.is_closed() {
+        if !self.is_borrowed() {
             return result;
         }
-        match self.give_back(tables).await {
-            Err(error) if result.is_ok() => Err(error),
-            _ => result,
+        let mut given = if self.is_closed() {
+            Ok(())
+        } else {
+            let given = self.give_back(tables).await;
+            given.map_err(|e| Error::Runtime(format!("it could not be given back as it was lent: {e}")))
+        };
+        if given.is_ok() && self.cancel_sent.load(Ordering::SeqCst) {
+            // Neither the run's statements nor the wait met it: it may yet stop the lender's.
+            given = Err(Error::Runtime(
+                "a cancel request sent to stop the run reached no statement of it, and may stop the next one sent \
+                 on this connection"
+                    .to_owned(),
+            ));
+        }
+        match (given, result) {
+            (Ok(()), result) => result,
+            (Err(error), result) => {
+                Err(Error::NotGivenBack { reason: error.to_string(), run: result.err().map(Box::new) })
+            }
         }
     }
 
@@ -298,7 +390,8 @@ impl<'a> Session<'a> {
     /// drops the prepared statements (those there are: a failed setup may have prepared some).
     async fn give_back(&mut self, tables: &Tables) -> Result<(), Error> {
         self.interrupt = None;
-        let mut statements = vec!["ROLLBACK".to_owned()];
+        self.absorb_cancel().await;
+        let mut statements = vec!["ROLLBACK".to_owned(), lent_mark_sql("")];
         if std::mem::take(&mut self.held) {
             statements.push(tables.unlock_sql());
         }
@@ -352,9 +445,11 @@ impl<'a> Session<'a> {
                 let left = "it was waiting for the migration lock: nothing ran".to_owned();
                 return Err(Error::Interrupted { signal, rev: None, left });
             }
-            let outcome = self.send(&poll).await.ok().map_err(database("cannot take the migration lock"))?;
+            let outcome = self.send(&poll).await;
+            // Taken, even when what follows in the batch failed: the session holds it.
+            self.held |= outcome.value(0) == Some("t");
+            let outcome = outcome.ok().map_err(database("cannot take the migration lock"))?;
             if outcome.value(0) == Some("t") {
-                self.held = true;
                 return Ok(());
             }
             if start.elapsed() >= wait {
@@ -378,6 +473,31 @@ impl<'a> Session<'a> {
             pause = (pause * 2).min(Duration::from_millis(250));
         }
     }
+}
+
+/// Whether a batch was stopped by a cancel request.
+fn is_cancel(outcome: &Outcome) -> bool {
+    outcome.error.as_ref().and_then(|e| e.code()) == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED)
+}
+
+/// The session setting marking a lent connection as serving a run.
+const LENT_MARK: &str = "migrate.lent_to_run";
+
+/// Sets the mark of a lent connection.
+fn lent_mark_sql(value: &str) -> String {
+    format!("SELECT set_config('{LENT_MARK}', {}, false)", quote_literal(value))
+}
+
+/// One row: whether the session is outside a transaction (`now()` is the start of the
+/// transaction, `statement_timestamp()` of this statement: equal only in the statement's own
+/// implicit transaction), and the mark a run left, if any; when outside a transaction and
+/// unmarked, it marks the session.
+fn lent_check_sql() -> String {
+    format!(
+        "SELECT now() = statement_timestamp(), nullif(current_setting('{LENT_MARK}', true), ''), \
+         CASE WHEN now() = statement_timestamp() AND coalesce(current_setting('{LENT_MARK}', true), '') = '' \
+         THEN set_config('{LENT_MARK}', 'running', false) END"
+    )
 }
 
 /// Runs `work`, which blocks on I/O, where it may: on this thread, or, on a thread driving a
