@@ -29,6 +29,9 @@ use crate::tree::{Source, Tree, Unit};
 /// Changes when the generated files change shape, so that older ones are written again.
 const GENERATION: &str = "2";
 
+/// The migrator's files, in its folder.
+const GENERATED: [&str; 3] = ["Cargo.toml", "build.rs", "src/main.rs"];
+
 /// Runs a database command through the migrator. The database URL goes in the migrator's
 /// environment, never on its command line, where every user of the machine could read it.
 pub(crate) fn run(project: &Project, args: &[String], database_url: Option<&str>) -> Result<Exit> {
@@ -140,13 +143,13 @@ fn build(project: &Project) -> Result<PathBuf> {
         .with_context(|| format!("cannot read `{}`", workspace_manifest.display()))?;
     let lock = std::fs::read_to_string(workspace_root.join("Cargo.lock")).ok();
 
-    // Written again only when what they are made from changed: the crate's manifests and
-    // Cargo.lock, and the manifests of the packages in folders it asks for.
+    // Written again only when what they are made from changed (the crate's manifests and
+    // Cargo.lock, the manifests of the packages in folders it asks for) or they did.
     let inputs = |paths: &[String]| {
         let mut hasher = DefaultHasher::new();
         (GENERATION, env!("CARGO_PKG_VERSION"), &raw, &workspace_text, &lock).hash(&mut hasher);
-        for path in paths {
-            (path, std::fs::read_to_string(path).ok()).hash(&mut hasher);
+        for path in paths.iter().map(PathBuf::from).chain(GENERATED.iter().map(|f| dir.join(f))) {
+            (&path, std::fs::read_to_string(&path).ok()).hash(&mut hasher);
         }
         format!("{:016x}\n", hasher.finish())
     };
@@ -154,8 +157,7 @@ fn build(project: &Project) -> Result<PathBuf> {
     let paths: Vec<String> = std::fs::read_to_string(&paths_file)
         .map(|t| t.lines().map(str::to_owned).collect())
         .unwrap_or_default();
-    let written = ["Cargo.toml", "build.rs", "src/main.rs"].iter().all(|f| dir.join(f).is_file());
-    if !written || std::fs::read_to_string(dir.join("inputs")).ok() != Some(inputs(&paths)) {
+    if std::fs::read_to_string(dir.join("inputs")).ok() != Some(inputs(&paths)) {
         std::fs::create_dir_all(dir.join("src"))
             .with_context(|| format!("cannot create `{}`", dir.display()))?;
         let tree = units(project)?;

@@ -442,6 +442,7 @@ impl Unfinished {
 
 /// A migration below the database's revision with no record of being applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Unrecorded {
     /// The revision.
     pub rev: String,
@@ -466,6 +467,7 @@ const CONNECTION_LOST: &str = "the connection to the server was lost (network, s
 
 /// An applied migration whose SQL changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Mismatch {
     /// The revision.
     pub rev: String,
@@ -492,6 +494,7 @@ impl fmt::Display for Mismatch {
 
 /// A migration that failed, with everything PostgreSQL said.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Failure {
     /// The revision.
     pub rev: String,

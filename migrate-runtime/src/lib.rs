@@ -13,6 +13,21 @@
 //!     println!("{} {}: {}", migration.rev, migration.slug, migration.why);
 //! }
 //! ```
+//!
+//! [`Migrator`] replays it on PostgreSQL, synchronously or (feature `tokio`) on the caller's
+//! tokio runtime, on a database it connects to ([`IntoDatabase`]: a connection string with
+//! libpq's TLS options, a [`Database`], a `tokio_postgres::Config`) or on a connection the
+//! caller lends ([`IntoConnection`]):
+//!
+//! ```ignore
+//! let report = Migrator::new(&MIGRATIONS).upgrade(&database_url, "head")?;
+//! let report = Migrator::new(&MIGRATIONS).upgrade_async(&**pool.get().await?, "head").await?;
+//! ```
+//!
+//! Errors ([`Error`]) display on one line; [`Error::help`] says what to do, and
+//! [`Error::report`] renders both as the command line prints them. Feature `testkit` adds a
+//! throwaway PostgreSQL and the stairway check for tests (module `testkit`); feature `cli` the
+//! database commands inside a binary (module `cli`).
 
 #[cfg(feature = "cli")]
 pub mod cli;
