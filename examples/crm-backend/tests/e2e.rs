@@ -43,6 +43,18 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16
     Ok((status, serde_json::from_str(payload).unwrap_or(serde_json::Value::Null)))
 }
 
+/// The first answer of `GET /health`, waiting up to a minute for the backend to listen.
+fn health_once_up(port: u16) -> (u16, serde_json::Value) {
+    let start = Instant::now();
+    loop {
+        if let Ok(answer) = http(port, "GET", "/health", "") {
+            return answer;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the backend never answered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn the_backend_migrates_then_serves() {
     let database = TestDatabase::new().expect("a test database");
@@ -56,14 +68,7 @@ fn the_backend_migrates_then_serves() {
             .spawn()
             .expect("starts"),
     );
-    let start = Instant::now();
-    let health = loop {
-        if let Ok(answer) = http(port, "GET", "/health", "") {
-            break answer;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "the backend never answered");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let health = health_once_up(port);
     let head = MIGRATIONS.heads()[0].rev;
     assert_eq!(health.0, 200);
     assert_eq!(health.1["revision"], head);
@@ -147,14 +152,7 @@ fn the_container_entrypoint_migrates_then_serves() {
             .spawn()
             .expect("starts"),
     );
-    let start = Instant::now();
-    let health = loop {
-        if let Ok(answer) = http(port, "GET", "/health", "") {
-            break answer;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "the backend never answered");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let health = health_once_up(port);
     assert_eq!((health.0, health.1["at_head"].as_bool()), (200, Some(true)));
     drop(backend);
     // Each migration ran once: in the migration step, the server then finding nothing to do.
