@@ -922,7 +922,7 @@ impl Migrator {
     /// The database's version rows (an empty list for a database never migrated).
     pub fn current(&self, db: impl IntoDatabase) -> Result<Vec<String>, Error> {
         let conn = Conn::Open(db.into_database()?);
-        self.blocking(self.current_on(conn))
+        block_on(self.current_on(conn))?
     }
 
     pub(crate) async fn current_on(&self, conn: Conn<'_>) -> Result<Vec<String>, Error> {
