@@ -275,6 +275,7 @@ impl Migrator {
     }
 
     /// The tables, with the SQL they render.
+    #[cfg(feature = "testkit")]
     pub(crate) fn tables_sql(&self) -> &Tables {
         &self.tables
     }
@@ -1056,7 +1057,7 @@ impl Migrator {
         db: impl IntoConnection<'a>,
         target: &str,
     ) -> Result<Report, Error> {
-        self.upgrade_on(db.into_connection()?, target).await
+        self.alongside(self.upgrade_on(db.into_connection()?, target)).await
     }
 
     /// [`Migrator::downgrade`] on the caller's runtime.
@@ -1065,7 +1066,7 @@ impl Migrator {
         db: impl IntoConnection<'a>,
         target: &str,
     ) -> Result<Report, Error> {
-        self.downgrade_on(db.into_connection()?, target).await
+        self.alongside(self.downgrade_on(db.into_connection()?, target)).await
     }
 
     /// [`Migrator::stamp`] on the caller's runtime.
@@ -1075,7 +1076,7 @@ impl Migrator {
         targets: &[&str],
         purge: bool,
     ) -> Result<Report, Error> {
-        self.stamp_on(db.into_connection()?, targets, purge).await
+        self.alongside(self.stamp_on(db.into_connection()?, targets, purge)).await
     }
 
     /// [`Migrator::accept_checksums`] on the caller's runtime.
@@ -1084,7 +1085,19 @@ impl Migrator {
         db: impl IntoConnection<'a>,
         revs: &[&str],
     ) -> Result<(), Error> {
-        self.accept_checksums_on(db.into_connection()?, revs).await
+        self.alongside(self.accept_checksums_on(db.into_connection()?, revs)).await
+    }
+
+    /// Runs `run` with the revision graph built and every migration rendered for its
+    /// checksum as soon as `run` first waits (for the connection): the CPU of a run with
+    /// nothing to do, done while the server works on the connection (the synchronous face
+    /// does it on a thread of its own).
+    async fn alongside<T>(&self, run: impl Future<Output = T>) -> T {
+        let render = async {
+            self.graph();
+            self.compiled();
+        };
+        futures_util::future::join(run, render).await.0
     }
 
     /// [`Migrator::current`] on the caller's runtime.
