@@ -102,8 +102,11 @@ fn unreadable(source: tokio_postgres::Error) -> Error {
 /// verifying modes its `require` (the verification is the connector's). Over Unix sockets
 /// PostgreSQL offers no TLS and libpq ignores `sslmode`: so do we, when every host is one.
 fn driver_mode(mode: Mode, config: &tokio_postgres::Config) -> SslMode {
-    let all_unix =
-        !config.get_hosts().is_empty() && config.get_hosts().iter().all(|h| !matches!(h, Host::Tcp(_)));
+    // A host with a `hostaddr` is reached over TCP at that address, whatever the host says:
+    // only sockets without one go unencrypted, as libpq has it.
+    let all_unix = !config.get_hosts().is_empty()
+        && config.get_hostaddrs().is_empty()
+        && config.get_hosts().iter().all(|h| !matches!(h, Host::Tcp(_)));
     match mode {
         _ if all_unix => SslMode::Disable,
         Mode::Disable => SslMode::Disable,
@@ -129,7 +132,21 @@ pub(crate) fn target(config: &tokio_postgres::Config) -> String {
             }
         })
         .collect();
-    let hosts = if hosts.is_empty() { "localhost:5432".to_owned() } else { hosts.join(",") };
+    let addresses = || {
+        let port =
+            |i: usize| config.get_ports().get(i).or(config.get_ports().first()).copied().unwrap_or(5432);
+        let named: Vec<String> = config
+            .get_hostaddrs()
+            .iter()
+            .enumerate()
+            .map(|(i, address)| match address {
+                std::net::IpAddr::V6(v6) => format!("[{v6}]:{}", port(i)),
+                std::net::IpAddr::V4(v4) => format!("{v4}:{}", port(i)),
+            })
+            .collect();
+        if named.is_empty() { "localhost:5432".to_owned() } else { named.join(",") }
+    };
+    let hosts = if hosts.is_empty() { addresses() } else { hosts.join(",") };
     let user = config.get_user().unwrap_or("(default user)");
     format!("{user}@{hosts}/{}", config.get_dbname().unwrap_or(user))
 }
@@ -1272,6 +1289,31 @@ where
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_socket_host_reached_at_a_hostaddr_keeps_its_tls_mode() {
+        use std::str::FromStr;
+        let config = tokio_postgres::Config::from_str(
+            "host=/nonexistent hostaddr=127.0.0.1 port=5601 user=u dbname=d",
+        )
+        .unwrap();
+        assert_eq!(
+            super::driver_mode(super::Mode::VerifyFull, &config),
+            tokio_postgres::config::SslMode::Require
+        );
+        assert_eq!(
+            super::driver_mode(super::Mode::Require, &config),
+            tokio_postgres::config::SslMode::Require
+        );
+        let socket = tokio_postgres::Config::from_str("host=/run/postgresql user=u").unwrap();
+        assert_eq!(
+            super::driver_mode(super::Mode::Require, &socket),
+            tokio_postgres::config::SslMode::Disable
+        );
+        let address =
+            tokio_postgres::Config::from_str("hostaddr=127.0.0.1 port=5601 user=u dbname=d").unwrap();
+        assert_eq!(super::target(&address), "u@127.0.0.1:5601/d");
+    }
+
     use super::*;
 
     fn options(url: &str) -> (String, TlsOptions) {
