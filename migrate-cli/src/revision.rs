@@ -68,16 +68,18 @@ fn write_migration(
     Ok(path.strip_prefix(&project.dir).unwrap_or(&path).display().to_string())
 }
 
-/// The functions of a new migration: comments show the way, the bodies are the user's.
+/// The functions of a new migration: comments show the way, the bodies are the user's. Each
+/// body is a `todo!` placeholder, which the build refuses (`unwritten_template`) until it is
+/// replaced: the file does not build until both functions are written.
 const NEW_FUNCTIONS: &str = "    pub fn upgrade(op: &mut Op) {
         // Record the change, such as: op.add_column(\"people\", \"phone\", Type::Text);
-        let _ = op;
+        todo!(\"record the change on `op`\")
     }
 
     pub fn downgrade(op: &mut Op) {
         // Undo it, such as: op.drop_column(\"people\", \"phone\");
         // or, when nothing can undo it: op.irreversible(\"why\");
-        let _ = op;
+        todo!(\"undo the change on `op`\")
     }
 ";
 

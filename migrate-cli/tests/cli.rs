@@ -72,6 +72,42 @@ fn revision_names_and_parents_new_files() {
     let check = fixture.run(&["check"]);
     assert_eq!(check.status.code(), Some(1));
     assert!(stdout(&check).contains("error[missing_why]"), "{}", stdout(&check));
+    // Nor until both functions are written: each placeholder is reported under itself.
+    let placeholders =
+        |check: &std::process::Output| stdout(check).matches("error[unwritten_template]").count();
+    assert_eq!(placeholders(&check), 4, "{}", stdout(&check));
+    assert!(stdout(&check).contains("is still a placeholder: `todo!`"), "{}", stdout(&check));
+    // The caret runs under `todo!("record the change on `op`")`, from the name to the parenthesis.
+    assert!(stdout(&check).contains(&format!("        {}\n", "^".repeat(34))), "{}", stdout(&check));
+
+    // Filling in the why and only the upgrade leaves the downgrade's placeholder.
+    let write =
+        |text: &str| std::fs::write(fixture.dir.join("migrations").join(second_name), text).expect("writes");
+    let why = text.replace("TODO: say why this change is needed.", "Sales call people back by phone.");
+    let upgrade = "op.add_column(\"people\", \"phone\", Type::Text);";
+    let downgrade = "op.drop_column(\"people\", \"phone\");";
+    let half = why.replace("todo!(\"record the change on `op`\")", upgrade);
+    write(&half);
+    let check = fixture.run(&["check"]);
+    assert_eq!(placeholders(&check), 3, "{}", stdout(&check));
+    // Dodges record nothing all the same: `let _ = op;` in the downgrade, `drop(op)` in the upgrade.
+    write(&half.replace("todo!(\"undo the change on `op`\")", "let _ = op;"));
+    let check = fixture.run(&["check"]);
+    assert_eq!(placeholders(&check), 2, "{}", stdout(&check));
+    assert!(stdout(&check).contains("error[empty_downgrade]"), "{}", stdout(&check));
+    write(
+        &why.replace("todo!(\"record the change on `op`\")", "drop(op);")
+            .replace("todo!(\"undo the change on `op`\")", downgrade),
+    );
+    let check = fixture.run(&["check"]);
+    assert!(
+        stdout(&check).contains(
+            "error[empty_upgrade]: `upgrade` of migration `add_people_phone_column` records no operation"
+        ),
+        "{}",
+        stdout(&check)
+    );
+    assert!(!stdout(&check).contains("error[empty_downgrade]"), "{}", stdout(&check));
 }
 
 #[test]

@@ -66,8 +66,12 @@ rules! {
     MissingWhy = "missing_why",
     /// No `downgrade` function.
     MissingDowngrade = "missing_downgrade",
+    /// An `upgrade` function that records no operation, outside a merge.
+    EmptyUpgrade = "empty_upgrade",
     /// A `downgrade` function that does nothing.
     EmptyDowngrade = "empty_downgrade",
+    /// A placeholder of the `revision` template (`todo!(…)`) still in place.
+    UnwrittenTemplate = "unwritten_template",
     /// An import of anything but the prelude.
     ForeignImport = "foreign_import",
     /// A password, token or key in a string literal.
@@ -107,6 +111,8 @@ pub enum Locator {
     Literal(usize),
     /// The name of the n-th function of the module.
     Function(usize),
+    /// The n-th placeholder macro call (`todo!(…)`) of the module's functions.
+    Placeholder(usize),
     /// The n-th item of the file outside the migration module.
     Item(usize),
 }
@@ -123,6 +129,7 @@ impl fmt::Display for Locator {
             Locator::Import(i) => write!(f, "import:{i}"),
             Locator::Literal(i) => write!(f, "literal:{i}"),
             Locator::Function(i) => write!(f, "fn:{i}"),
+            Locator::Placeholder(i) => write!(f, "placeholder:{i}"),
             Locator::Item(i) => write!(f, "item:{i}"),
         }
     }
@@ -148,6 +155,8 @@ impl FromStr for Locator {
                     Locator::Literal(i)
                 } else if let Some(i) = indexed("fn:") {
                     Locator::Function(i)
+                } else if let Some(i) = indexed("placeholder:") {
+                    Locator::Placeholder(i)
                 } else if let Some(i) = indexed("item:") {
                     Locator::Item(i)
                 } else {
@@ -192,7 +201,7 @@ mod tests {
             assert_eq!(rule.as_str().parse(), Ok(*rule));
             assert!(rule.as_str().bytes().all(|b| b == b'_' || b.is_ascii_lowercase()));
         }
-        assert_eq!(RuleId::ALL.len(), 18);
+        assert_eq!(RuleId::ALL.len(), 20);
     }
 
     #[test]
@@ -207,6 +216,7 @@ mod tests {
             Locator::Import(0),
             Locator::Literal(12),
             Locator::Function(1),
+            Locator::Placeholder(0),
             Locator::Item(3),
         ];
         for locator in all {

@@ -84,6 +84,17 @@ pub struct ModuleSource {
     pub functions: Vec<Function>,
     /// The names of the methods called in the module (`.concurrently()` gives `concurrently`).
     pub method_calls: Vec<String>,
+    /// The placeholder macro calls (`todo!(…)`) in the module's functions, in source order.
+    pub placeholders: Vec<Placeholder>,
+}
+
+/// A placeholder macro call (`todo!(…)`, `unimplemented!(…)`) left in a function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placeholder {
+    /// The function holding it.
+    pub function: String,
+    /// The macro's name: `todo`.
+    pub name: String,
 }
 
 /// A way a migration reaches code outside itself.
@@ -129,7 +140,8 @@ pub struct Included {
 pub struct Function {
     /// Its name.
     pub name: String,
-    /// Whether its body holds no statement at all.
+    /// Whether its body records no operation: it never calls a method on its `op` parameter
+    /// nor passes `op` on (see `syntax::records_on`), whatever else it holds.
     pub empty: bool,
 }
 

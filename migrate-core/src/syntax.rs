@@ -16,7 +16,9 @@ use std::str::FromStr;
 use proc_macro2::{Delimiter, Ident, Literal, Span, TokenStream, TokenTree};
 
 use crate::diagnostic::Locator;
-use crate::source::{DownRevision, Function, Import, ImportKind, Included, ModuleSource, StrayItem};
+use crate::source::{
+    DownRevision, Function, Import, ImportKind, Included, ModuleSource, Placeholder, StrayItem,
+};
 
 /// The first and last token of something to point at; rustc underlines from one to the other.
 #[derive(Clone, Copy, Debug)]
@@ -77,6 +79,8 @@ pub struct Spans {
     pub literals: Vec<Range>,
     /// Each function's name.
     pub functions: Vec<Range>,
+    /// Each placeholder macro call, from its name to its arguments.
+    pub placeholders: Vec<Range>,
 }
 
 impl Spans {
@@ -92,6 +96,7 @@ impl Spans {
             imports: Vec::new(),
             literals: Vec::new(),
             functions: Vec::new(),
+            placeholders: Vec::new(),
         }
     }
 
@@ -105,6 +110,7 @@ impl Spans {
         all.extend(self.imports.iter().enumerate().map(|(i, r)| (Locator::Import(i), *r)));
         all.extend(self.literals.iter().enumerate().map(|(i, r)| (Locator::Literal(i), *r)));
         all.extend(self.functions.iter().enumerate().map(|(i, r)| (Locator::Function(i), *r)));
+        all.extend(self.placeholders.iter().enumerate().map(|(i, r)| (Locator::Placeholder(i), *r)));
         all
     }
 
@@ -121,6 +127,7 @@ impl Spans {
             Locator::Import(i) => self.imports.get(*i).copied(),
             Locator::Literal(i) => self.literals.get(*i).copied(),
             Locator::Function(i) => self.functions.get(*i).copied(),
+            Locator::Placeholder(i) => self.placeholders.get(*i).copied(),
             Locator::Item(_) => None,
         }
     }
@@ -578,13 +585,87 @@ fn read_functions(content: &[TokenTree], source: &mut ModuleSource, spans: &mut 
                 .position(|t| is_group(Some(t), Delimiter::Brace))
                 .map(|i| at + 2 + i);
             if let Some(TokenTree::Group(block)) = body.and_then(|b| content.get(b)) {
-                source.functions.push(Function { name: name.to_string(), empty: block.stream().is_empty() });
+                let statements: Vec<TokenTree> = block.stream().into_iter().collect();
+                let parameter = first_parameter(&content[at + 2..body.unwrap_or(at + 2)]);
+                let records = parameter.as_ref().is_some_and(|p| records_on(&statements, p));
+                source.functions.push(Function { name: name.to_string(), empty: !records });
                 spans.functions.push(Range::token(name.span()));
+                find_placeholders(&statements, &name.to_string(), source, spans);
                 at = body.map_or(at + 1, |b| b + 1);
                 continue;
             }
         }
         at += 1;
+    }
+}
+
+/// The macros a template leaves for the user to replace: they build, and panic when run.
+pub const PLACEHOLDER_MACROS: &[&str] = &["todo", "unimplemented"];
+
+/// The name of a function's first parameter, from the tokens between its name and its body
+/// (`(op: &mut Op)` gives `op`); `None` when it has none or binds a pattern.
+fn first_parameter(signature: &[TokenTree]) -> Option<String> {
+    let Some(TokenTree::Group(parameters)) =
+        signature.iter().find(|t| is_group(Some(t), Delimiter::Parenthesis))
+    else {
+        return None;
+    };
+    let tokens: Vec<TokenTree> = parameters.stream().into_iter().collect();
+    let at = usize::from(is_ident(tokens.first(), "mut"));
+    match (tokens.get(at), tokens.get(at + 1)) {
+        (Some(TokenTree::Ident(name)), Some(TokenTree::Punct(colon)))
+            if colon.as_char() == ':' && name != "_" =>
+        {
+            Some(name.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Whether a function body records an operation on its parameter `op`: it calls a method on
+/// `op` (`op.drop_table(…)`, `(*op).execute(…)`) or passes `op` on to a function or method
+/// (`helper(op)`, `helper(&mut *op)`), which may record. Naming `op` in any other way records
+/// nothing: `let _ = op;`, `op;`, `drop(op)`, `std::mem::forget(op)`, `println!("{op:?}")`;
+/// comments are not tokens. A copy under another name (`let o = op; o.execute(…)`) is not
+/// followed: such a body counts as empty.
+fn records_on(tokens: &[TokenTree], op: &str) -> bool {
+    tokens.iter().enumerate().any(|(i, token)| match token {
+        TokenTree::Ident(ident) => ident == op && is_punct(tokens.get(i + 1), '.') && !is_punct(tokens.get(i + 2), '.'),
+        TokenTree::Group(group) => {
+            let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+            let names_op = inner.iter().any(|t| matches!(t, TokenTree::Ident(name) if name == op));
+            let called = group.delimiter() == Delimiter::Parenthesis
+                && matches!(i.checked_sub(1).map(|j| &tokens[j]), Some(TokenTree::Ident(f)) if f != "drop" && f != "forget");
+            // `(*op).execute(…)`: the group is the receiver of a method call.
+            let receiver = group.delimiter() == Delimiter::Parenthesis
+                && matches!(inner.last(), Some(TokenTree::Ident(name)) if name == op)
+                && is_punct(tokens.get(i + 1), '.');
+            (names_op && (called || receiver)) || records_on(&inner, op)
+        }
+        _ => false,
+    })
+}
+
+/// Records every placeholder macro call (`todo!(…)`, `unimplemented!(…)`) of the function
+/// `function`, with its range from the macro's name to its arguments.
+fn find_placeholders(tokens: &[TokenTree], function: &str, source: &mut ModuleSource, spans: &mut Spans) {
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Ident(name)
+                if PLACEHOLDER_MACROS.iter().any(|m| name == m) && is_punct(tokens.get(i + 1), '!') =>
+            {
+                let end = if matches!(tokens.get(i + 2), Some(TokenTree::Group(_))) { i + 2 } else { i + 1 };
+                source
+                    .placeholders
+                    .push(Placeholder { function: function.to_owned(), name: name.to_string() });
+                spans.placeholders.push(Range { start: name.span(), end: tokens[end].span() });
+            }
+            TokenTree::Group(group) => {
+                let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+                find_placeholders(&inner, function, source, spans);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -881,6 +962,67 @@ mod add_lead_scores_table {
         let modules: Vec<(&str, bool)> =
             file.modules.iter().map(|m| (m.source.name.as_str(), m.source.syntax_error.is_some())).collect();
         assert_eq!(modules, [("add_users_table", false), ("add_roles_table", true)]);
+    }
+
+    #[test]
+    fn a_body_records_when_it_calls_a_method_on_op_or_passes_op_on() {
+        let empty = |body: &str| {
+            let text = format!(
+                "#[migration(rev = \"a\")] mod add_users_table {{ pub fn upgrade(op: &mut Op) {{ {body}\n }} }}"
+            );
+            parse_file(&text).expect("parses").modules[0].source.functions[0].empty
+        };
+        let cases = [
+            ("", true),
+            ("// only a comment: op.drop_table(\"x\");", true),
+            ("/* op.drop_table(\"x\") */", true),
+            ("let _ = op;", true),
+            ("op;", true),
+            ("drop(op);", true),
+            ("std::mem::drop(op);", true),
+            ("std::mem::forget(op);", true),
+            ("println!(\"{:?}\", op);", true),
+            ("let _ = \"op.drop_table\";", true),
+            ("let other = 1; other.max(2);", true),
+            ("let o = op; o.drop_table(\"x\");", true),
+            ("op.drop_table(\"people\");", false),
+            ("if true { op.execute(\"SELECT 1\"); }", false),
+            ("(*op).drop_table(\"people\");", false),
+            ("helper(op);", false),
+            ("helper(&mut *op, 2);", false),
+            ("self::tables::create(op);", false),
+            ("op.irreversible(\"the data is gone\");", false),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(empty(body), expected, "{body}");
+        }
+        // The parameter's own name counts, whatever it is; `_` and `_op` bodies record nothing.
+        let named = |signature: &str, body: &str| {
+            let text = format!(
+                "#[migration(rev = \"a\")] mod add_users_table {{ pub fn upgrade{signature} {{ {body} }} }}"
+            );
+            parse_file(&text).expect("parses").modules[0].source.functions[0].empty
+        };
+        assert!(!named("(ops: &mut Op)", "ops.drop_table(\"x\");"));
+        assert!(named("(ops: &mut Op)", "op.drop_table(\"x\");"));
+        assert!(named("(_op: &mut Op)", ""));
+        assert!(named("(_: &mut Op)", ""));
+        assert!(named("()", "helper();"));
+    }
+
+    #[test]
+    fn placeholders_are_found_in_each_function() {
+        let text = r#"#[migration(rev = "a")] mod add_users_table {
+            pub fn upgrade(op: &mut Op) { todo!("record the change") }
+            pub fn downgrade(op: &mut Op) { if true { unimplemented!() } }
+        }"#;
+        let module = parse_file(text).expect("parses").modules.remove(0);
+        let found: Vec<(&str, &str)> =
+            module.source.placeholders.iter().map(|p| (p.function.as_str(), p.name.as_str())).collect();
+        assert_eq!(found, [("upgrade", "todo"), ("downgrade", "unimplemented")]);
+        assert_eq!(module.spans.placeholders[0].line_column(), (2, 43));
+        assert_eq!(module.spans.placeholders[0].end_line_column(), (2, 69));
+        assert!(module.source.functions.iter().all(|f| f.empty));
     }
 
     #[test]

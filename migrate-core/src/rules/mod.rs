@@ -17,6 +17,7 @@ use crate::source::{MigrationFile, ModuleSource};
 
 pub mod duplicate_revision;
 pub mod empty_downgrade;
+pub mod empty_upgrade;
 pub mod file_name_mismatch;
 pub mod foreign_import;
 pub mod hardcoded_secret;
@@ -32,6 +33,7 @@ pub mod multiple_heads;
 pub mod revision_cycle;
 pub mod unknown_argument;
 pub mod unknown_down_revision;
+pub mod unwritten_template;
 pub mod vague_slug;
 
 /// What checking a folder finds.
@@ -51,8 +53,13 @@ pub struct Checked {
 /// The rules that `start_after` lifts from a history adopted from another tool: its names and
 /// hygiene predate them. The graph rules and the rules on file names, arguments and imports
 /// always apply.
-pub const STYLE_RULES: [RuleId; 4] =
-    [RuleId::VagueSlug, RuleId::MissingWhy, RuleId::EmptyDowngrade, RuleId::HardcodedSecret];
+pub const STYLE_RULES: [RuleId; 5] = [
+    RuleId::VagueSlug,
+    RuleId::MissingWhy,
+    RuleId::EmptyUpgrade,
+    RuleId::EmptyDowngrade,
+    RuleId::HardcodedSecret,
+];
 
 /// Runs every rule over the files of one migrations folder, building the revision graph
 /// once for the rules and the linear order.
@@ -80,7 +87,9 @@ pub fn check_folder<F: Borrow<MigrationFile>>(files: &[F], config: &Config) -> C
         vague_slug::check(file, module, config, &mut report);
         missing_why::check(file, module, &mut report);
         missing_downgrade::check(file, module, &mut report);
+        empty_upgrade::check(file, module, &mut report);
         empty_downgrade::check(file, module, &mut report);
+        unwritten_template::check(file, module, &mut report);
         foreign_import::check(file, module, &mut report);
         hardcoded_secret::check(file, module, &mut report);
     }
