@@ -114,6 +114,10 @@ impl Build {
             let text = match scanned {
                 Err(error) => generate::failed_module(&format!("{error}\n= help: {}", error.help())),
                 Ok((settings, folder)) => {
+                    // A file added to a subfolder changes the subfolder, not the folder.
+                    for entry in folder.entries.iter().filter(|e| e.is_folder) {
+                        println!("cargo:rerun-if-changed={}", entry.path);
+                    }
                     for included in folder.files.iter().flat_map(|f| &f.included) {
                         if !included.starts_with(&path) {
                             println!("cargo:rerun-if-changed={}", included.display());

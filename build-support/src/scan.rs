@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use migrate_core::config::Config;
 use migrate_core::diagnostic::{Diagnostic, Locator};
+use migrate_core::rules::stray_file::{self, FolderEntry};
 use migrate_core::rules::{self, Checked};
 use migrate_core::source::MigrationFile;
 use migrate_core::syntax::{self, LexError, Range};
@@ -20,6 +21,9 @@ pub struct Folder {
     pub display: String,
     /// Its migration files, sorted by file name.
     pub files: Vec<ScannedFile>,
+    /// Every other entry, subfolders and their contents included, sorted by name: what
+    /// `stray_file` checks.
+    pub entries: Vec<FolderEntry>,
 }
 
 /// One migration file.
@@ -73,22 +77,36 @@ impl Folder {
         }
         let read_error = |e: std::io::Error| Error::Read { path: display.clone(), message: e.to_string() };
         let mut names = Vec::new();
+        let mut entries = Vec::new();
         for entry in std::fs::read_dir(&path).map_err(read_error)? {
             let entry = entry.map_err(read_error)?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let is_file = entry.file_type().map_err(read_error)?.is_file();
-            if is_file && name.ends_with(".rs") && !name.starts_with('.') {
+            let kind = entry.file_type().map_err(read_error)?;
+            if kind.is_file() && name.ends_with(".rs") && !name.starts_with('.') {
                 names.push(name);
+            } else {
+                list_entries(&entry.path(), &name, kind.is_dir(), crate_dir, &mut entries)
+                    .map_err(read_error)?;
             }
         }
         names.sort();
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
         let files = read_in_parallel(&path, &names, crate_dir)?;
-        Ok(Folder { path, display, files })
+        Ok(Folder { path, display, files, entries })
     }
 
     /// Runs every rule over the folder and orders its migrations.
     pub fn check(&self, config: &Config) -> Checked {
-        rules::check_folder(&self.files, config)
+        let mut checked = rules::check_folder(&self.files, config);
+        let included: Vec<String> = self
+            .files
+            .iter()
+            .flat_map(|f| &f.included)
+            .map(|p| normalize(p).to_string_lossy().into_owned())
+            .collect();
+        checked.diagnostics.extend(stray_file::check(&self.entries, &included, config));
+        checked.diagnostics.sort();
+        checked
     }
 
     /// The file a diagnostic concerns.
@@ -114,6 +132,47 @@ impl Folder {
         let index = file.source.modules.iter().position(|m| &m.name == name)?;
         file.positions[index].iter().find(|(l, _)| *l == diagnostic.locator).map(|(_, p)| *p)
     }
+}
+
+/// `path` without its `.` components and with each `..` taking the component before it away,
+/// as `include_str!` resolves it.
+fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
+/// Adds `path` (named `name` inside the migrations folder) to `entries`, and what it holds
+/// when it is a folder.
+fn list_entries(
+    path: &Path,
+    name: &str,
+    is_folder: bool,
+    crate_dir: &Path,
+    entries: &mut Vec<FolderEntry>,
+) -> std::io::Result<()> {
+    entries.push(FolderEntry {
+        path: normalize(path).to_string_lossy().into_owned(),
+        display: display_path(path, crate_dir),
+        name: name.to_owned(),
+        is_folder,
+    });
+    if is_folder {
+        for entry in std::fs::read_dir(path)? {
+            let entry = entry?;
+            let inner = format!("{name}/{}", entry.file_name().to_string_lossy());
+            list_entries(&entry.path(), &inner, entry.file_type()?.is_dir(), crate_dir, entries)?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads the files on every core: parsing dominates a build script's time, and build scripts
@@ -234,11 +293,18 @@ mod tests {
             diagnostics.iter().map(|d| (d.rule.to_string(), folder.position(d))).collect();
         assert_eq!(
             found,
-            [(
-                "hardcoded_secret".to_owned(),
-                Some(Position { line: 5, column: 59, end_line: 5, end_column: 74 })
-            )]
+            [
+                (
+                    "hardcoded_secret".to_owned(),
+                    Some(Position { line: 5, column: 59, end_line: 5, end_column: 74 })
+                ),
+                // `notes.txt` is named; `sql/admin.sql`, which the migration includes, is not.
+                ("stray_file".to_owned(), None)
+            ]
         );
+        assert!(diagnostics[1].file.ends_with("migrations/notes.txt"), "{:?}", diagnostics[1]);
+        let entries: Vec<&str> = folder.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(entries, ["notes.txt", "sql", "sql/admin.sql"]);
         assert_eq!(
             diagnostics[0].message,
             "`migrations/sql/admin.sql` line 1 holds a hardcoded secret: a value for `password`"

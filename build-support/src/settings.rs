@@ -57,6 +57,7 @@ impl Settings {
                 "vague_words" => vague_words = words(key, value)?,
                 "specific_words" => specific_words = words(key, value)?,
                 "start_after" => settings.config.start_after = Some(string(key, value)?.to_owned()),
+                "ignore" => settings.config.ignore = words(key, value)?,
                 other => return Err(format!("unknown key `{other}`")),
             }
         }

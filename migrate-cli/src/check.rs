@@ -26,6 +26,17 @@ fn source_line(text: &str, line: usize) -> &str {
 /// token, the help.
 fn render(problem: &Problem, text: &str) -> String {
     let Position { line, column, end_line, end_column } = problem.position;
+    if line == 0 {
+        // An entry of the folder that is not a migration: no line to show.
+        let mut out = match &problem.rule {
+            Some(rule) => format!("error[{rule}]: {}\n --> {}\n", problem.message, problem.file),
+            None => format!("error: {}\n --> {}\n", problem.message, problem.file),
+        };
+        if let Some(help) = &problem.help {
+            out.push_str(&format!("  = help: {help}\n"));
+        }
+        return out;
+    }
     let gutter = " ".repeat(line.to_string().len());
     let code = source_line(text, line);
     let end = if end_line == line { end_column.max(column + 1) } else { code.chars().count() + 1 };
@@ -68,6 +79,19 @@ fn problems<'f>(folder: &'f Folder, diagnostics: &[Diagnostic]) -> Vec<(Problem,
     }
     for diagnostic in diagnostics {
         let Some(file) = folder.file(diagnostic) else {
+            if let Some(entry) = folder.entries.iter().find(|e| e.path == diagnostic.file) {
+                let position = Position { line: 0, column: 0, end_line: 0, end_column: 0 };
+                problems.push((
+                    Problem {
+                        rule: Some(diagnostic.rule.to_string()),
+                        file: entry.display.clone(),
+                        position,
+                        message: diagnostic.message.clone(),
+                        help: Some(diagnostic.help.clone()),
+                    },
+                    "",
+                ));
+            }
             continue;
         };
         let position = folder.position(diagnostic).unwrap_or(Position {

@@ -193,6 +193,39 @@ fn check_prints_like_rustc() {
 }
 
 #[test]
+fn check_names_every_stray_entry_of_the_folder() {
+    let fixture = Fixture::new("stray", &forked()[..2]);
+    let folder = fixture.dir.join("migrations");
+    for (name, text) in
+        [("env.py", "x = 1\n"), (".draft.rs", ""), ("20241023_0900_cccc00000003_add_tags_table.RS", "")]
+    {
+        std::fs::write(folder.join(name), text).expect("writes");
+    }
+    std::fs::create_dir_all(folder.join("old")).expect("creates");
+    std::fs::write(folder.join("old/20200101_0000_dddd00000004_add_old_table.rs"), "").expect("writes");
+    let check = fixture.run(&["check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    let out = stdout(&check);
+    assert_eq!(out.matches("error[stray_file]").count(), 4, "{out}");
+    assert!(
+        out.contains("error[stray_file]: `migrations/env.py` in the migrations folder is neither a migration file nor a file a migration includes\n --> migrations/env.py\n  = help: "),
+        "{out}"
+    );
+    assert!(out.contains("hidden file `migrations/.draft.rs`"), "{out}");
+    assert!(out.contains("folder `migrations/old` in the migrations folder"), "{out}");
+    assert!(out.contains("rename it `20241023_0900_cccc00000003_add_tags_table.rs`"), "{out}");
+
+    // Listed on purpose, they pass.
+    let manifest = fixture.dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("reads");
+    let listed = "\n[package.metadata.migrate]\nignore = [\"env.py\", \".draft.rs\", \"old\", \"20241023_0900_cccc00000003_add_tags_table.RS\"]\n";
+    std::fs::write(&manifest, text.replacen("\n[dependencies]", &format!("{listed}\n[dependencies]"), 1))
+        .expect("writes");
+    let check = fixture.run(&["check"]);
+    assert!(check.status.success(), "{}{}", stdout(&check), stderr(&check));
+}
+
+#[test]
 fn database_commands_through_the_migrator() {
     let mut files = forked();
     files.push(migration("20241024_0900", "dddd00000004", &[B, C], "merge_notes_and_tags", "Both shipped."));

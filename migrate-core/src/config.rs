@@ -16,4 +16,7 @@ pub struct Config {
     /// exempt from the style rules ([`crate::rules::STYLE_RULES`]), which that history predates.
     /// Graph rules still apply to them.
     pub start_after: Option<String>,
+    /// Names of the migrations folder's entries left there on purpose, which `stray_file`
+    /// does not report (a folder's name covers what it holds).
+    pub ignore: Vec<String>,
 }

@@ -82,6 +82,8 @@ rules! {
     MissingManifest = "missing_manifest",
     /// Anything in a migration file besides the migration module.
     ItemOutsideMigration = "item_outside_migration",
+    /// An entry of the migrations folder that is neither a migration file nor included.
+    StrayFile = "stray_file",
 }
 
 impl fmt::Display for RuleId {
@@ -201,7 +203,7 @@ mod tests {
             assert_eq!(rule.as_str().parse(), Ok(*rule));
             assert!(rule.as_str().bytes().all(|b| b == b'_' || b.is_ascii_lowercase()));
         }
-        assert_eq!(RuleId::ALL.len(), 20);
+        assert_eq!(RuleId::ALL.len(), 21);
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod missing_why;
 pub mod multiple_bases;
 pub mod multiple_heads;
 pub mod revision_cycle;
+pub mod stray_file;
 pub mod unknown_argument;
 pub mod unknown_down_revision;
 pub mod unwritten_template;
