@@ -104,6 +104,7 @@ mod tests {
             vague_words = ["crm"]
             specific_words = ["schema"]
             start_after = "a1b2c3d4e5f6"
+            ignore = ["README.md", "drafts"]
             "#,
         )
         .expect("parses");
@@ -113,6 +114,7 @@ mod tests {
         assert!(settings.config.words.is_vague("crm"));
         assert!(!settings.config.words.is_vague("schema"));
         assert_eq!(settings.config.start_after.as_deref(), Some("a1b2c3d4e5f6"));
+        assert_eq!(settings.config.ignore, ["README.md", "drafts"]);
     }
 
     #[test]
