@@ -43,7 +43,7 @@ pub fn find_secret(text: &str) -> Option<Secret> {
 }
 
 /// Whether a column or key name says it holds a credential.
-fn is_credential_name(name: &str) -> bool {
+pub(crate) fn is_credential_name(name: &str) -> bool {
     const WORDS: &[&str] = &[
         "password",
         "passwd",
@@ -261,9 +261,15 @@ fn known_key_format(text: &str) -> Option<(usize, String)> {
         ("ghp_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
         ("gho_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
         ("ghs_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
+        ("ghu_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
+        ("ghr_", 36, |b| b.is_ascii_alphanumeric(), "a GitHub token"),
         ("github_pat_", 22, is_word, "a GitHub token"),
         ("xoxb-", 10, |b| b.is_ascii_alphanumeric() || b == b'-', "a Slack token"),
         ("xoxp-", 10, |b| b.is_ascii_alphanumeric() || b == b'-', "a Slack token"),
+        ("xoxa-", 10, |b| b.is_ascii_alphanumeric() || b == b'-', "a Slack token"),
+        ("xoxr-", 10, |b| b.is_ascii_alphanumeric() || b == b'-', "a Slack token"),
+        ("xoxs-", 10, |b| b.is_ascii_alphanumeric() || b == b'-', "a Slack token"),
+        ("rk_live_", 16, |b| b.is_ascii_alphanumeric(), "a Stripe secret key"),
         ("sk_live_", 16, |b| b.is_ascii_alphanumeric(), "a Stripe secret key"),
     ];
     let mut best: Option<(usize, String)> = None;
@@ -359,6 +365,51 @@ mod tests {
         for text in clean {
             assert_eq!(what(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn each_token_shape_is_caught_and_its_near_misses_are_not() {
+        let cases = [
+            ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", Some("a Stripe secret key")),
+            ("sk_live_short", None),
+            ("sk_test_4eC39HqLyjWDarjtT1zdp7dc", None),
+            ("AKIAIOSFODNN7EXAMPLE", Some("an AWS access key id")),
+            ("AKIA_not_a_key", None),
+            ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", Some("a GitHub token")),
+            ("ghp_short", None),
+            ("xoxb-123456789012-abcdefghij", Some("a Slack token")),
+            ("xoxp-1234-5678-abcdefgh", Some("a Slack token")),
+            ("xox", None),
+            ("-----BEGIN PRIVATE KEY-----\nMIIEv", Some("a private key")),
+            ("-----BEGIN OPENSSH PRIVATE KEY-----", Some("a private key")),
+            ("-----BEGIN EC PRIVATE KEY-----", Some("a private key")),
+            ("-----BEGIN PUBLIC KEY-----", None),
+            ("-----BEGIN CERTIFICATE-----", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(what(text).as_deref(), expected, "{text}");
+        }
+    }
+
+    /// False positives: the SQL of the crates.io migrations (hundreds of real files, with
+    /// tokens, API keys and password-free credentials tables) holds no secret.
+    #[test]
+    fn the_crates_io_corpus_holds_no_secret() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/crates-io/migrations");
+        let mut stack = vec![root.clone()];
+        let mut files = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    files += 1;
+                    assert_eq!(find_secret(&text), None, "{}", path.display());
+                }
+            }
+        }
+        assert!(files > 100, "only {files} files under {}", root.display());
     }
 
     #[test]

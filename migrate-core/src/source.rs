@@ -78,7 +78,9 @@ pub struct ModuleSource {
     pub doc: Vec<String>,
     /// Every import and path that reaches outside the module, in source order.
     pub imports: Vec<Import>,
-    /// Every string literal of the module's body, in source order (attributes excluded).
+    /// Every text the module carries, in source order: the module's doc comment, then the
+    /// string and byte-string literals, `concat!`s, `bulk_insert` cells and doc comments of its
+    /// body; last, its `//` comments when the whole file was read (see [`Carrier`]).
     pub literals: Vec<Literal>,
     /// The functions at the top of the module.
     pub functions: Vec<Function>,
@@ -113,7 +115,8 @@ pub enum ImportKind {
     Use,
     /// An `extern crate` declaration.
     ExternCrate,
-    /// A path written inline: `crate::…`, `::other_crate::…` or `super::super::…`.
+    /// A path written in code, a type or a macro call that reaches outside the module:
+    /// `crate::…`, `super::…`, `serde_json::json!`, `include!(…)` (see `foreign_import`).
     Path,
 }
 
@@ -124,6 +127,33 @@ pub struct Literal {
     pub value: String,
     /// When the literal is the path of an `include_str!`, the file it includes.
     pub included: Option<Included>,
+    /// What carries the text: a string, a byte string, a comment, a `bulk_insert` cell.
+    pub carrier: Carrier,
+}
+
+/// What carries the text of a [`Literal`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Carrier {
+    /// A string literal (`"…"`, `r#"…"#`), or the path of an `include_str!`.
+    #[default]
+    Str,
+    /// A byte string (`b"…"`, `br"…"`).
+    Bytes,
+    /// The literal parts of a `concat!`, joined.
+    Concat,
+    /// A doc comment (`///`, `#[doc = "…"]`), on the module or inside it.
+    Doc,
+    /// A `//` or `/* */` comment, which only a reader of the file's text sees; its 1-based line.
+    Comment(usize),
+    /// A cell of a `bulk_insert` row under a credential-named column, as `column = 'value'`.
+    Row,
+}
+
+impl Carrier {
+    /// Whether the text is code the migration runs (SQL), rather than a comment or a copy.
+    pub fn is_code(self) -> bool {
+        matches!(self, Carrier::Str | Carrier::Bytes | Carrier::Concat)
+    }
 }
 
 /// A file included with `include_str!`.
@@ -164,6 +194,7 @@ impl ModuleSource {
         let texts = self
             .literals
             .iter()
+            .filter(|l| l.carrier.is_code())
             .map(|l| l.included.as_ref().and_then(|i| i.text.as_deref()).unwrap_or(&l.value));
         !texts.into_iter().any(needs_no_transaction)
     }

@@ -16,8 +16,9 @@ use std::str::FromStr;
 use proc_macro2::{Delimiter, Ident, Literal, Span, TokenStream, TokenTree};
 
 use crate::diagnostic::Locator;
+use crate::secret::is_credential_name;
 use crate::source::{
-    DownRevision, Function, Import, ImportKind, Included, ModuleSource, Placeholder, StrayItem,
+    Carrier, DownRevision, Function, Import, ImportKind, Included, ModuleSource, Placeholder, StrayItem,
 };
 
 /// The first and last token of something to point at; rustc underlines from one to the other.
@@ -163,8 +164,100 @@ pub struct LexError {
     pub column: usize,
 }
 
-/// Crates a leading `::path` may name without reaching into the application.
-const STANDARD_CRATES: &[&str] = &["std", "core", "alloc", "migrate_runtime"];
+/// Crates a path may start with without reaching into the application: the standard library
+/// keeps its paths stable across releases (`migrate_runtime` is allowed only for `prelude`).
+const STANDARD_CRATES: &[&str] = &["std", "core", "alloc"];
+
+/// The names `migrate_runtime::prelude` exports (keep in step with `migrate-runtime/src/lib.rs`).
+pub const PRELUDE: &[&str] = &["Op", "Type", "Value", "Action", "sql", "Duration"];
+
+/// Names of the standard library's prelude and primitive types a path may start with:
+/// `String::from`, `Vec::<u8>::new`, `i64::MAX`, `Option::Some`.
+const STANDARD_PRELUDE: &[&str] = &[
+    "String",
+    "Vec",
+    "Option",
+    "Result",
+    "Box",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "ToString",
+    "ToOwned",
+    "Into",
+    "From",
+    "TryFrom",
+    "TryInto",
+    "Iterator",
+    "IntoIterator",
+    "Default",
+    "Clone",
+    "AsRef",
+    "PartialEq",
+    "PartialOrd",
+    "Ord",
+    "Eq",
+    "Extend",
+    "FromIterator",
+    "bool",
+    "char",
+    "str",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "f32",
+    "f64",
+];
+
+/// Macros of the standard library that read nothing outside the migration.
+const STANDARD_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "cfg",
+    "column",
+    "compile_error",
+    "concat",
+    "dbg",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "eprint",
+    "eprintln",
+    "file",
+    "format",
+    "format_args",
+    "include_str",
+    "line",
+    "matches",
+    "module_path",
+    "panic",
+    "print",
+    "println",
+    "stringify",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "write",
+    "writeln",
+];
+
+/// Keywords that may stand before `!` without being a macro: `if !(…)`.
+const KEYWORDS: &[&str] = &[
+    "as", "break", "const", "continue", "else", "for", "if", "in", "let", "loop", "match", "move", "mut",
+    "ref", "return", "static", "where", "while", "yield", "await",
+];
 
 fn is_punct(token: Option<&TokenTree>, c: char) -> bool {
     matches!(token, Some(TokenTree::Punct(p)) if p.as_char() == c)
@@ -182,9 +275,23 @@ fn is_path_separator(tokens: &[TokenTree], at: usize) -> bool {
     is_punct(tokens.get(at), ':') && is_punct(tokens.get(at + 1), ':')
 }
 
+/// The text a string or byte-string literal carries, with its carrier.
+fn carried_text(literal: &Literal) -> Option<(String, Carrier)> {
+    if let Some(value) = string_value(literal) {
+        return Some((value, Carrier::Str));
+    }
+    let text = literal.to_string();
+    let bytes = text.strip_prefix('b').filter(|t| t.starts_with('"') || t.starts_with('r'))?;
+    decode(bytes).map(|value| (value, Carrier::Bytes))
+}
+
 /// The value of a string literal (`"…"` or `r#"…"#`), or `None` for any other literal.
 pub fn string_value(literal: &Literal) -> Option<String> {
-    let text = literal.to_string();
+    decode(&literal.to_string())
+}
+
+/// Decodes the text of a string literal without its prefix.
+fn decode(text: &str) -> Option<String> {
     if let Some(raw) = text.strip_prefix('r') {
         let hashes = raw.len() - raw.trim_start_matches('#').len();
         let inner = raw.get(hashes..raw.len().checked_sub(hashes)?)?;
@@ -374,7 +481,59 @@ pub fn parse_file(text: &str) -> Result<ParsedFile, LexError> {
         }
         at = end;
     }
+    // `//` and `/* */` comments are no tokens: only a reader of the text finds them. They come
+    // after every token-made text, so that the macro, which never sees them, numbers the
+    // others alike (it reports these under the module's name; the message gives the line).
+    if let Some(module) = parsed.modules.first_mut() {
+        for (value, line, range) in comments(text, &tokens) {
+            push_text(&mut module.source, &mut module.spans, value, Carrier::Comment(line), range);
+        }
+    }
     Ok(parsed)
+}
+
+fn flatten_spans(tokens: &[TokenTree], out: &mut Vec<Span>) {
+    for token in tokens {
+        match token {
+            TokenTree::Group(group) => {
+                out.push(group.span_open());
+                flatten_spans(&group.stream().into_iter().collect::<Vec<_>>(), out);
+                out.push(group.span_close());
+            }
+            other => out.push(other.span()),
+        }
+    }
+}
+
+/// The `//` and `/* */` comments of `text`, found between its tokens (doc comments are
+/// tokens): each run of them with its 1-based line and the range of the token after it.
+fn comments(text: &str, tokens: &[TokenTree]) -> Vec<(String, usize, Range)> {
+    let mut spans = Vec::new();
+    flatten_spans(tokens, &mut spans);
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    let offset = |at: proc_macro2::LineColumn| -> usize {
+        let Some(&line) = at.line.checked_sub(1).and_then(|l| starts.get(l)) else {
+            return text.len();
+        };
+        text[line..].char_indices().nth(at.column).map_or(text.len(), |(i, _)| line + i)
+    };
+    let mut found = Vec::new();
+    let mut from = 0;
+    let ends = spans.iter().map(|s| (offset(s.start()), Some(*s))).chain([(text.len(), None)]);
+    for (start, span) in ends {
+        if let Some(gap) = text.get(from..start)
+            && let Some(at) = [gap.find("//"), gap.find("/*")].into_iter().flatten().min()
+        {
+            let line = text[..from + at].matches('\n').count() + 1;
+            let range = Range::token(span.or(spans.last().copied()).unwrap_or_else(Span::call_site));
+            found.push((gap[at..].trim_end().to_owned(), line, range));
+        }
+        if let Some(span) = span {
+            from = from.max(offset(span.end()));
+        }
+    }
+    found
 }
 
 /// `[vis] mod name` at the front of an item: the position of the name.
@@ -430,7 +589,14 @@ pub fn parse_module(args: TokenStream, item: TokenStream, attribute: Range) -> P
         Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => {
             let content: Vec<TokenTree> = body.stream().into_iter().collect();
             read_functions(&content, &mut source, &mut spans);
-            walk(&content, &mut source, &mut spans);
+            for (range, content) in &attributes {
+                if let Some(doc) = doc_value(content) {
+                    push_text(&mut source, &mut spans, doc, Carrier::Doc, *range);
+                }
+            }
+            let mut local = Vec::new();
+            local_names(&content, &mut local);
+            walk(&content, &Scope { local: &local }, &mut source, &mut spans);
         }
         _ => first_error(
             &mut error,
@@ -688,6 +854,49 @@ fn record_import(
     spans.imports.push(Range::of(slice));
 }
 
+/// Checks the path whose first token is `from` and first segment `first`; records it when it
+/// reaches outside the migration and returns the position after it (after the `!` of a macro,
+/// so that its arguments are still walked); `None` when it is allowed.
+fn check_path(
+    tokens: &[TokenTree],
+    from: usize,
+    first: usize,
+    scope: &Scope<'_>,
+    source: &mut ModuleSource,
+    spans: &mut Spans,
+) -> Option<usize> {
+    let end = path_end(tokens, first);
+    let segments: Vec<String> = tokens[first..end]
+        .iter()
+        .filter_map(|t| match t {
+            TokenTree::Ident(i) => Some(i.to_string()),
+            _ => None,
+        })
+        .collect();
+    let macro_call =
+        is_punct(tokens.get(end), '!') && matches!(tokens.get(end + 1), Some(TokenTree::Group(_)));
+    let leading = from != first;
+    let allowed = if leading {
+        segments.first().is_some_and(|c| STANDARD_CRATES.contains(&c.as_str()))
+            || (segments.first().is_some_and(|c| c == "migrate_runtime")
+                && segments.get(1).is_some_and(|s| s == "prelude"))
+    } else {
+        is_allowed_path(&segments, macro_call, scope)
+    };
+    if allowed && !(macro_call && segments.last().is_some_and(|s| s == "include_str")) {
+        return None;
+    }
+    // A macro that reads a file or a setting is shown with what it reads.
+    let reads = ["include", "include_bytes", "include_str", "env", "option_env"];
+    let to = match segments.last() {
+        Some(last) if macro_call && reads.contains(&last.as_str()) => end + 2,
+        _ if macro_call => end + 1,
+        _ => end,
+    };
+    record_import(source, spans, tokens, from, to, ImportKind::Path);
+    Some(to)
+}
+
 /// The end of a path starting at `from`: identifiers joined by `::`.
 fn path_end(tokens: &[TokenTree], from: usize) -> usize {
     let mut at = from + 1;
@@ -697,18 +906,191 @@ fn path_end(tokens: &[TokenTree], from: usize) -> usize {
     at
 }
 
+/// Records a text the migration carries.
+fn push_text(source: &mut ModuleSource, spans: &mut Spans, value: String, carrier: Carrier, range: Range) {
+    source.literals.push(crate::source::Literal { value, included: None, carrier });
+    spans.literals.push(range);
+}
+
+/// What a module's paths may name besides the prelude and the standard library.
+struct Scope<'a> {
+    /// The items the module declares (at any depth) and the names its allowed `use`s bring.
+    local: &'a [String],
+}
+
+/// The names of the items declared in `tokens` (`fn`, `const`, `struct`, `macro_rules!`, …)
+/// and every name an allowed `use` brings, at any depth.
+fn local_names(tokens: &[TokenTree], names: &mut Vec<String>) {
+    const ITEMS: &[&str] = &["fn", "const", "static", "struct", "enum", "union", "type", "trait", "mod"];
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Ident(keyword) if ITEMS.iter().any(|k| keyword == k) => {
+                if let Some(TokenTree::Ident(name)) = tokens.get(i + 1) {
+                    names.push(name.to_string());
+                }
+            }
+            TokenTree::Ident(keyword) if keyword == "macro_rules" && is_punct(tokens.get(i + 1), '!') => {
+                if let Some(TokenTree::Ident(name)) = tokens.get(i + 2) {
+                    names.push(name.to_string());
+                }
+            }
+            TokenTree::Ident(keyword) if keyword == "use" => {
+                let end =
+                    (i + 1..tokens.len()).find(|&j| is_punct(tokens.get(j), ';')).unwrap_or(tokens.len());
+                let tree = &tokens[i + 1..end];
+                let text: String =
+                    tree.iter().map(ToString::to_string).collect::<String>().split_whitespace().collect();
+                if crate::rules::foreign_import::is_allowed_use(&text) {
+                    let mut flat = Vec::new();
+                    flatten_idents(tree, &mut flat);
+                    names.extend(flat);
+                }
+            }
+            TokenTree::Group(group) => {
+                let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+                local_names(&inner, names);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn flatten_idents(tokens: &[TokenTree], out: &mut Vec<String>) {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) => out.push(ident.to_string()),
+            TokenTree::Group(group) => {
+                flatten_idents(&group.stream().into_iter().collect::<Vec<_>>(), out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether a path whose segments are `segments` (the last one a macro's name when `macro_call`)
+/// stays inside what a migration may use: the prelude, the module's own items, the standard
+/// library (whose paths do not change), and `include_str!`. `include!`, `include_bytes!`,
+/// `env!` and `option_env!` read files or settings outside the migration.
+fn is_allowed_path(segments: &[String], macro_call: bool, scope: &Scope<'_>) -> bool {
+    let Some(first) = segments.first().map(String::as_str) else {
+        return true;
+    };
+    let last = segments.last().map_or("", String::as_str);
+    if macro_call && ["include", "include_bytes", "env", "option_env"].contains(&last) {
+        return false;
+    }
+    if macro_call && segments.len() == 1 {
+        return STANDARD_MACROS.contains(&first) || scope.local.iter().any(|n| n == first);
+    }
+    match first {
+        "self" | "Self" => true,
+        "crate" | "super" => false,
+        "migrate_runtime" => segments.get(1).is_some_and(|s| s == "prelude"),
+        _ => {
+            STANDARD_CRATES.contains(&first)
+                || PRELUDE.contains(&first)
+                || STANDARD_PRELUDE.contains(&first)
+                || scope.local.iter().any(|n| n == first)
+        }
+    }
+}
+
+/// An `include_str!` argument naming a file beside the migration: a relative path that does
+/// not climb out of the migrations folder.
+fn is_beside(path: &str) -> bool {
+    let path = path.replace('\\', "/");
+    !path.is_empty() && !path.starts_with('/') && !path.contains(':') && !path.split('/').any(|c| c == "..")
+}
+
+/// The cells of a `bulk_insert(table, &[columns], rows)` call under credential-named columns,
+/// recorded as `column = 'value'` under the value's literal.
+fn bulk_insert_cells(arguments: &[TokenTree], source: &mut ModuleSource, spans: &mut Spans) {
+    let parts = split_commas(arguments);
+    let (Some(columns), Some(rows)) = (parts.get(1), parts.get(2)) else {
+        return;
+    };
+    let mut names = Vec::new();
+    strings_in(columns, &mut names);
+    rows_of(rows, &names, source, spans);
+}
+
+fn strings_in(tokens: &[TokenTree], out: &mut Vec<String>) {
+    for token in tokens {
+        match token {
+            TokenTree::Literal(literal) => out.extend(string_value(literal)),
+            TokenTree::Group(group) => strings_in(&group.stream().into_iter().collect::<Vec<_>>(), out),
+            _ => {}
+        }
+    }
+}
+
+fn rows_of(tokens: &[TokenTree], columns: &[String], source: &mut ModuleSource, spans: &mut Spans) {
+    for token in tokens {
+        let TokenTree::Group(group) = token else {
+            continue;
+        };
+        let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+        if inner.iter().any(|t| is_group(Some(t), Delimiter::Bracket)) {
+            rows_of(&inner, columns, source, spans);
+        } else if group.delimiter() == Delimiter::Bracket {
+            for (column, cell) in columns.iter().zip(split_commas(&inner)) {
+                if let Some(TokenTree::Literal(literal)) = cell.first()
+                    && is_credential_name(column)
+                    && let Some((value, _)) = carried_text(literal)
+                {
+                    let text = format!("{column} = '{value}'");
+                    push_text(source, spans, text, Carrier::Row, Range::token(literal.span()));
+                }
+            }
+        }
+    }
+}
+
 /// Walks a module's tokens in source order, recording imports, literals and method calls.
-fn walk(tokens: &[TokenTree], source: &mut ModuleSource, spans: &mut Spans) {
+fn walk(tokens: &[TokenTree], scope: &Scope<'_>, source: &mut ModuleSource, spans: &mut Spans) {
     let mut i = 0;
     while i < tokens.len() {
         let token = &tokens[i];
-        // Attributes (doc comments included) hold no code.
+        // Attributes hold no code; doc comments are text the migration carries.
         if is_punct(Some(token), '#') {
             let bracket = if is_punct(tokens.get(i + 1), '!') { i + 2 } else { i + 1 };
-            if is_group(tokens.get(bracket), Delimiter::Bracket) {
+            if let Some(TokenTree::Group(group)) = tokens.get(bracket)
+                && group.delimiter() == Delimiter::Bracket
+            {
+                if let Some(doc) = doc_value(&group.stream()) {
+                    push_text(
+                        source,
+                        spans,
+                        doc,
+                        Carrier::Doc,
+                        Range { start: token.span(), end: group.span() },
+                    );
+                }
                 i = bracket + 1;
                 continue;
             }
+        }
+        let previous = i.checked_sub(1).map(|j| &tokens[j]);
+        let inside_path = matches!(previous, Some(TokenTree::Punct(p)) if matches!(p.as_char(), '.' | '\''))
+            || (i >= 2 && is_path_separator(tokens, i - 2));
+        if is_ident(Some(token), "include_str")
+            && !inside_path
+            && is_punct(tokens.get(i + 1), '!')
+            && let Some(TokenTree::Group(group)) = tokens.get(i + 2)
+            && let [TokenTree::Literal(literal), rest @ ..] =
+                group.stream().into_iter().collect::<Vec<_>>().as_slice()
+            && rest.iter().all(|t| is_punct(Some(t), ','))
+            && let Some(value) = string_value(literal)
+            && is_beside(&value)
+        {
+            source.literals.push(crate::source::Literal {
+                value: value.clone(),
+                included: Some(Included { display: value, text: None }),
+                carrier: Carrier::Str,
+            });
+            spans.literals.push(Range::token(literal.span()));
+            i += 3;
+            continue;
         }
         match token {
             TokenTree::Ident(ident) if ident == "use" => {
@@ -727,66 +1109,78 @@ fn walk(tokens: &[TokenTree], source: &mut ModuleSource, spans: &mut Spans) {
                 i = end + 1;
                 continue;
             }
-            TokenTree::Ident(ident) if ident == "crate" && is_path_separator(tokens, i + 1) => {
-                let end = path_end(tokens, i);
-                record_import(source, spans, tokens, i, end, ImportKind::Path);
-                i = end;
-                continue;
-            }
             TokenTree::Ident(ident)
-                if ident == "super"
-                    && is_path_separator(tokens, i + 1)
-                    && is_ident(tokens.get(i + 3), "super") =>
+                if ident == "concat"
+                    && !inside_path
+                    && is_punct(tokens.get(i + 1), '!')
+                    && matches!(tokens.get(i + 2), Some(TokenTree::Group(_))) =>
             {
-                let end = path_end(tokens, i);
-                record_import(source, spans, tokens, i, end, ImportKind::Path);
-                i = end;
+                if let Some(TokenTree::Group(group)) = tokens.get(i + 2) {
+                    let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+                    let mut joined = String::new();
+                    for part in &inner {
+                        if let TokenTree::Literal(literal) = part {
+                            match carried_text(literal) {
+                                Some((value, _)) => joined.push_str(&value),
+                                None => joined.push_str(literal.to_string().trim_matches('\'')),
+                            }
+                        }
+                    }
+                    push_text(source, spans, joined, Carrier::Concat, Range::of(&inner));
+                    let rest: Vec<TokenTree> =
+                        inner.into_iter().filter(|t| !matches!(t, TokenTree::Literal(_))).collect();
+                    walk(&rest, scope, source, spans);
+                }
+                i += 3;
                 continue;
             }
-            TokenTree::Punct(p) if p.as_char() == ':' && is_path_separator(tokens, i) => {
-                let leading = match i.checked_sub(1).map(|j| &tokens[j]) {
-                    None => true,
-                    Some(TokenTree::Ident(_)) => false,
-                    Some(TokenTree::Punct(p)) => p.as_char() != '>' && p.as_char() != ':',
-                    Some(TokenTree::Group(_) | TokenTree::Literal(_)) => false,
-                };
-                if let (true, Some(TokenTree::Ident(name))) = (leading, tokens.get(i + 2))
-                    && !STANDARD_CRATES.iter().any(|c| name == c)
-                {
-                    let end = path_end(tokens, i + 2);
-                    record_import(source, spans, tokens, i, end, ImportKind::Path);
+            // A path: `a::b…`, `::a::b…`, or a macro's `a!(…)`, `a::b!(…)`, starting here.
+            TokenTree::Ident(ident)
+                if !inside_path
+                    && (is_path_separator(tokens, i + 1)
+                        || (is_punct(tokens.get(i + 1), '!')
+                            && matches!(tokens.get(i + 2), Some(TokenTree::Group(_)))
+                            && !KEYWORDS.iter().any(|k| ident == k))) =>
+            {
+                if let Some(end) = check_path(tokens, i, i, scope, source, spans) {
                     i = end;
                     continue;
                 }
             }
-            TokenTree::Ident(ident) if ident == "include_str" && is_punct(tokens.get(i + 1), '!') => {
-                if let Some(TokenTree::Group(group)) = tokens.get(i + 2)
-                    && let Some(TokenTree::Literal(literal)) = group.stream().into_iter().next()
-                    && let Some(value) = string_value(&literal)
-                {
-                    source.literals.push(crate::source::Literal {
-                        value: value.clone(),
-                        included: Some(Included { display: value, text: None }),
-                    });
-                    spans.literals.push(Range::token(literal.span()));
-                    i += 3;
+            TokenTree::Punct(p)
+                if p.as_char() == ':'
+                    && is_path_separator(tokens, i)
+                    && !matches!(
+                        previous,
+                        Some(TokenTree::Ident(_) | TokenTree::Group(_) | TokenTree::Literal(_))
+                    )
+                    && !matches!(previous, Some(TokenTree::Punct(p)) if p.as_char() == '>' || p.as_char() == ':')
+                    && matches!(tokens.get(i + 2), Some(TokenTree::Ident(_))) =>
+            {
+                if let Some(end) = check_path(tokens, i, i + 2, scope, source, spans) {
+                    i = end;
                     continue;
                 }
             }
             TokenTree::Punct(p) if p.as_char() == '.' => {
                 if let Some(TokenTree::Ident(name)) = tokens.get(i + 1) {
                     source.method_calls.push(name.to_string());
+                    if name == "bulk_insert"
+                        && let Some(TokenTree::Group(arguments)) = tokens.get(i + 2)
+                    {
+                        let arguments: Vec<TokenTree> = arguments.stream().into_iter().collect();
+                        bulk_insert_cells(&arguments, source, spans);
+                    }
                 }
             }
             TokenTree::Literal(literal) => {
-                if let Some(value) = string_value(literal) {
-                    source.literals.push(crate::source::Literal { value, included: None });
-                    spans.literals.push(Range::token(literal.span()));
+                if let Some((value, carrier)) = carried_text(literal) {
+                    push_text(source, spans, value, carrier, Range::token(literal.span()));
                 }
             }
             TokenTree::Group(group) => {
                 let inner: Vec<TokenTree> = group.stream().into_iter().collect();
-                walk(&inner, source, spans);
+                walk(&inner, scope, source, spans);
             }
             _ => {}
         }
@@ -797,7 +1191,7 @@ fn walk(tokens: &[TokenTree], source: &mut ModuleSource, spans: &mut Spans) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::ImportKind;
+    use crate::source::{Carrier, ImportKind};
 
     const MIGRATION: &str = r#"
 /// Marketing needs a score per person to rank leads.
@@ -835,9 +1229,20 @@ mod add_lead_scores_table {
             source.imports,
             [Import { text: "migrate_runtime::prelude::*".into(), kind: ImportKind::Use }]
         );
-        let literals: Vec<&str> = source.literals.iter().map(|l| l.value.as_str()).collect();
-        assert_eq!(literals, ["lead_scores", "id", "sql/backfill.sql", "lead_scores"]);
-        assert!(source.literals[2].included.is_some());
+        let literals: Vec<(&str, Carrier)> =
+            source.literals.iter().map(|l| (l.value.as_str(), l.carrier)).collect();
+        assert_eq!(
+            literals,
+            [
+                (" Marketing needs a score per person to rank leads.", Carrier::Doc),
+                ("lead_scores", Carrier::Str),
+                (" A doc comment inside is not a literal.", Carrier::Doc),
+                ("id", Carrier::Str),
+                ("sql/backfill.sql", Carrier::Str),
+                ("lead_scores", Carrier::Str)
+            ]
+        );
+        assert!(source.literals[4].included.is_some());
         assert_eq!(
             source.functions.iter().map(|f| (f.name.as_str(), f.empty)).collect::<Vec<_>>(),
             [("upgrade", false), ("downgrade", false)]
@@ -849,7 +1254,7 @@ mod add_lead_scores_table {
         assert_eq!(module.spans.rev.map(|r| r.line_column()), Some((3, 19)));
         assert_eq!(module.spans.down.first().map(|r| r.line_column()), Some((3, 51)));
         assert_eq!(module.spans.module.line_column(), (4, 5));
-        assert_eq!(module.spans.literals[1].line_column(), (10, 22));
+        assert_eq!(module.spans.literals[3].line_column(), (10, 22));
         assert_eq!(module.spans.functions[1].line_column(), (15, 12));
         assert_eq!(module.spans.attribute.line_column(), (3, 1));
     }
@@ -900,10 +1305,65 @@ mod add_lead_scores_table {
                 ("crate::models::{User,Role}".to_owned(), ImportKind::Use),
                 ("extern crate serde".to_owned(), ImportKind::ExternCrate),
                 ("crate::models::TABLE".to_owned(), ImportKind::Path),
-                ("::serde_json::json".to_owned(), ImportKind::Path),
+                ("::serde_json::json!".to_owned(), ImportKind::Path),
                 ("super::super::secrets::KEY".to_owned(), ImportKind::Path),
             ]
         );
+    }
+
+    /// What a path in code, a type or a macro may start with: the prelude, the module's own
+    /// items, the standard library; anything else is reported under itself.
+    #[test]
+    fn every_path_outside_the_module_is_reported() {
+        let reported = |body: &str| {
+            let text = format!(
+                "#[migration(rev = \"a\")] mod add_users_table {{ use migrate_runtime::prelude::*; use std::collections::BTreeMap; {body} }}"
+            );
+            let file = parse_file(&text).expect("parses");
+            file.modules[0].source.imports.iter().skip(2).map(|i| i.text.clone()).collect::<Vec<_>>()
+        };
+        let allowed = [
+            "fn upgrade(op: &mut Op) { op.add_column(\"t\", \"c\", Type::Text).server_default(sql(\"now()\")); }",
+            "fn f() { let _ = Duration::from_secs(1); let _ = Value::Null; let _ = Action::Cascade; }",
+            "fn f() { let _ = String::from(\"x\"); let _ = Vec::<u8>::new(); let _ = i64::MAX; let _: Option<u8> = Option::None; }",
+            "fn f() { let _ = std::time::Duration::ZERO; let _ = ::core::mem::size_of::<u8>(); let _ = BTreeMap::<u8, u8>::new(); }",
+            "fn f() { let _ = format!(\"{}\", 1); let _ = vec![1]; assert!(true); if !(1 > 2) {} }",
+            "const TABLE: &str = \"t\"; fn f() { let _ = self::TABLE; helpers::g(); } mod helpers { pub fn g() {} }",
+            "enum Kind { A } fn f() -> Kind { Kind::A } fn g(x: Self::T) {}",
+            "macro_rules! table { () => { \"t\" } } fn f() { let _ = table!(); }",
+            "fn f() { let _ = include_str!(\"sql/backfill.sql\"); let _ = migrate_runtime::prelude::Type::Text; }",
+            "fn f<'a>(x: &'a str) { let _ = x.len(); let _ = x.parse::<u8>(); let _ = <u8 as Default>::default(); }",
+        ];
+        for body in allowed {
+            assert_eq!(reported(body), Vec::<String>::new(), "{body}");
+        }
+        let cases = [
+            ("fn f() { let _ = serde_json::json!({}); }", "serde_json::json!"),
+            ("fn f() { let _ = my_app::models::TABLE; }", "my_app::models::TABLE"),
+            (
+                "fn f(op: &mut Op) { super::add_people_table::upgrade(op); }",
+                "super::add_people_table::upgrade",
+            ),
+            ("fn f() { include!(\"../src/models.rs\"); }", "include!(\"../src/models.rs\")"),
+            ("fn f() { let _ = include_bytes!(\"data.bin\"); }", "include_bytes!(\"data.bin\")"),
+            ("fn f() { let _ = env!(\"TABLE\"); }", "env!(\"TABLE\")"),
+            ("fn f() { std::include!(\"../src/models.rs\"); }", "std::include!(\"../src/models.rs\")"),
+            ("fn f() { let _ = core::option_env!(\"TABLE\"); }", "core::option_env!(\"TABLE\")"),
+            (
+                "fn f() { let _ = include_str!(\"../../src/schema.sql\"); }",
+                "include_str!(\"../../src/schema.sql\")",
+            ),
+            ("fn f() { let _ = include_str!(\"/etc/schema.sql\"); }", "include_str!(\"/etc/schema.sql\")"),
+            ("fn f() { let _ = json!({}); }", "json!"),
+            ("fn f(x: my_app::User) {}", "my_app::User"),
+            ("fn f() -> Vec<models::User> { Vec::new() }", "models::User"),
+            ("fn f() { let _ = migrate_runtime::Migrator::new; }", "migrate_runtime::Migrator::new"),
+            ("fn f() { let _ = ::my_app::TABLE; }", "::my_app::TABLE"),
+            ("fn f() { let _ = crate::TABLE; }", "crate::TABLE"),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(reported(body), [expected], "{body}");
+        }
     }
 
     #[test]

@@ -3,8 +3,13 @@
 //! Why: a migration must mean tomorrow what it meant when written. Importing the
 //! application's models or another crate ties it to code that keeps changing: rename a
 //! model field and an old migration silently does something else, or stops compiling years
-//! later. Only `migrate_runtime::prelude` (and `super::*`) may be imported; `crate::…`,
-//! `::other_crate::…` and `super::super::…` paths are refused too.
+//! later. Only `migrate_runtime::prelude` (and `super::*`) may be imported, and a path in
+//! code, in a type or of a macro may only start with a prelude name, an item of the module
+//! itself (`self::…`), or the standard library (`std`, `core`, `alloc`, its prelude and
+//! primitive types, its macros): the standard library never breaks a path it published. Any
+//! other path is reported under itself: `crate::…`, `super::…`, `serde_json::json!`,
+//! `my_app::models::TABLE`, and the macros that read outside the migration (`include!`,
+//! `include_bytes!`, `env!`, `option_env!`, `include_str!` of a file not beside it).
 
 use super::Report;
 use crate::diagnostic::{Locator, RuleId};
@@ -13,7 +18,10 @@ use crate::source::{ImportKind, MigrationFile, ModuleSource};
 /// Whether a `use` tree (whitespace removed) is one a migration may write.
 pub fn is_allowed_use(text: &str) -> bool {
     let text = text.strip_prefix("::").unwrap_or(text);
-    text == "super::*" || text.starts_with("migrate_runtime::prelude::")
+    text == "super::*"
+        || text.starts_with("migrate_runtime::prelude::")
+        || text.starts_with("self::")
+        || ["std::", "core::", "alloc::"].iter().any(|root| text.starts_with(root))
 }
 
 pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Report) {
@@ -54,12 +62,19 @@ mod tests {
             "::migrate_runtime::prelude::*",
             "migrate_runtime::prelude::{Op,Type}",
             "super::*",
+            "std::fmt::Write",
+            "core::time::Duration",
+            "self::helpers::*",
         ] {
             assert!(is_allowed_use(ok), "{ok}");
         }
-        for bad in
-            ["crate::models::User", "migrate_runtime::*", "super::helpers", "serde_json::json", "std::fmt"]
-        {
+        for bad in [
+            "crate::models::User",
+            "migrate_runtime::*",
+            "super::helpers",
+            "serde_json::json",
+            "my_app::models",
+        ] {
             assert!(!is_allowed_use(bad), "{bad}");
         }
     }

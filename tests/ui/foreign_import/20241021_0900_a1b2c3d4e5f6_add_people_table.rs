@@ -8,6 +8,11 @@ mod add_people_table {
         op.create_table(Person::TABLE, |t| {
             t.column("id", Type::BigInt).identity().primary_key();
         });
+        let _ = postgres::NoTls;
+        let _ = tokio::time::Instant::now();
+        super::add_people_table::downgrade(op);
+        op.execute(include_str!("../../../README.md"));
+        op.execute(&std::format!("SELECT {}", String::from("1")));
     }
 
     pub fn downgrade(op: &mut Op) {
