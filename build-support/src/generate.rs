@@ -8,6 +8,7 @@ use std::path::Path;
 use migrate_core::config::Config;
 use migrate_core::manifest::{Manifest, ManifestEntry};
 use migrate_core::rules::Checked;
+use migrate_core::syntax;
 
 use crate::scan::Folder;
 
@@ -70,10 +71,18 @@ pub(crate) fn folder_module(
     for file in &folder.files {
         let wrapper = wrapper_name(&file.source.file_name, &mut taken);
         let _ = writeln!(text, "    #[doc(hidden)]\n    mod {wrapper} {{");
-        let _ = writeln!(text, "        #[allow(unused_imports)]\n        use ::migrate_runtime::migration;");
-        let _ = writeln!(text, "        include!({});", literal(&file.source.path));
-        if let Some(first) = file.source.modules.first() {
-            let _ = writeln!(text, "        pub(crate) use self::{}::__MIGRATION;", first.name);
+        if let Some(at) = file.too_deep {
+            // Not included: rustc's parser would overflow its stack on it, naming no file.
+            let message =
+                format!("{}:{}:{}: {}", file.source.display, at.line, at.column, syntax::too_deep_message());
+            let _ = writeln!(text, "        ::core::compile_error!({});", literal(&message));
+        } else {
+            let _ =
+                writeln!(text, "        #[allow(unused_imports)]\n        use ::migrate_runtime::migration;");
+            let _ = writeln!(text, "        include!({});", literal(&file.source.path));
+            if let Some(first) = file.source.modules.first() {
+                let _ = writeln!(text, "        pub(crate) use self::{}::__MIGRATION;", first.name);
+            }
         }
         let _ = writeln!(text, "    }}");
         wrappers.push(wrapper);
@@ -86,7 +95,11 @@ pub(crate) fn folder_module(
     for diagnostic in diagnostics.iter().filter(|d| d.module.is_none()) {
         let _ = writeln!(text, "    ::core::compile_error!({});", literal(&diagnostic.rustc_message()));
     }
-    let chain: Vec<String> = order.iter().map(|&i| format!("&{}::__MIGRATION", wrappers[i])).collect();
+    let chain: Vec<String> = order
+        .iter()
+        .filter(|&&i| folder.files[i].too_deep.is_none())
+        .map(|&i| format!("&{}::__MIGRATION", wrappers[i]))
+        .collect();
     let _ = writeln!(text, "    ::migrate_runtime::__private::chain(&[{}])\n}}", chain.join(", "));
     manifest.diagnostics.extend(diagnostics.into_iter().filter(|d| d.module.is_some()));
     text
@@ -110,6 +123,31 @@ mod tests {
         assert_eq!(wrapper_name("20241021_0900_a1b2_add_x.rs", &mut taken), "m_20241021_0900_a1b2_add_x");
         assert_eq!(wrapper_name("a-b.rs", &mut taken), "m_a_b");
         assert_eq!(wrapper_name("a_b.rs", &mut taken), "m_a_b_");
+    }
+
+    #[test]
+    fn a_file_nested_too_deeply_is_reported_not_included() {
+        let dir = std::env::temp_dir().join(format!("migrate-build-too-deep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("migrations")).expect("creates");
+        let deep = format!("{}0{}", "(".repeat(1_300), ")".repeat(1_300));
+        std::fs::write(
+            dir.join("migrations/20241021_0900_a1b2c3d4e5f6_add_people_table.rs"),
+            format!("/// People first.\n#[migration(rev = \"a1b2c3d4e5f6\")]\nmod add_people_table {{\n    use migrate_runtime::prelude::*;\n    pub fn upgrade(op: &mut Op) {{ let _ = {deep}; }}\n    pub fn downgrade(op: &mut Op) {{ op.execute(\"DROP TABLE people\"); }}\n}}\n"),
+        )
+        .expect("writes");
+        let folder = Folder::scan(&dir, Path::new("migrations")).expect("scans");
+        let text =
+            folder_module(&folder, &Config::default(), &mut Manifest::default(), Path::new("manifest"));
+        assert!(!text.contains("include!("), "{text}");
+        assert!(
+            text.contains(
+                "compile_error!(\"migrations/20241021_0900_a1b2c3d4e5f6_add_people_table.rs:5:169: the migration is nested too deeply (more than 128 levels of brackets)\\n= help: "
+            ),
+            "{text}"
+        );
+        assert!(text.contains("chain(&[])"), "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

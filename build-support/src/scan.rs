@@ -38,6 +38,13 @@ pub struct ScannedFile {
     /// Why the file could not be read as Rust tokens; rustc reports it again when it
     /// compiles the file.
     pub parse_error: Option<LexError>,
+    /// The syntax error of each `#[migration]` module that has one (an unreadable attribute,
+    /// a module without a body, nesting deeper than the reader goes), where the macro reports
+    /// it: the message (with its `= help:` line when it has one) and the position.
+    pub syntax_errors: Vec<(String, Position)>,
+    /// Where the file nests groups deeper than the reader goes (`syntax::MAX_DEPTH`): the
+    /// build reports the file instead of compiling it, and so does `cargo migrate check`.
+    pub too_deep: Option<Position>,
     /// Files the migration includes with `include_str!`, resolved.
     pub included: Vec<PathBuf>,
 }
@@ -224,10 +231,13 @@ impl ScannedFile {
         let mut positions = Vec::new();
         let mut included = Vec::new();
         let mut parse_error = None;
+        let mut syntax_errors = Vec::new();
+        let mut too_deep = None;
         match syntax::parse_file(&text) {
             Err(error) => parse_error = Some(error),
             Ok(parsed) => {
                 source.parsed = true;
+                too_deep = parsed.too_deep.map(Position::of);
                 source.stray_items = parsed.stray_items;
                 for mut module in parsed.modules {
                     for literal in &mut module.source.literals {
@@ -238,6 +248,11 @@ impl ScannedFile {
                             included.push(resolved);
                         }
                     }
+                    if let (Some(message), Some(range)) =
+                        (&module.source.syntax_error, module.spans.syntax_error)
+                    {
+                        syntax_errors.push((message.clone(), Position::of(range)));
+                    }
                     source.modules.push(module.source);
                     // Spans resolve to lines only on the thread that read them: keep positions.
                     positions
@@ -245,7 +260,7 @@ impl ScannedFile {
                 }
             }
         }
-        Ok(ScannedFile { source, positions, text, parse_error, included })
+        Ok(ScannedFile { source, positions, text, parse_error, syntax_errors, too_deep, included })
     }
 }
 

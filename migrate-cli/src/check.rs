@@ -76,6 +76,58 @@ fn problems<'f>(folder: &'f Folder, diagnostics: &[Diagnostic]) -> Vec<(Problem,
                 file.text.as_str(),
             ));
         }
+        // Tokens that are not Rust: rustc's parser rejects them before any macro runs.
+        if file.parse_error.is_none()
+            && file.too_deep.is_none()
+            && let Err(error) = syn::parse_file(&file.text)
+        {
+            let start = error.span().start();
+            let end = error.span().end();
+            let column = start.column + 1;
+            let end_column =
+                if end.line == start.line { (end.column + 1).max(column + 1) } else { column + 1 };
+            problems.push((
+                Problem {
+                    rule: None,
+                    file: file.source.display.clone(),
+                    position: Position {
+                        line: start.line.max(1),
+                        column,
+                        end_line: start.line.max(1),
+                        end_column,
+                    },
+                    message: format!("`{}` is not valid Rust: {error}", file.source.display),
+                    help: None,
+                },
+                file.text.as_str(),
+            ));
+        }
+        // What the `#[migration]` macro reports itself (an unreadable attribute, say): the
+        // build fails on it, so the check does too, at the same token.
+        let deep = migrate_core::syntax::too_deep_message();
+        if let Some(position) = file.too_deep {
+            let (message, help) = deep.split_once("\n= help: ").unwrap_or((&deep, ""));
+            problems.push((
+                Problem {
+                    rule: None,
+                    file: file.source.display.clone(),
+                    position,
+                    message: message.to_owned(),
+                    help: Some(help.to_owned()),
+                },
+                file.text.as_str(),
+            ));
+        }
+        for (message, position) in file.syntax_errors.iter().filter(|(message, _)| *message != deep) {
+            let (message, help) = match message.split_once("\n= help: ") {
+                Some((message, help)) => (message.to_owned(), Some(help.to_owned())),
+                None => (message.clone(), None),
+            };
+            problems.push((
+                Problem { rule: None, file: file.source.display.clone(), position: *position, message, help },
+                file.text.as_str(),
+            ));
+        }
     }
     for diagnostic in diagnostics {
         let Some(file) = folder.file(diagnostic) else {

@@ -150,6 +150,9 @@ pub struct ParsedFile {
     pub modules: Vec<ParsedModule>,
     /// Items outside them.
     pub stray_items: Vec<StrayItem>,
+    /// The opening bracket of the first group nested deeper than [`MAX_DEPTH`], if any: such
+    /// a file is reported, never compiled (rustc's own parser overflows its stack on it).
+    pub too_deep: Option<Range>,
 }
 
 /// A file that is not made of Rust tokens (an unclosed string or brace, say), with the
@@ -162,6 +165,37 @@ pub struct LexError {
     pub line: usize,
     /// The column.
     pub column: usize,
+}
+
+/// How deeply groups (`( )`, `[ ]`, `{ }`) may nest in a migration file. The reader walks
+/// groups recursively, on the small stacks of a build script's threads; a file nested deeper
+/// is reported ("nested too deeply") instead of overflowing the stack. Real migrations stay
+/// far below it; rustc's own default `recursion_limit` is 128 as well.
+pub const MAX_DEPTH: usize = 128;
+
+/// The opening span of the first group nested deeper than [`MAX_DEPTH`] in `tokens`, which
+/// sit at `depth`. Recursion stops there, so it never goes deeper than the limit itself.
+pub fn too_deep(tokens: &[TokenTree], depth: usize) -> Option<Span> {
+    for token in tokens {
+        if let TokenTree::Group(group) = token {
+            if depth >= MAX_DEPTH {
+                return Some(group.span_open());
+            }
+            let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+            if let Some(span) = too_deep(&inner, depth + 1) {
+                return Some(span);
+            }
+        }
+    }
+    None
+}
+
+/// The message and help for a file nested deeper than [`MAX_DEPTH`].
+pub fn too_deep_message() -> String {
+    format!(
+        "the migration is nested too deeply (more than {MAX_DEPTH} levels of brackets)\n= help: move the \
+         nested expression into a `.sql` file beside the migration and `include_str!` it, or flatten it"
+    )
 }
 
 /// Crates a path may start with without reaching into the application: the standard library
@@ -440,7 +474,8 @@ pub fn parse_file(text: &str) -> Result<ParsedFile, LexError> {
         LexError { message: e.to_string(), line: start.line, column: start.column + 1 }
     })?;
     let tokens: Vec<TokenTree> = stream.into_iter().collect();
-    let mut parsed = ParsedFile { modules: Vec::new(), stray_items: Vec::new() };
+    let deep = too_deep(&tokens, 0).map(Range::token);
+    let mut parsed = ParsedFile { modules: Vec::new(), stray_items: Vec::new(), too_deep: deep };
     let mut at = 0;
     while at < tokens.len() {
         let start = at;
@@ -484,7 +519,9 @@ pub fn parse_file(text: &str) -> Result<ParsedFile, LexError> {
     // `//` and `/* */` comments are no tokens: only a reader of the text finds them. They come
     // after every token-made text, so that the macro, which never sees them, numbers the
     // others alike (it reports these under the module's name; the message gives the line).
-    if let Some(module) = parsed.modules.first_mut() {
+    if let Some(module) = parsed.modules.first_mut()
+        && deep.is_none()
+    {
         for (value, line, range) in comments(text, &tokens) {
             push_text(&mut module.source, &mut module.spans, value, Carrier::Comment(line), range);
         }
@@ -583,6 +620,12 @@ pub fn parse_module(args: TokenStream, item: TokenStream, attribute: Range) -> P
     let name = &tokens[name_at];
     let mut source = ModuleSource { name: name.to_string(), ..ModuleSource::default() };
     let mut spans = Spans::new(attribute, Range::token(name.span()));
+    if let Some(deep) = too_deep(&tokens, 0) {
+        // Nothing else is read: every reading below recurses into groups.
+        first_error(&mut error, Range::token(deep), too_deep_message());
+        read_arguments(args, &mut source, &mut spans, &mut error);
+        return finish(source, spans, error);
+    }
     read_arguments(args, &mut source, &mut spans, &mut error);
     source.doc = attributes.iter().filter_map(|(_, content)| doc_value(content)).collect();
     match tokens.get(name_at + 1) {
@@ -1489,6 +1532,35 @@ mod add_lead_scores_table {
     fn text_that_is_not_rust_tokens() {
         let error = parse_file("mod x {\n  \"unclosed\n}").expect_err("does not lex");
         assert_eq!(error.line, 2);
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_reported_not_walked() {
+        let module = |depth: usize| {
+            format!(
+                "#[migration(rev = \"a\")]\nmod add_users_table {{ pub fn upgrade(op: &mut Op) {{ op.execute({}0{}); }} }}",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            )
+        };
+        // The module's body and the function's body are two levels, the call's parentheses one.
+        let fits = parse_file(&module(MAX_DEPTH - 3)).expect("lexes");
+        assert_eq!(fits.too_deep.map(|r| r.line_column()), None);
+        assert_eq!(fits.modules[0].source.syntax_error, None);
+        for depth in [MAX_DEPTH - 2, 1_300, 100_000] {
+            let deep = parse_file(&module(depth)).expect("lexes");
+            let column =
+                "#[migration(rev = \"a\")]\nmod add_users_table { pub fn upgrade(op: &mut Op) { op.execute("
+                    .len()
+                    - "#[migration(rev = \"a\")]\n".len()
+                    + MAX_DEPTH
+                    - 2;
+            assert_eq!(deep.too_deep.map(|r| r.line_column()), Some((2, column)), "{depth}");
+            let source = &deep.modules[0].source;
+            assert_eq!(source.syntax_error.as_deref(), Some(too_deep_message().as_str()));
+            assert!(source.functions.is_empty() && source.literals.is_empty());
+        }
+        assert!(too_deep_message().contains("more than 128 levels"));
     }
 
     #[test]
