@@ -23,6 +23,7 @@ use migrate_core::sql::{Effect, effect, join_statements};
 use migrate_core::version::{Direction, Record, Tables, rows_diff};
 use sha2::{Digest, Sha256};
 
+use crate::connect::Database;
 use crate::diagnose::diagnose;
 use crate::error::{Error, rows_text};
 use crate::plan::{Plan, Planned, Planner, State};
@@ -453,14 +454,35 @@ impl Migrator {
     /// Applies migrations up to `target` (`head`, `heads`, `+1`, a revision, …) on the
     /// database `db`: a connection string, a [`Database`](crate::Database) or a `tokio_postgres::Config`.
     pub fn upgrade(&self, db: impl IntoDatabase, target: &str) -> Result<Report, Error> {
-        let conn = Conn::Open(db.into_database()?);
-        self.blocking(self.upgrade_on(conn, target))
+        self.upgrade_blocking(db.into_database()?, target)
+    }
+
+    // The generic faces only convert their argument: the run itself is compiled once, here,
+    // not again in every crate that calls it (which cost a crate of 1,000 migrations seconds
+    // of its release rebuild).
+    fn upgrade_blocking(&self, db: Database, target: &str) -> Result<Report, Error> {
+        self.blocking(self.upgrade_on(Conn::Open(db), target))
+    }
+
+    fn downgrade_blocking(&self, db: Database, target: &str) -> Result<Report, Error> {
+        self.blocking(self.downgrade_on(Conn::Open(db), target))
+    }
+
+    fn stamp_blocking(&self, db: Database, targets: &[&str], purge: bool) -> Result<Report, Error> {
+        self.blocking(self.stamp_on(Conn::Open(db), targets, purge))
+    }
+
+    fn accept_blocking(&self, db: Database, revs: &[&str]) -> Result<(), Error> {
+        self.blocking(self.accept_checksums_on(Conn::Open(db), revs))
+    }
+
+    fn current_blocking(&self, db: Database) -> Result<Vec<String>, Error> {
+        block_on(self.current_on(Conn::Open(db)))?
     }
 
     /// Reverts migrations down to `target` (`-1`, `base`, a revision, …).
     pub fn downgrade(&self, db: impl IntoDatabase, target: &str) -> Result<Report, Error> {
-        let conn = Conn::Open(db.into_database()?);
-        self.blocking(self.downgrade_on(conn, target))
+        self.downgrade_blocking(db.into_database()?, target)
     }
 
     pub(crate) async fn upgrade_on(&self, conn: Conn<'_>, target: &str) -> Result<Report, Error> {
@@ -808,8 +830,7 @@ impl Migrator {
     /// database built outside migrate stands, and what clears an interrupted migration once
     /// the schema is repaired.
     pub fn stamp(&self, db: impl IntoDatabase, targets: &[&str], purge: bool) -> Result<Report, Error> {
-        let conn = Conn::Open(db.into_database()?);
-        self.blocking(self.stamp_on(conn, targets, purge))
+        self.stamp_blocking(db.into_database()?, targets, purge)
     }
 
     pub(crate) async fn stamp_on(
@@ -875,8 +896,7 @@ impl Migrator {
     /// Records the SQL the given applied migrations render now as the checksum they ran with:
     /// for an edit that changes nothing the database holds.
     pub fn accept_checksums(&self, db: impl IntoDatabase, revs: &[&str]) -> Result<(), Error> {
-        let conn = Conn::Open(db.into_database()?);
-        self.blocking(self.accept_checksums_on(conn, revs))
+        self.accept_blocking(db.into_database()?, revs)
     }
 
     pub(crate) async fn accept_checksums_on(&self, conn: Conn<'_>, revs: &[&str]) -> Result<(), Error> {
@@ -922,8 +942,7 @@ impl Migrator {
 
     /// The database's version rows (an empty list for a database never migrated).
     pub fn current(&self, db: impl IntoDatabase) -> Result<Vec<String>, Error> {
-        let conn = Conn::Open(db.into_database()?);
-        block_on(self.current_on(conn))?
+        self.current_blocking(db.into_database()?)
     }
 
     pub(crate) async fn current_on(&self, conn: Conn<'_>) -> Result<Vec<String>, Error> {
@@ -1057,7 +1076,7 @@ impl Migrator {
         db: impl IntoConnection<'a>,
         target: &str,
     ) -> Result<Report, Error> {
-        self.alongside(self.upgrade_on(db.into_connection()?, target)).await
+        self.upgrade_alongside(db.into_connection()?, target).await
     }
 
     /// [`Migrator::downgrade`] on the caller's runtime.
@@ -1066,7 +1085,7 @@ impl Migrator {
         db: impl IntoConnection<'a>,
         target: &str,
     ) -> Result<Report, Error> {
-        self.alongside(self.downgrade_on(db.into_connection()?, target)).await
+        self.downgrade_alongside(db.into_connection()?, target).await
     }
 
     /// [`Migrator::stamp`] on the caller's runtime.
@@ -1076,7 +1095,7 @@ impl Migrator {
         targets: &[&str],
         purge: bool,
     ) -> Result<Report, Error> {
-        self.alongside(self.stamp_on(db.into_connection()?, targets, purge)).await
+        self.stamp_alongside(db.into_connection()?, targets, purge).await
     }
 
     /// [`Migrator::accept_checksums`] on the caller's runtime.
@@ -1085,7 +1104,24 @@ impl Migrator {
         db: impl IntoConnection<'a>,
         revs: &[&str],
     ) -> Result<(), Error> {
-        self.alongside(self.accept_checksums_on(db.into_connection()?, revs)).await
+        self.accept_alongside(db.into_connection()?, revs).await
+    }
+
+    // As for the synchronous face, the generic methods only convert their argument.
+    async fn upgrade_alongside(&self, conn: Conn<'_>, target: &str) -> Result<Report, Error> {
+        self.alongside(self.upgrade_on(conn, target)).await
+    }
+
+    async fn downgrade_alongside(&self, conn: Conn<'_>, target: &str) -> Result<Report, Error> {
+        self.alongside(self.downgrade_on(conn, target)).await
+    }
+
+    async fn stamp_alongside(&self, conn: Conn<'_>, targets: &[&str], purge: bool) -> Result<Report, Error> {
+        self.alongside(self.stamp_on(conn, targets, purge)).await
+    }
+
+    async fn accept_alongside(&self, conn: Conn<'_>, revs: &[&str]) -> Result<(), Error> {
+        self.alongside(self.accept_checksums_on(conn, revs)).await
     }
 
     /// Runs `run` with the revision graph built and every migration rendered for its
