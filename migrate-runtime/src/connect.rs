@@ -118,23 +118,19 @@ fn driver_mode(mode: Mode, config: &tokio_postgres::Config) -> SslMode {
 /// `user@host:port/database`, from the parsed settings: never the connection string, so
 /// never its password, however it was written.
 pub(crate) fn target(config: &tokio_postgres::Config) -> String {
+    let port = |i: usize| config.get_ports().get(i).or(config.get_ports().first()).copied().unwrap_or(5432);
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()
         .enumerate()
-        .map(|(i, host)| {
-            let port = config.get_ports().get(i).or(config.get_ports().first()).copied().unwrap_or(5432);
-            match host {
-                Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
-                Host::Tcp(name) => format!("{name}:{port}"),
-                #[cfg(unix)]
-                Host::Unix(path) => format!("{}:{port}", path.display()),
-            }
+        .map(|(i, host)| match host {
+            Host::Tcp(name) if name.contains(':') => format!("[{name}]:{}", port(i)),
+            Host::Tcp(name) => format!("{name}:{}", port(i)),
+            #[cfg(unix)]
+            Host::Unix(path) => format!("{}:{}", path.display(), port(i)),
         })
         .collect();
     let addresses = || {
-        let port =
-            |i: usize| config.get_ports().get(i).or(config.get_ports().first()).copied().unwrap_or(5432);
         let named: Vec<String> = config
             .get_hostaddrs()
             .iter()
