@@ -691,14 +691,15 @@ fn the_synchronous_api_works_inside_a_tokio_runtime() {
     assert!(matches!(unreachable, Err(Error::Connect { .. })), "{unreachable:?}");
 }
 
-#[test]
-fn when_only_the_end_of_a_step_outside_a_transaction_fails_the_way_out_records_it() {
-    let db = database();
-    let migrator = Migrator::new(&SLOW).lock_timeout(Duration::from_millis(500));
+/// Runs `chain` (A, then B outside a transaction) to A, then to head while another session
+/// holds the version table once B is claimed, so that B's statements run and the record of
+/// its end times out; returns the migrator and the run's error.
+fn end_not_recorded(chain: &'static Chain, db: &TestDatabase) -> (Migrator, String) {
+    let migrator = Migrator::new(chain).lock_timeout(Duration::from_millis(500));
     migrator.upgrade(db.url(), A).expect("upgrades");
     let url = db.url().to_owned();
     let run = std::thread::spawn(move || {
-        Migrator::new(&SLOW)
+        Migrator::new(chain)
             .lock_timeout(Duration::from_millis(500))
             .upgrade(&url, "head")
             .map_err(|e| e.report())
@@ -707,7 +708,7 @@ fn when_only_the_end_of_a_step_outside_a_transaction_fails_the_way_out_records_i
     // cannot be recorded in time.
     let claimed = format!("SELECT 1 FROM migrate_history WHERE revision = '{B}' AND success IS NULL");
     let start = Instant::now();
-    while rows(&claimed, &db).is_empty() {
+    while rows(&claimed, db).is_empty() {
         assert!(start.elapsed() < Duration::from_secs(30), "never claimed");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -715,6 +716,13 @@ fn when_only_the_end_of_a_step_outside_a_transaction_fails_the_way_out_records_i
     holder.batch_execute("BEGIN; LOCK TABLE alembic_version IN SHARE MODE").expect("locks");
     let error = run.join().expect("joins").expect_err("the end times out");
     holder.batch_execute("ROLLBACK").expect("releases");
+    (migrator, error)
+}
+
+#[test]
+fn when_only_the_end_of_a_step_outside_a_transaction_fails_the_way_out_records_it() {
+    let db = database();
+    let (migrator, error) = end_not_recorded(&SLOW, &db);
     assert!(
         error.contains("every statement ran (outside a transaction); only the record of its end failed"),
         "{error}"
@@ -775,25 +783,7 @@ fn a_connection_string_typed_in_the_wrong_place_is_not_shown() {
 #[test]
 fn when_only_the_end_failed_the_history_tells_what_the_catalog_cannot() {
     let db = database();
-    let migrator = Migrator::new(&VACUUMED).lock_timeout(Duration::from_millis(500));
-    migrator.upgrade(db.url(), A).expect("upgrades");
-    let url = db.url().to_owned();
-    let run = std::thread::spawn(move || {
-        Migrator::new(&VACUUMED)
-            .lock_timeout(Duration::from_millis(500))
-            .upgrade(&url, "head")
-            .map_err(|e| e.report())
-    });
-    let claimed = format!("SELECT 1 FROM migrate_history WHERE revision = '{B}' AND success IS NULL");
-    let start = Instant::now();
-    while rows(&claimed, &db).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(30), "never claimed");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let mut holder = db.connect().expect("connects");
-    holder.batch_execute("BEGIN; LOCK TABLE alembic_version IN SHARE MODE").expect("locks");
-    let error = run.join().expect("joins").expect_err("the end times out");
-    holder.batch_execute("ROLLBACK").expect("releases");
+    let (migrator, error) = end_not_recorded(&VACUUMED, &db);
     assert!(error.contains("only the record of its end failed"), "{error}");
     // VACUUM leaves nothing the catalog shows: the failure row alone says the step is done.
     let refused = migrator.upgrade(db.url(), "head").expect_err("refused");
