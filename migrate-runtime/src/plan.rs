@@ -146,7 +146,9 @@ impl Planner<'_> {
 
     /// The refusals every run checks first: unknown or overlapping version rows, a step
     /// outside a transaction interrupted or failed, applied migrations never recorded as
-    /// applied (added or moved below the database's revision), edited migrations.
+    /// applied (added or moved below the database's revision), edited migrations (line
+    /// endings aside: a history recorded from a CRLF checkout before they stopped counting
+    /// still matches).
     pub(crate) fn verify(&self, state: &State) -> Result<Vec<NodeId>, Error> {
         if state.orphan_history {
             return Err(Error::MissingVersionTable);
@@ -159,12 +161,16 @@ impl Planner<'_> {
         for node in self.graph.linear().iter().copied().filter(|&n| applied[n]) {
             let migration = self.migration(node);
             match state.checksums.get(migration.rev) {
-                Some(recorded) if *recorded != self.compiled[node] => mismatches.push(Mismatch {
-                    rev: migration.rev.to_owned(),
-                    file: migration.file.to_owned(),
-                    recorded: recorded.clone(),
-                    compiled: self.compiled[node].clone(),
-                }),
+                Some(recorded)
+                    if *recorded != self.compiled[node] && !self.recorded_raw(migration, recorded) =>
+                {
+                    mismatches.push(Mismatch {
+                        rev: migration.rev.to_owned(),
+                        file: migration.file.to_owned(),
+                        recorded: recorded.clone(),
+                        compiled: self.compiled[node].clone(),
+                    })
+                }
                 Some(_) => {}
                 // A database adopted from another tool has no history yet: the setup of its
                 // first run records what it has.
@@ -180,6 +186,12 @@ impl Planner<'_> {
             return Err(Error::ChecksumMismatch(mismatches));
         }
         Ok(current)
+    }
+
+    /// Whether `recorded` is the checksum of `migration`'s SQL with its line endings as
+    /// written: what a history recorded before `\r\n` counted as `\n`, for the same SQL.
+    fn recorded_raw(&self, migration: &Migration, recorded: &str) -> bool {
+        crate::runner::raw_checksum(&migration.upgrade_ops().statements()).is_some_and(|raw| raw == recorded)
     }
 
     /// Plans applying (`upgrade`) or reverting `node` from the version rows `rows`, which
@@ -349,6 +361,65 @@ mod tests {
             state.checksums.insert((*rev).to_owned(), planner.compiled[node].clone());
         }
         state
+    }
+
+    fn crlf_table(op: &mut Op) {
+        op.execute("CREATE TABLE t (\r\n    id int\r\n)");
+    }
+
+    fn lf_table(op: &mut Op) {
+        op.execute("CREATE TABLE t (\n    id int\n)");
+    }
+
+    fn other_table(op: &mut Op) {
+        op.execute("CREATE TABLE t (\r\n    id bigint\r\n)");
+    }
+
+    /// The chain of one migration whose SQL came from a CRLF checkout.
+    static CRLF: Migration = Migration { upgrade: crlf_table, ..migration("f", &[], true) };
+    static CRLF_CHAIN: Chain = Chain::new(&[&CRLF]);
+
+    /// Verifies the CRLF chain at its head against a history that recorded `recorded` for it.
+    fn verify_crlf(recorded: String) -> Result<Vec<NodeId>, Error> {
+        let graph = CRLF_CHAIN.graph();
+        let compiled = [crate::runner::checksum(&CRLF.upgrade_ops().statements())];
+        let planner = Planner { chain: &CRLF_CHAIN, graph: &graph, compiled: &compiled };
+        let mut state = State {
+            version_table: true,
+            history_table: true,
+            rows: vec!["f".to_owned()],
+            ..State::default()
+        };
+        state.checksums.insert("f".to_owned(), recorded);
+        planner.verify(&state)
+    }
+
+    fn statements(upgrade: fn(&mut Op)) -> Vec<Statement> {
+        let mut op = Op::new();
+        upgrade(&mut op);
+        op.statements()
+    }
+
+    #[test]
+    fn a_crlf_checkout_matches_a_history_recorded_from_lf_or_from_crlf_before_endings_stopped_counting() {
+        let from_lf = crate::runner::checksum(&statements(lf_table));
+        assert!(verify_crlf(from_lf).is_ok());
+        let raw = crate::runner::raw_checksum(&statements(crlf_table)).expect("the SQL holds a \\r");
+        assert!(verify_crlf(raw).is_ok());
+    }
+
+    #[test]
+    fn other_sql_from_a_crlf_checkout_is_still_an_edit() {
+        for recorded in [
+            crate::runner::checksum(&statements(other_table)),
+            crate::runner::raw_checksum(&statements(other_table)).expect("the SQL holds a \\r"),
+        ] {
+            let error = verify_crlf(recorded).expect_err("refused");
+            assert!(
+                matches!(&error, Error::ChecksumMismatch(m) if m.len() == 1 && m[0].rev == "f"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -141,14 +141,43 @@ pub struct HistoryEntry {
     pub current: bool,
 }
 
-/// The SHA-256 of a migration's SQL, in hex: what the history records and compares.
+/// The SHA-256 of a migration's SQL, in hex: what the history records and compares. Line
+/// endings do not count: `\r\n` hashes as `\n`, so a checkout that turned an included SQL
+/// file's endings into CRLF (git's `autocrlf`) renders the checksum an LF checkout recorded.
 pub fn checksum(statements: &[Statement]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hasher = Sha256::new();
+    for statement in statements {
+        let mut rest = statement.sql.as_str();
+        // Hashed in pieces around each `\r` of a `\r\n`: the digest of the joined text, with
+        // no copy of it.
+        while let Some(at) = rest.find("\r\n") {
+            hasher.update(&rest.as_bytes()[..at]);
+            rest = &rest[at + 1..];
+        }
+        hasher.update(rest.as_bytes());
+        hasher.update(b";\n");
+    }
+    hex(hasher)
+}
+
+/// The checksum of a migration's SQL as written, `\r\n` included: what a history recorded
+/// before line endings stopped counting. `None` when no statement holds a `\r`, where it is
+/// [`checksum`] itself.
+pub(crate) fn raw_checksum(statements: &[Statement]) -> Option<String> {
+    if !statements.iter().any(|s| s.sql.contains('\r')) {
+        return None;
+    }
     let mut hasher = Sha256::new();
     for statement in statements {
         hasher.update(statement.sql.as_bytes());
         hasher.update(b";\n");
     }
+    Some(hex(hasher))
+}
+
+/// A digest in lowercase hex.
+fn hex(hasher: Sha256) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = hasher.finalize();
     let mut text = String::with_capacity(64);
     for byte in digest.iter() {
@@ -1149,5 +1178,38 @@ impl Migrator {
     /// [`Migrator::history`] on the caller's runtime.
     pub async fn history_async<'a>(&self, db: impl IntoConnection<'a>) -> Result<Vec<HistoryEntry>, Error> {
         self.history_of(&self.current_async(db).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(texts: &[&str]) -> Vec<Statement> {
+        texts.iter().map(|t| Statement { sql: (*t).to_owned(), op: "execute".to_owned() }).collect()
+    }
+
+    #[test]
+    fn line_endings_do_not_count_in_the_checksum() {
+        let lf = sql(&["CREATE TABLE t (\n    id int\n)", "SELECT 1\n"]);
+        let crlf = sql(&["CREATE TABLE t (\r\n    id int\r\n)", "SELECT 1\r\n"]);
+        assert_eq!(checksum(&crlf), checksum(&lf));
+        // A `\r` alone is text, not a line ending; other SQL is another checksum.
+        assert_ne!(checksum(&sql(&["SELECT\r1"])), checksum(&sql(&["SELECT\n1"])));
+        assert_ne!(checksum(&sql(&["CREATE TABLE t (\r\n    id bigint\r\n)"])), checksum(&lf));
+    }
+
+    #[test]
+    fn the_raw_checksum_is_the_old_one_and_only_differs_when_a_statement_holds_a_cr() {
+        let crlf = sql(&["SELECT\r\n1"]);
+        assert_eq!(raw_checksum(&sql(&["SELECT\n1"])), None);
+        // `printf 'SELECT\r\n1;\n' | sha256sum`: what histories recorded for this SQL.
+        let raw = "8b0c75f275538770321ec91bf3c9b572a0f3f59319f796e534065898bc5b04aa";
+        assert_eq!(raw_checksum(&crlf).as_deref(), Some(raw));
+        // `printf 'SELECT\n1;\n' | sha256sum`: LF SQL keeps the checksum it always had.
+        let lf = "55e9bbee9000869e6b0d30a9dcfca1d3ce8b50e39079d2123157e54f813243ad";
+        assert_eq!(checksum(&crlf), lf);
+        assert_eq!(checksum(&sql(&["SELECT\n1"])), lf);
+        assert_ne!(raw_checksum(&crlf), Some(checksum(&crlf)));
     }
 }
