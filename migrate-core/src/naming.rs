@@ -182,6 +182,14 @@ pub enum FileNameProblem {
     Date,
     /// The time is not a real time of day.
     Time,
+    /// The slug holds what no module name can, such as the ` (copy)` a file manager appends:
+    /// `name` holds the parts before it (its slug cut where the stray text starts).
+    Slug {
+        /// The name's parts, the slug cut to its leading identifier (maybe empty).
+        name: FileName,
+        /// The rest of the slug, from its first character no identifier holds.
+        stray: String,
+    },
 }
 
 impl fmt::Display for FileNameProblem {
@@ -190,6 +198,12 @@ impl fmt::Display for FileNameProblem {
             FileNameProblem::Shape => "is not `YYYYMMDD_HHMM_<rev>_<slug>.rs`",
             FileNameProblem::Date => "does not start with a real date `YYYYMMDD`",
             FileNameProblem::Time => "does not carry a real time of day `HHMM`",
+            FileNameProblem::Slug { name, stray } if name.slug.is_empty() => {
+                return write!(f, "has a slug `{stray}` that is not a module name");
+            }
+            FileNameProblem::Slug { name, stray } => {
+                return write!(f, "has `{stray}` after the slug `{}`, which no module name holds", name.slug);
+            }
         })
     }
 }
@@ -222,7 +236,21 @@ impl FileName {
             return Err(FileNameProblem::Shape);
         }
         FileName::check_timestamp(&stem[..13])?;
-        Ok(FileName { timestamp: stem[..13].to_owned(), rev: file_rev.to_owned(), slug: slug.to_owned() })
+        let name =
+            FileName { timestamp: stem[..13].to_owned(), rev: file_rev.to_owned(), slug: slug.to_owned() };
+        // The slug names the module: text no identifier holds (a file manager's ` (copy)`,
+        // ` (1)`, `-2`) makes a name that no module can agree with.
+        let ident = slug
+            .char_indices()
+            .find(|&(at, c)| !(c == '_' || if at == 0 { c.is_alphabetic() } else { c.is_alphanumeric() }))
+            .map(|(at, _)| at);
+        match ident {
+            None => Ok(name),
+            Some(at) => Err(FileNameProblem::Slug {
+                stray: slug[at..].to_owned(),
+                name: FileName { slug: slug[..at].to_owned(), ..name },
+            }),
+        }
     }
 
     /// Checks a `YYYYMMDD_HHMM` timestamp: its shape, a real date, a real time of day.
@@ -343,5 +371,23 @@ mod tests {
             assert_eq!(FileName::parse(name, None), Err(problem), "{name}");
         }
         assert!(FileName::parse("20240229_0000_3f2a9c1b7d4e_add_x.rs", None).is_ok());
+    }
+
+    #[test]
+    fn a_slug_no_module_can_be_named_is_a_problem_naming_the_stray_text() {
+        let copy = FileName::parse("20241022_0900_b2c3d4e5f6a1_add_interactions_table (copy).rs", None);
+        let name = FileName {
+            timestamp: "20241022_0900".into(),
+            rev: "b2c3d4e5f6a1".into(),
+            slug: "add_interactions_table".into(),
+        };
+        assert_eq!(copy, Err(FileNameProblem::Slug { name, stray: " (copy)".into() }));
+        assert_eq!(
+            copy.map(|_| ()).unwrap_err().to_string(),
+            "has ` (copy)` after the slug `add_interactions_table`, which no module name holds"
+        );
+        let numbered = FileName::parse("20241022_0900_b2c3d4e5f6a1_1st.rs", None).map(|_| ()).unwrap_err();
+        assert_eq!(numbered.to_string(), "has a slug `1st` that is not a module name");
+        assert!(FileName::parse("20241022_0900_b2c3d4e5f6a1_add_x2_to_people.rs", None).is_ok());
     }
 }
