@@ -40,3 +40,26 @@ pub fn unknown_folder(name: &str) -> (String, String) {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_message_is_one_line_and_its_help_names_the_way_out() {
+        let (message, help) = missing();
+        assert_eq!(message, "no migration manifest: this crate's build.rs does not run migrate-build");
+        assert!(help.contains(&format!("`{BUILD_RS_LINE}`")), "{help}");
+        let (message, help) = unknown_folder("audit");
+        assert_eq!(message, "build.rs compiled no migrations folder named `audit`");
+        assert!(help.contains(r#"folder("<path>", "audit")"#), "{help}");
+        let (message, help) = unreadable("target/manifest.json", "not UTF-8");
+        assert_eq!(message, "the migration manifest `target/manifest.json` cannot be read: not UTF-8");
+        assert!(help.contains("the same version"), "{help}");
+        for text in
+            [missing(), unknown_folder("audit"), unreadable("m", "e")].iter().flat_map(|(m, h)| [m, h])
+        {
+            assert!(!text.contains('\n'), "{text}");
+        }
+    }
+}

@@ -1,4 +1,6 @@
-//! Two branches from one parent, merged again, compile in a deterministic order: parents first, then by date.
+//! Two branches from one parent, merged again, compile in a deterministic order: parents first,
+//! then by date. The legal form of `multiple_heads` (parallel branches closed by a merge) and
+//! of `merge_needs_two_parents` (a merge naming its two parents).
 
 static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!("branch_and_merge");
 

@@ -1,4 +1,5 @@
-//! The guide's good names pass, and an enum value runs outside a transaction.
+//! The guide's good names pass (`vague_slug`), each migration with its doc comment saying why
+//! (`missing_why`), and an enum value runs outside a transaction.
 
 static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!("guide_names");
 

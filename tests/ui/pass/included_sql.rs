@@ -1,5 +1,6 @@
 //! A folder holding, besides its migrations, SQL in a subfolder that a migration includes and
-//! a file listed under `ignore` in this crate's `[package.metadata.migrate]`: it builds.
+//! a file listed under `ignore` in this crate's `[package.metadata.migrate]`: it builds. What
+//! `stray_file` must keep accepting.
 
 static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!("included_sql");
 

@@ -1,4 +1,9 @@
-//! A line of three migrations compiles into that order, with its descriptors.
+//! A line of three migrations compiles into that order, with its descriptors: the legal form
+//! of the graph rules (`duplicate_revision`, `unknown_down_revision`, `revision_cycle`,
+//! `multiple_bases`: distinct ids, known parents, one base), of the names
+//! (`invalid_revision_id`, `invalid_file_name`, `file_name_mismatch`: ids of the format, files
+//! named by date, revision and module), and of a crate whose build.rs runs migrate-build
+//! (`missing_manifest`).
 
 static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!("linear_chain");
 

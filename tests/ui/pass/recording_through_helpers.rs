@@ -1,5 +1,6 @@
 //! Bodies that record through a helper of the module, or only declare a downgrade
-//! irreversible, are not empty: they build and record what they say.
+//! irreversible, are not empty (`empty_upgrade`, `empty_downgrade`): they build and record
+//! what they say. A downgrade that says why it cannot undo is a downgrade (`missing_downgrade`).
 
 static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!("recording_through_helpers");
 
