@@ -26,7 +26,7 @@ mod settings;
 use std::path::{Path, PathBuf};
 
 pub use error::Error;
-pub use scan::{Folder, Position, ScannedFile};
+pub use scan::{Folder, FolderSeal, Position, ScannedFile};
 pub use settings::Settings;
 
 use migrate_core::manifest::{FILE_NAME, Manifest};

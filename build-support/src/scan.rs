@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use migrate_core::config::Config;
 use migrate_core::diagnostic::{Diagnostic, Locator};
 use migrate_core::rules::stray_file::{self, FolderEntry};
-use migrate_core::rules::{self, Checked};
+use migrate_core::rules::{self, Checked, Sealing};
+use migrate_core::seal::{self, Meaning, Seal, SealError};
 use migrate_core::source::MigrationFile;
 use migrate_core::syntax::{self, LexError, Range};
 
@@ -24,6 +25,19 @@ pub struct Folder {
     /// Every other entry, subfolders and their contents included, sorted by name: what
     /// `stray_file` checks.
     pub entries: Vec<FolderEntry>,
+    /// The folder's seal (`seal.lock`), when it has one.
+    pub seal: Option<FolderSeal>,
+}
+
+/// The seal file of a folder, read.
+#[derive(Debug)]
+pub struct FolderSeal {
+    /// Its absolute path.
+    pub path: String,
+    /// Its path relative to the crate root.
+    pub display: String,
+    /// The seal, or why it cannot be read.
+    pub seal: Result<Seal, SealError>,
 }
 
 /// One migration file.
@@ -47,6 +61,8 @@ pub struct ScannedFile {
     pub too_deep: Option<Position>,
     /// Files the migration includes with `include_str!`, resolved.
     pub included: Vec<PathBuf>,
+    /// What the seal sums of each module in `source.modules`, when the whole file was read.
+    pub meanings: Vec<Option<Meaning>>,
 }
 
 /// Where a diagnostic points in its file, 1-based, the end column exclusive.
@@ -85,12 +101,21 @@ impl Folder {
         let read_error = |e: std::io::Error| Error::Read { path: display.clone(), message: e.to_string() };
         let mut names = Vec::new();
         let mut entries = Vec::new();
+        let mut folder_seal = None;
         for entry in std::fs::read_dir(&path).map_err(read_error)? {
             let entry = entry.map_err(read_error)?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let kind = entry.file_type().map_err(read_error)?;
             if kind.is_file() && name.ends_with(".rs") && !name.starts_with('.') {
                 names.push(name);
+            } else if kind.is_file() && name == seal::FILE_NAME {
+                let seal_path = entry.path();
+                let text = std::fs::read_to_string(&seal_path).map_err(read_error)?;
+                folder_seal = Some(FolderSeal {
+                    path: seal_path.to_string_lossy().into_owned(),
+                    display: display_path(&seal_path, crate_dir),
+                    seal: Seal::parse(&text),
+                });
             } else {
                 list_entries(&entry.path(), &name, kind.is_dir(), crate_dir, &mut entries)
                     .map_err(read_error)?;
@@ -99,12 +124,26 @@ impl Folder {
         names.sort();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         let files = read_in_parallel(&path, &names, crate_dir)?;
-        Ok(Folder { path, display, files, entries })
+        Ok(Folder { path, display, files, entries, seal: folder_seal })
+    }
+
+    /// The seal's sum of the meaning of the migration in `self.files[index]`: its tokens and
+    /// the files it includes, read now.
+    pub fn sum(&self, index: usize) -> Option<String> {
+        let meaning = self.files.get(index)?.meanings.first()?.as_ref()?;
+        Some(meaning.sum(|path| std::fs::read_to_string(self.path.join(path)).ok()))
     }
 
     /// Runs every rule over the folder and orders its migrations.
     pub fn check(&self, config: &Config) -> Checked {
-        let mut checked = rules::check_folder(&self.files, config);
+        let sum = |index: usize| self.sum(index);
+        let sealing = self.seal.as_ref().map(|seal| Sealing {
+            path: &seal.path,
+            display: &seal.display,
+            seal: &seal.seal,
+            sum: &sum,
+        });
+        let mut checked = rules::check_sealed_folder(&self.files, config, sealing.as_ref());
         let included: Vec<String> = self
             .files
             .iter()
@@ -233,6 +272,7 @@ impl ScannedFile {
         let mut parse_error = None;
         let mut syntax_errors = Vec::new();
         let mut too_deep = None;
+        let mut meanings = Vec::new();
         match syntax::parse_file(&text) {
             Err(error) => parse_error = Some(error),
             Ok(parsed) => {
@@ -254,13 +294,14 @@ impl ScannedFile {
                         syntax_errors.push((message.clone(), Position::of(range)));
                     }
                     source.modules.push(module.source);
+                    meanings.push(module.meaning);
                     // Spans resolve to lines only on the thread that read them: keep positions.
                     positions
                         .push(module.spans.all().into_iter().map(|(l, r)| (l, Position::of(r))).collect());
                 }
             }
         }
-        Ok(ScannedFile { source, positions, text, parse_error, syntax_errors, too_deep, included })
+        Ok(ScannedFile { source, positions, text, parse_error, syntax_errors, too_deep, included, meanings })
     }
 }
 

@@ -9,7 +9,7 @@ use migrate_core::listing::json_string;
 use crate::project::Project;
 
 /// One problem to print.
-struct Problem {
+pub(crate) struct Problem {
     rule: Option<String>,
     file: String,
     position: Position,
@@ -24,7 +24,7 @@ fn source_line(text: &str, line: usize) -> &str {
 
 /// A problem as rustc shows it: the message, the place, the line with a caret under the
 /// token, the help.
-fn render(problem: &Problem, text: &str) -> String {
+pub(crate) fn render(problem: &Problem, text: &str) -> String {
     let Position { line, column, end_line, end_column } = problem.position;
     if line == 0 {
         // An entry of the folder that is not a migration: no line to show.
@@ -56,7 +56,7 @@ fn render(problem: &Problem, text: &str) -> String {
 }
 
 /// Every problem, with the text of its file (borrowed from `folder`).
-fn problems<'f>(folder: &'f Folder, diagnostics: &[Diagnostic]) -> Vec<(Problem, &'f str)> {
+pub(crate) fn problems<'f>(folder: &'f Folder, diagnostics: &[Diagnostic]) -> Vec<(Problem, &'f str)> {
     let mut problems = Vec::new();
     for file in &folder.files {
         if let Some(error) = &file.parse_error {
@@ -131,19 +131,24 @@ fn problems<'f>(folder: &'f Folder, diagnostics: &[Diagnostic]) -> Vec<(Problem,
     }
     for diagnostic in diagnostics {
         let Some(file) = folder.file(diagnostic) else {
-            if let Some(entry) = folder.entries.iter().find(|e| e.path == diagnostic.file) {
-                let position = Position { line: 0, column: 0, end_line: 0, end_column: 0 };
-                problems.push((
-                    Problem {
-                        rule: Some(diagnostic.rule.to_string()),
-                        file: entry.display.clone(),
-                        position,
-                        message: diagnostic.message.clone(),
-                        help: Some(diagnostic.help.clone()),
-                    },
-                    "",
-                ));
-            }
+            // An entry of the folder that is not a migration, or the seal: no line to show.
+            let display = folder
+                .entries
+                .iter()
+                .find(|e| e.path == diagnostic.file)
+                .map(|e| &e.display)
+                .or(folder.seal.as_ref().filter(|s| s.path == diagnostic.file).map(|s| &s.display))
+                .unwrap_or(&diagnostic.file);
+            problems.push((
+                Problem {
+                    rule: Some(diagnostic.rule.to_string()),
+                    file: display.clone(),
+                    position: Position { line: 0, column: 0, end_line: 0, end_column: 0 },
+                    message: diagnostic.message.clone(),
+                    help: Some(diagnostic.help.clone()),
+                },
+                "",
+            ));
             continue;
         };
         let position = folder.position(diagnostic).unwrap_or(Position {

@@ -1,7 +1,7 @@
 //! `cargo migrate`: the daily commands of the migration workflow.
 //!
 //! Source commands work on the files, without a database and without building anything:
-//! `revision`, `merge`, `import`, `heads`, `history`, `show`, `check`. Database commands
+//! `revision`, `merge`, `seal`, `import`, `heads`, `history`, `show`, `check`. Database commands
 //! (`current`, `upgrade`, `downgrade`, `stamp`, `check --db`, `history --db`, `test`, `accept`)
 //! are defined once, in `migrate_runtime::cli`, for this command line and for a binary's
 //! embedded one: they are parsed here, before anything is built, then run by a migrator built
@@ -32,6 +32,7 @@ mod import;
 mod migrator;
 mod project;
 mod revision;
+mod seal;
 mod time;
 mod tree;
 
@@ -52,7 +53,7 @@ use crate::revision::Refused;
     bin_name = "cargo migrate",
     version,
     about = "PostgreSQL migrations checked at build time",
-    after_help = "Source commands (revision, merge, import, heads, history, show, check) read the migrations \
+    after_help = "Source commands (revision, merge, seal, import, heads, history, show, check) read the migrations \
                   folder. Database commands (current, upgrade, downgrade, stamp, check --db, history --db, test, \
                   accept) run the crate's migrations through a migrator built from that folder, the first time \
                   and after a migration changed."
@@ -85,6 +86,18 @@ enum Command {
         message: String,
         /// The heads to merge.
         revs: Vec<String>,
+    },
+    /// Seal the deployed migrations: record their meaning in the folder's seal.lock, checked by every build.
+    ///
+    /// Run it when migrations are deployed (a release or deploy step), and commit the file. A sealed
+    /// migration may not change meaning, be deleted, or get a new migration before it.
+    Seal {
+        /// Seal this revision and its ancestors only (default: every migration of the folder).
+        #[arg(long, value_name = "REV")]
+        to: Option<String>,
+        /// Accept the new meaning of a sealed migration edited on purpose (repeat for several).
+        #[arg(long, value_name = "REV")]
+        accept: Vec<String>,
     },
     /// Import a Diesel, sqlx or refinery history into the empty migrations folder.
     Import {
@@ -187,6 +200,36 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
                 imported.last
             )?;
             return Ok(Exit::Done);
+        }
+        Command::Seal { to, accept } => {
+            return Ok(match seal::seal(&project, to.as_deref(), &accept)? {
+                Some(sealed) if sealed.added == 0 && sealed.accepted == 0 => {
+                    outln!("nothing new to seal: {} migrations sealed in {}", sealed.total, sealed.display)?;
+                    Exit::Done
+                }
+                Some(sealed) => {
+                    let plural = |n: usize| if n == 1 { "" } else { "s" };
+                    let accepted = match sealed.accepted {
+                        0 => String::new(),
+                        n => format!(", accepted the new meaning of {n} sealed migration{}", plural(n)),
+                    };
+                    outln!(
+                        "sealed {} migration{}{accepted}: {} sealed in {}; commit it",
+                        sealed.added,
+                        plural(sealed.added),
+                        sealed.total,
+                        sealed.display
+                    )?;
+                    Exit::Done
+                }
+                None => {
+                    database::report_error(
+                        "nothing sealed: the folder has the problems above; fix them first",
+                        args,
+                    );
+                    Exit::Failed
+                }
+            });
         }
         Command::Database(command) => command,
     };

@@ -84,6 +84,14 @@ rules! {
     ItemOutsideMigration = "item_outside_migration",
     /// An entry of the migrations folder that is neither a migration file nor included.
     StrayFile = "stray_file",
+    /// A sealed (deployed) migration whose meaning changed, or that moved among sealed ones.
+    SealedMigrationChanged = "sealed_migration_changed",
+    /// A sealed migration no longer in the folder.
+    SealedMigrationDeleted = "sealed_migration_deleted",
+    /// A new migration placed before a sealed one.
+    InsertedBeforeSealed = "inserted_before_sealed",
+    /// A seal file that cannot be read (a conflict, an edit by hand).
+    UnreadableSeal = "unreadable_seal",
 }
 
 impl fmt::Display for RuleId {
@@ -203,7 +211,7 @@ mod tests {
             assert_eq!(rule.as_str().parse(), Ok(*rule));
             assert!(rule.as_str().bytes().all(|b| b == b'_' || b.is_ascii_lowercase()));
         }
-        assert_eq!(RuleId::ALL.len(), 21);
+        assert_eq!(RuleId::ALL.len(), 25);
     }
 
     #[test]

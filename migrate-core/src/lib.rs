@@ -5,9 +5,9 @@
 //! ([`id`]), file names and slugs ([`naming`]), the revision graph and its linear order
 //! ([`graph`]), the target grammar ([`target`]), the rules and their diagnostics
 //! ([`rules`], [`diagnostic`]), the manifest format ([`manifest`]), the operations a
-//! migration records with their SQL ([`op`], [`sql`]), the compiled chain ([`chain`]), and
-//! the SQL a run sends, as one step sequence for the online run and the offline script
-//! ([`script`], [`version`]).
+//! migration records with their SQL ([`op`], [`sql`]), the compiled chain ([`chain`]), the
+//! record of deployed migrations ([`seal`]), and the SQL a run sends, as one step sequence for
+//! the online run and the offline script ([`script`], [`version`]).
 //!
 //! Nothing here does I/O. The `syntax` feature adds `syntax`, which reads migration
 //! source as proc-macro2 tokens; the runtime does not enable it.
@@ -23,6 +23,7 @@ pub mod naming;
 pub mod op;
 pub mod rules;
 pub mod script;
+pub mod seal;
 pub mod secret;
 pub mod source;
 pub mod sql;

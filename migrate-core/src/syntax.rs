@@ -11,11 +11,13 @@
 //! history would dominate the build. Anything that is not valid Rust is left for rustc to
 //! report; the reader only needs to never be wrong about valid code and never panic.
 
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 use proc_macro2::{Delimiter, Ident, Literal, Span, TokenStream, TokenTree};
 
 use crate::diagnostic::Locator;
+use crate::seal::Meaning;
 use crate::secret::is_credential_name;
 use crate::source::{
     Carrier, DownRevision, Function, Import, ImportKind, Included, ModuleSource, Placeholder, StrayItem,
@@ -141,6 +143,8 @@ pub struct ParsedModule {
     pub source: ModuleSource,
     /// The spans of its locators.
     pub spans: Spans,
+    /// What the seal sums, when the whole file was read (not by the macro).
+    pub meaning: Option<Meaning>,
 }
 
 /// A migration file: its `#[migration]` modules and everything else.
@@ -355,7 +359,13 @@ fn decode(text: &str) -> Option<String> {
                 let digits: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
                 value.push(char::from_u32(u32::from_str_radix(&digits, 16).ok()?)?);
             }
+            // A line continuation, written with either line ending.
             '\n' => {
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+            }
+            '\r' if chars.peek() == Some(&'\n') => {
                 while chars.peek().is_some_and(|c| c.is_whitespace()) {
                     chars.next();
                 }
@@ -503,7 +513,10 @@ pub fn parse_file(text: &str) -> Result<ParsedFile, LexError> {
                 let from = start + 2 * index;
                 let item: Vec<TokenTree> =
                     tokens[start..from].iter().chain(&tokens[from + 2..end]).cloned().collect();
-                parsed.modules.push(parse_module(args, item.into_iter().collect(), *range));
+                let meaning = deep.is_none().then(|| meaning(&args, &item));
+                let mut module = parse_module(args, item.into_iter().collect(), *range);
+                module.meaning = meaning;
+                parsed.modules.push(module);
             }
             _ => {
                 let (line, column) = Range::token(tokens[start].span()).line_column();
@@ -527,6 +540,142 @@ pub fn parse_file(text: &str) -> Result<ParsedFile, LexError> {
         }
     }
     Ok(parsed)
+}
+
+/// The meaning of a migration as the seal sums it (see [`crate::seal`]): `args` are the
+/// arguments of its `#[migration]` attribute, `item` the module as the macro receives it.
+/// Everything but `down_revision`, the module's name, doc comments and the `downgrade`
+/// function, as tokens: formatting and comments do not count, nor how a string is written
+/// (`"a"`, `r"a"`, `"\x61"`), nor its line endings, nor a trailing comma.
+pub fn meaning(args: &TokenStream, item: &[TokenTree]) -> Meaning {
+    let mut meaning = Meaning::default();
+    let args: Vec<TokenTree> = args.clone().into_iter().collect();
+    for argument in split_commas(&args) {
+        if !is_ident(argument.first(), "down_revision") && !argument.is_empty() {
+            canonical(argument, &mut meaning);
+            meaning.tokens.push(',');
+        }
+    }
+    meaning.tokens.push('|');
+    let (_, at) = outer_attributes(item, 0);
+    canonical(&item[..at], &mut meaning);
+    if let Some(name_at) = module_header(&item[at..]).map(|n| at + n)
+        && let Some(TokenTree::Group(body)) = item.get(name_at + 1)
+    {
+        let content: Vec<TokenTree> = body.stream().into_iter().collect();
+        meaning.tokens.push('{');
+        canonical_items(&content, &mut meaning);
+        meaning.tokens.push('}');
+    }
+    meaning
+}
+
+/// The items of `tokens` in canonical form, but the `downgrade` function when no other item
+/// names it (an upgrade that calls it runs it).
+fn canonical_items(tokens: &[TokenTree], meaning: &mut Meaning) {
+    let mut items = Vec::new();
+    let mut downgrade = None;
+    let mut at = 0;
+    while at < tokens.len() {
+        let (_, body) = outer_attributes(tokens, at);
+        if body == at && is_punct(tokens.get(at), '#') {
+            // An inner attribute, `#![…]`, or a stray `#`.
+            let end = if is_punct(tokens.get(at + 1), '!') { (at + 3).min(tokens.len()) } else { at + 1 };
+            items.push(at..end);
+            at = end;
+            continue;
+        }
+        let end = item_end(tokens, body).max(body + 1).min(tokens.len());
+        let mut head = body;
+        if is_ident(tokens.get(head), "pub") {
+            head += if is_group(tokens.get(head + 1), Delimiter::Parenthesis) { 2 } else { 1 };
+        }
+        if downgrade.is_none()
+            && is_ident(tokens.get(head), "fn")
+            && is_ident(tokens.get(head + 1), "downgrade")
+        {
+            downgrade = Some(items.len());
+        }
+        items.push(at..end);
+        at = end;
+    }
+    if let Some(index) = downgrade {
+        let mut names = Vec::new();
+        for (_, item) in items.iter().enumerate().filter(|(i, _)| *i != index) {
+            flatten_idents(&tokens[item.clone()], &mut names);
+        }
+        if names.iter().any(|n| n == "downgrade") {
+            downgrade = None;
+        }
+    }
+    for (i, item) in items.into_iter().enumerate() {
+        if Some(i) != downgrade {
+            canonical(&tokens[item], meaning);
+        }
+    }
+}
+
+/// `tokens` in canonical form: each token with its kind and length, doc attributes left out,
+/// string literals by their value; the paths of `include_str!` calls collected.
+fn canonical(tokens: &[TokenTree], meaning: &mut Meaning) {
+    let mut at = 0;
+    while at < tokens.len() {
+        if is_punct(tokens.get(at), '#') {
+            let bracket = if is_punct(tokens.get(at + 1), '!') { at + 2 } else { at + 1 };
+            if let Some(TokenTree::Group(group)) = tokens.get(bracket)
+                && group.delimiter() == Delimiter::Bracket
+                && doc_value(&group.stream()).is_some()
+            {
+                at = bracket + 1;
+                continue;
+            }
+        }
+        let text = &mut meaning.tokens;
+        match &tokens[at] {
+            TokenTree::Ident(ident) => {
+                let name = ident.to_string();
+                let _ = write!(text, "i{}:{name}", name.len());
+                if name == "include_str"
+                    && is_punct(tokens.get(at + 1), '!')
+                    && let Some(TokenTree::Group(group)) = tokens.get(at + 2)
+                    && let [TokenTree::Literal(path)] =
+                        group.stream().into_iter().collect::<Vec<_>>().as_slice()
+                    && let Some(path) = string_value(path)
+                {
+                    meaning.includes.push(path);
+                }
+            }
+            // A trailing comma is formatting (rustfmt adds it to a list it breaks into lines).
+            TokenTree::Punct(punct) if punct.as_char() == ',' && at + 1 == tokens.len() => {}
+            TokenTree::Punct(punct) => {
+                text.push('p');
+                text.push(punct.as_char());
+                if punct.spacing() == proc_macro2::Spacing::Joint {
+                    text.push('j');
+                }
+            }
+            TokenTree::Literal(literal) => {
+                let (kind, value) = match string_value(literal) {
+                    Some(value) => ('s', value),
+                    None => ('l', literal.to_string()),
+                };
+                let value = crate::seal::unix_line_endings(&value);
+                let _ = write!(text, "{kind}{}:{value}", value.len());
+            }
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ('(', ')'),
+                    Delimiter::Brace => ('{', '}'),
+                    Delimiter::Bracket => ('[', ']'),
+                    Delimiter::None => ('<', '>'),
+                };
+                text.push(open);
+                canonical(&group.stream().into_iter().collect::<Vec<_>>(), meaning);
+                meaning.tokens.push(close);
+            }
+        }
+        at += 1;
+    }
 }
 
 fn flatten_spans(tokens: &[TokenTree], out: &mut Vec<Span>) {
@@ -655,7 +804,7 @@ fn finish(mut source: ModuleSource, mut spans: Spans, error: Option<(Range, Stri
         source.syntax_error = Some(message);
         spans.syntax_error = Some(range);
     }
-    ParsedModule { source, spans }
+    ParsedModule { source, spans, meaning: None }
 }
 
 /// Keeps the first syntax error: the later ones are often its consequences.
@@ -1581,5 +1730,87 @@ mod add_lead_scores_table {
         let text = r#"#[migration(rev = "a")] mod vacuum_interactions_table { pub fn upgrade(op: &mut Op) {
             op.execute("VACUUM interactions"); } }"#;
         assert!(!parse_file(text).expect("parses").modules[0].source.is_transactional());
+    }
+
+    /// The seal's sum of the first migration of `text`, its included files read from `files`.
+    fn sum_of(text: &str, files: &[(&str, &str)]) -> String {
+        let parsed = parse_file(text).expect("parses");
+        let meaning = parsed.modules[0].meaning.clone().expect("read whole");
+        meaning.sum(|path| files.iter().find(|(p, _)| *p == path).map(|(_, t)| (*t).to_owned()))
+    }
+
+    const SEALED: &str = r#"/// Notes need a table.
+#[migration(rev = "b2c3d4e5f6a1", down_revision = "a1b2c3d4e5f6")]
+mod add_notes_table {
+    use migrate_runtime::prelude::*;
+
+    pub fn upgrade(op: &mut Op) {
+        op.create_table("notes", |t| {
+            t.column("id", Type::BigSerial).primary_key();
+        });
+        op.execute(include_str!("sql/notes.sql"));
+    }
+
+    pub fn downgrade(op: &mut Op) {
+        op.drop_table("notes");
+    }
+}
+"#;
+
+    #[test]
+    fn the_seal_sums_meaning_not_form() {
+        let files = [("sql/notes.sql", "INSERT INTO notes DEFAULT VALUES;\n")];
+        let sealed = sum_of(SEALED, &files);
+        let same = |edited: &str| assert_eq!(sum_of(edited, &files), sealed, "{edited}");
+        let changed = |edited: &str| assert_ne!(sum_of(edited, &files), sealed, "{edited}");
+        // Formatting, comments, the doc comment, line endings, how a string is written.
+        same(&SEALED.replace("    ", "\t").replace("(op: &mut Op)", "( op : &mut Op )"));
+        same(&SEALED.replace("primary_key();\n        });", "primary_key();\n        },);"));
+        same(
+            &SEALED.replace("/// Notes need a table.", "/// Notes need a table, said the team.\n// reviewed"),
+        );
+        same(&SEALED.replace("op.drop_table", "// a comment\n        op.drop_table"));
+        same(&SEALED.replace('\n', "\r\n"));
+        same(&SEALED.replace(r#"op.create_table("notes""#, r##"op.create_table(r#"notes"#"##));
+        same(&SEALED.replace(r#""notes", |t|"#, r#""\x6eotes", |t|"#));
+        assert_eq!(sum_of(SEALED, &[("sql/notes.sql", "INSERT INTO notes DEFAULT VALUES;\r\n")]), sealed);
+        // What it runs: a name, a type, a call, an attribute argument, an included file.
+        changed(&SEALED.replace(r#"create_table("notes""#, r#"create_table("note""#));
+        changed(&SEALED.replace("BigSerial", "Serial"));
+        changed(&SEALED.replace(".primary_key()", ".unique()"));
+        changed(&SEALED.replace(
+            r#"down_revision = "a1b2c3d4e5f6")"#,
+            r#"down_revision = "a1b2c3d4e5f6", transactional = false)"#,
+        ));
+        changed(&SEALED.replace("sql/notes.sql", "sql/notes2.sql"));
+        assert_ne!(sum_of(SEALED, &[("sql/notes.sql", "INSERT INTO notes (id) VALUES (1);\n")]), sealed);
+        // Kept apart or left to be corrected: the parents, the module's name, the downgrade.
+        same(&SEALED.replace(r#"down_revision = "a1b2c3d4e5f6""#, r#"down_revision = "c3d4e5f6a1b2""#));
+        same(&SEALED.replace("mod add_notes_table", "mod add_notes"));
+        same(&SEALED.replace(r#"op.drop_table("notes");"#, r#"op.drop_table("notes").cascade();"#));
+        // Unless the upgrade runs it.
+        let calling =
+            SEALED.replace("op.execute(include_str!", "downgrade(op);\n        op.execute(include_str!");
+        assert_ne!(
+            sum_of(
+                &calling.replace(r#"op.drop_table("notes");"#, r#"op.drop_table("notes").cascade();"#),
+                &files
+            ),
+            sum_of(&calling, &files)
+        );
+    }
+
+    #[test]
+    fn a_line_continuation_decodes_with_either_line_ending() {
+        let lf = parse_file(
+            "#[migration(rev = \"a\")] mod m { fn upgrade(op: &mut Op) { op.execute(\"a \\\n  b\"); } }",
+        )
+        .expect("parses");
+        let crlf = parse_file(
+            "#[migration(rev = \"a\")] mod m { fn upgrade(op: &mut Op) { op.execute(\"a \\\r\n  b\"); } }",
+        )
+        .expect("parses");
+        assert_eq!(lf.modules[0].source.literals[0].value, "a b");
+        assert_eq!(crlf.modules[0].source.literals[0].value, "a b");
     }
 }

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Locator, RuleId};
 use crate::graph::{Graph, Problem, Revision};
+use crate::seal::{Seal, SealEntry, SealError};
 use crate::source::{MigrationFile, ModuleSource};
 
 pub mod duplicate_revision;
@@ -21,6 +22,7 @@ pub mod empty_upgrade;
 pub mod file_name_mismatch;
 pub mod foreign_import;
 pub mod hardcoded_secret;
+pub mod inserted_before_sealed;
 pub mod invalid_file_name;
 pub mod invalid_revision_id;
 pub mod item_outside_migration;
@@ -31,9 +33,12 @@ pub mod missing_why;
 pub mod multiple_bases;
 pub mod multiple_heads;
 pub mod revision_cycle;
+pub mod sealed_migration_changed;
+pub mod sealed_migration_deleted;
 pub mod stray_file;
 pub mod unknown_argument;
 pub mod unknown_down_revision;
+pub mod unreadable_seal;
 pub mod unwritten_template;
 pub mod vague_slug;
 
@@ -62,9 +67,32 @@ pub const STYLE_RULES: [RuleId; 5] = [
     RuleId::HardcodedSecret,
 ];
 
+/// The seal beside a folder, as the rules read it (see [`crate::seal`]).
+pub struct Sealing<'a> {
+    /// The seal file's key: its absolute path in builds.
+    pub path: &'a str,
+    /// The seal file as shown to users (`migrations/seal.lock`).
+    pub display: &'a str,
+    /// The seal, or why it cannot be read.
+    pub seal: &'a Result<Seal, SealError>,
+    /// The sum of the meaning of the migration in the file at a position of the files checked
+    /// ([`crate::seal::Meaning::sum`]), `None` when it cannot be read.
+    pub sum: &'a dyn Fn(usize) -> Option<String>,
+}
+
 /// Runs every rule over the files of one migrations folder, building the revision graph
 /// once for the rules and the linear order.
 pub fn check_folder<F: Borrow<MigrationFile>>(files: &[F], config: &Config) -> Checked {
+    check_sealed_folder(files, config, None)
+}
+
+/// [`check_folder`], with the folder's seal when it has one: the seal's rules run too, and a
+/// duplicate revision is blamed on the copy the seal does not hold.
+pub fn check_sealed_folder<F: Borrow<MigrationFile>>(
+    files: &[F],
+    config: &Config,
+    sealing: Option<&Sealing<'_>>,
+) -> Checked {
     let analysis = Analysis::new(files, config);
     let mut report = Report::default();
     for file in files {
@@ -94,9 +122,20 @@ pub fn check_folder<F: Borrow<MigrationFile>>(files: &[F], config: &Config) -> C
         foreign_import::check(file, module, &mut report);
         hardcoded_secret::check(file, module, &mut report);
     }
-    duplicate_revision::check(&analysis, &mut report);
+    duplicate_revision::check(&analysis, sealing, &mut report);
     unknown_down_revision::check(&analysis, &mut report);
     revision_cycle::check(&analysis, &mut report);
+    if let Some(sealing) = sealing {
+        match sealing.seal {
+            Err(error) => unreadable_seal::check(sealing, error, &mut report),
+            Ok(seal) => {
+                let all: Vec<&MigrationFile> = files.iter().map(Borrow::borrow).collect();
+                sealed_migration_changed::check(&analysis, sealing, seal, &mut report);
+                sealed_migration_deleted::check(&analysis, &all, sealing, seal, &mut report);
+                inserted_before_sealed::check(&analysis, sealing, seal, &mut report);
+            }
+        }
+    }
     if analysis.shape_is_meaningful(&report) {
         // A second base is also an extra head: the base is the cause, so it speaks alone.
         multiple_bases::check(&analysis, &mut report);
@@ -179,7 +218,8 @@ pub(crate) struct Analysis<'a> {
     pub(crate) graph: Graph,
     pub(crate) problems: Vec<Problem>,
     config: &'a Config,
-    unreadable: bool,
+    /// Whether some file or attribute could not be read.
+    pub(crate) unreadable: bool,
 }
 
 impl<'a> Analysis<'a> {
@@ -225,6 +265,23 @@ impl<'a> Analysis<'a> {
         order
     }
 
+    /// The migration a seal entry stands for: the one with its revision; among copies, the one
+    /// with its file name, else the one with its sum.
+    pub(crate) fn sealed_entry(&self, sealing: &Sealing<'_>, sealed: &SealEntry) -> Option<&Entry<'a>> {
+        let copies: Vec<&Entry<'a>> = self.entries.iter().filter(|e| e.rev == sealed.rev).collect();
+        if let [one] = copies.as_slice() {
+            return Some(one);
+        }
+        copies
+            .iter()
+            .find(|e| e.file.file_name == sealed.file_name)
+            .or_else(|| {
+                copies.iter().find(|e| (sealing.sum)(e.index).as_deref() == Some(sealed.sum.as_str()))
+            })
+            .or(copies.first())
+            .copied()
+    }
+
     /// Whether the folder accepts several heads.
     pub(crate) fn config_allows_heads(&self) -> bool {
         self.config.allow_multiple_heads
@@ -238,8 +295,14 @@ impl<'a> Analysis<'a> {
     /// Whether heads and bases say something about the history itself, rather than echo a
     /// defect already reported.
     fn shape_is_meaningful(&self, report: &Report) -> bool {
+        // A sealed migration moved: the move is the cause of any new head or base.
+        let moved = report.diagnostics.iter().any(|d| {
+            d.rule == RuleId::InsertedBeforeSealed
+                || (d.rule == RuleId::SealedMigrationChanged && d.locator == Locator::DownRevisionValue)
+        });
         !self.unreadable
             && self.problems.is_empty()
+            && !moved
             && !report.has(&[RuleId::UnknownArgument, RuleId::MergeNeedsTwoParents])
     }
 
@@ -305,6 +368,59 @@ pub(crate) mod fixtures {
                 (d.rule.to_string(), file, d.locator.to_string())
             })
             .collect()
+    }
+
+    /// A seal of `files`, in their order, every sum `0…0`, read back from its text.
+    pub(crate) fn sealed(files: &[MigrationFile]) -> Result<crate::seal::Seal, crate::seal::SealError> {
+        let entries = files
+            .iter()
+            .map(|f| crate::seal::SealEntry {
+                rev: f.modules[0].rev.clone().unwrap_or_default(),
+                parents: f.modules[0].down_revision.parents().into_iter().map(str::to_owned).collect(),
+                sum: "0".repeat(64),
+                file_name: f.file_name.clone(),
+                line: 0,
+            })
+            .collect();
+        crate::seal::Seal::parse(&crate::seal::Seal { entries }.render("migrations"))
+    }
+
+    /// Rule, revision, locator and message of what `check_sealed_folder` reports for `files`
+    /// under `seal`, the files at the positions `changed` having another sum than `0…0`.
+    pub(crate) fn sealed_found_in(
+        files: &[MigrationFile],
+        seal: &Result<crate::seal::Seal, crate::seal::SealError>,
+        changed: &[usize],
+    ) -> Vec<(String, String, String, String)> {
+        let sum = |i: usize| Some(if changed.contains(&i) { "1" } else { "0" }.repeat(64));
+        let sealing = super::Sealing {
+            path: "/crate/migrations/seal.lock",
+            display: "migrations/seal.lock",
+            seal,
+            sum: &sum,
+        };
+        super::check_sealed_folder(files, &crate::config::Config::default(), Some(&sealing))
+            .diagnostics
+            .into_iter()
+            .map(|d| {
+                let rev = files
+                    .iter()
+                    .find(|f| f.path == d.file)
+                    .and_then(|f| f.modules.first().and_then(|m| m.rev.clone()))
+                    .unwrap_or_default();
+                (d.rule.to_string(), rev, d.locator.to_string(), d.message)
+            })
+            .collect()
+    }
+
+    /// [`sealed_found_in`] with a seal that reads.
+    pub(crate) fn sealed_found(
+        files: &[MigrationFile],
+        seal: &Result<crate::seal::Seal, crate::seal::SealError>,
+        changed: &[usize],
+    ) -> Vec<(String, String, String, String)> {
+        assert!(seal.is_ok(), "{seal:?}");
+        sealed_found_in(files, seal, changed)
     }
 
     /// Shorthand for expected `found` rows.

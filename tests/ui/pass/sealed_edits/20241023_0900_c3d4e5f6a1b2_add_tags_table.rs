@@ -1,0 +1,15 @@
+/// People are grouped by tags.
+#[migration(rev = "c3d4e5f6a1b2", down_revision = "b2c3d4e5f6a1")]
+mod add_tags_table {
+    use migrate_runtime::prelude::*;
+
+    pub fn upgrade(op: &mut Op) {
+        op.create_table("tags", |t| {
+            t.column("id", Type::BigInt).identity().primary_key();
+        });
+    }
+
+    pub fn downgrade(op: &mut Op) {
+        op.drop_table("tags");
+    }
+}
