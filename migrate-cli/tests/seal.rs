@@ -38,7 +38,8 @@ fn tags(parent: &str) -> String {
     )
 }
 
-const WELCOME_SQL: &str = "INSERT INTO notes (body) VALUES ('Welcome');\n";
+// On two lines: a line ending inside a statement reaches its SQL (the last one is trimmed).
+const WELCOME_SQL: &str = "INSERT INTO notes (body)\nVALUES ('Welcome');\n";
 
 /// A crate with two migrations, the second including a SQL file, sealed.
 fn sealed_crate(test: &str) -> Fixture {
