@@ -61,7 +61,7 @@ pub struct ScannedFile {
     pub too_deep: Option<Position>,
     /// Files the migration includes with `include_str!`, resolved.
     pub included: Vec<PathBuf>,
-    /// What the seal sums of each module in `source.modules`, when the whole file was read.
+    /// What the seal sums of each module in `source.modules`, read when the folder has a seal.
     pub meanings: Vec<Option<Meaning>>,
 }
 
@@ -93,6 +93,16 @@ fn display_path(path: &Path, crate_dir: &Path) -> String {
 impl Folder {
     /// Reads every `.rs` file of `folder` (relative to `crate_dir` unless absolute).
     pub fn scan(crate_dir: &Path, folder: &Path) -> Result<Folder, Error> {
+        Folder::read(crate_dir, folder, false)
+    }
+
+    /// [`Folder::scan`], reading what the seal sums of every migration even when the folder has
+    /// no seal yet: what `cargo migrate seal` needs.
+    pub fn scan_to_seal(crate_dir: &Path, folder: &Path) -> Result<Folder, Error> {
+        Folder::read(crate_dir, folder, true)
+    }
+
+    fn read(crate_dir: &Path, folder: &Path, to_seal: bool) -> Result<Folder, Error> {
         let path = crate_dir.join(folder);
         let display = display_path(&path, crate_dir);
         if !path.is_dir() {
@@ -123,7 +133,8 @@ impl Folder {
         }
         names.sort();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
-        let files = read_in_parallel(&path, &names, crate_dir)?;
+        // What the seal sums is read only where there is a seal to compare it with.
+        let files = read_in_parallel(&path, &names, crate_dir, to_seal || folder_seal.is_some())?;
         Ok(Folder { path, display, files, entries, seal: folder_seal })
     }
 
@@ -223,7 +234,12 @@ fn list_entries(
 
 /// Reads the files on every core: parsing dominates a build script's time, and build scripts
 /// are compiled without optimisation by default.
-fn read_in_parallel(folder: &Path, names: &[String], crate_dir: &Path) -> Result<Vec<ScannedFile>, Error> {
+fn read_in_parallel(
+    folder: &Path,
+    names: &[String],
+    crate_dir: &Path,
+    sealed: bool,
+) -> Result<Vec<ScannedFile>, Error> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
     let chunk = names.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -231,7 +247,10 @@ fn read_in_parallel(folder: &Path, names: &[String], crate_dir: &Path) -> Result
             .chunks(chunk)
             .map(|chunk| {
                 scope.spawn(move || {
-                    chunk.iter().map(|name| ScannedFile::read(folder, name, crate_dir)).collect::<Vec<_>>()
+                    chunk
+                        .iter()
+                        .map(|name| ScannedFile::read(folder, name, crate_dir, sealed))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -256,7 +275,7 @@ impl Borrow<MigrationFile> for ScannedFile {
 }
 
 impl ScannedFile {
-    fn read(folder: &Path, file_name: &str, crate_dir: &Path) -> Result<ScannedFile, Error> {
+    fn read(folder: &Path, file_name: &str, crate_dir: &Path, sealed: bool) -> Result<ScannedFile, Error> {
         let path = folder.join(file_name);
         let display = display_path(&path, crate_dir);
         let text = std::fs::read_to_string(&path)
@@ -273,7 +292,8 @@ impl ScannedFile {
         let mut syntax_errors = Vec::new();
         let mut too_deep = None;
         let mut meanings = Vec::new();
-        match syntax::parse_file(&text) {
+        let parsed = if sealed { syntax::parse_file_with_meaning(&text) } else { syntax::parse_file(&text) };
+        match parsed {
             Err(error) => parse_error = Some(error),
             Ok(parsed) => {
                 source.parsed = true;

@@ -61,6 +61,12 @@ impl Project {
         Folder::scan(&self.dir, &self.settings.folder)
             .map_err(|e| anyhow::anyhow!("{e}\n= help: {}", e.help()))
     }
+
+    /// Reads the migrations folder with what the seal sums of every migration.
+    pub(crate) fn scan_to_seal(&self) -> Result<Folder> {
+        Folder::scan_to_seal(&self.dir, &self.settings.folder)
+            .map_err(|e| anyhow::anyhow!("{e}\n= help: {}", e.help()))
+    }
 }
 
 impl History {

@@ -24,7 +24,7 @@ pub(crate) struct Sealed {
 /// new meaning of the sealed migrations `accept`. Refuses, printing the problems as `check`
 /// does, while the folder has any other than those accepted.
 pub(crate) fn seal(project: &Project, to: Option<&str>, accept: &[String]) -> Result<Option<Sealed>> {
-    let folder = project.scan()?;
+    let folder = project.scan_to_seal()?;
     let checked = folder.check(&project.settings.config);
     if let Some(error) = checked.setting_errors.first() {
         bail!("invalid [package.metadata.migrate] in `{}`: {error}", project.manifest.display());

@@ -85,14 +85,23 @@ fn verdicts(fixture: &Fixture, rule: Option<&str>, message: &str) {
     }
 }
 
-/// `text` reformatted, commented, with another why and Windows line endings.
-fn cosmetic(text: &str) -> String {
-    text.replace("/// People need notes.", "/// People need notes, said support.\n// Reviewed twice.")
+/// Edits that change nothing a database holds: the second migration reformatted, commented,
+/// with another why, a trailing comma, Windows line endings (its SQL file's too), and its
+/// downgrade corrected.
+fn harmless_edits(fixture: &Fixture) {
+    let edited = notes()
+        .replace("/// People need notes.", "/// People need notes, said support.\n// Reviewed twice.")
         .replace(
             "            t.column(\"body\", Type::Text).not_null();\n        });",
             "            t.column( r#\"body\"#, Type::Text ).not_null(); // required\n        },);",
         )
-        .replace('\n', "\r\n")
+        .replace(
+            "op.drop_table(\"notes\");",
+            "op.execute(\"DELETE FROM notes\");\n        op.drop_table(\"notes\");",
+        )
+        .replace('\n', "\r\n");
+    write(fixture, NOTES, &edited);
+    write(fixture, WELCOME, &WELCOME_SQL.replace('\n', "\r\n"));
 }
 
 #[test]
@@ -100,22 +109,20 @@ fn the_build_and_check_refuse_what_changes_a_sealed_migration() {
     let fixture = sealed_crate("seal-attacks");
     verdicts(&fixture, None, "");
 
-    // Formatting, comments, the why, line endings (of the SQL file too), a corrected downgrade,
-    // a renamed file, a new migration after the last sealed one: all pass.
-    write(
-        &fixture,
-        NOTES,
-        &cosmetic(&notes()).replace(
-            "op.drop_table(\"notes\");",
-            "op.execute(\"DELETE FROM notes\");\r\n        op.drop_table(\"notes\");",
-        ),
-    );
-    write(&fixture, WELCOME, &WELCOME_SQL.replace('\n', "\r\n"));
+    // Harmless edits, a renamed file, a new migration after the last sealed one: all pass.
+    harmless_edits(&fixture);
+    let renamed = "20241021_0930_aaaa00000001_add_people_table.rs";
+    std::fs::rename(
+        fixture.dir.join("migrations").join(PEOPLE),
+        fixture.dir.join("migrations").join(renamed),
+    )
+    .expect("renames");
     write(&fixture, "20241023_0900_cccc00000003_add_tags_table.rs", &tags(B));
     verdicts(&fixture, None, "");
+    remove(&fixture, renamed);
+    write(&fixture, PEOPLE, &people());
     remove(&fixture, "20241023_0900_cccc00000003_add_tags_table.rs");
-    remove(&fixture, NOTES);
-    write(&fixture, "20241022_0900_bbbb00000002_add_notes_table.rs", &notes());
+    write(&fixture, NOTES, &notes());
 
     // What it runs: a name, the included SQL, an argument.
     let changed = "migration `add_notes_table` is sealed as deployed (`migrations/seal.lock` line 7), and its meaning changed since";
@@ -292,15 +299,7 @@ fn the_seal_and_the_runtime_judge_an_edit_alike() {
     let seal_accepts = |fixture: &Fixture| fixture.run(&["check"]).status.success();
 
     // Edits the seal lets through: the runtime runs them too.
-    write(
-        &fixture,
-        NOTES,
-        &cosmetic(&notes()).replace(
-            "op.drop_table(\"notes\");",
-            "op.execute(\"DELETE FROM notes\");\r\n        op.drop_table(\"notes\");",
-        ),
-    );
-    write(&fixture, WELCOME, &WELCOME_SQL.replace('\n', "\r\n"));
+    harmless_edits(&fixture);
     assert!(seal_accepts(&fixture));
     assert!(runtime_accepts(&fixture));
 

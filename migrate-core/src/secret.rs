@@ -59,6 +59,13 @@ pub(crate) fn is_credential_name(name: &str) -> bool {
         "at", "on", "date", "count", "length", "policy", "required", "enabled", "type", "id", "expires",
         "expiry", "hint", "name", "kind", "changed", "sent", "reset",
     ];
+    // Every credential name holds one of these: most identifiers are turned away here, without
+    // an allocation (the build script checks every identifier of every text).
+    const STEMS: &[&[u8]] = &[b"pass", b"pwd", b"secret", b"key", b"credential", b"token"];
+    let bytes = name.as_bytes();
+    if !STEMS.iter().any(|stem| bytes.windows(stem.len()).any(|w| w.eq_ignore_ascii_case(stem))) {
+        return false;
+    }
     let lower = name.to_ascii_lowercase();
     let words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
     let Some(last) = words.last() else {

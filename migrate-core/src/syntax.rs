@@ -143,7 +143,7 @@ pub struct ParsedModule {
     pub source: ModuleSource,
     /// The spans of its locators.
     pub spans: Spans,
-    /// What the seal sums, when the whole file was read (not by the macro).
+    /// What the seal sums, when asked for ([`parse_file_with_meaning`]).
     pub meaning: Option<Meaning>,
 }
 
@@ -478,6 +478,16 @@ fn describe(tokens: &[TokenTree]) -> String {
 
 /// Reads a whole migration file.
 pub fn parse_file(text: &str) -> Result<ParsedFile, LexError> {
+    read_file(text, false)
+}
+
+/// [`parse_file`], and what the seal sums of each module ([`ParsedModule::meaning`]): for a
+/// folder that has a seal.
+pub fn parse_file_with_meaning(text: &str) -> Result<ParsedFile, LexError> {
+    read_file(text, true)
+}
+
+fn read_file(text: &str, with_meaning: bool) -> Result<ParsedFile, LexError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let stream = TokenStream::from_str(text).map_err(|e| {
         let start = e.span().start();
@@ -513,7 +523,7 @@ pub fn parse_file(text: &str) -> Result<ParsedFile, LexError> {
                 let from = start + 2 * index;
                 let item: Vec<TokenTree> =
                     tokens[start..from].iter().chain(&tokens[from + 2..end]).cloned().collect();
-                let meaning = deep.is_none().then(|| meaning(&args, &item));
+                let meaning = (with_meaning && deep.is_none()).then(|| meaning(&args, &item));
                 let mut module = parse_module(args, item.into_iter().collect(), *range);
                 module.meaning = meaning;
                 parsed.modules.push(module);
@@ -531,12 +541,14 @@ pub fn parse_file(text: &str) -> Result<ParsedFile, LexError> {
     }
     // `//` and `/* */` comments are no tokens: only a reader of the text finds them. They come
     // after every token-made text, so that the macro, which never sees them, numbers the
-    // others alike (it reports these under the module's name; the message gives the line).
+    // others alike. They point at the module's name, where the macro reports them: the message
+    // gives the line.
     if let Some(module) = parsed.modules.first_mut()
         && deep.is_none()
     {
-        for (value, line, range) in comments(text, &tokens) {
-            push_text(&mut module.source, &mut module.spans, value, Carrier::Comment(line), range);
+        for (value, line) in comments(text) {
+            let name = module.spans.module;
+            push_text(&mut module.source, &mut module.spans, value, Carrier::Comment(line), name);
         }
     }
     Ok(parsed)
@@ -678,48 +690,85 @@ fn canonical(tokens: &[TokenTree], meaning: &mut Meaning) {
     }
 }
 
-fn flatten_spans(tokens: &[TokenTree], out: &mut Vec<Span>) {
-    for token in tokens {
-        match token {
-            TokenTree::Group(group) => {
-                out.push(group.span_open());
-                flatten_spans(&group.stream().into_iter().collect::<Vec<_>>(), out);
-                out.push(group.span_close());
+/// The `//` and `/* */` comments of `text` (doc comments are tokens, read as such), each run
+/// of them (comments with only whitespace between) with its 1-based line. A lexer of its own,
+/// one pass over the text: strings, raw strings and character literals are skipped, so that a
+/// `//` inside one is no comment.
+fn comments(text: &str) -> Vec<(String, usize)> {
+    let bytes = text.as_bytes();
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let ident = |i: Option<usize>| i.is_some_and(|i| at(i).is_ascii_alphanumeric() || at(i) == b'_');
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let (end, comment) = match at(i) {
+            b'/' if at(i + 1) == b'/' => {
+                let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
+                let doc = (at(i + 2) == b'/' && at(i + 3) != b'/') || at(i + 2) == b'!';
+                (end, !doc)
             }
-            other => out.push(other.span()),
-        }
-    }
-}
-
-/// The `//` and `/* */` comments of `text`, found between its tokens (doc comments are
-/// tokens): each run of them with its 1-based line and the range of the token after it.
-fn comments(text: &str, tokens: &[TokenTree]) -> Vec<(String, usize, Range)> {
-    let mut spans = Vec::new();
-    flatten_spans(tokens, &mut spans);
-    let mut starts = vec![0];
-    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-    let offset = |at: proc_macro2::LineColumn| -> usize {
-        let Some(&line) = at.line.checked_sub(1).and_then(|l| starts.get(l)) else {
-            return text.len();
+            b'/' if at(i + 1) == b'*' => {
+                let (mut j, mut depth) = (i + 2, 1);
+                while j < bytes.len() && depth > 0 {
+                    if at(j) == b'/' && at(j + 1) == b'*' {
+                        (j, depth) = (j + 2, depth + 1);
+                    } else if at(j) == b'*' && at(j + 1) == b'/' {
+                        (j, depth) = (j + 2, depth - 1);
+                    } else {
+                        j += 1;
+                    }
+                }
+                let doc = (at(i + 2) == b'*' && !matches!(at(i + 3), b'*' | b'/')) || at(i + 2) == b'!';
+                (j, !doc)
+            }
+            b'"' => {
+                let mut j = i + 1;
+                while j < bytes.len() && at(j) != b'"' {
+                    j += if at(j) == b'\\' { 2 } else { 1 };
+                }
+                (j + 1, false)
+            }
+            // A raw string, `r"…"`, `r#"…"#` (or `br`, `cr`): not `r#ident`, not in a word.
+            b'r' if !ident(i.checked_sub(1))
+                || (matches!(at(i - 1), b'b' | b'c') && !ident(i.checked_sub(2))) =>
+            {
+                let hashes = bytes[i + 1..].iter().take_while(|&&b| b == b'#').count();
+                if at(i + 1 + hashes) == b'"' {
+                    let close = format!("\"{}", "#".repeat(hashes));
+                    let from = i + 2 + hashes;
+                    (text[from..].find(&close).map_or(text.len(), |n| from + n + close.len()), false)
+                } else {
+                    (i + 1, false)
+                }
+            }
+            // A character literal (`'x'`, `'\''`), or a lifetime (`'a`), which ends nothing.
+            b'\'' => {
+                if at(i + 1) == b'\\' {
+                    (text[i + 3..].find('\'').map_or(text.len(), |n| i + 3 + n + 1), false)
+                } else {
+                    let next = text[i + 1..].chars().next().map_or(1, char::len_utf8);
+                    if at(i + 1 + next) == b'\'' { (i + 2 + next, false) } else { (i + 1, false) }
+                }
+            }
+            _ => (i + 1, false),
         };
-        text[line..].char_indices().nth(at.column).map_or(text.len(), |(i, _)| line + i)
-    };
-    let mut found = Vec::new();
-    let mut from = 0;
-    let ends = spans.iter().map(|s| (offset(s.start()), Some(*s))).chain([(text.len(), None)]);
-    for (start, span) in ends {
-        if let Some(gap) = text.get(from..start)
-            && let Some(at) = [gap.find("//"), gap.find("/*")].into_iter().flatten().min()
-        {
-            let line = text[..from + at].matches('\n').count() + 1;
-            let range = Range::token(span.or(spans.last().copied()).unwrap_or_else(Span::call_site));
-            found.push((gap[at..].trim_end().to_owned(), line, range));
+        if comment {
+            match runs.last_mut() {
+                Some(run) if text[run.1..i].trim().is_empty() => run.1 = end,
+                _ => runs.push((i, end)),
+            }
         }
-        if let Some(span) = span {
-            from = from.max(offset(span.end()));
-        }
+        i = end.max(i + 1);
     }
-    found
+    let mut line = 1;
+    let mut counted = 0;
+    runs.into_iter()
+        .map(|(start, end)| {
+            line += text[counted..start].matches('\n').count();
+            counted = start;
+            (text[start..end.min(text.len())].trim_end().to_owned(), line)
+        })
+        .collect()
 }
 
 /// `[vis] mod name` at the front of an item: the position of the name.
@@ -1734,7 +1783,7 @@ mod add_lead_scores_table {
 
     /// The seal's sum of the first migration of `text`, its included files read from `files`.
     fn sum_of(text: &str, files: &[(&str, &str)]) -> String {
-        let parsed = parse_file(text).expect("parses");
+        let parsed = parse_file_with_meaning(text).expect("parses");
         let meaning = parsed.modules[0].meaning.clone().expect("read whole");
         meaning.sum(|path| files.iter().find(|(p, _)| *p == path).map(|(_, t)| (*t).to_owned()))
     }
@@ -1812,5 +1861,18 @@ mod add_notes_table {
         .expect("parses");
         assert_eq!(lf.modules[0].source.literals[0].value, "a b");
         assert_eq!(crlf.modules[0].source.literals[0].value, "a b");
+    }
+
+    #[test]
+    fn comments_are_found_outside_strings_characters_and_doc_comments() {
+        let text = "/// doc // not a comment\n//! inner doc\nmod m { // one\n    // two, same run\n\n    /* three /* nested */ still */\n    fn f() { let a = \"// no\"; let b = r#\"/* no \"# ; let c = '\"'; let d: &'static str = \"\\\" // no\"; }\n    /** doc */ /*** not doc */ //// not doc\n    let e = br\"// no\"; let f = '\\''; // four\n}\n";
+        let found: Vec<(String, usize)> = comments(text);
+        let expected = [
+            // Comments with only whitespace between are one run, as they stand between two tokens.
+            ("// one\n    // two, same run\n\n    /* three /* nested */ still */".to_owned(), 3),
+            ("/*** not doc */ //// not doc".to_owned(), 8),
+            ("// four".to_owned(), 9),
+        ];
+        assert_eq!(found, expected);
     }
 }

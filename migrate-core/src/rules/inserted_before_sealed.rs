@@ -7,6 +7,8 @@
 //! migration goes after the last of them. Reported under the sealed migration's edited
 //! `down_revision`, the token that moved.
 
+use std::collections::HashSet;
+
 use super::{Analysis, Report, Sealing};
 use crate::diagnostic::{Locator, RuleId};
 use crate::rules::sealed_migration_changed::written;
@@ -14,12 +16,16 @@ use crate::seal::Seal;
 
 pub(crate) fn check(analysis: &Analysis<'_>, sealing: &Sealing<'_>, seal: &Seal, report: &mut Report) {
     let last = seal.entries.last().map_or("", |e| e.rev.as_str());
+    let sealed_revs: HashSet<&str> = seal.entries.iter().map(|e| e.rev.as_str()).collect();
     for sealed in &seal.entries {
         let Some(entry) = analysis.sealed_entry(sealing, sealed) else {
             continue;
         };
         let parents = entry.module.down_revision.parents();
-        let new: Vec<&str> = parents.iter().copied().filter(|p| seal.get(p).is_none()).collect();
+        if parents == sealed.parents {
+            continue;
+        }
+        let new: Vec<&str> = parents.iter().copied().filter(|p| !sealed_revs.contains(p)).collect();
         let Some(first) = new.first() else {
             continue;
         };

@@ -8,7 +8,7 @@
 //! cascade.
 
 use std::borrow::Borrow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Locator, RuleId};
@@ -220,6 +220,8 @@ pub(crate) struct Analysis<'a> {
     config: &'a Config,
     /// Whether some file or attribute could not be read.
     pub(crate) unreadable: bool,
+    /// The entries of each revision id (several for a duplicate), by position in `entries`.
+    by_rev: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Analysis<'a> {
@@ -247,7 +249,11 @@ impl<'a> Analysis<'a> {
             })
             .collect();
         let (graph, problems) = Graph::build(&revisions);
-        Analysis { entries, graph, problems, config, unreadable }
+        let mut by_rev: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for (position, entry) in entries.iter().enumerate() {
+            by_rev.entry(entry.rev).or_default().push(position);
+        }
+        Analysis { entries, graph, problems, config, unreadable, by_rev }
     }
 
     /// See [`Checked::order`].
@@ -268,7 +274,8 @@ impl<'a> Analysis<'a> {
     /// The migration a seal entry stands for: the one with its revision; among copies, the one
     /// with its file name, else the one with its sum.
     pub(crate) fn sealed_entry(&self, sealing: &Sealing<'_>, sealed: &SealEntry) -> Option<&Entry<'a>> {
-        let copies: Vec<&Entry<'a>> = self.entries.iter().filter(|e| e.rev == sealed.rev).collect();
+        let copies: Vec<&Entry<'a>> =
+            self.by_rev.get(sealed.rev.as_str()).into_iter().flatten().map(|&i| &self.entries[i]).collect();
         if let [one] = copies.as_slice() {
             return Some(one);
         }
@@ -280,6 +287,11 @@ impl<'a> Analysis<'a> {
             })
             .or(copies.first())
             .copied()
+    }
+
+    /// Whether a migration declares `rev`.
+    pub(crate) fn has_rev(&self, rev: &str) -> bool {
+        self.by_rev.contains_key(rev)
     }
 
     /// Whether the folder accepts several heads.

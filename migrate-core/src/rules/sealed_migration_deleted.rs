@@ -22,9 +22,7 @@ pub(crate) fn check(
         return;
     }
     for sealed in &seal.entries {
-        if analysis.entries.iter().any(|e| e.rev == sealed.rev)
-            || files.iter().any(|f| f.file_name == sealed.file_name)
-        {
+        if analysis.has_rev(&sealed.rev) || files.iter().any(|f| f.file_name == sealed.file_name) {
             continue;
         }
         let folder = sealing.display.strip_suffix(crate::seal::FILE_NAME).unwrap_or_default();
