@@ -128,6 +128,7 @@ impl Seal {
                                only by `cargo migrate seal`";
         let mut total = None;
         let mut seal = Seal::default();
+        let mut revs = std::collections::HashSet::new();
         for (index, raw) in text.lines().enumerate() {
             let line = index + 1;
             let content = raw.trim_end_matches('\r');
@@ -177,7 +178,7 @@ impl Seal {
             if sum.len() != 64 || !sum.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(error(line, format!("holds `{sum}`, which is not a sum"), REWRITE));
             }
-            if seal.get(rev).is_some() {
+            if !revs.insert(rev) {
                 return Err(error(line, format!("seals revision `{rev}` a second time"), REWRITE));
             }
             let parents =

@@ -11,7 +11,6 @@
 //! history would dominate the build. Anything that is not valid Rust is left for rustc to
 //! report; the reader only needs to never be wrong about valid code and never panic.
 
-use std::fmt::Write as _;
 use std::str::FromStr;
 
 use proc_macro2::{Delimiter, Ident, Literal, Span, TokenStream, TokenTree};
@@ -627,6 +626,28 @@ fn canonical_items(tokens: &[TokenTree], meaning: &mut Meaning) {
     }
 }
 
+/// Appends `kind`, the length of `value`, `:` and `value`: one token of the canonical form
+/// (without `format!`, whose machinery dominates an unoptimised build script here).
+fn push_piece(text: &mut String, kind: char, value: &str) {
+    text.push(kind);
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = value.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        text.push(char::from(digit));
+    }
+    text.push(':');
+    text.push_str(value);
+}
+
 /// `tokens` in canonical form: each token with its kind and length, doc attributes left out,
 /// string literals by their value; the paths of `include_str!` calls collected.
 fn canonical(tokens: &[TokenTree], meaning: &mut Meaning) {
@@ -646,7 +667,7 @@ fn canonical(tokens: &[TokenTree], meaning: &mut Meaning) {
         match &tokens[at] {
             TokenTree::Ident(ident) => {
                 let name = ident.to_string();
-                let _ = write!(text, "i{}:{name}", name.len());
+                push_piece(text, 'i', &name);
                 if name == "include_str"
                     && is_punct(tokens.get(at + 1), '!')
                     && let Some(TokenTree::Group(group)) = tokens.get(at + 2)
@@ -672,7 +693,7 @@ fn canonical(tokens: &[TokenTree], meaning: &mut Meaning) {
                     None => ('l', literal.to_string()),
                 };
                 let value = crate::seal::unix_line_endings(&value);
-                let _ = write!(text, "{kind}{}:{value}", value.len());
+                push_piece(text, kind, &value);
             }
             TokenTree::Group(group) => {
                 let (open, close) = match group.delimiter() {
