@@ -108,7 +108,8 @@ impl Build {
             let path = crate_dir.join(&folder);
             println!("cargo:rerun-if-changed={}", path.display());
             let scanned = match &settings {
-                Ok(settings) => Folder::scan(crate_dir, &folder).map(|folder| (settings, folder)),
+                Ok(settings) => Folder::scan_for_build(crate_dir, &folder, &out.join(format!("sums-{name}")))
+                    .map(|folder| (settings, folder)),
                 Err(error) => Err(error.clone()),
             };
             let text = match scanned {
@@ -123,7 +124,11 @@ impl Build {
                             println!("cargo:rerun-if-changed={}", included.display());
                         }
                     }
-                    generate::folder_module(&folder, &settings.config, &mut manifest, &manifest_path)
+                    let text =
+                        generate::folder_module(&folder, &settings.config, &mut manifest, &manifest_path);
+                    // A cache only: a build that cannot keep it sums again next time.
+                    let _ = folder.write_sums(&out.join(format!("sums-{name}")));
+                    text
                 }
             };
             files.push((format!("{name}.rs"), text));

@@ -1,7 +1,10 @@
 //! Reading a migrations folder: every `.rs` file, parsed once.
 
 use std::borrow::Borrow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::UNIX_EPOCH;
 
 use migrate_core::config::Config;
 use migrate_core::diagnostic::{Diagnostic, Locator};
@@ -61,8 +64,62 @@ pub struct ScannedFile {
     pub too_deep: Option<Position>,
     /// Files the migration includes with `include_str!`, resolved.
     pub included: Vec<PathBuf>,
-    /// What the seal sums of each module in `source.modules`, read when the folder has a seal.
+    /// What the seal sums of each module in `source.modules`, read when the folder has a seal
+    /// and no earlier build's sum of the file still holds.
     pub meanings: Vec<Option<Meaning>>,
+    /// The file's stamp when it was read.
+    stamp: Option<Stamp>,
+    /// An earlier build's sum of the file that still holds (see [`Folder::scan_for_build`]).
+    known: Option<KnownSum>,
+    /// The sum computed by this build, once asked for.
+    computed: OnceLock<Option<KnownSum>>,
+}
+
+/// A file's modification time (nanoseconds since the epoch) and size: what cargo itself
+/// compares to decide that a file changed.
+type Stamp = (u128, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos(), metadata.len()))
+}
+
+/// The seal's sum of a migration file, with the stamps of the file and of what it includes
+/// when the sum was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct KnownSum {
+    stamp: Stamp,
+    includes: Vec<(String, Stamp)>,
+    sum: String,
+}
+
+impl KnownSum {
+    /// `name`, the stamps and the sum on one line, tab-separated.
+    fn to_line(&self, name: &str) -> String {
+        let mut line = format!("{name}\t{}\t{}\t{}", self.stamp.0, self.stamp.1, self.sum);
+        for (path, (time, len)) in &self.includes {
+            line.push_str(&format!("\t{path}\t{time}\t{len}"));
+        }
+        line
+    }
+
+    /// A line of [`KnownSum::to_line`]; `None` for anything else.
+    fn parse(line: &str) -> Option<(String, KnownSum)> {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [name, time, len, sum, rest @ ..] = fields.as_slice() else {
+            return None;
+        };
+        let mut includes = Vec::new();
+        for include in rest.chunks(3) {
+            let [path, time, len] = include else {
+                return None;
+            };
+            includes.push(((*path).to_owned(), (time.parse().ok()?, len.parse().ok()?)));
+        }
+        let known =
+            KnownSum { stamp: (time.parse().ok()?, len.parse().ok()?), includes, sum: (*sum).to_owned() };
+        Some(((*name).to_owned(), known))
+    }
 }
 
 /// Where a diagnostic points in its file, 1-based, the end column exclusive.
@@ -93,16 +150,40 @@ fn display_path(path: &Path, crate_dir: &Path) -> String {
 impl Folder {
     /// Reads every `.rs` file of `folder` (relative to `crate_dir` unless absolute).
     pub fn scan(crate_dir: &Path, folder: &Path) -> Result<Folder, Error> {
-        Folder::read(crate_dir, folder, false)
+        Folder::read(crate_dir, folder, false, None)
     }
 
     /// [`Folder::scan`], reading what the seal sums of every migration even when the folder has
     /// no seal yet: what `cargo migrate seal` needs.
     pub fn scan_to_seal(crate_dir: &Path, folder: &Path) -> Result<Folder, Error> {
-        Folder::read(crate_dir, folder, true)
+        Folder::read(crate_dir, folder, true, None)
     }
 
-    fn read(crate_dir: &Path, folder: &Path, to_seal: bool) -> Result<Folder, Error> {
+    /// [`Folder::scan`] for a build, which keeps the seal's sums in `sums` (in `OUT_DIR`): a
+    /// file whose size and modification time, and those of what it includes, are the ones an
+    /// earlier build summed keeps its sum, as cargo itself decides what changed; a clean build
+    /// (and `cargo migrate check`) sums every file.
+    pub fn scan_for_build(crate_dir: &Path, folder: &Path, sums: &Path) -> Result<Folder, Error> {
+        Folder::read(crate_dir, folder, false, Some(sums))
+    }
+
+    /// Keeps the sums this build knows in `sums`, for the next: see [`Folder::scan_for_build`].
+    pub fn write_sums(&self, sums: &Path) -> Result<(), Error> {
+        let mut text = String::new();
+        for file in &self.files {
+            if let Some(known) = file.known.as_ref().or(file.computed.get().and_then(Option::as_ref)) {
+                text.push_str(&known.to_line(&file.source.file_name));
+                text.push('\n');
+            }
+        }
+        if text.is_empty() && !sums.exists() {
+            return Ok(());
+        }
+        std::fs::write(sums, text)
+            .map_err(|e| Error::Write { path: sums.display().to_string(), message: e.to_string() })
+    }
+
+    fn read(crate_dir: &Path, folder: &Path, to_seal: bool, sums: Option<&Path>) -> Result<Folder, Error> {
         let path = crate_dir.join(folder);
         let display = display_path(&path, crate_dir);
         if !path.is_dir() {
@@ -134,15 +215,42 @@ impl Folder {
         names.sort();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         // What the seal sums is read only where there is a seal to compare it with.
-        let files = read_in_parallel(&path, &names, crate_dir, to_seal || folder_seal.is_some())?;
+        let sealed = to_seal || folder_seal.is_some();
+        let known: HashMap<String, KnownSum> = match sums {
+            Some(sums) if sealed => std::fs::read_to_string(sums)
+                .map(|text| text.lines().filter_map(KnownSum::parse).collect())
+                .unwrap_or_default(),
+            _ => HashMap::new(),
+        };
+        let files = read_in_parallel(&path, &names, crate_dir, sealed, &known)?;
         Ok(Folder { path, display, files, entries, seal: folder_seal })
     }
 
     /// The seal's sum of the meaning of the migration in `self.files[index]`: its tokens and
-    /// the files it includes, read now.
+    /// the files it includes, read now (or an earlier build's, see [`Folder::scan_for_build`]).
     pub fn sum(&self, index: usize) -> Option<String> {
-        let meaning = self.files.get(index)?.meanings.first()?.as_ref()?;
-        Some(meaning.sum(|path| std::fs::read_to_string(self.path.join(path)).ok()))
+        let file = self.files.get(index)?;
+        if let Some(known) = &file.known {
+            return Some(known.sum.clone());
+        }
+        let computed = file.computed.get_or_init(|| {
+            let meaning = file.meanings.first()?.as_ref()?;
+            let mut includes = Vec::new();
+            let mut stamped = true;
+            let sum = meaning.sum(|path| {
+                let included = self.path.join(path);
+                // Stamped before it is read: an edit made meanwhile is seen by the next build.
+                match stamp(&included) {
+                    Some(at) => includes.push((path.to_owned(), at)),
+                    None => stamped = false,
+                }
+                std::fs::read_to_string(included).ok()
+            });
+            // A sum without every stamp is never reused (no file has the stamp 0).
+            let stamp = file.stamp.filter(|_| stamped).unwrap_or((0, 0));
+            Some(KnownSum { stamp, includes, sum })
+        });
+        computed.as_ref().map(|known| known.sum.clone())
     }
 
     /// Runs every rule over the folder and orders its migrations.
@@ -239,6 +347,7 @@ fn read_in_parallel(
     names: &[String],
     crate_dir: &Path,
     sealed: bool,
+    known: &HashMap<String, KnownSum>,
 ) -> Result<Vec<ScannedFile>, Error> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
     let chunk = names.len().div_ceil(threads).max(1);
@@ -249,7 +358,7 @@ fn read_in_parallel(
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|name| ScannedFile::read(folder, name, crate_dir, sealed))
+                        .map(|name| ScannedFile::read(folder, name, crate_dir, sealed, known.get(name)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -275,9 +384,23 @@ impl Borrow<MigrationFile> for ScannedFile {
 }
 
 impl ScannedFile {
-    fn read(folder: &Path, file_name: &str, crate_dir: &Path, sealed: bool) -> Result<ScannedFile, Error> {
+    fn read(
+        folder: &Path,
+        file_name: &str,
+        crate_dir: &Path,
+        sealed: bool,
+        known: Option<&KnownSum>,
+    ) -> Result<ScannedFile, Error> {
         let path = folder.join(file_name);
         let display = display_path(&path, crate_dir);
+        // Stamped before it is read: an edit made meanwhile is seen by the next build.
+        let file_stamp = stamp(&path);
+        let known = known
+            .filter(|k| {
+                Some(k.stamp) == file_stamp
+                    && k.includes.iter().all(|(included, at)| stamp(&folder.join(included)) == Some(*at))
+            })
+            .cloned();
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::Read { path: display.clone(), message: e.to_string() })?;
         let mut source = MigrationFile {
@@ -292,7 +415,11 @@ impl ScannedFile {
         let mut syntax_errors = Vec::new();
         let mut too_deep = None;
         let mut meanings = Vec::new();
-        let parsed = if sealed { syntax::parse_file_with_meaning(&text) } else { syntax::parse_file(&text) };
+        let parsed = if sealed && known.is_none() {
+            syntax::parse_file_with_meaning(&text)
+        } else {
+            syntax::parse_file(&text)
+        };
         match parsed {
             Err(error) => parse_error = Some(error),
             Ok(parsed) => {
@@ -321,7 +448,19 @@ impl ScannedFile {
                 }
             }
         }
-        Ok(ScannedFile { source, positions, text, parse_error, syntax_errors, too_deep, included, meanings })
+        Ok(ScannedFile {
+            source,
+            positions,
+            text,
+            parse_error,
+            syntax_errors,
+            too_deep,
+            included,
+            meanings,
+            stamp: file_stamp,
+            known,
+            computed: OnceLock::new(),
+        })
     }
 }
 
@@ -385,6 +524,65 @@ mod tests {
             diagnostics[0].message,
             "`migrations/sql/admin.sql` line 1 holds a hardcoded secret: a value for `password`"
         );
+        std::fs::remove_dir_all(dir).expect("cleans up");
+    }
+
+    #[test]
+    fn a_build_reuses_the_sums_of_unchanged_files_and_no_other() {
+        let migration = |rev: &str, down: &str, table: &str| {
+            format!(
+                "/// Why.\n#[migration(rev = \"{rev}\", down_revision = {down})]\nmod add_{table}_table {{\n    use migrate_runtime::prelude::*;\n    pub fn upgrade(op: &mut Op) {{ op.execute(include_str!(\"sql/{table}.sql\")); }}\n    pub fn downgrade(op: &mut Op) {{ op.execute(\"DROP TABLE {table}\"); }}\n}}\n"
+            )
+        };
+        let people = "20241021_0900_a1b2c3d4e5f6_add_people_table.rs";
+        let notes = "20241022_0900_b2c3d4e5f6a1_add_notes_table.rs";
+        let dir = temp_crate(
+            "sums",
+            &[
+                (&format!("migrations/{people}"), &migration("a1b2c3d4e5f6", "None", "people")),
+                (&format!("migrations/{notes}"), &migration("b2c3d4e5f6a1", "\"a1b2c3d4e5f6\"", "notes")),
+                ("migrations/sql/people.sql", "CREATE TABLE people (id int)"),
+                ("migrations/sql/notes.sql", "CREATE TABLE notes (id int)"),
+            ],
+        );
+        let folder = Folder::scan_to_seal(&dir, Path::new("migrations")).expect("scans");
+        let entries = folder
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| migrate_core::seal::SealEntry {
+                rev: f.source.modules[0].rev.clone().expect("a revision"),
+                parents: f.source.modules[0].down_revision.parents().into_iter().map(str::to_owned).collect(),
+                sum: folder.sum(i).expect("summed"),
+                file_name: f.source.file_name.clone(),
+                line: 0,
+            })
+            .collect();
+        std::fs::write(dir.join("migrations/seal.lock"), Seal { entries }.render("migrations"))
+            .expect("seals");
+        let sums = dir.join("sums");
+        let build = |expected: &[&str]| {
+            let folder = Folder::scan_for_build(&dir, Path::new("migrations"), &sums).expect("scans");
+            let rules: Vec<String> =
+                folder.check(&Config::default()).diagnostics.iter().map(|d| d.rule.to_string()).collect();
+            assert_eq!(rules, expected);
+            folder.write_sums(&sums).expect("keeps the sums");
+            folder.files.iter().map(|f| f.known.is_some()).collect::<Vec<bool>>()
+        };
+        // The first build sums both; the second reuses both.
+        assert_eq!(build(&[]), [false, false]);
+        assert_eq!(build(&[]), [true, true]);
+        // An edit of an included file, of the same size: its stamp changed, so it is summed again.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(dir.join("migrations/sql/notes.sql"), "CREATE TABLE notez (id int)").expect("edits");
+        assert_eq!(build(&["sealed_migration_changed"]), [true, false]);
+        // The sum kept is the new one: the next build reports the edit again, without summing.
+        assert_eq!(build(&["sealed_migration_changed"]), [true, true]);
+        // `cargo migrate check` keeps no sums: it sums every file and sees the edit as well.
+        let folder = Folder::scan(&dir, Path::new("migrations")).expect("scans");
+        let rules: Vec<String> =
+            folder.check(&Config::default()).diagnostics.iter().map(|d| d.rule.to_string()).collect();
+        assert_eq!(rules, ["sealed_migration_changed"]);
         std::fs::remove_dir_all(dir).expect("cleans up");
     }
 

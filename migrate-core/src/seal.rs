@@ -220,7 +220,7 @@ pub struct Meaning {
 impl Meaning {
     /// The SHA-256 of the tokens and of each included file's text (`read` returns it, `None`
     /// when it cannot be read), line endings made `\n`, in lowercase hex.
-    pub fn sum(&self, read: impl Fn(&str) -> Option<String>) -> String {
+    pub fn sum(&self, mut read: impl FnMut(&str) -> Option<String>) -> String {
         let mut hasher = Sha256::new();
         hasher.update(b"migrate meaning 1\n");
         hasher.update(self.tokens.as_bytes());
