@@ -75,6 +75,10 @@ pub struct ScannedFile {
     computed: OnceLock<Option<KnownSum>>,
 }
 
+/// The first line of the kept sums: sums kept by another version of this crate (whose canonical
+/// form may differ) are not reused.
+const SUMS_HEADER: &str = concat!("migrate-build ", env!("CARGO_PKG_VERSION"), " sums 1");
+
 /// A file's modification time (nanoseconds since the epoch) and size: what cargo itself
 /// compares to decide that a file changed.
 type Stamp = (u128, u64);
@@ -169,14 +173,14 @@ impl Folder {
 
     /// Keeps the sums this build knows in `sums`, for the next: see [`Folder::scan_for_build`].
     pub fn write_sums(&self, sums: &Path) -> Result<(), Error> {
-        let mut text = String::new();
+        let mut text = format!("{SUMS_HEADER}\n");
         for file in &self.files {
             if let Some(known) = file.known.as_ref().or(file.computed.get().and_then(Option::as_ref)) {
                 text.push_str(&known.to_line(&file.source.file_name));
                 text.push('\n');
             }
         }
-        if text.is_empty() && !sums.exists() {
+        if text.lines().count() == 1 && !sums.exists() {
             return Ok(());
         }
         std::fs::write(sums, text)
@@ -217,9 +221,12 @@ impl Folder {
         // What the seal sums is read only where there is a seal to compare it with.
         let sealed = to_seal || folder_seal.is_some();
         let known: HashMap<String, KnownSum> = match sums {
-            Some(sums) if sealed => std::fs::read_to_string(sums)
-                .map(|text| text.lines().filter_map(KnownSum::parse).collect())
-                .unwrap_or_default(),
+            Some(sums) if sealed => match std::fs::read_to_string(sums) {
+                Ok(text) if text.lines().next() == Some(SUMS_HEADER) => {
+                    text.lines().skip(1).filter_map(KnownSum::parse).collect()
+                }
+                _ => HashMap::new(),
+            },
             _ => HashMap::new(),
         };
         let files = read_in_parallel(&path, &names, crate_dir, sealed, &known)?;

@@ -33,25 +33,6 @@ pub(crate) fn seal(project: &Project, to: Option<&str>, accept: &[String]) -> Re
         Some(Ok(seal)) => seal.clone(),
         Some(Err(_)) | None => Seal::default(),
     };
-    for rev in accept {
-        let Some(entry) = old.get(rev) else {
-            bail!(
-                "cannot accept `{rev}`: it is not sealed, so there is nothing to accept\n= help: `cargo migrate seal` seals new migrations without `--accept`"
-            );
-        };
-        let changed = checked.diagnostics.iter().any(|d| {
-            d.rule == RuleId::SealedMigrationChanged
-                && d.locator == Locator::Module
-                && folder.file(d).and_then(|f| f.source.modules.first()?.rev.as_deref()) == Some(rev.as_str())
-        });
-        if !changed {
-            bail!(
-                "cannot accept `{rev}`: its meaning is the one sealed (`{}` line {})\n= help: `--accept` is for a sealed migration edited on purpose",
-                folder.seal.as_ref().map_or("", |s| s.display.as_str()),
-                entry.line
-            );
-        }
-    }
     // Everything the build would refuse, but the accepted edits.
     let refused: Vec<_> = checked
         .diagnostics
@@ -72,6 +53,26 @@ pub(crate) fn seal(project: &Project, to: Option<&str>, accept: &[String]) -> Re
             outln!("{}", render(problem, text))?;
         }
         return Ok(None);
+    }
+    // What --accept names: sealed migrations whose meaning changed, and only those.
+    for rev in accept {
+        let Some(entry) = old.get(rev) else {
+            bail!(
+                "cannot accept `{rev}`: it is not sealed, so there is nothing to accept\n= help: `cargo migrate seal` seals new migrations without `--accept`"
+            );
+        };
+        let changed = checked.diagnostics.iter().any(|d| {
+            d.rule == RuleId::SealedMigrationChanged
+                && d.locator == Locator::Module
+                && folder.file(d).and_then(|f| f.source.modules.first()?.rev.as_deref()) == Some(rev.as_str())
+        });
+        if !changed {
+            bail!(
+                "cannot accept `{rev}`: its meaning is the one sealed (`{}` line {})\n= help: `--accept` is for a sealed migration edited on purpose",
+                folder.seal.as_ref().map_or("", |s| s.display.as_str()),
+                entry.line
+            );
+        }
     }
     let history = History::of(&folder);
     let wanted = match to {
