@@ -241,8 +241,8 @@ const fn line_endings(upgrade: fn(&mut migrate_runtime::op::Op)) -> migrate_runt
         file: "migrations/20240101_0000_ffff00000006_line_endings.rs",
         why: "",
         transactional: true,
-        upgrade,
-        downgrade: line_endings_down,
+        upgrade: migrate_runtime::Body::Code(upgrade),
+        downgrade: migrate_runtime::Body::Code(line_endings_down),
     }
 }
 

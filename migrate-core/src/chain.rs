@@ -20,23 +20,49 @@ pub struct Migration {
     /// Whether it runs inside a transaction.
     pub transactional: bool,
     /// Records the upgrade's operations.
-    pub upgrade: fn(&mut Op),
+    pub upgrade: Body,
     /// Records the downgrade's operations.
-    pub downgrade: fn(&mut Op),
+    pub downgrade: Body,
+}
+
+/// What `upgrade` or `downgrade` records, as `#[migration]` compiles it.
+#[derive(Clone, Copy, Debug)]
+pub enum Body {
+    /// The function, called with the `op` to record on.
+    Code(fn(&mut Op)),
+    /// The SQL texts of a body that only executes literal SQL (`op.execute("…")` and
+    /// `op.execute(include_str!("…"))` statements), recorded as those calls would: the macro
+    /// embeds such a body as data, as other tools embed SQL files, so that no function is
+    /// compiled for it.
+    Sql(&'static [&'static str]),
+}
+
+impl Body {
+    /// Records the body's operations on `op`.
+    pub fn record(&self, op: &mut Op) {
+        match self {
+            Body::Code(function) => function(op),
+            Body::Sql(texts) => {
+                for text in *texts {
+                    op.execute(text);
+                }
+            }
+        }
+    }
 }
 
 impl Migration {
     /// The operations of the upgrade.
     pub fn upgrade_ops(&self) -> Op {
         let mut op = Op::new();
-        (self.upgrade)(&mut op);
+        self.upgrade.record(&mut op);
         op
     }
 
     /// The operations of the downgrade.
     pub fn downgrade_ops(&self) -> Op {
         let mut op = Op::new();
-        (self.downgrade)(&mut op);
+        self.downgrade.record(&mut op);
         op
     }
 
@@ -125,6 +151,23 @@ mod tests {
 
     fn noop(_: &mut Op) {}
 
+    fn two_statements(op: &mut Op) {
+        op.execute("CREATE TABLE t (id int)");
+        op.execute("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)");
+    }
+
+    #[test]
+    fn a_body_of_sql_records_what_its_function_records() {
+        let texts: &[&str] =
+            &["CREATE TABLE t (id int)", "INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)"];
+        let mut from_data = Op::new();
+        Body::Sql(texts).record(&mut from_data);
+        let mut from_code = Op::new();
+        Body::Code(two_statements).record(&mut from_code);
+        assert_eq!(from_data.statements(), from_code.statements());
+        assert_eq!(from_data.statements().len(), 3);
+    }
+
     const fn migration(rev: &'static str, parents: &'static [&'static str], slug: &'static str) -> Migration {
         Migration {
             rev,
@@ -133,8 +176,8 @@ mod tests {
             file: "",
             why: "",
             transactional: true,
-            upgrade: noop,
-            downgrade: noop,
+            upgrade: Body::Code(noop),
+            downgrade: Body::Code(noop),
         }
     }
 

@@ -48,7 +48,10 @@ pub(crate) fn migration(
             why: &entry.why,
             transactional: entry.transactional,
         };
-        return with_descriptor(item, body, descriptor_tokens(&descriptor, Some(name.span())));
+        let sql = sql_bodies(&item, body);
+        let data: Vec<usize> = sql.iter().filter_map(|s| s.as_ref().map(|(at, _)| *at)).collect();
+        let descriptor = descriptor_tokens(&descriptor, Some(name.span()), sql.map(|s| s.map(|(_, t)| t)));
+        return with_descriptor(allow_unused(item, body, &data), body, descriptor);
     }
 
     let parsed = parse_module(args, item.clone(), Range::token(Span::call_site()));
@@ -138,18 +141,152 @@ fn descriptor(parsed: &ParsedModule, file: &str, transactional: bool, sound: boo
         why: &why,
         transactional,
     };
-    descriptor_tokens(&descriptor, sound.then_some(parsed.spans.module.start))
+    descriptor_tokens(&descriptor, sound.then_some(parsed.spans.module.start), [None, None])
+}
+
+/// The texts of `upgrade` and `downgrade` when a function's body only executes literal SQL:
+/// each statement `op.execute("…");` or `op.execute(include_str!("…"));` on its parameter,
+/// with no return type. Such a body is embedded as data ([`Body::Sql`]), so that rustc
+/// compiles no function for it (at a thousand migrations, most of a release rebuild's time
+/// went into compiling two thousand one-call functions). Anything else stays a function.
+///
+/// [`Body::Sql`]: migrate_core::chain::Body::Sql
+///
+/// Each comes with the position, among the module's tokens, where its function's item starts.
+fn sql_bodies(item: &TokenStream, body: usize) -> [Option<(usize, TokenStream)>; 2] {
+    let Some(TokenTree::Group(module)) = item.clone().into_iter().nth(body) else {
+        return [None, None];
+    };
+    let tokens: Vec<TokenTree> = module.stream().into_iter().collect();
+    ["upgrade", "downgrade"].map(|name| {
+        let at = tokens.windows(2).position(|w| {
+            matches!(&w[0], TokenTree::Ident(i) if i == "fn")
+                && matches!(&w[1], TokenTree::Ident(i) if i == name)
+        })?;
+        let (Some(TokenTree::Group(parameters)), Some(TokenTree::Group(block))) =
+            (tokens.get(at + 2), tokens.get(at + 3))
+        else {
+            return None;
+        };
+        if parameters.delimiter() != Delimiter::Parenthesis || block.delimiter() != Delimiter::Brace {
+            return None;
+        }
+        // The signature the runtime calls, exactly: no other parameter goes unchecked.
+        let parameter: Vec<TokenTree> = parameters.stream().into_iter().collect();
+        let [
+            TokenTree::Ident(op),
+            TokenTree::Punct(colon),
+            TokenTree::Punct(and),
+            TokenTree::Ident(mutable),
+            TokenTree::Ident(ty),
+        ] = parameter.as_slice()
+        else {
+            return None;
+        };
+        if colon.as_char() != ':' || and.as_char() != '&' || mutable != "mut" || ty != "Op" {
+            return None;
+        }
+        let statements: Vec<TokenTree> = block.stream().into_iter().collect();
+        let mut texts = Vec::new();
+        let mut rest = statements.as_slice();
+        while !rest.is_empty() {
+            let [
+                TokenTree::Ident(target),
+                TokenTree::Punct(dot),
+                TokenTree::Ident(method),
+                TokenTree::Group(arguments),
+                after @ ..,
+            ] = rest
+            else {
+                return None;
+            };
+            if target != op || dot.as_char() != '.' || method != "execute" {
+                return None;
+            }
+            texts.push(sql_text(arguments)?);
+            rest = match after {
+                [TokenTree::Punct(semicolon), more @ ..] if semicolon.as_char() == ';' => more,
+                [] => after,
+                _ => return None,
+            };
+        }
+        let start = match (at.checked_sub(2).map(|i| &tokens[i]), at.checked_sub(1).map(|i| &tokens[i])) {
+            (Some(TokenTree::Ident(public)), Some(TokenTree::Group(_))) if public == "pub" => at - 2,
+            (_, Some(TokenTree::Ident(public))) if public == "pub" => at - 1,
+            _ => at,
+        };
+        Some((start, quote!(::migrate_runtime::__private::Body::Sql(&[#(#texts),*]))))
+    })
+}
+
+/// The module with `#[allow(dead_code)]` before the items starting at `positions` of its body:
+/// functions embedded as data are type-checked but called by nothing.
+fn allow_unused(item: TokenStream, body: usize, positions: &[usize]) -> TokenStream {
+    if positions.is_empty() {
+        return item;
+    }
+    item.into_iter()
+        .enumerate()
+        .map(|(i, token)| match token {
+            TokenTree::Group(group) if i == body => {
+                let mut stream = TokenStream::new();
+                for (at, inner) in group.stream().into_iter().enumerate() {
+                    if positions.contains(&at) {
+                        stream.extend(quote!(#[allow(dead_code)]));
+                    }
+                    stream.extend([inner]);
+                }
+                let mut replaced = Group::new(Delimiter::Brace, stream);
+                replaced.set_span(group.span());
+                TokenTree::Group(replaced)
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// The argument of `op.execute(…)` when it is a string literal or `include_str!("…")`.
+fn sql_text(arguments: &Group) -> Option<TokenStream> {
+    if arguments.delimiter() != Delimiter::Parenthesis {
+        return None;
+    }
+    let tokens: Vec<TokenTree> = arguments.stream().into_iter().collect();
+    match tokens.as_slice() {
+        [TokenTree::Literal(text)] if migrate_core::syntax::string_value(text).is_some() => {
+            Some(arguments.stream())
+        }
+        [TokenTree::Ident(include), TokenTree::Punct(bang), TokenTree::Group(path)]
+            if include == "include_str"
+                && bang.as_char() == '!'
+                && matches!(
+                    path.stream().into_iter().collect::<Vec<_>>().as_slice(),
+                    [TokenTree::Literal(_)]
+                ) =>
+        {
+            Some(arguments.stream())
+        }
+        _ => None,
+    }
 }
 
 /// The `__MIGRATION` static the runtime iterates. `functions` is the span of the module's
 /// name, which the `upgrade` and `downgrade` paths take so that a missing one is reported
 /// there; `None` points at stubs.
-fn descriptor_tokens(d: &Descriptor<'_>, functions: Option<Span>) -> TokenStream {
+fn descriptor_tokens(
+    d: &Descriptor<'_>,
+    functions: Option<Span>,
+    sql: [Option<TokenStream>; 2],
+) -> TokenStream {
+    let code = |function: TokenStream| quote!(::migrate_runtime::__private::Body::Code(#function));
+    let [upgrade_sql, downgrade_sql] = sql;
     let (upgrade, downgrade) = match functions {
-        Some(span) => (quote_spanned!(span=> upgrade), quote_spanned!(span=> downgrade)),
+        Some(span) => (
+            upgrade_sql.unwrap_or_else(|| code(quote_spanned!(span=> upgrade))),
+            downgrade_sql.unwrap_or_else(|| code(quote_spanned!(span=> downgrade))),
+        ),
         None => (
-            quote!(::migrate_runtime::__private::unavailable),
-            quote!(::migrate_runtime::__private::unavailable),
+            code(quote!(::migrate_runtime::__private::unavailable)),
+            code(quote!(::migrate_runtime::__private::unavailable)),
         ),
     };
     let Descriptor { rev, parents, slug, file, why, transactional } = d;
@@ -241,10 +378,63 @@ mod tests {
         assert!(out.contains("rev : \"3f2a9c1b7d4e\""), "{out}");
         assert!(out.contains("parents : & [\"a1b2c3d4e5f6\"]"), "{out}");
         assert!(out.contains("why : \"Marketing needs a score per person to rank leads.\""), "{out}");
-        assert!(out.contains("upgrade : upgrade"), "{out}");
+        // Bodies that only execute literal SQL are data; their functions stay, type-checked.
+        assert!(
+            out.contains("upgrade : :: migrate_runtime :: __private :: Body :: Sql (& [\"SELECT 1\"])"),
+            "{out}"
+        );
+        assert!(out.contains("# [allow (dead_code)] pub fn upgrade"), "{out}");
         // The module itself is kept, the descriptor inside it.
-        assert!(out.contains("pub fn downgrade"), "{out}");
+        assert!(out.contains("# [allow (dead_code)] pub fn downgrade"), "{out}");
         assert!(out.trim_end().ends_with("} ; }"), "{out}");
+    }
+
+    /// The `upgrade` field the macro emits for a module whose upgrade has `body`.
+    fn upgrade_of(signature: &str, body: &str) -> String {
+        let item: TokenStream = format!(
+            "mod add_lead_scores_table {{ use migrate_runtime::prelude::*; pub fn upgrade{signature} {{ {body} }} \
+             pub fn downgrade(op: &mut Op) {{ op.execute(\"SELECT 2\"); }} }}"
+        )
+        .parse()
+        .expect("tokens");
+        let manifest = Ok(manifest(Vec::new(), 0));
+        let out = migration(args(), item, Some(Path::new(FILE)), &move || manifest.clone()).to_string();
+        let field = out.split("upgrade : ").nth(1).expect("the field");
+        field[..field.find(" , downgrade :").expect("the next field")].to_owned()
+    }
+
+    #[test]
+    fn only_bodies_of_literal_sql_become_data() {
+        let data = |texts: &str| format!(":: migrate_runtime :: __private :: Body :: Sql (& [{texts}])");
+        let code = ":: migrate_runtime :: __private :: Body :: Code (upgrade)";
+        for (signature, body, expected) in [
+            (
+                "(op: &mut Op)",
+                "op.execute(\"SELECT 1\"); op.execute(r#\"SELECT 2\"#);",
+                data("\"SELECT 1\" , r#\"SELECT 2\"#"),
+            ),
+            (
+                "(op: &mut Op)",
+                "op.execute(include_str!(\"sql/a.sql\"))",
+                data("include_str ! (\"sql/a.sql\")"),
+            ),
+            ("(_op: &mut Op)", "", data("")),
+            // Anything else is code: another call, a variable, a helper, another receiver, a
+            // return type, a generic, a format!.
+            ("(op: &mut Op)", "op.execute(\"SELECT 1\"); op.drop_table(\"t\");", code.to_owned()),
+            ("(op: &mut Op)", "let sql = \"SELECT 1\"; op.execute(sql);", code.to_owned()),
+            ("(op: &mut Op)", "helper(op);", code.to_owned()),
+            ("(op: &mut Op)", "other.execute(\"SELECT 1\");", code.to_owned()),
+            ("(op: &mut Op) -> ()", "op.execute(\"SELECT 1\");", code.to_owned()),
+            ("<T>(op: &mut Op)", "op.execute(\"SELECT 1\");", code.to_owned()),
+            ("(op: &mut Op)", "op.execute(&format!(\"SELECT {}\", 1));", code.to_owned()),
+            ("(op: &mut Op)", "op.execute(b\"SELECT 1\");", code.to_owned()),
+            // Only the signature the runtime calls: another parameter would go unchecked.
+            ("(op: &mut Op, extra: u8)", "op.execute(\"SELECT 1\");", code.to_owned()),
+            ("(op: &Op)", "op.execute(\"SELECT 1\");", code.to_owned()),
+        ] {
+            assert_eq!(upgrade_of(signature, body), expected, "{signature} {{ {body} }}");
+        }
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub mod testkit;
 
 pub use connect::Database;
 pub use error::{Cause, Error, Failure, Mismatch, Unfinished, Unrecorded};
-pub use migrate_core::chain::{Chain, Migration};
+pub use migrate_core::chain::{Body, Chain, Migration};
 pub use migrate_core::target::TargetError;
 pub use migrate_core::version::Direction;
 pub use migrate_macros::{embed_migrations, migration};
@@ -67,7 +67,7 @@ pub mod op {
 #[doc(hidden)]
 pub mod __private {
     use migrate_core::chain::Chain;
-    pub use migrate_core::chain::Migration;
+    pub use migrate_core::chain::{Body, Migration};
     use migrate_core::op::Op;
 
     /// The chain of the generated module.

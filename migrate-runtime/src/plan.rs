@@ -305,6 +305,7 @@ impl Planner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use migrate_core::chain::Body;
 
     fn table(op: &mut Op) {
         op.execute("CREATE TABLE t (id int)");
@@ -328,8 +329,8 @@ mod tests {
             file: "migrations/step.rs",
             why: "",
             transactional,
-            upgrade: if transactional { table } else { index },
-            downgrade: nothing,
+            upgrade: Body::Code(if transactional { table } else { index }),
+            downgrade: Body::Code(nothing),
         }
     }
 
@@ -337,7 +338,7 @@ mod tests {
     static B: Migration = migration("b", &["a"], true);
     static C: Migration = migration("c", &["b"], true);
     /// Marked transactional though its SQL alone would run outside a transaction.
-    static D: Migration = Migration { upgrade: index, ..migration("d", &["c"], true) };
+    static D: Migration = Migration { upgrade: Body::Code(index), ..migration("d", &["c"], true) };
     static E: Migration = migration("e", &["d"], false);
     static CHAIN: Chain = Chain::new(&[&A, &B, &C, &D, &E]);
 
@@ -376,7 +377,7 @@ mod tests {
     }
 
     /// The chain of one migration whose SQL came from a CRLF checkout.
-    static CRLF: Migration = Migration { upgrade: crlf_table, ..migration("f", &[], true) };
+    static CRLF: Migration = Migration { upgrade: Body::Code(crlf_table), ..migration("f", &[], true) };
     static CRLF_CHAIN: Chain = Chain::new(&[&CRLF]);
 
     /// Verifies the CRLF chain at its head against a history that recorded `recorded` for it.
