@@ -26,7 +26,7 @@
 //!    runs would run the step twice. Keep the lock on wherever a session can hold it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -184,10 +184,11 @@ pub(crate) struct Session<'a> {
     interrupt: Option<Arc<AtomicUsize>>,
     /// Whether this session took the migration lock.
     pub(crate) held: bool,
-    /// Whether a cancel request was sent that no statement is known to have met: it may
+    /// How many cancel requests were sent that no statement is known to have met: each may
     /// still stop a later statement (the server acts on one when it gets it, on whatever
-    /// statement then runs, and drops one that reaches an idle session).
-    cancel_sent: AtomicBool,
+    /// statement then runs, and drops one that reaches an idle session). Several can be in
+    /// flight: each statement sent after an interrupt asks for its own.
+    cancel_sent: AtomicUsize,
     /// On a borrowed connection, the settings the run may change, as they were.
     pub(crate) saved: Option<Vec<Option<String>>>,
 }
@@ -210,7 +211,7 @@ impl<'a> Session<'a> {
             trips: 0,
             interrupt,
             held: false,
-            cancel_sent: AtomicBool::new(false),
+            cancel_sent: AtomicUsize::new(0),
             saved: None,
         };
         if session.is_borrowed() {
@@ -298,15 +299,15 @@ impl<'a> Session<'a> {
             let tick = std::pin::pin!(tokio::time::sleep(Duration::from_millis(50)));
             match select(answer.as_mut(), tick).await {
                 Either::Left((outcome, _)) => {
-                    if cancelled && is_cancel(&outcome) {
-                        // It met the statement it was sent for.
-                        self.cancel_sent.store(false, Ordering::SeqCst);
+                    if is_cancel(&outcome) {
+                        // A request met this statement: the one sent for it, or an earlier one.
+                        met(&self.cancel_sent);
                     }
                     return outcome;
                 }
                 Either::Right(_) if !cancelled && interrupt.load(Ordering::SeqCst) != 0 => {
                     cancelled = true;
-                    self.cancel_sent.store(true, Ordering::SeqCst);
+                    self.cancel_sent.fetch_add(1, Ordering::SeqCst);
                     let token = client.cancel_token();
                     match &self.database {
                         Some(database) => database.cancel(&token).await,
@@ -327,9 +328,11 @@ impl<'a> Session<'a> {
     pub(crate) async fn send_whole(&mut self, sql: &str) -> Outcome {
         let interrupt = self.interrupt.take();
         self.absorb_cancel().await;
-        let stray = self.cancel_sent.swap(false, Ordering::SeqCst);
+        // Each request still in flight can stop one attempt, and none more: a stopped attempt
+        // rolled back, so it goes again, once per request.
         let mut outcome = self.send(sql).await;
-        if stray && is_cancel(&outcome) {
+        while is_cancel(&outcome) && self.cancel_sent.load(Ordering::SeqCst) > 0 {
+            met(&self.cancel_sent);
             outcome = self.send(sql).await;
         }
         self.interrupt = interrupt;
@@ -339,13 +342,16 @@ impl<'a> Session<'a> {
     /// Gives a cancel request this session sent, and that no statement met, a statement of
     /// no consequence to meet, should it arrive in the next tenth of a second.
     async fn absorb_cancel(&mut self) {
-        if self.cancel_sent.load(Ordering::SeqCst) {
-            let interrupt = self.interrupt.take();
+        let interrupt = self.interrupt.take();
+        // One wait per request in flight, while any is: one that does not come in time counts on.
+        let mut rounds = self.cancel_sent.load(Ordering::SeqCst);
+        while rounds > 0 && self.cancel_sent.load(Ordering::SeqCst) > 0 {
             if is_cancel(&self.send("SELECT pg_sleep(0.1)").await) {
-                self.cancel_sent.store(false, Ordering::SeqCst);
+                met(&self.cancel_sent);
             }
-            self.interrupt = interrupt;
+            rounds -= 1;
         }
+        self.interrupt = interrupt;
     }
 
     /// Ends a run's work on the session with `result`: a connection of its own closes (the
@@ -362,7 +368,7 @@ impl<'a> Session<'a> {
             let given = self.give_back(tables).await;
             given.map_err(|e| Error::Runtime(format!("it could not be given back as it was lent: {e}")))
         };
-        if given.is_ok() && self.cancel_sent.load(Ordering::SeqCst) {
+        if given.is_ok() && self.cancel_sent.load(Ordering::SeqCst) > 0 {
             // Neither the run's statements nor the wait met it: it may yet stop the lender's.
             given = Err(Error::Runtime(
                 "a cancel request sent to stop the run reached no statement of it, and may stop the next one sent \
@@ -473,6 +479,11 @@ impl<'a> Session<'a> {
             pause = (pause * 2).min(Duration::from_millis(250));
         }
     }
+}
+
+/// Counts one cancel request as met.
+fn met(sent: &AtomicUsize) {
+    let _ = sent.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
 }
 
 /// Whether a batch was stopped by a cancel request.
