@@ -74,7 +74,8 @@ fn hex(digest: &[u8]) -> String {
     text
 }
 
-/// `text` with every `\r\n` read as `\n`.
+/// `text` with every `\r\n` read as `\n`: how the seal's sums and the runtime's checksums
+/// both read line endings.
 pub fn unix_line_endings(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains('\r') { text.replace("\r\n", "\n").into() } else { text.into() }
 }

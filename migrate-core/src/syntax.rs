@@ -358,13 +358,10 @@ fn decode(text: &str) -> Option<String> {
                 let digits: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
                 value.push(char::from_u32(u32::from_str_radix(&digits, 16).ok()?)?);
             }
-            // A line continuation, written with either line ending.
-            '\n' => {
-                while chars.peek().is_some_and(|c| c.is_whitespace()) {
-                    chars.next();
-                }
-            }
-            '\r' if chars.peek() == Some(&'\n') => {
+            // A line continuation, written with either line ending (the `\n` of a `\r\n` is
+            // whitespace, skipped with the rest).
+            '\r' if chars.peek() != Some(&'\n') => return None,
+            '\n' | '\r' => {
                 while chars.peek().is_some_and(|c| c.is_whitespace()) {
                     chars.next();
                 }
