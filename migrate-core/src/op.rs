@@ -67,13 +67,17 @@
 //! [`Op::lock_timeout`] and [`Op::statement_timeout`] are `SET LOCAL` in that transaction.
 //!
 //! A migration runs outside a transaction when its source calls `.concurrently()`
-//! ([`Index::concurrently`], [`DropObject::concurrently`]) or [`Op::add_enum_value`], or when its
-//! SQL, literal or `include_str!`'d, holds a statement PostgreSQL refuses in a transaction block
-//! (`CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX … CONCURRENTLY`, `VACUUM`,
-//! `CREATE DATABASE`, …; [`Statement::no_transaction`] gives the reason for one statement). The
-//! build decides once per migration, from the source of both functions, so its downgrade runs
-//! outside a transaction too; `transactional = true` or `false` in `#[migration(…)]` overrides
-//! the inference.
+//! ([`Index::concurrently`], [`Key::concurrently`], [`DropObject::concurrently`]) or
+//! [`Op::add_enum_value`], or when its SQL, literal or `include_str!`'d, holds a statement
+//! PostgreSQL refuses in a transaction block (`CREATE INDEX CONCURRENTLY`, `DROP INDEX
+//! CONCURRENTLY`, `REINDEX … CONCURRENTLY`, `VACUUM`, `CREATE DATABASE`, a `DO` block that
+//! commits, …; [`Statement::no_transaction`] gives the reason for one statement). The build
+//! decides once per migration, from the source of both functions, so its downgrade runs outside
+//! a transaction too; `transactional = true` or `false` in `#[migration(…)]` overrides the
+//! inference. [`AlterColumn::set_not_null_through_check`] and [`Op::backfill`] must run outside
+//! one as well (their statements say so, and [`crate::sql::no_transaction_call`] lists the
+//! calls); until the build reads these two calls as it reads `.concurrently()`, a migration that
+//! makes them says `transactional = false`.
 //!
 //! An enum value is always added outside a transaction, whatever the server's version: before
 //! PostgreSQL 12 a transaction block refuses `ALTER TYPE … ADD VALUE`, and from 12 on the new
@@ -91,7 +95,9 @@
 
 use std::time::Duration;
 
-use crate::sql::{no_transaction_reason, quote_ident, quote_literal, quote_qualified, split_statements};
+use crate::sql::{
+    no_transaction_call, no_transaction_reason, quote_ident, quote_literal, quote_qualified, split_statements,
+};
 
 /// A column type, written by [`Type::to_sql`] where a column or a conversion names one.
 ///
@@ -960,6 +966,7 @@ pub struct AlterColumn {
     table: String,
     column: String,
     clauses: Vec<String>,
+    not_null_through_check: bool,
     rename: Option<String>,
 }
 
@@ -1017,6 +1024,49 @@ impl AlterColumn {
     /// ```
     pub fn set_not_null(&mut self) -> &mut Self {
         self.clauses.push("SET NOT NULL".into());
+        self
+    }
+
+    /// `SET NOT NULL` without holding, while the table is scanned, the lock that blocks reads and
+    /// writes: through a helper `CHECK ("column" IS NOT NULL)`, added `NOT VALID` and validated
+    /// (a scan under a lock that lets reads and writes go on), which `SET NOT NULL` then takes as
+    /// proof instead of scanning (PostgreSQL 12 and later). Five statements, after the other
+    /// clauses and before a rename:
+    ///
+    /// 1. `ALTER TABLE table DROP CONSTRAINT IF EXISTS "<table>_<column>_not_null"`, so that a run
+    ///    again after a failure starts clean;
+    /// 2. `ALTER TABLE table ADD CONSTRAINT "<table>_<column>_not_null" CHECK ("column" IS NOT NULL) NOT VALID`;
+    /// 3. `ALTER TABLE table VALIDATE CONSTRAINT "<table>_<column>_not_null"`, which fails while a
+    ///    row holds `NULL` there;
+    /// 4. `ALTER TABLE table ALTER COLUMN "column" SET NOT NULL`;
+    /// 5. `ALTER TABLE table DROP CONSTRAINT "<table>_<column>_not_null"`.
+    ///
+    /// The helper's name is the table's (without its schema) and the column's; one longer than
+    /// PostgreSQL's 63 bytes is cut, with 8 hexadecimal digits of a hash of the whole so that it
+    /// stays distinct. Each statement must commit on its own, or the lock of the `ADD CONSTRAINT`
+    /// would last through the validation: the migration runs outside a transaction (see
+    /// [the module](self#transactions)), and is best alone in it. Named for how it works, as
+    /// its SQL shows it, rather than for a promise such as "online": `SET NOT NULL` itself still
+    /// takes its lock for a moment.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.alter_column("interactions", "status").set_not_null_through_check();
+    /// let statements = op.statements();
+    /// let rendered: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "interactions" DROP CONSTRAINT IF EXISTS "interactions_status_not_null""#,
+    ///     r#"ALTER TABLE "interactions" ADD CONSTRAINT "interactions_status_not_null" CHECK ("status" IS NOT NULL) NOT VALID"#,
+    ///     r#"ALTER TABLE "interactions" VALIDATE CONSTRAINT "interactions_status_not_null""#,
+    ///     r#"ALTER TABLE "interactions" ALTER COLUMN "status" SET NOT NULL"#,
+    ///     r#"ALTER TABLE "interactions" DROP CONSTRAINT "interactions_status_not_null""#,
+    /// ]);
+    /// assert!(statements.iter().all(|s| s.no_transaction().is_some()));
+    /// ```
+    pub fn set_not_null_through_check(&mut self) -> &mut Self {
+        self.not_null_through_check = true;
         self
     }
 
@@ -1163,6 +1213,165 @@ impl ForeignKey {
         self.not_valid = true;
         self
     }
+}
+
+/// A check constraint of [`Op::create_check_constraint`]: `ALTER TABLE table ADD CONSTRAINT name
+/// CHECK (condition) [NOT VALID]`, the condition written as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    name: String,
+    table: String,
+    condition: String,
+    not_valid: bool,
+}
+
+impl Check {
+    /// `NOT VALID`: new and updated rows are checked at once, existing rows only by a later
+    /// [`Op::validate_constraint`]. Adding the constraint then takes its `ACCESS EXCLUSIVE` lock
+    /// only for a moment instead of for a scan of the table; the validation scans under a lock
+    /// that lets reads and writes go on. So that this lock is all the scan holds, the validation
+    /// belongs in a migration of its own, or in one outside a transaction (in the same transaction
+    /// as the `ADD CONSTRAINT`, the strong lock lasts until the end, scan included).
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_check_constraint("ck_lead_scores_score", "lead_scores", "score >= 0").not_valid();
+    /// op.validate_constraint("lead_scores", "ck_lead_scores_score");
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "lead_scores" ADD CONSTRAINT "ck_lead_scores_score" CHECK (score >= 0) NOT VALID"#,
+    ///     r#"ALTER TABLE "lead_scores" VALIDATE CONSTRAINT "ck_lead_scores_score""#,
+    /// ]);
+    /// ```
+    pub fn not_valid(&mut self) -> &mut Self {
+        self.not_valid = true;
+        self
+    }
+}
+
+/// A unique constraint of [`Op::create_unique_constraint`] or a primary key of
+/// [`Op::create_primary_key`]: `ALTER TABLE table ADD CONSTRAINT name UNIQUE (columns)` (or
+/// `PRIMARY KEY (columns)`), which builds its index under a lock that blocks writes; or, with
+/// [`Key::concurrently`], the index built first without blocking them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    name: String,
+    table: String,
+    columns: Vec<String>,
+    primary: bool,
+    concurrently: bool,
+}
+
+impl Key {
+    /// Builds the constraint's index without blocking writes, then makes it the constraint: two
+    /// statements, `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS name ON table (columns)` and
+    /// `ALTER TABLE table ADD CONSTRAINT name UNIQUE USING INDEX name` (`PRIMARY KEY USING INDEX`
+    /// for a primary key), the second taking its lock only for a moment. The index has the
+    /// constraint's name, a single identifier in the table's schema.
+    ///
+    /// The migration then runs outside a transaction (see [the module](self#transactions)). Over
+    /// duplicate rows the build fails and leaves an INVALID index, which the runtime drops before
+    /// the next run builds it again (`IF NOT EXISTS` keeps a valid index a failed run left, so the
+    /// run goes on to the `ADD CONSTRAINT`).
+    ///
+    /// For a primary key, `PRIMARY KEY USING INDEX` runs `SET NOT NULL` on the columns that are
+    /// nullable, which scans the table under a lock that blocks reads and writes: make them
+    /// `NOT NULL` first, without that lock, by [`AlterColumn::set_not_null_through_check`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_unique_constraint("uq_people_email", "people", &["email"]).concurrently();
+    /// op.create_primary_key("people_pkey", "people", &["id"]).concurrently();
+    /// let statements = op.statements();
+    /// let rendered: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "uq_people_email" ON "people" ("email")"#,
+    ///     r#"ALTER TABLE "people" ADD CONSTRAINT "uq_people_email" UNIQUE USING INDEX "uq_people_email""#,
+    ///     r#"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "people_pkey" ON "people" ("id")"#,
+    ///     r#"ALTER TABLE "people" ADD CONSTRAINT "people_pkey" PRIMARY KEY USING INDEX "people_pkey""#,
+    /// ]);
+    /// assert!(statements[0].no_transaction().is_some());
+    /// ```
+    pub fn concurrently(&mut self) -> &mut Self {
+        self.concurrently = true;
+        self
+    }
+}
+
+/// The batch size of a [`Backfill`] unless [`Backfill::batch_size`] says otherwise.
+const BACKFILL_BATCH: u32 = 10_000;
+
+/// An `UPDATE` in batches of [`Op::backfill`], each committing on its own: one `DO` block that
+/// updates at most [`Backfill::batch_size`] rows matching the condition, commits, and starts
+/// again until no row matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backfill {
+    table: String,
+    set: String,
+    condition: String,
+    batch_size: u32,
+}
+
+impl Backfill {
+    /// How many rows each batch updates, and so how many rows' locks a batch holds and how much
+    /// one transaction writes; 10 000 unless set, at least 1.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.backfill("interactions", "status = 'pending'", "status IS NULL").batch_size(500);
+    /// assert!(op.statements()[0].sql.contains("WHERE (status IS NULL) LIMIT 500"));
+    /// ```
+    pub fn batch_size(&mut self, rows: u32) -> &mut Self {
+        self.batch_size = rows.max(1);
+        self
+    }
+
+    /// A dollar-quote tag that occurs in none of the SQL given, so it cannot end the body early.
+    fn tag(&self) -> String {
+        let mut tag = "$backfill$".to_owned();
+        let mut n = 0;
+        while self.set.contains(&tag) || self.condition.contains(&tag) {
+            n += 1;
+            tag = format!("$backfill_{n}$");
+        }
+        tag
+    }
+
+    fn to_sql(&self) -> String {
+        let table = quote_qualified(&self.table);
+        let tag = self.tag();
+        format!(
+            "DO {tag}\nBEGIN\n    LOOP\n        UPDATE {table} SET {} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {table} WHERE ({}) LIMIT {}));\n        EXIT WHEN NOT FOUND;\n        COMMIT;\n    END LOOP;\nEND\n{tag}",
+            self.set, self.condition, self.batch_size
+        )
+    }
+}
+
+/// The name of the helper `CHECK` of [`AlterColumn::set_not_null_through_check`]:
+/// `<table>_<column>_not_null`, the table without its schema; when that exceeds PostgreSQL's 63
+/// bytes, `<table>_<column>` is cut to fit and followed by 8 hexadecimal digits of its SHA-256,
+/// so that two long names cut alike still differ.
+fn not_null_check_name(table: &str, column: &str) -> String {
+    const MAX: usize = 63;
+    const SUFFIX: &str = "_not_null";
+    let table = table.rsplit('.').next().unwrap_or(table);
+    let base = format!("{table}_{column}");
+    if base.len() + SUFFIX.len() <= MAX {
+        return format!("{base}{SUFFIX}");
+    }
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(base.as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let mut cut = MAX - SUFFIX.len() - 1 - hash.len();
+    while !base.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash}{SUFFIX}", &base[..cut])
 }
 
 /// A value added to an enum by [`Op::add_enum_value`]: `ALTER TYPE name ADD VALUE [IF NOT
@@ -1343,15 +1552,11 @@ pub enum Operation {
     AlterColumn(AlterColumn),
     /// `CREATE INDEX`.
     CreateIndex(Index),
-    /// `ALTER TABLE … ADD CONSTRAINT … UNIQUE / CHECK`.
-    AddConstraint {
-        /// The table.
-        table: String,
-        /// The constraint's name.
-        name: String,
-        /// The constraint's definition, rendered.
-        definition: String,
-    },
+    /// `ALTER TABLE … ADD CONSTRAINT … CHECK`.
+    CreateCheck(Check),
+    /// `ALTER TABLE … ADD CONSTRAINT … UNIQUE / PRIMARY KEY`, its index built first when
+    /// [`Key::concurrently`].
+    CreateKey(Key),
     /// `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY`.
     CreateForeignKey(ForeignKey),
     /// `ALTER TABLE … VALIDATE CONSTRAINT`.
@@ -1390,6 +1595,8 @@ pub enum Operation {
         /// The rows, one value per column.
         rows: Vec<Vec<Value>>,
     },
+    /// An `UPDATE` in batches, each committing on its own.
+    Backfill(Backfill),
     /// SQL written as given.
     Execute(String),
     /// The change cannot be undone.
@@ -1435,15 +1642,37 @@ impl Statement {
     ///     None,
     /// ]);
     /// ```
+    ///
+    /// The statements of [`AlterColumn::set_not_null_through_check`] are accepted in a
+    /// transaction block, but must each commit on their own: they are marked by the call they
+    /// come from, which [`Statement::op`] names (`alter_column("t").set_not_null_through_check()`).
+    /// Both the SQL and the calls are judged by [`crate::sql`] alone: [`no_transaction_reason`]
+    /// and [`no_transaction_call`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.alter_column("people", "email").set_not_null_through_check();
+    /// let statements = op.statements();
+    /// assert_eq!(statements[3].sql, r#"ALTER TABLE "people" ALTER COLUMN "email" SET NOT NULL"#);
+    /// assert_eq!(statements[3].op, r#"alter_column("people").set_not_null_through_check()"#);
+    /// assert!(statements[3].no_transaction().is_some());
+    /// ```
     pub fn no_transaction(&self) -> Option<&'static str> {
-        no_transaction_reason(&self.sql)
+        no_transaction_reason(&self.sql).or_else(|| {
+            // A call chained on the operation: `alter_column("t").set_not_null_through_check()`.
+            // A described argument ends with its closing quote, so it never reads as one.
+            let (_, chained) = self.op.rsplit_once(").")?;
+            no_transaction_call(chained.strip_suffix("()")?)
+        })
     }
 }
 
 /// The recorder a migration's functions receive: `pub fn upgrade(op: &mut Op)`. Each method
 /// records one operation, in order; those that take options return a builder for them
-/// ([`Table`], [`Column`], [`AlterColumn`], [`Index`], [`ForeignKey`], [`EnumValue`],
-/// [`DropObject`]).
+/// ([`Table`], [`Column`], [`AlterColumn`], [`Index`], [`Key`], [`Check`], [`ForeignKey`],
+/// [`EnumValue`], [`DropObject`], [`Backfill`]).
 ///
 /// ```
 /// use migrate_core::op::{Op, Type};
@@ -1687,6 +1916,7 @@ impl Op {
             table: table.to_owned(),
             column: name.to_owned(),
             clauses: Vec::new(),
+            not_null_through_check: false,
             rename: None,
         }));
         last_as!(self, AlterColumn)
@@ -1751,8 +1981,8 @@ impl Op {
     }
 
     /// `ALTER TABLE table ADD CONSTRAINT name UNIQUE (columns)`, which builds a unique index of the
-    /// same name (holding a lock that blocks writes while it does). Undone by
-    /// [`Op::drop_constraint`].
+    /// same name (holding a lock that blocks writes while it does; without it:
+    /// [`Key::concurrently`]). Undone by [`Op::drop_constraint`].
     ///
     /// ```
     /// use migrate_core::op::Op;
@@ -1764,16 +1994,42 @@ impl Op {
     ///     r#"ALTER TABLE "email_campaigns" ADD CONSTRAINT "uq_email_campaign_name" UNIQUE ("name")"#,
     /// ]);
     /// ```
-    pub fn create_unique_constraint(&mut self, name: &str, table: &str, columns: &[&str]) {
-        self.operations.push(Operation::AddConstraint {
-            table: table.to_owned(),
+    pub fn create_unique_constraint(&mut self, name: &str, table: &str, columns: &[&str]) -> &mut Key {
+        self.key(name, table, columns, false)
+    }
+
+    /// `ALTER TABLE table ADD CONSTRAINT name PRIMARY KEY (columns)`, for a table made without
+    /// one: builds a unique index of the same name and makes the columns `NOT NULL`, under a lock
+    /// that blocks reads and writes while it does (without it: [`Key::concurrently`]). Undone by
+    /// [`Op::drop_constraint`].
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.create_primary_key("people_tags_pkey", "people_tags", &["person_id", "label"]);
+    /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
+    /// assert_eq!(rendered, [
+    ///     r#"ALTER TABLE "people_tags" ADD CONSTRAINT "people_tags_pkey" PRIMARY KEY ("person_id", "label")"#,
+    /// ]);
+    /// ```
+    pub fn create_primary_key(&mut self, name: &str, table: &str, columns: &[&str]) -> &mut Key {
+        self.key(name, table, columns, true)
+    }
+
+    fn key(&mut self, name: &str, table: &str, columns: &[&str], primary: bool) -> &mut Key {
+        self.operations.push(Operation::CreateKey(Key {
             name: name.to_owned(),
-            definition: format!("UNIQUE ({})", idents(columns)),
-        });
+            table: table.to_owned(),
+            columns: owned(columns),
+            primary,
+            concurrently: false,
+        }));
+        last_as!(self, CreateKey)
     }
 
     /// `ALTER TABLE table ADD CONSTRAINT name CHECK (condition)`; `condition` is SQL, written as
-    /// given. Undone by [`Op::drop_constraint`].
+    /// given. Options on [`Check`] ([`Check::not_valid`]). Undone by [`Op::drop_constraint`].
     ///
     /// ```
     /// use migrate_core::op::Op;
@@ -1783,12 +2039,14 @@ impl Op {
     /// let rendered: Vec<String> = op.statements().into_iter().map(|s| s.sql).collect();
     /// assert_eq!(rendered, [r#"ALTER TABLE "lead_scores" ADD CONSTRAINT "ck_lead_scores_score" CHECK (score >= 0)"#]);
     /// ```
-    pub fn create_check_constraint(&mut self, name: &str, table: &str, condition: &str) {
-        self.operations.push(Operation::AddConstraint {
-            table: table.to_owned(),
+    pub fn create_check_constraint(&mut self, name: &str, table: &str, condition: &str) -> &mut Check {
+        self.operations.push(Operation::CreateCheck(Check {
             name: name.to_owned(),
-            definition: format!("CHECK ({condition})"),
-        });
+            table: table.to_owned(),
+            condition: condition.to_owned(),
+            not_valid: false,
+        }));
+        last_as!(self, CreateCheck)
     }
 
     /// `ALTER TABLE table ADD CONSTRAINT name FOREIGN KEY (columns) REFERENCES referred_table
@@ -1999,6 +2257,49 @@ impl Op {
         self.operations.push(Operation::Execute(sql.to_owned()));
     }
 
+    /// `UPDATE table SET set_sql WHERE where_sql` in batches, each committing on its own, so that
+    /// no transaction holds the locks of every row nor writes the whole table: one `DO` block
+    /// (PostgreSQL 11 and later) that updates at most [`Backfill::batch_size`] rows (10 000 unless
+    /// set) matching `where_sql`, picked by `ctid`, commits, and goes on until no row matches.
+    /// `set_sql` and `where_sql` are SQL, written as given, about the table's columns.
+    ///
+    /// `where_sql` must stop matching a row once it is updated (`status IS NULL` for
+    /// `status = 'pending'`): it is what says which rows are left, so a backfill whose
+    /// condition still matches updated rows never ends. Thanks to it a backfill can be resumed:
+    /// stopped part-way (a failing row, a cancel, `statement_timeout`, which counts the whole
+    /// block), the batches before stay committed, and a run again updates only the rows left.
+    ///
+    /// The block commits, so it cannot run inside a transaction block: the migration runs
+    /// outside a transaction (see [the module](self#transactions)), and is best alone in it.
+    /// For a plain table: in a partitioned one, a `ctid` names rows of several partitions.
+    ///
+    /// ```
+    /// use migrate_core::op::Op;
+    ///
+    /// let mut op = Op::new();
+    /// op.backfill("interactions", "status = 'pending'", "status IS NULL").batch_size(5000);
+    /// let statements = op.statements();
+    /// assert_eq!(statements[0].sql, r#"DO $backfill$
+    /// BEGIN
+    ///     LOOP
+    ///         UPDATE "interactions" SET status = 'pending' WHERE ctid = ANY (ARRAY(SELECT ctid FROM "interactions" WHERE (status IS NULL) LIMIT 5000));
+    ///         EXIT WHEN NOT FOUND;
+    ///         COMMIT;
+    ///     END LOOP;
+    /// END
+    /// $backfill$"#);
+    /// assert!(statements[0].no_transaction().is_some());
+    /// ```
+    pub fn backfill(&mut self, table: &str, set_sql: &str, where_sql: &str) -> &mut Backfill {
+        self.operations.push(Operation::Backfill(Backfill {
+            table: table.to_owned(),
+            set: set_sql.to_owned(),
+            condition: where_sql.to_owned(),
+            batch_size: BACKFILL_BATCH,
+        }));
+        last_as!(self, Backfill)
+    }
+
     /// Declares that this step cannot be undone, and why; it renders no SQL. Called in a
     /// downgrade, the runtime refuses to downgrade through the migration, giving the reason, and the
     /// stairway check lists it apart; the `empty_downgrade` rule asks for it where a downgrade would
@@ -2129,12 +2430,15 @@ impl Operation {
             Operation::CreateTable(t) => call("create_table", &t.name),
             Operation::RenameTable { from, .. } => call("rename_table", from),
             Operation::AddColumn { table, .. } => call("add_column", table),
+            Operation::AlterColumn(a) if a.not_null_through_check => {
+                format!("{}.set_not_null_through_check()", call("alter_column", &a.table))
+            }
             Operation::AlterColumn(a) => call("alter_column", &a.table),
             Operation::CreateIndex(i) => call("create_index", &i.name),
-            Operation::AddConstraint { name, definition, .. } if definition.starts_with("CHECK") => {
-                call("create_check_constraint", name)
-            }
-            Operation::AddConstraint { name, .. } => call("create_unique_constraint", name),
+            Operation::CreateCheck(c) => call("create_check_constraint", &c.name),
+            Operation::CreateKey(k) if k.primary => call("create_primary_key", &k.name),
+            Operation::CreateKey(k) => call("create_unique_constraint", &k.name),
+            Operation::Backfill(b) => call("backfill", &b.table),
             Operation::CreateForeignKey(fk) => call("create_foreign_key", &fk.name),
             Operation::ValidateConstraint { table, .. } => call("validate_constraint", table),
             Operation::CreateEnum { name, .. } => call("create_enum", name),
@@ -2203,6 +2507,19 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
                     alter.clauses.iter().map(|c| format!("ALTER COLUMN {column} {c}")).collect();
                 push(out, format!("ALTER TABLE {table} {}", clauses.join(", ")));
             }
+            if alter.not_null_through_check {
+                let check = quote_ident(&not_null_check_name(&alter.table, &alter.column));
+                push(out, format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}"));
+                push(
+                    out,
+                    format!(
+                        "ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID"
+                    ),
+                );
+                push(out, format!("ALTER TABLE {table} VALIDATE CONSTRAINT {check}"));
+                push(out, format!("ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL"));
+                push(out, format!("ALTER TABLE {table} DROP CONSTRAINT {check}"));
+            }
             if let Some(to) = &alter.rename {
                 push(out, format!("ALTER TABLE {table} RENAME COLUMN {column} TO {}", quote_ident(to)));
             }
@@ -2229,16 +2546,37 @@ fn render(operation: &Operation, out: &mut Vec<Statement>) {
             }
             push(out, sql);
         }
-        Operation::AddConstraint { table, name, definition } => {
+        Operation::CreateCheck(check) => {
+            let not_valid = if check.not_valid { " NOT VALID" } else { "" };
             push(
                 out,
                 format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} {definition}",
-                    quote_qualified(table),
-                    quote_ident(name)
+                    "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}){not_valid}",
+                    quote_qualified(&check.table),
+                    quote_ident(&check.name),
+                    check.condition
                 ),
             );
         }
+        Operation::CreateKey(key) => {
+            let table = quote_qualified(&key.table);
+            let name = quote_ident(&key.name);
+            let kind = if key.primary { "PRIMARY KEY" } else { "UNIQUE" };
+            if key.concurrently {
+                let columns = idents(&key.columns);
+                push(
+                    out,
+                    format!("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} ({columns})"),
+                );
+                push(out, format!("ALTER TABLE {table} ADD CONSTRAINT {name} {kind} USING INDEX {name}"));
+            } else {
+                push(
+                    out,
+                    format!("ALTER TABLE {table} ADD CONSTRAINT {name} {kind} ({})", idents(&key.columns)),
+                );
+            }
+        }
+        Operation::Backfill(backfill) => push(out, backfill.to_sql()),
         Operation::CreateForeignKey(fk) => {
             let mut sql = format!(
                 "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
@@ -2396,6 +2734,49 @@ mod tests {
         let ops: Vec<String> = op.statements().into_iter().map(|s| s.op).collect();
         assert_eq!(ops, ["create_table(\"people\")", "create_table(\"people\")", "execute(…)", "execute(…)"]);
         assert_eq!(op.settings(), [("lock_timeout", "5000ms".to_owned())]);
+    }
+
+    #[test]
+    fn the_helper_check_of_not_null_fits_in_63_bytes() {
+        assert_eq!(not_null_check_name("crm.people", "email"), "people_email_not_null");
+        let long = "a".repeat(40);
+        let name = not_null_check_name(&long, &"b".repeat(30));
+        assert_eq!(name.len(), 63, "{name}");
+        assert!(name.starts_with(&format!("{long}_bbbb")) && name.ends_with("_not_null"), "{name}");
+        // Cut alike, yet distinct; and the same every time.
+        let other = not_null_check_name(&long, &format!("{}c", "b".repeat(30)));
+        assert_ne!(name, other);
+        assert_eq!(name, not_null_check_name(&long, &"b".repeat(30)));
+        // A cut never splits a character.
+        let name = not_null_check_name(&"é".repeat(40), "x");
+        assert!(name.len() <= 63 && name.ends_with("_not_null"), "{name}");
+        let exact = format!("{}_t_not_null", "t".repeat(52));
+        assert_eq!(not_null_check_name(&"t".repeat(52), "t"), exact, "63 bytes fit as they are");
+    }
+
+    #[test]
+    fn a_backfill_quotes_its_body_with_a_tag_the_sql_does_not_hold() {
+        let mut op = Op::new();
+        op.backfill("t", "a = $backfill$x$backfill$", "a IS NULL AND b <> $backfill_1$y$backfill_1$")
+            .batch_size(0);
+        let sql = &op.statements()[0].sql;
+        assert!(sql.starts_with("DO $backfill_2$\n") && sql.ends_with("\n$backfill_2$"), "{sql}");
+        assert!(sql.contains("LIMIT 1)"), "a batch is at least one row: {sql}");
+        assert_eq!(split_statements(sql), [sql.as_str()], "one statement");
+        assert!(op.statements()[0].no_transaction().is_some());
+    }
+
+    #[test]
+    fn a_described_argument_never_reads_as_a_chained_call() {
+        let mut op = Op::new();
+        op.create_index("x).concurrently()", "t", &["a"]);
+        op.alter_column("t).set_not_null_through_check()", "a").set_not_null();
+        op.alter_column("t", "a").set_type(Type::Text).set_not_null_through_check().rename_to("b");
+        let statements = op.statements();
+        let marks: Vec<bool> = statements.iter().map(|s| s.no_transaction().is_some()).collect();
+        assert_eq!(marks, [false, false, true, true, true, true, true, true, true]);
+        assert_eq!(statements[2].sql, r#"ALTER TABLE "t" ALTER COLUMN "a" TYPE text"#);
+        assert_eq!(statements[8].sql, r#"ALTER TABLE "t" RENAME COLUMN "a" TO "b""#);
     }
 
     #[test]

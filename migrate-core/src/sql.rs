@@ -207,10 +207,44 @@ pub fn needs_no_transaction(script: &str) -> bool {
     split_statements(script).into_iter().any(|s| no_transaction_reason(s).is_some())
 }
 
+/// The reason given for a new enum value.
+const ENUM_VALUE: &str = "a new enum value cannot be used before the transaction that added it commits";
+/// The reason given for a `DO` block that commits.
+const DO_COMMIT: &str = "a DO block that commits or rolls back cannot run inside a transaction block";
+
+/// Why a call of the `Op` method `method` (as written in a migration, `concurrently` for
+/// `.concurrently()`) makes its migration run outside a transaction, or `None`. With
+/// [`no_transaction_reason`], the one judge of what runs outside a transaction: the build
+/// reads the calls in a migration's source and the SQL of its literals, and
+/// `Statement::no_transaction` the SQL of a statement and the call it comes from. Each call
+/// listed renders a statement that one of them marks.
+///
+/// ```
+/// use migrate_core::sql::no_transaction_call;
+///
+/// assert!(no_transaction_call("concurrently").is_some());
+/// assert!(no_transaction_call("set_not_null_through_check").is_some());
+/// assert!(no_transaction_call("backfill").is_some());
+/// assert_eq!(no_transaction_call("set_not_null"), None);
+/// ```
+pub fn no_transaction_call(method: &str) -> Option<&'static str> {
+    match method {
+        "concurrently" => Some("a concurrent index build or drop cannot run inside a transaction block"),
+        "add_enum_value" => Some(ENUM_VALUE),
+        "set_not_null_through_check" => Some(
+            "each statement of set_not_null_through_check commits on its own, so that no lock blocking writes lasts through the validation",
+        ),
+        "backfill" => Some(DO_COMMIT),
+        _ => None,
+    }
+}
+
 /// Why PostgreSQL refuses `statement` inside a transaction block, or `None` when it accepts
 /// it there. `ALTER TYPE … ADD VALUE` is included: from PostgreSQL 12 it may run in a
 /// transaction, but the new value cannot be used before that transaction commits, so a
-/// migration adding one runs on its own.
+/// migration adding one runs on its own. So is a `DO` block whose body holds `COMMIT` or
+/// `ROLLBACK` as a keyword (not in a string, a quoted name or a comment): PostgreSQL runs it
+/// only outside a transaction block ("invalid transaction termination" inside one).
 pub fn no_transaction_reason(statement: &str) -> Option<&'static str> {
     let text = strip_comments(statement).to_ascii_uppercase();
     let words: Vec<&str> =
@@ -251,9 +285,80 @@ pub fn no_transaction_reason(statement: &str) -> Option<&'static str> {
         return Some("COMMIT/ROLLBACK PREPARED cannot run inside a transaction block");
     }
     if starts(&["ALTER", "TYPE"]) && has("ADD") && has("VALUE") {
-        return Some("a new enum value cannot be used before the transaction that added it commits");
+        return Some(ENUM_VALUE);
+    }
+    if starts(&["DO"]) && do_body(statement).is_some_and(|body| ends_transactions(&body)) {
+        return Some(DO_COMMIT);
     }
     None
+}
+
+/// The body of a `DO [LANGUAGE name] 'code'` statement: the text of its string constant
+/// (dollar-quoted, or quoted with its quotes undoubled), or `None` when there is none.
+fn do_body(statement: &str) -> Option<String> {
+    let bytes = statement.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = statement[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
+            b'"' => i = skip_quoted(bytes, i, b'"', false),
+            b'$' => {
+                let end = skip_dollar_quoted(statement, i);
+                let tag_len = bytes[i + 1..].iter().take_while(|b| is_word(**b)).count() + 2;
+                if end - i < 2 * tag_len {
+                    return None;
+                }
+                return Some(statement[i + tag_len..end - tag_len].to_owned());
+            }
+            b'\'' => {
+                let escapes = i > 0 && matches!(bytes[i - 1], b'e' | b'E');
+                let end = skip_quoted(bytes, i, b'\'', escapes);
+                let inner = statement.get(i + 1..end.saturating_sub(1).max(i + 1)).unwrap_or("");
+                return Some(inner.replace("''", "'"));
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Whether PL/pgSQL code holds `COMMIT` or `ROLLBACK` as a keyword: outside its strings,
+/// quoted names, dollar-quoted texts and comments.
+fn ends_transactions(code: &str) -> bool {
+    let bytes = code.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = code[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
+            b'\'' => {
+                let escapes =
+                    i > 0 && matches!(bytes[i - 1], b'e' | b'E') && (i < 2 || !is_word(bytes[i - 2]));
+                i = skip_quoted(bytes, i, b'\'', escapes);
+            }
+            b'"' => i = skip_quoted(bytes, i, b'"', false),
+            b'$' if i == 0 || !is_word(bytes[i - 1]) => i = skip_dollar_quoted(code, i),
+            b if is_word(b) => {
+                let end = i + bytes[i..].iter().take_while(|b| is_word(**b)).count();
+                let word = &code[i..end];
+                // `x.commit` names a column or a field, not the statement.
+                let qualified = i > 0 && bytes[i - 1] == b'.';
+                if !qualified
+                    && (word.eq_ignore_ascii_case("commit") || word.eq_ignore_ascii_case("rollback"))
+                {
+                    return true;
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    false
 }
 
 /// What a statement that runs outside a transaction leaves behind, when the runner can look
@@ -571,6 +676,45 @@ mod tests {
             assert_eq!(no_transaction_reason(statement), None, "{statement}");
         }
     }
+    #[test]
+    fn do_blocks_that_commit_run_outside_a_transaction() {
+        let refused = [
+            "DO $$ BEGIN UPDATE t SET a = 1; COMMIT; END $$",
+            "do $body$ begin loop exit; end loop; commit; end $body$",
+            "DO LANGUAGE plpgsql $x$ BEGIN ROLLBACK; END $x$",
+            "DO 'BEGIN INSERT INTO t VALUES (''a''); COMMIT; END'",
+            "/* first */ DO $$ BEGIN PERFORM 1; -- note\n COMMIT AND CHAIN; END $$",
+        ];
+        for statement in refused {
+            assert!(no_transaction_reason(statement).is_some_and(|r| r.contains("DO block")), "{statement}");
+        }
+        let accepted = [
+            "DO $$ BEGIN RAISE NOTICE 'COMMIT'; END $$",
+            "DO $$ BEGIN UPDATE t SET note = 'commit'; END $$",
+            "DO $$ BEGIN -- COMMIT later\n PERFORM 1; END $$",
+            "DO $$ BEGIN /* COMMIT; */ PERFORM 1; END $$",
+            "DO $$ BEGIN UPDATE t SET \"commit\" = true; UPDATE t SET x = r.commit; END $$",
+            "DO $$ BEGIN EXECUTE $q$COMMIT$q$; END $$",
+            "DO $$ BEGIN PERFORM committed_at FROM t; END $$",
+            "SELECT 'DO $$ BEGIN COMMIT; END $$'",
+            "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$",
+            "DO",
+        ];
+        for statement in accepted {
+            assert_eq!(no_transaction_reason(statement), None, "{statement}");
+        }
+    }
+
+    #[test]
+    fn every_call_that_runs_outside_a_transaction_gives_a_reason() {
+        for call in ["concurrently", "add_enum_value", "set_not_null_through_check", "backfill"] {
+            assert!(no_transaction_call(call).is_some(), "{call}");
+        }
+        for call in ["create_index", "set_not_null", "validate_constraint", "execute", "not_valid"] {
+            assert_eq!(no_transaction_call(call), None, "{call}");
+        }
+    }
+
     #[test]
     fn effects_of_statements_outside_a_transaction() {
         let index = |table: &str, name: &str| Some(Effect::Index { table: table.into(), name: name.into() });

@@ -52,6 +52,8 @@ fn rows() -> Vec<Row> {
         row!("… with a comment": op.add_column("interactions", "summary", Type::Text).comment("AI summary")),
         row!("drop a column": op.drop_column("interactions", "ai_summary")),
         row!("make a column NOT NULL": op.alter_column("interactions", "status").set_not_null()),
+        row!("… without blocking writes while rows are checked": op.alter_column("interactions", "status")
+            .set_not_null_through_check()),
         row!("let it hold NULL again": op.alter_column("interactions", "status").drop_not_null()),
         row!("change a column's type": op.alter_column("lead_scores", "score").set_type(Type::BigInt)),
         row!("… with a conversion": op.alter_column("interactions", "status")
@@ -77,7 +79,18 @@ fn rows() -> Vec<Row> {
             "email_campaigns",
             &["name"]
         )),
+        row!("… without blocking writes": op.create_unique_constraint(
+            "uq_email_campaign_name",
+            "email_campaigns",
+            &["name"]
+        )
+        .concurrently()),
+        row!("add a primary key": op.create_primary_key("people_tags_pkey", "people_tags", &["person_id", "label"])),
+        row!("… without blocking writes": op.create_primary_key("people_tags_pkey", "people_tags", &["person_id", "label"])
+            .concurrently()),
         row!("add a check constraint": op.create_check_constraint("ck_lead_scores_score", "lead_scores", "score >= 0")),
+        row!("… checking existing rows later": op.create_check_constraint("ck_lead_scores_score", "lead_scores", "score >= 0")
+            .not_valid()),
         row!("add a foreign key": op.create_foreign_key(
             "fk_interaction_assignee",
             "interactions",
@@ -107,6 +120,12 @@ fn rows() -> Vec<Row> {
             &["label", "rank"],
             vec![vec!["vip".into(), 1.into()], vec!["cold".into(), None::<i64>.into()]]
         )),
+        row!("update rows in batches, each committing": op.backfill(
+            "interactions",
+            "status = 'pending'",
+            "status IS NULL"
+        )
+        .batch_size(5000)),
         row!("run SQL (one statement or several)": op.execute(
             "UPDATE interactions SET status = 'pending' WHERE status IS NULL"
         )),
@@ -179,6 +198,7 @@ fn every_operation_of_op_has_a_row() {
         "create_index",
         "drop_index",
         "create_unique_constraint",
+        "create_primary_key",
         "create_check_constraint",
         "create_foreign_key",
         "validate_constraint",
@@ -189,6 +209,7 @@ fn every_operation_of_op_has_a_row() {
         "comment_on_table",
         "comment_on_column",
         "bulk_insert",
+        "backfill",
         "execute",
         "irreversible",
         "lock_timeout",
@@ -199,4 +220,30 @@ fn every_operation_of_op_has_a_row() {
         let call = format!("op.{operation}(");
         assert!(rows.iter().any(|r| r.call.starts_with(&call)), "no row calls `{operation}`");
     }
+}
+
+/// The safe recipes' SQL, pinned (`cargo insta review` after a change): each statement with the
+/// call it comes from, and whether it runs outside a transaction.
+#[test]
+fn recipes() {
+    let mut op = Op::new();
+    op.create_check_constraint("ck_lead_scores_score", "lead_scores", "score >= 0").not_valid();
+    op.validate_constraint("lead_scores", "ck_lead_scores_score");
+    op.create_unique_constraint("uq_people_email", "crm.people", &["email", "organisation_id"])
+        .concurrently();
+    op.create_primary_key("people_pkey", "crm.people", &["id"]).concurrently();
+    op.alter_column("crm.people", "email").set_not_null_through_check();
+    op.alter_column("interactions_with_a_rather_long_name", "assigned_customer_success_manager_id")
+        .set_not_null_through_check();
+    op.backfill("crm.people", "email = lower(email), normalised = true", "NOT normalised");
+    op.backfill("interactions", "status = 'pending'", "status IS NULL").batch_size(250);
+    let rendered: Vec<String> = op
+        .statements()
+        .iter()
+        .map(|s| {
+            let mark = if s.no_transaction().is_some() { "  -- outside a transaction" } else { "" };
+            format!("-- {}\n{};{mark}", s.op, s.sql)
+        })
+        .collect();
+    insta::assert_snapshot!(rendered.join("\n"));
 }
