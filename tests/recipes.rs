@@ -263,7 +263,7 @@ fn not_null_through_a_check_fails_on_a_null_and_succeeds_once_it_is_fixed() {
         "fails at VALIDATE"
     );
     // The statements before it committed: the helper stays, NOT VALID; the column is nullable.
-    assert_eq!(values(&db, HELPER), ["contacts_email_not_null false"]);
+    assert_eq!(values(&db, HELPER), ["contacts_email_not_null_check false"]);
     assert_eq!(value(&db, NULLABILITY), "f");
 
     execute(&db, "UPDATE contacts SET email = 'fixed' WHERE email IS NULL");

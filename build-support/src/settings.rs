@@ -58,6 +58,13 @@ impl Settings {
                 "specific_words" => specific_words = words(key, value)?,
                 "start_after" => settings.config.start_after = Some(string(key, value)?.to_owned()),
                 "ignore" => settings.config.ignore = words(key, value)?,
+                "postgres_version" => {
+                    let version = value
+                        .as_integer()
+                        .filter(|v| (10..=18).contains(v))
+                        .ok_or_else(|| format!("`{key}` must be a PostgreSQL major version from 10 to 18, such as 15"))?;
+                    settings.config.postgres_version = u32::try_from(version).ok();
+                }
                 other => return Err(format!("unknown key `{other}`")),
             }
         }
@@ -105,6 +112,7 @@ mod tests {
             specific_words = ["schema"]
             start_after = "a1b2c3d4e5f6"
             ignore = ["README.md", "drafts"]
+            postgres_version = 12
             "#,
         )
         .expect("parses");
@@ -115,6 +123,7 @@ mod tests {
         assert!(!settings.config.words.is_vague("schema"));
         assert_eq!(settings.config.start_after.as_deref(), Some("a1b2c3d4e5f6"));
         assert_eq!(settings.config.ignore, ["README.md", "drafts"]);
+        assert_eq!(settings.config.postgres_version(), 12);
     }
 
     #[test]
@@ -126,6 +135,10 @@ mod tests {
                 "`allow_multiple_heads` must be `true` or `false`",
             ),
             ("[package.metadata.migrate]\nvague_words = \"crm\"\n", "`vague_words` must be a list of words"),
+            (
+                "[package.metadata.migrate]\npostgres_version = 9\n",
+                "`postgres_version` must be a PostgreSQL major version from 10 to 18, such as 15",
+            ),
             ("[package.metadata]\nmigrate = 1\n", "`package.metadata.migrate` must be a table"),
         ];
         for (text, message) in cases {

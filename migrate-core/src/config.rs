@@ -19,4 +19,18 @@ pub struct Config {
     /// Names of the migrations folder's entries left there on purpose, which `stray_file`
     /// does not report (a folder's name covers what it holds).
     pub ignore: Vec<String>,
+    /// The PostgreSQL major version the chain must be safe on (`postgres_version`); `None`
+    /// for [`DEFAULT_POSTGRES_VERSION`]. Several lock facts changed between versions.
+    pub postgres_version: Option<u32>,
+}
+
+/// The version the lock rules assume when none is set: the oldest major version the
+/// PostgreSQL project still supports (15, since 14's end of life in November 2026).
+pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
+
+impl Config {
+    /// The PostgreSQL major version the lock rules judge for.
+    pub fn postgres_version(&self) -> u32 {
+        self.postgres_version.unwrap_or(DEFAULT_POSTGRES_VERSION)
+    }
 }

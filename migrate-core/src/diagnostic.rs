@@ -92,6 +92,27 @@ rules! {
     InsertedBeforeSealed = "inserted_before_sealed",
     /// A seal file that cannot be read (a conflict, an edit by hand).
     UnreadableSeal = "unreadable_seal",
+    /// An index built or dropped without `CONCURRENTLY` on a table that holds rows.
+    BlockingIndex = "blocking_index",
+    /// A foreign key or CHECK added without `NOT VALID`, or validated in the transaction that
+    /// added it.
+    ConstraintWithoutNotValid = "constraint_without_not_valid",
+    /// `SET NOT NULL` that scans the table, or a new NOT NULL column without a default.
+    BlockingNotNull = "blocking_not_null",
+    /// A column type change that rewrites the table.
+    RewritingTypeChange = "rewriting_type_change",
+    /// A new column whose default or kind rewrites the table.
+    RewritingAddColumn = "rewriting_add_column",
+    /// A unique constraint, primary key or exclusion constraint built under the table's lock.
+    BlockingUnique = "blocking_unique",
+    /// An enum value added in a transaction that cannot hold it, or used before it commits.
+    EnumValueInTransaction = "enum_value_in_transaction",
+    /// A drop or a rename that running code or data depend on.
+    DestructiveChange = "destructive_change",
+    /// SQL the rules cannot read.
+    UncheckedSql = "unchecked_sql",
+    /// An `allow(…)` that takes no effect.
+    UnusedAllow = "unused_allow",
 }
 
 impl fmt::Display for RuleId {
@@ -125,6 +146,10 @@ pub enum Locator {
     Placeholder(usize),
     /// The n-th item of the file outside the migration module.
     Item(usize),
+    /// The n-th statement of `upgrade` that records something (see `ModuleSource::recorded`).
+    Recorded(usize),
+    /// The rule id of the n-th entry of `allow(…)`.
+    Allow(usize),
 }
 
 impl fmt::Display for Locator {
@@ -141,6 +166,8 @@ impl fmt::Display for Locator {
             Locator::Function(i) => write!(f, "fn:{i}"),
             Locator::Placeholder(i) => write!(f, "placeholder:{i}"),
             Locator::Item(i) => write!(f, "item:{i}"),
+            Locator::Recorded(i) => write!(f, "recorded:{i}"),
+            Locator::Allow(i) => write!(f, "allow:{i}"),
         }
     }
 }
@@ -169,6 +196,10 @@ impl FromStr for Locator {
                     Locator::Placeholder(i)
                 } else if let Some(i) = indexed("item:") {
                     Locator::Item(i)
+                } else if let Some(i) = indexed("recorded:") {
+                    Locator::Recorded(i)
+                } else if let Some(i) = indexed("allow:") {
+                    Locator::Allow(i)
                 } else {
                     return Err(());
                 }
@@ -211,7 +242,7 @@ mod tests {
             assert_eq!(rule.as_str().parse(), Ok(*rule));
             assert!(rule.as_str().bytes().all(|b| b == b'_' || b.is_ascii_lowercase()));
         }
-        assert_eq!(RuleId::ALL.len(), 25);
+        assert_eq!(RuleId::ALL.len(), 35);
     }
 
     #[test]
@@ -228,6 +259,8 @@ mod tests {
             Locator::Function(1),
             Locator::Placeholder(0),
             Locator::Item(3),
+            Locator::Recorded(4),
+            Locator::Allow(1),
         ];
         for locator in all {
             assert_eq!(locator.to_string().parse(), Ok(locator));

@@ -12,11 +12,15 @@
 //! Nothing here does I/O. The `syntax` feature adds `syntax`, which reads migration
 //! source as proc-macro2 tokens; the runtime does not enable it.
 
+#[cfg(feature = "syntax")]
+mod calls;
 pub mod chain;
 pub mod config;
 pub mod diagnostic;
 pub mod graph;
 pub mod id;
+#[cfg(feature = "lint")]
+pub mod lint;
 pub mod listing;
 pub mod manifest;
 pub mod naming;

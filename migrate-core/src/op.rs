@@ -1033,13 +1033,13 @@ impl AlterColumn {
     /// proof instead of scanning (PostgreSQL 12 and later). Five statements, after the other
     /// clauses and before a rename:
     ///
-    /// 1. `ALTER TABLE table DROP CONSTRAINT IF EXISTS "<table>_<column>_not_null"`, so that a run
+    /// 1. `ALTER TABLE table DROP CONSTRAINT IF EXISTS "<table>_<column>_not_null_check"`, so that a run
     ///    again after a failure starts clean;
-    /// 2. `ALTER TABLE table ADD CONSTRAINT "<table>_<column>_not_null" CHECK ("column" IS NOT NULL) NOT VALID`;
-    /// 3. `ALTER TABLE table VALIDATE CONSTRAINT "<table>_<column>_not_null"`, which fails while a
+    /// 2. `ALTER TABLE table ADD CONSTRAINT "<table>_<column>_not_null_check" CHECK ("column" IS NOT NULL) NOT VALID`;
+    /// 3. `ALTER TABLE table VALIDATE CONSTRAINT "<table>_<column>_not_null_check"`, which fails while a
     ///    row holds `NULL` there;
     /// 4. `ALTER TABLE table ALTER COLUMN "column" SET NOT NULL`;
-    /// 5. `ALTER TABLE table DROP CONSTRAINT "<table>_<column>_not_null"`.
+    /// 5. `ALTER TABLE table DROP CONSTRAINT "<table>_<column>_not_null_check"`.
     ///
     /// The helper's name is the table's (without its schema) and the column's; one longer than
     /// PostgreSQL's 63 bytes is cut, with 8 hexadecimal digits of a hash of the whole so that it
@@ -1057,11 +1057,11 @@ impl AlterColumn {
     /// let statements = op.statements();
     /// let rendered: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).collect();
     /// assert_eq!(rendered, [
-    ///     r#"ALTER TABLE "interactions" DROP CONSTRAINT IF EXISTS "interactions_status_not_null""#,
-    ///     r#"ALTER TABLE "interactions" ADD CONSTRAINT "interactions_status_not_null" CHECK ("status" IS NOT NULL) NOT VALID"#,
-    ///     r#"ALTER TABLE "interactions" VALIDATE CONSTRAINT "interactions_status_not_null""#,
+    ///     r#"ALTER TABLE "interactions" DROP CONSTRAINT IF EXISTS "interactions_status_not_null_check""#,
+    ///     r#"ALTER TABLE "interactions" ADD CONSTRAINT "interactions_status_not_null_check" CHECK ("status" IS NOT NULL) NOT VALID"#,
+    ///     r#"ALTER TABLE "interactions" VALIDATE CONSTRAINT "interactions_status_not_null_check""#,
     ///     r#"ALTER TABLE "interactions" ALTER COLUMN "status" SET NOT NULL"#,
-    ///     r#"ALTER TABLE "interactions" DROP CONSTRAINT "interactions_status_not_null""#,
+    ///     r#"ALTER TABLE "interactions" DROP CONSTRAINT "interactions_status_not_null_check""#,
     /// ]);
     /// assert!(statements.iter().all(|s| s.no_transaction().is_some()));
     /// ```
@@ -1354,12 +1354,13 @@ impl Backfill {
 }
 
 /// The name of the helper `CHECK` of [`AlterColumn::set_not_null_through_check`]:
-/// `<table>_<column>_not_null`, the table without its schema; when that exceeds PostgreSQL's 63
+/// `<table>_<column>_not_null_check`, the table without its schema (not `…_not_null`, the
+/// name PostgreSQL 18 gives a NOT NULL constraint of its own); when that exceeds PostgreSQL's 63
 /// bytes, `<table>_<column>` is cut to fit and followed by 8 hexadecimal digits of its SHA-256,
 /// so that two long names cut alike still differ.
 fn not_null_check_name(table: &str, column: &str) -> String {
     const MAX: usize = 63;
-    const SUFFIX: &str = "_not_null";
+    const SUFFIX: &str = "_not_null_check";
     let table = table.rsplit('.').next().unwrap_or(table);
     let base = format!("{table}_{column}");
     if base.len() + SUFFIX.len() <= MAX {
@@ -2738,20 +2739,20 @@ mod tests {
 
     #[test]
     fn the_helper_check_of_not_null_fits_in_63_bytes() {
-        assert_eq!(not_null_check_name("crm.people", "email"), "people_email_not_null");
-        let long = "a".repeat(40);
+        assert_eq!(not_null_check_name("crm.people", "email"), "people_email_not_null_check");
+        let long = "a".repeat(34);
         let name = not_null_check_name(&long, &"b".repeat(30));
         assert_eq!(name.len(), 63, "{name}");
-        assert!(name.starts_with(&format!("{long}_bbbb")) && name.ends_with("_not_null"), "{name}");
+        assert!(name.starts_with(&format!("{long}_bbbb")) && name.ends_with("_not_null_check"), "{name}");
         // Cut alike, yet distinct; and the same every time.
         let other = not_null_check_name(&long, &format!("{}c", "b".repeat(30)));
         assert_ne!(name, other);
         assert_eq!(name, not_null_check_name(&long, &"b".repeat(30)));
         // A cut never splits a character.
         let name = not_null_check_name(&"é".repeat(40), "x");
-        assert!(name.len() <= 63 && name.ends_with("_not_null"), "{name}");
-        let exact = format!("{}_t_not_null", "t".repeat(52));
-        assert_eq!(not_null_check_name(&"t".repeat(52), "t"), exact, "63 bytes fit as they are");
+        assert!(name.len() <= 63 && name.ends_with("_not_null_check"), "{name}");
+        let exact = format!("{}_t_not_null_check", "t".repeat(46));
+        assert_eq!(not_null_check_name(&"t".repeat(46), "t"), exact, "63 bytes fit as they are");
     }
 
     #[test]

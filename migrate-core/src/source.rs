@@ -3,7 +3,7 @@
 //! The `syntax` module (feature `syntax`) builds it from Rust tokens; the positions of the
 //! vectors below are the indices that [`Locator`](crate::diagnostic::Locator)s use.
 
-use crate::sql::needs_no_transaction;
+use crate::sql::{needs_no_transaction, no_transaction_call};
 
 /// One file of a migrations folder.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -88,6 +88,47 @@ pub struct ModuleSource {
     pub method_calls: Vec<String>,
     /// The placeholder macro calls (`todo!(…)`) in the module's functions, in source order.
     pub placeholders: Vec<Placeholder>,
+    /// What `upgrade` records, statement by statement, as read from its tokens: what the lock
+    /// rules judge.
+    pub recorded: Vec<Recorded>,
+    /// The rules the migration knowingly breaks, from `allow(rule_id = "reason", …)` in its
+    /// attribute.
+    pub allows: Vec<Allow>,
+}
+
+/// One statement of `upgrade` that records something, as the lock rules read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// An operation whose arguments are all literals (`op.create_index("i", "t", &["a"])`),
+    /// with the SQL it renders, statement by statement.
+    Operation {
+        /// The call as users name it: `create_index("i")`.
+        call: String,
+        /// The statements it renders.
+        statements: Vec<String>,
+    },
+    /// `op.execute` of a string literal or of an included file: the position of the literal
+    /// (or of the included file's path) in [`ModuleSource::literals`].
+    Sql {
+        /// The literal.
+        literal: usize,
+    },
+    /// A use of `op` whose SQL the rules cannot know from the tokens, and why.
+    Unreadable {
+        /// The call, as written: `op.execute(&sql)`.
+        call: String,
+        /// Why it cannot be read: `its argument is not a literal`.
+        why: String,
+    },
+}
+
+/// One entry of `allow(…)`: a rule the migration knowingly breaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allow {
+    /// The rule's id, as written.
+    pub rule: String,
+    /// Why breaking it is safe here; `None` when no reason was given (or it is blank).
+    pub reason: Option<String>,
 }
 
 /// A placeholder macro call (`todo!(…)`, `unimplemented!(…)`) left in a function.
@@ -182,13 +223,13 @@ impl ModuleSource {
     }
 
     /// Whether the migration runs inside a transaction: as `transactional = …` says, or else
-    /// unless it calls an operation PostgreSQL refuses in one (`.concurrently()`,
-    /// `add_enum_value`) or its SQL (literal or included) holds such a statement.
+    /// unless it calls an operation that cannot run in one ([`no_transaction_call`]:
+    /// `.concurrently()`, `add_enum_value`, …) or its SQL (literal or included) holds such a statement.
     pub fn is_transactional(&self) -> bool {
         if let Some(explicit) = self.transactional {
             return explicit;
         }
-        if self.method_calls.iter().any(|m| m == "concurrently" || m == "add_enum_value") {
+        if self.method_calls.iter().any(|m| no_transaction_call(m).is_some()) {
             return false;
         }
         let texts = self

@@ -11,15 +11,18 @@
 //! history would dominate the build. Anything that is not valid Rust is left for rustc to
 //! report; the reader only needs to never be wrong about valid code and never panic.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
-use proc_macro2::{Delimiter, Ident, Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 
+use crate::calls;
 use crate::diagnostic::Locator;
 use crate::seal::Meaning;
 use crate::secret::is_credential_name;
 use crate::source::{
-    Carrier, DownRevision, Function, Import, ImportKind, Included, ModuleSource, Placeholder, StrayItem,
+    Allow, Carrier, DownRevision, Function, Import, ImportKind, Included, ModuleSource, Placeholder, Recorded,
+    StrayItem,
 };
 
 /// The first and last token of something to point at; rustc underlines from one to the other.
@@ -83,6 +86,11 @@ pub struct Spans {
     pub functions: Vec<Range>,
     /// Each placeholder macro call, from its name to its arguments.
     pub placeholders: Vec<Range>,
+    /// Each statement of `upgrade` that records something: the method called on `op`, or the
+    /// SQL literal.
+    pub recorded: Vec<Range>,
+    /// The rule id of each entry of `allow(…)`.
+    pub allows: Vec<Range>,
 }
 
 impl Spans {
@@ -99,6 +107,8 @@ impl Spans {
             literals: Vec::new(),
             functions: Vec::new(),
             placeholders: Vec::new(),
+            recorded: Vec::new(),
+            allows: Vec::new(),
         }
     }
 
@@ -113,6 +123,8 @@ impl Spans {
         all.extend(self.literals.iter().enumerate().map(|(i, r)| (Locator::Literal(i), *r)));
         all.extend(self.functions.iter().enumerate().map(|(i, r)| (Locator::Function(i), *r)));
         all.extend(self.placeholders.iter().enumerate().map(|(i, r)| (Locator::Placeholder(i), *r)));
+        all.extend(self.recorded.iter().enumerate().map(|(i, r)| (Locator::Recorded(i), *r)));
+        all.extend(self.allows.iter().enumerate().map(|(i, r)| (Locator::Allow(i), *r)));
         all
     }
 
@@ -130,6 +142,8 @@ impl Spans {
             Locator::Literal(i) => self.literals.get(*i).copied(),
             Locator::Function(i) => self.functions.get(*i).copied(),
             Locator::Placeholder(i) => self.placeholders.get(*i).copied(),
+            Locator::Recorded(i) => self.recorded.get(*i).copied(),
+            Locator::Allow(i) => self.allows.get(*i).copied(),
             Locator::Item(_) => None,
         }
     }
@@ -847,7 +861,7 @@ pub fn parse_module(args: TokenStream, item: TokenStream, attribute: Range) -> P
     match tokens.get(name_at + 1) {
         Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => {
             let content: Vec<TokenTree> = body.stream().into_iter().collect();
-            read_functions(&content, &mut source, &mut spans);
+            let upgrade = read_functions(&content, &mut source, &mut spans);
             for (range, content) in &attributes {
                 if let Some(doc) = doc_value(content) {
                     push_text(&mut source, &mut spans, doc, Carrier::Doc, *range);
@@ -856,6 +870,9 @@ pub fn parse_module(args: TokenStream, item: TokenStream, attribute: Range) -> P
             let mut local = Vec::new();
             local_names(&content, &mut local);
             walk(&content, &Scope { local: &local }, &mut source, &mut spans);
+            if let Some((op, body)) = upgrade {
+                read_recorded(&body, &op, &calls::constants(&content), &mut source, &mut spans);
+            }
         }
         _ => first_error(
             &mut error,
@@ -904,6 +921,18 @@ fn read_arguments(
                     "cannot read `#[migration(...)]`: an argument is empty".to_owned(),
                 );
             }
+            continue;
+        }
+        if let [TokenTree::Ident(name), TokenTree::Group(list)] = segment
+            && name == "allow"
+            && list.delimiter() == Delimiter::Parenthesis
+        {
+            if source.arguments.iter().any(|a| a == "allow") {
+                first_error(error, Range::token(name.span()), "argument `allow` is given twice".to_owned());
+            }
+            source.arguments.push("allow".to_owned());
+            spans.arguments.push(Range::token(name.span()));
+            read_allows(list, source, spans, error);
             continue;
         }
         let eq = segment.iter().position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == '='));
@@ -970,6 +999,37 @@ fn read_arguments(
     }
 }
 
+/// The entries of `allow(rule_id = "reason", …)`. A bare `rule_id` is kept without a reason,
+/// for `unused_allow` to report; anything else is a syntax error.
+fn read_allows(list: &Group, source: &mut ModuleSource, spans: &mut Spans, error: &mut Option<(Range, String)>) {
+    let tokens: Vec<TokenTree> = list.stream().into_iter().collect();
+    let segments = split_commas(&tokens);
+    let last = segments.len().saturating_sub(1);
+    for (n, entry) in segments.into_iter().enumerate() {
+        let (rule, reason) = match entry {
+            [] if n == last && n > 0 => continue,
+            [TokenTree::Ident(rule)] => (rule, None),
+            [TokenTree::Ident(rule), TokenTree::Punct(eq), TokenTree::Literal(reason)]
+                if eq.as_char() == '=' && string_value(reason).is_some() =>
+            {
+                (rule, string_value(reason).filter(|r| !r.trim().is_empty()))
+            }
+            _ => {
+                let range = if entry.is_empty() { Range::token(list.span()) } else { Range::of(entry) };
+                first_error(
+                    error,
+                    range,
+                    "`allow` takes rule ids with their reasons: `allow(blocking_index = \"the table holds 200 rows\")`"
+                        .to_owned(),
+                );
+                continue;
+            }
+        };
+        source.allows.push(Allow { rule: rule.to_string(), reason });
+        spans.allows.push(Range::token(rule.span()));
+    }
+}
+
 fn read_down_revision(value: &[TokenTree]) -> Option<(DownRevision, Vec<Range>)> {
     match value {
         [TokenTree::Ident(none)] if none == "None" => Some((DownRevision::None, Vec::new())),
@@ -998,8 +1058,43 @@ fn read_down_revision(value: &[TokenTree]) -> Option<(DownRevision, Vec<Range>)>
     }
 }
 
-/// The functions at the top of a module's body: `fn name(…) … { body }`.
-fn read_functions(content: &[TokenTree], source: &mut ModuleSource, spans: &mut Spans) {
+/// What `upgrade` records, statement by statement ([`calls`]); an SQL literal is located
+/// among the literals `walk` collected, by its position in the file.
+fn read_recorded(
+    body: &[TokenTree],
+    op: &str,
+    constants: &HashMap<String, String>,
+    source: &mut ModuleSource,
+    spans: &mut Spans,
+) {
+    for (read, range) in calls::read_body(body, op, constants) {
+        let recorded = match read {
+            calls::Read::Operation { call, statements } => Recorded::Operation { call, statements },
+            calls::Read::Unreadable { call, why } => Recorded::Unreadable { call, why },
+            calls::Read::Sql { literal } => {
+                let position = literal.line_column();
+                match spans.literals.iter().position(|r| r.line_column() == position) {
+                    Some(literal) => Recorded::Sql { literal },
+                    None => Recorded::Unreadable {
+                        call: "op.execute(…)".to_owned(),
+                        why: "its SQL literal could not be found".to_owned(),
+                    },
+                }
+            }
+        };
+        source.recorded.push(recorded);
+        spans.recorded.push(range);
+    }
+}
+
+/// The functions at the top of a module's body: `fn name(…) … { body }`. Returns the
+/// parameter and body of `upgrade`, for [`read_recorded`].
+fn read_functions(
+    content: &[TokenTree],
+    source: &mut ModuleSource,
+    spans: &mut Spans,
+) -> Option<(String, Vec<TokenTree>)> {
+    let mut upgrade = None;
     let mut at = 0;
     while at < content.len() {
         if is_ident(content.get(at), "fn")
@@ -1013,6 +1108,11 @@ fn read_functions(content: &[TokenTree], source: &mut ModuleSource, spans: &mut 
                 let statements: Vec<TokenTree> = block.stream().into_iter().collect();
                 let parameter = first_parameter(&content[at + 2..body.unwrap_or(at + 2)]);
                 let records = parameter.as_ref().is_some_and(|p| records_on(&statements, p));
+                if name == "upgrade"
+                    && let Some(op) = &parameter
+                {
+                    upgrade = Some((op.clone(), statements.clone()));
+                }
                 source.functions.push(Function { name: name.to_string(), empty: !records });
                 spans.functions.push(Range::token(name.span()));
                 find_placeholders(&statements, &name.to_string(), source, spans);
@@ -1022,6 +1122,7 @@ fn read_functions(content: &[TokenTree], source: &mut ModuleSource, spans: &mut 
         }
         at += 1;
     }
+    upgrade
 }
 
 /// The macros a template leaves for the user to replace: they build, and panic when run.

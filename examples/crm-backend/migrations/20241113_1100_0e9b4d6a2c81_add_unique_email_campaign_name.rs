@@ -1,5 +1,6 @@
 /// Two campaigns with one name confused the marketing reports.
-#[migration(rev = "0e9b4d6a2c81", down_revision = "f1c7a2e9d4b6")]
+#[migration(rev = "0e9b4d6a2c81", down_revision = "f1c7a2e9d4b6",
+    allow(blocking_unique = "email_campaigns holds a few dozen rows: the index builds in milliseconds"))]
 mod add_unique_email_campaign_name {
     use migrate_runtime::prelude::*;
 

@@ -16,6 +16,26 @@ use crate::graph::{Graph, Problem, Revision};
 use crate::seal::{Seal, SealEntry, SealError};
 use crate::source::{MigrationFile, ModuleSource};
 
+#[cfg(feature = "lint")]
+pub(crate) mod blocking_index;
+#[cfg(feature = "lint")]
+pub(crate) mod blocking_not_null;
+#[cfg(feature = "lint")]
+pub(crate) mod blocking_unique;
+#[cfg(feature = "lint")]
+pub(crate) mod constraint_without_not_valid;
+#[cfg(feature = "lint")]
+pub(crate) mod destructive_change;
+#[cfg(feature = "lint")]
+pub(crate) mod enum_value_in_transaction;
+#[cfg(feature = "lint")]
+pub(crate) mod rewriting_add_column;
+#[cfg(feature = "lint")]
+pub(crate) mod rewriting_type_change;
+#[cfg(feature = "lint")]
+pub(crate) mod unchecked_sql;
+#[cfg(feature = "lint")]
+pub mod unused_allow;
 pub mod duplicate_revision;
 pub mod empty_downgrade;
 pub mod empty_upgrade;
@@ -136,6 +156,8 @@ pub fn check_sealed_folder<F: Borrow<MigrationFile>>(
             }
         }
     }
+    #[cfg(feature = "lint")]
+    lint_chain(&analysis, config, &mut report);
     if analysis.shape_is_meaningful(&report) {
         // A second base is also an extra head: the base is the cause, so it speaks alone.
         multiple_bases::check(&analysis, &mut report);
@@ -146,13 +168,8 @@ pub fn check_sealed_folder<F: Borrow<MigrationFile>>(
     let mut diagnostics = report.diagnostics;
     let mut setting_errors = Vec::new();
     if let Some(start) = &config.start_after {
-        match analysis.graph.node(start) {
-            Some(node) => {
-                let exempt = analysis.graph.ancestors(&[node]);
-                let exempt_files: HashSet<&str> = (0..analysis.graph.len())
-                    .filter(|&n| exempt[n])
-                    .map(|n| analysis.entry(n).file.path.as_str())
-                    .collect();
+        match analysis.adopted_files() {
+            Some(exempt_files) => {
                 diagnostics
                     .retain(|d| !(STYLE_RULES.contains(&d.rule) && exempt_files.contains(&d.file.as_str())));
             }
@@ -257,6 +274,17 @@ impl<'a> Analysis<'a> {
     }
 
     /// See [`Checked::order`].
+    /// The files of the history adopted from another tool (`start_after` and its ancestors),
+    /// exempt from the style and lock rules; `None` when `start_after` names no migration.
+    fn adopted_files(&self) -> Option<HashSet<&'a str>> {
+        let Some(start) = &self.config.start_after else {
+            return Some(HashSet::new());
+        };
+        let node = self.graph.node(start)?;
+        let exempt = self.graph.ancestors(&[node]);
+        Some((0..self.graph.len()).filter(|&n| exempt[n]).map(|n| self.entry(n).file.path.as_str()).collect())
+    }
+
     fn linear_order<F: Borrow<MigrationFile>>(&self, files: &[F]) -> Vec<usize> {
         let file = |i: usize| -> &MigrationFile { files[i].borrow() };
         let mut order: Vec<usize> = self.graph.linear().iter().map(|&n| self.entry(n).index).collect();
@@ -438,6 +466,175 @@ pub(crate) mod fixtures {
     /// Shorthand for expected `found` rows.
     pub(crate) fn rows(expected: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
         expected.iter().map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned())).collect()
+    }
+}
+
+/// Runs the lock rules over the chain in its linear order, replaying the schema each
+/// migration builds, and applies each migration's `allow(…)`. Migrations of an adopted history
+/// (`start_after`) build the schema but are not judged.
+#[cfg(feature = "lint")]
+fn lint_chain(analysis: &Analysis<'_>, config: &Config, report: &mut Report) {
+    use crate::lint::Schema;
+    let adopted = analysis.adopted_files().unwrap_or_default();
+    let mut schema = Schema::default();
+    for &node in analysis.graph.linear() {
+        let entry = analysis.entry(node);
+        let (file, module) = (entry.file, entry.module);
+        let findings = judge(module, &mut schema, config.postgres_version());
+        if adopted.contains(file.path.as_str()) {
+            continue;
+        }
+        let mut used = vec![false; module.allows.len()];
+        for (at, rule, (message, help)) in findings {
+            let allowed = module.allows.iter().position(|a| a.rule == rule.as_str() && a.reason.is_some());
+            match allowed {
+                Some(k) => used[k] = true,
+                None => report.push(file, Some(module), Locator::Recorded(at), rule, message, help),
+            }
+        }
+        unused_allow::check(file, module, &used, report);
+    }
+}
+
+/// The lock rules' findings on one migration's `upgrade`, by position in
+/// `ModuleSource::recorded`; `schema` is the chain's schema before it, and after it on return.
+#[cfg(feature = "lint")]
+fn judge(module: &ModuleSource, schema: &mut crate::lint::Schema, version: u32) -> Vec<(usize, RuleId, (String, String))> {
+    use crate::lint::{Action, Context, Fact, Finding, read};
+    use crate::source::Recorded;
+    type Check = fn(&Fact, &Context<'_>) -> Option<Finding>;
+    const CHECKS: [(RuleId, Check); 8] = [
+        (RuleId::BlockingIndex, blocking_index::check),
+        (RuleId::ConstraintWithoutNotValid, constraint_without_not_valid::check),
+        (RuleId::BlockingNotNull, blocking_not_null::check),
+        (RuleId::RewritingTypeChange, rewriting_type_change::check),
+        (RuleId::RewritingAddColumn, rewriting_add_column::check),
+        (RuleId::BlockingUnique, blocking_unique::check),
+        (RuleId::EnumValueInTransaction, enum_value_in_transaction::check),
+        (RuleId::DestructiveChange, destructive_change::check),
+    ];
+    let transactional = module.is_transactional();
+    let mut created_here: HashSet<String> = HashSet::new();
+    let mut earlier: Vec<Fact> = Vec::new();
+    let mut findings = Vec::new();
+    for (at, recorded) in module.recorded.iter().enumerate() {
+        let (texts, from_op, file) = match recorded {
+            Recorded::Operation { statements, .. } => (statements.clone(), true, None),
+            Recorded::Sql { literal } => {
+                let Some(literal) = module.literals.get(*literal) else {
+                    continue;
+                };
+                match &literal.included {
+                    // A file that cannot be read is the build's error, not this rule's.
+                    Some(included) => match &included.text {
+                        Some(text) => (vec![text.clone()], false, Some(included.display.as_str())),
+                        None => continue,
+                    },
+                    None => (vec![literal.value.clone()], false, None),
+                }
+            }
+            Recorded::Unreadable { call, why } => {
+                findings.push((at, RuleId::UncheckedSql, unchecked_sql::unreadable_call(call, why)));
+                continue;
+            }
+        };
+        for text in texts {
+            let facts = match read(&text) {
+                Ok(facts) => facts,
+                Err(error) => {
+                    findings.push((at, RuleId::UncheckedSql, unchecked_sql::unparsed(&error, file)));
+                    continue;
+                }
+            };
+            for fact in facts {
+                if fact.action == Action::Do && !from_op {
+                    findings.push((at, RuleId::UncheckedSql, unchecked_sql::do_block(&fact.short())));
+                }
+                let cx = Context { schema, created_here: &created_here, transactional, version, earlier: &earlier };
+                for (rule, check) in CHECKS {
+                    if let Some(Finding { message, help }) = check(&fact, &cx) {
+                        findings.push((at, rule, (message, help)));
+                    }
+                }
+                match &fact.action {
+                    Action::CreateTable { table, .. } => {
+                        created_here.insert(table.clone());
+                    }
+                    Action::RenameTable { from, to } if created_here.remove(from) => {
+                        created_here.insert(to.clone());
+                    }
+                    _ => {}
+                }
+                schema.apply(&fact.action);
+                earlier.push(fact);
+            }
+        }
+    }
+    findings
+}
+
+/// Runs the lock rules on migrations given as SQL, for the rules' unit tests.
+#[cfg(all(test, feature = "lint"))]
+pub(crate) mod lint_tests {
+    use crate::source::{Allow, DownRevision, Literal, MigrationFile, ModuleSource, Recorded};
+
+    /// The findings (rule, message) of lint rules on a chain of migrations, one SQL text each,
+    /// in transactions, for PostgreSQL 15.
+    pub(crate) fn findings(migrations: &[&str]) -> Vec<(String, String)> {
+        run(migrations, true, 15, &[])
+    }
+
+    /// [`findings`] with the migrations' transaction mode and the target version.
+    pub(crate) fn findings_with(migrations: &[&str], transactional: bool, version: u32) -> Vec<(String, String)> {
+        run(migrations, transactional, version, &[])
+    }
+
+    /// [`findings`] with an `allow(…)` on the last migration.
+    pub(crate) fn findings_allowing(migrations: &[&str], allows: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+        run(migrations, true, 15, allows)
+    }
+
+    fn run(migrations: &[&str], transactional: bool, version: u32, allows: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+        let files: Vec<MigrationFile> = migrations
+            .iter()
+            .enumerate()
+            .map(|(n, sql)| {
+                let rev = format!("{n:012x}");
+                let module = ModuleSource {
+                    name: format!("migration_{n}"),
+                    rev: Some(rev.clone()),
+                    down_revision: if n == 0 { DownRevision::None } else { DownRevision::One(format!("{:012x}", n - 1)) },
+                    transactional: Some(transactional),
+                    literals: vec![Literal { value: (*sql).to_owned(), ..Literal::default() }],
+                    recorded: vec![Recorded::Sql { literal: 0 }],
+                    allows: if n + 1 == migrations.len() {
+                        allows
+                            .iter()
+                            .map(|(rule, reason)| Allow { rule: (*rule).to_owned(), reason: reason.map(str::to_owned) })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
+                    ..ModuleSource::default()
+                };
+                MigrationFile {
+                    path: format!("/m/{n}.rs"),
+                    display: format!("migrations/{n}.rs"),
+                    file_name: format!("2024010{n}_0900_{rev}_migration_{n}.rs"),
+                    modules: vec![module],
+                    parsed: true,
+                    ..MigrationFile::default()
+                }
+            })
+            .collect();
+        let config = crate::Config { postgres_version: Some(version), ..crate::Config::default() };
+        let mut checked = super::check_folder(&files, &config).diagnostics;
+        checked.sort_by_key(|d| (d.file.clone(), d.locator.clone()));
+        checked
+            .into_iter()
+            .filter(|d| super::unused_allow::OVERRIDABLE.contains(&d.rule) || d.rule == crate::RuleId::UnusedAllow)
+            .map(|d| (d.rule.as_str().to_owned(), d.message))
+            .collect()
     }
 }
 

@@ -1,0 +1,738 @@
+//! Reading what `upgrade` records from its tokens, for the lock rules: each statement that
+//! calls an operation on `op` with literal arguments is replayed on a real [`Op`], so the rules
+//! judge the SQL the runtime will send, rendered by the same code. A call the reader cannot
+//! replay (an argument that is not a literal, `op` passed to a helper, a loop) is kept as
+//! unreadable, for `unchecked_sql` to report: nothing recorded is silently left unchecked.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use proc_macro2::{Delimiter, TokenTree};
+
+use crate::op::{Action, Op, Type, Value};
+use crate::syntax::{Range, string_value};
+
+/// One statement of `upgrade` that records something.
+pub(crate) enum Read {
+    /// An operation replayed, with its call as users name it and the SQL it renders.
+    Operation { call: String, statements: Vec<String> },
+    /// `op.execute` of a literal or of `include_str!`: the literal's range (the path's for an
+    /// included file).
+    Sql { literal: Range },
+    /// Not readable, and why.
+    Unreadable { call: String, why: String },
+}
+
+/// Reads the statements of a function body whose `op` parameter is named `op`. `constants`
+/// holds the module's `const NAME: &str = "…";` items, which arguments may name.
+pub(crate) fn read_body(body: &[TokenTree], op: &str, constants: &HashMap<String, String>) -> Vec<(Read, Range)> {
+    let mut out = Vec::new();
+    for statement in body.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
+        if statement.is_empty() || !mentions(statement, op) {
+            continue;
+        }
+        let range = Range::of(statement);
+        let read = match chain(statement, op) {
+            Some(calls) => replay(&calls, constants),
+            None => Err(format!(
+                "`{op}` is used here in a way the rules cannot follow (passed to a helper, in a loop or a condition)"
+            )),
+        };
+        match read {
+            Ok(read) => {
+                let at = match &read {
+                    Read::Sql { literal } => *literal,
+                    _ => calls_range(statement).unwrap_or(range),
+                };
+                out.push((read, at));
+            }
+            Err(why) => out.push((Read::Unreadable { call: written(statement), why }, range)),
+        }
+    }
+    out
+}
+
+/// The `const NAME: &str = "…";` items of a module body.
+pub(crate) fn constants(content: &[TokenTree]) -> HashMap<String, String> {
+    let mut found = HashMap::new();
+    for (i, token) in content.iter().enumerate() {
+        if let (TokenTree::Ident(keyword), Some(TokenTree::Ident(name))) = (token, content.get(i + 1))
+            && (keyword == "const" || keyword == "static")
+        {
+            let value = content[i..]
+                .iter()
+                .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+                .skip_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == '='))
+                .nth(1);
+            if let Some(TokenTree::Literal(literal)) = value
+                && let Some(text) = string_value(literal)
+            {
+                found.insert(name.to_string(), text);
+            }
+        }
+    }
+    found
+}
+
+fn mentions(tokens: &[TokenTree], op: &str) -> bool {
+    tokens.iter().any(|t| match t {
+        TokenTree::Ident(ident) => ident == op,
+        TokenTree::Group(group) => mentions(&group.stream().into_iter().collect::<Vec<_>>(), op),
+        _ => false,
+    })
+}
+
+/// The statement as written, shortened: `op.execute(&sql)`.
+fn written(tokens: &[TokenTree]) -> String {
+    let text: String = tokens.iter().map(ToString::to_string).collect::<Vec<_>>().join("");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
+/// From the first method's name to the end of the statement.
+fn calls_range(statement: &[TokenTree]) -> Option<Range> {
+    statement.get(2..).filter(|rest| !rest.is_empty()).map(Range::of)
+}
+
+/// One call of a chain: `.name(arguments)`, each argument's tokens.
+struct Call {
+    name: String,
+    arguments: Vec<Vec<TokenTree>>,
+}
+
+/// `op.a(…).b(…)…`, as calls; `None` when the statement is anything else.
+fn chain(tokens: &[TokenTree], op: &str) -> Option<Vec<Call>> {
+    let (TokenTree::Ident(receiver), TokenTree::Punct(dot)) = (tokens.first()?, tokens.get(1)?) else {
+        return None;
+    };
+    if receiver != op || dot.as_char() != '.' {
+        return None;
+    }
+    calls_after(&tokens[1..])
+}
+
+fn calls_after(mut tokens: &[TokenTree]) -> Option<Vec<Call>> {
+    let mut calls = Vec::new();
+    while !tokens.is_empty() {
+        let (TokenTree::Punct(dot), TokenTree::Ident(name), TokenTree::Group(args)) =
+            (tokens.first()?, tokens.get(1)?, tokens.get(2)?)
+        else {
+            return None;
+        };
+        if dot.as_char() != '.' || args.delimiter() != Delimiter::Parenthesis {
+            return None;
+        }
+        let inner: Vec<TokenTree> = args.stream().into_iter().collect();
+        let mut arguments: Vec<Vec<TokenTree>> = split_top(&inner).into_iter().map(<[TokenTree]>::to_vec).collect();
+        if arguments.last().is_some_and(Vec::is_empty) {
+            arguments.pop();
+        }
+        calls.push(Call { name: name.to_string(), arguments });
+        tokens = &tokens[3..];
+    }
+    Some(calls).filter(|c| !c.is_empty())
+}
+
+/// Splits at commas outside groups (and outside a closure's `|…|` parameters).
+fn split_top(tokens: &[TokenTree]) -> Vec<&[TokenTree]> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut in_bars = false;
+    for (i, token) in tokens.iter().enumerate() {
+        if let TokenTree::Punct(p) = token {
+            match p.as_char() {
+                '|' => in_bars = !in_bars && i == start,
+                ',' if !in_bars => {
+                    parts.push(&tokens[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    parts.push(&tokens[start..]);
+    parts
+}
+
+/// What an argument's tokens mean, when they are a literal the reader knows.
+struct Arguments<'a> {
+    call: &'a Call,
+    constants: &'a HashMap<String, String>,
+}
+
+impl Arguments<'_> {
+    fn get(&self, n: usize) -> Result<&[TokenTree], String> {
+        self.call
+            .arguments
+            .get(n)
+            .map(Vec::as_slice)
+            .ok_or_else(|| format!("`{}` has fewer arguments than the rules expect", self.call.name))
+    }
+
+    fn not_literal(&self, n: usize) -> String {
+        format!("argument {} of `{}` is not a literal", n + 1, self.call.name)
+    }
+
+    fn text(&self, n: usize) -> Result<String, String> {
+        let tokens = strip_ref(self.get(n)?);
+        text_of(tokens, self.constants).ok_or_else(|| self.not_literal(n))
+    }
+
+    fn texts(&self, n: usize) -> Result<Vec<String>, String> {
+        let tokens = strip_ref(self.get(n)?);
+        match tokens {
+            [TokenTree::Group(list)] if list.delimiter() == Delimiter::Bracket => {
+                let inner: Vec<TokenTree> = list.stream().into_iter().collect();
+                split_top(&inner)
+                    .into_iter()
+                    .filter(|t| !t.is_empty())
+                    .map(|t| text_of(t, self.constants).ok_or_else(|| self.not_literal(n)))
+                    .collect()
+            }
+            _ => Err(self.not_literal(n)),
+        }
+    }
+
+    fn optional_text(&self, n: usize) -> Result<Option<String>, String> {
+        match strip_ref(self.get(n)?) {
+            [TokenTree::Ident(none)] if none == "None" => Ok(None),
+            [TokenTree::Ident(some), TokenTree::Group(inner)] if some == "Some" => {
+                let inner: Vec<TokenTree> = inner.stream().into_iter().collect();
+                text_of(strip_ref(&inner), self.constants).map(Some).ok_or_else(|| self.not_literal(n))
+            }
+            _ => Err(self.not_literal(n)),
+        }
+    }
+
+    fn ty(&self, n: usize) -> Result<Type, String> {
+        type_of(self.get(n)?).ok_or_else(|| self.not_literal(n))
+    }
+
+    fn value(&self, n: usize) -> Result<Value, String> {
+        value_of(self.get(n)?, self.constants).ok_or_else(|| self.not_literal(n))
+    }
+
+    fn action(&self, n: usize) -> Result<Action, String> {
+        match self.get(n)? {
+            [TokenTree::Ident(ty), TokenTree::Punct(_), TokenTree::Punct(_), TokenTree::Ident(variant)]
+                if ty == "Action" =>
+            {
+                Ok(match variant.to_string().as_str() {
+                    "NoAction" => Action::NoAction,
+                    "Restrict" => Action::Restrict,
+                    "Cascade" => Action::Cascade,
+                    "SetNull" => Action::SetNull,
+                    "SetDefault" => Action::SetDefault,
+                    _ => return Err(self.not_literal(n)),
+                })
+            }
+            _ => Err(self.not_literal(n)),
+        }
+    }
+
+    fn count(&self, n: usize) -> Result<u32, String> {
+        match self.get(n)? {
+            [TokenTree::Literal(literal)] => {
+                let text = literal.to_string().replace('_', "");
+                let digits = text.strip_suffix("u32").unwrap_or(&text);
+                digits.parse().map_err(|_| self.not_literal(n))
+            }
+            _ => Err(self.not_literal(n)),
+        }
+    }
+
+    /// A closure `|t| { … }`: its parameter and body statements.
+    fn closure(&self, n: usize) -> Result<(String, Vec<TokenTree>), String> {
+        match self.get(n)? {
+            [TokenTree::Punct(open), TokenTree::Ident(param), TokenTree::Punct(close), body @ ..]
+                if open.as_char() == '|' && close.as_char() == '|' =>
+            {
+                let body: Vec<TokenTree> = match body {
+                    [TokenTree::Group(block)] if block.delimiter() == Delimiter::Brace => {
+                        block.stream().into_iter().collect()
+                    }
+                    other => other.to_vec(),
+                };
+                Ok((param.to_string(), body))
+            }
+            _ => Err(format!("argument {} of `{}` is not a closure `|t| {{ … }}`", n + 1, self.call.name)),
+        }
+    }
+}
+
+fn strip_ref(tokens: &[TokenTree]) -> &[TokenTree] {
+    match tokens {
+        [TokenTree::Punct(amp), rest @ ..] if amp.as_char() == '&' => rest,
+        other => other,
+    }
+}
+
+fn text_of(tokens: &[TokenTree], constants: &HashMap<String, String>) -> Option<String> {
+    match tokens {
+        [TokenTree::Literal(literal)] => string_value(literal),
+        [TokenTree::Ident(name)] => constants.get(&name.to_string()).cloned(),
+        _ => None,
+    }
+}
+
+fn type_of(tokens: &[TokenTree]) -> Option<Type> {
+    let [TokenTree::Ident(ty), TokenTree::Punct(_), TokenTree::Punct(_), TokenTree::Ident(variant), rest @ ..] = tokens
+    else {
+        return None;
+    };
+    if ty != "Type" {
+        return None;
+    }
+    let args: Vec<TokenTree> = match rest {
+        [] => Vec::new(),
+        [TokenTree::Group(args)] if args.delimiter() == Delimiter::Parenthesis => args.stream().into_iter().collect(),
+        _ => return None,
+    };
+    let number = |n: usize| -> Option<u32> {
+        match split_top(&args).get(n)? {
+            [TokenTree::Literal(literal)] => literal.to_string().replace('_', "").parse().ok(),
+            _ => None,
+        }
+    };
+    Some(match (variant.to_string().as_str(), args.is_empty()) {
+        ("SmallInt", true) => Type::SmallInt,
+        ("Integer", true) => Type::Integer,
+        ("BigInt", true) => Type::BigInt,
+        ("Serial", true) => Type::Serial,
+        ("BigSerial", true) => Type::BigSerial,
+        ("Boolean", true) => Type::Boolean,
+        ("Real", true) => Type::Real,
+        ("Double", true) => Type::Double,
+        ("Text", true) => Type::Text,
+        ("Date", true) => Type::Date,
+        ("Time", true) => Type::Time,
+        ("Timestamp", true) => Type::Timestamp,
+        ("TimestampTz", true) => Type::TimestampTz,
+        ("Interval", true) => Type::Interval,
+        ("Uuid", true) => Type::Uuid,
+        ("Json", true) => Type::Json,
+        ("Jsonb", true) => Type::Jsonb,
+        ("Bytea", true) => Type::Bytea,
+        ("Inet", true) => Type::Inet,
+        ("Numeric", false) => Type::Numeric(number(0)?, number(1)?),
+        ("Varchar", false) => Type::Varchar(number(0)?),
+        ("Char", false) => Type::Char(number(0)?),
+        ("Named", false) => Type::Named(intern(&string_value_of(&args)?)),
+        ("Sql", false) => Type::Sql(intern(&string_value_of(&args)?)),
+        ("Array", false) => {
+            let inner = match args.as_slice() {
+                [TokenTree::Punct(amp), rest @ ..] if amp.as_char() == '&' => type_of(rest)?,
+                _ => return None,
+            };
+            Type::Array(intern_type(inner))
+        }
+        _ => return None,
+    })
+}
+
+fn string_value_of(tokens: &[TokenTree]) -> Option<String> {
+    match tokens {
+        [TokenTree::Literal(literal)] => string_value(literal),
+        _ => None,
+    }
+}
+
+fn value_of(tokens: &[TokenTree], constants: &HashMap<String, String>) -> Option<Value> {
+    // `x.into()` is `x`.
+    let tokens = match tokens {
+        [rest @ .., TokenTree::Punct(dot), TokenTree::Ident(into), TokenTree::Group(empty)]
+            if dot.as_char() == '.' && into == "into" && empty.stream().is_empty() =>
+        {
+            rest
+        }
+        other => other,
+    };
+    match tokens {
+        [TokenTree::Ident(f), TokenTree::Group(arg)] if f == "sql" => {
+            let inner: Vec<TokenTree> = arg.stream().into_iter().collect();
+            Some(crate::op::sql(&text_of(&inner, constants)?))
+        }
+        [TokenTree::Ident(b)] if b == "true" || b == "false" => Some(Value::from(b == "true")),
+        [TokenTree::Ident(none), ..] if none == "None" => Some(Value::from(None::<i64>)),
+        [TokenTree::Punct(minus), TokenTree::Literal(number)] if minus.as_char() == '-' => {
+            number_value(&format!("-{number}"))
+        }
+        [TokenTree::Literal(literal)] => match string_value(literal) {
+            Some(text) => Some(Value::from(text)),
+            None => number_value(&literal.to_string()),
+        },
+        [TokenTree::Ident(name)] => constants.get(&name.to_string()).map(|t| Value::from(t.as_str())),
+        _ => None,
+    }
+}
+
+fn number_value(text: &str) -> Option<Value> {
+    let text = text.replace('_', "");
+    let trimmed = text.trim_end_matches(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E');
+    let trimmed = trimmed.strip_suffix("i64").or(trimmed.strip_suffix("i32")).unwrap_or(trimmed);
+    if let Ok(n) = trimmed.parse::<i64>() {
+        return Some(Value::from(n));
+    }
+    trimmed.parse::<f64>().ok().map(Value::from)
+}
+
+/// Replays a chain on an [`Op`] and renders what it recorded.
+fn replay(calls: &[Call], constants: &HashMap<String, String>) -> Result<Read, String> {
+    let Some((first, builders)) = calls.split_first() else {
+        return Err("nothing is called".to_owned());
+    };
+    let a = Arguments { call: first, constants };
+    let mut op = Op::new();
+    let mut call = format!("{}()", first.name);
+    if let Ok(name) = a.text(0) {
+        call = format!("{}(\"{name}\")", first.name);
+    }
+    let unknown_builder = |b: &Call| format!("`.{}(…)` after `{}` is not an option the rules know", b.name, first.name);
+    match first.name.as_str() {
+        "execute" => {
+            return match first.arguments.as_slice() {
+                [arg] => match strip_ref(arg) {
+                    [TokenTree::Literal(literal)] if string_value(literal).is_some() => {
+                        Ok(Read::Sql { literal: Range::token(literal.span()) })
+                    }
+                    [TokenTree::Ident(name), TokenTree::Punct(bang), TokenTree::Group(path)]
+                        if name == "include_str" && bang.as_char() == '!' =>
+                    {
+                        let inner: Vec<TokenTree> = path.stream().into_iter().collect();
+                        match inner.as_slice() {
+                            [TokenTree::Literal(literal)] => Ok(Read::Sql { literal: Range::token(literal.span()) }),
+                            _ => Err("its `include_str!` does not name a file literally".to_owned()),
+                        }
+                    }
+                    [TokenTree::Ident(name)] if constants.contains_key(&name.to_string()) => {
+                        let sql = constants[&name.to_string()].clone();
+                        Ok(Read::Operation { call: format!("execute({name})"), statements: vec![sql] })
+                    }
+                    _ => Err("its SQL is not a literal: the rules cannot read SQL built at run time".to_owned()),
+                },
+                _ => Err("`execute` takes one argument".to_owned()),
+            };
+        }
+        // Settings and declarations render no SQL of their own.
+        "irreversible" | "lock_timeout" | "statement_timeout" => {
+            return Ok(Read::Operation { call, statements: Vec::new() });
+        }
+        "create_table" => {
+            let (param, body) = a.closure(1)?;
+            let table = op.create_table(&a.text(0)?, |_| {});
+            replay_table(table, &param, &body, constants)?;
+            for b in builders {
+                match b.name.as_str() {
+                    "if_not_exists" => {
+                        table.if_not_exists();
+                    }
+                    _ => return Err(unknown_builder(b)),
+                }
+            }
+        }
+        "drop_table" | "drop_column" | "drop_index" | "drop_constraint" | "drop_enum" => {
+            let object = match first.name.as_str() {
+                "drop_table" => op.drop_table(&a.text(0)?),
+                "drop_column" => op.drop_column(&a.text(0)?, &a.text(1)?),
+                "drop_index" => op.drop_index(&a.text(0)?),
+                "drop_constraint" => op.drop_constraint(&a.text(0)?, &a.text(1)?),
+                _ => op.drop_enum(&a.text(0)?),
+            };
+            for b in builders {
+                match b.name.as_str() {
+                    "if_exists" => {
+                        object.if_exists();
+                    }
+                    "cascade" => {
+                        object.cascade();
+                    }
+                    "concurrently" => {
+                        object.concurrently();
+                    }
+                    _ => return Err(unknown_builder(b)),
+                }
+            }
+        }
+        "rename_table" => op.rename_table(&a.text(0)?, &a.text(1)?),
+        "rename_column" => op.rename_column(&a.text(0)?, &a.text(1)?, &a.text(2)?),
+        "add_column" => {
+            let column = op.add_column(&a.text(0)?, &a.text(1)?, a.ty(2)?);
+            for b in builders {
+                replay_column(column, b, constants).map_err(|()| unknown_builder(b))??;
+            }
+        }
+        "alter_column" => {
+            let alter = op.alter_column(&a.text(0)?, &a.text(1)?);
+            for b in builders {
+                let ba = Arguments { call: b, constants };
+                match b.name.as_str() {
+                    "set_type" => {
+                        alter.set_type(ba.ty(0)?);
+                    }
+                    "set_type_using" => {
+                        alter.set_type_using(ba.ty(0)?, &ba.text(1)?);
+                    }
+                    "set_not_null" => {
+                        alter.set_not_null();
+                    }
+                    "set_not_null_through_check" => {
+                        alter.set_not_null_through_check();
+                    }
+                    "drop_not_null" => {
+                        alter.drop_not_null();
+                    }
+                    "set_default" => {
+                        alter.set_default(ba.value(0)?);
+                    }
+                    "drop_default" => {
+                        alter.drop_default();
+                    }
+                    "rename_to" => {
+                        alter.rename_to(&ba.text(0)?);
+                    }
+                    _ => return Err(unknown_builder(b)),
+                }
+            }
+        }
+        "create_index" => {
+            let index = op.create_index(&a.text(0)?, &a.text(1)?, &refs(&a.texts(2)?));
+            for b in builders {
+                let ba = Arguments { call: b, constants };
+                match b.name.as_str() {
+                    "unique" => {
+                        index.unique();
+                    }
+                    "concurrently" => {
+                        index.concurrently();
+                    }
+                    "if_not_exists" => {
+                        index.if_not_exists();
+                    }
+                    "using" => {
+                        index.using(&ba.text(0)?);
+                    }
+                    "where_sql" => {
+                        index.where_sql(&ba.text(0)?);
+                    }
+                    _ => return Err(unknown_builder(b)),
+                }
+            }
+        }
+        "create_unique_constraint" | "create_primary_key" => {
+            let (name, table, columns) = (a.text(0)?, a.text(1)?, a.texts(2)?);
+            let key = if first.name == "create_primary_key" {
+                op.create_primary_key(&name, &table, &refs(&columns))
+            } else {
+                op.create_unique_constraint(&name, &table, &refs(&columns))
+            };
+            for b in builders {
+                match b.name.as_str() {
+                    "concurrently" => {
+                        key.concurrently();
+                    }
+                    _ => return Err(unknown_builder(b)),
+                }
+            }
+        }
+        "create_check_constraint" => {
+            let check = op.create_check_constraint(&a.text(0)?, &a.text(1)?, &a.text(2)?);
+            for b in builders {
+                match b.name.as_str() {
+                    "not_valid" => {
+                        check.not_valid();
+                    }
+                    _ => return Err(unknown_builder(b)),
+                }
+            }
+        }
+        "backfill" => {
+            let backfill = op.backfill(&a.text(0)?, &a.text(1)?, &a.text(2)?);
+            for b in builders {
+                let ba = Arguments { call: b, constants };
+                match b.name.as_str() {
+                    "batch_size" => {
+                        backfill.batch_size(ba.count(0)?);
+                    }
+                    _ => return Err(unknown_builder(b)),
+                }
+            }
+        }
+        "create_foreign_key" => {
+            let key = op.create_foreign_key(
+                &a.text(0)?,
+                &a.text(1)?,
+                &a.text(2)?,
+                &refs(&a.texts(3)?),
+                &refs(&a.texts(4)?),
+            );
+            for b in builders {
+                let ba = Arguments { call: b, constants };
+                match b.name.as_str() {
+                    "on_delete" => {
+                        key.on_delete(ba.action(0)?);
+                    }
+                    "on_update" => {
+                        key.on_update(ba.action(0)?);
+                    }
+                    "not_valid" => {
+                        key.not_valid();
+                    }
+                    _ => return Err(unknown_builder(b)),
+                }
+            }
+        }
+        "validate_constraint" => op.validate_constraint(&a.text(0)?, &a.text(1)?),
+        "create_enum" => op.create_enum(&a.text(0)?, &refs(&a.texts(1)?)),
+        "add_enum_value" => {
+            let value = op.add_enum_value(&a.text(0)?, &a.text(1)?);
+            for b in builders {
+                let ba = Arguments { call: b, constants };
+                match b.name.as_str() {
+                    "if_not_exists" => {
+                        value.if_not_exists();
+                    }
+                    "before" => {
+                        value.before(&ba.text(0)?);
+                    }
+                    "after" => {
+                        value.after(&ba.text(0)?);
+                    }
+                    _ => return Err(unknown_builder(b)),
+                }
+            }
+        }
+        "comment_on_table" => op.comment_on_table(&a.text(0)?, a.optional_text(1)?.as_deref()),
+        "comment_on_column" => op.comment_on_column(&a.text(0)?, &a.text(1)?, a.optional_text(2)?.as_deref()),
+        // Rows of data: no lock beyond the rows written, nothing for the lock rules to judge.
+        "bulk_insert" => return Ok(Read::Operation { call, statements: Vec::new() }),
+        other => return Err(format!("`op.{other}` is not an operation the rules know")),
+    }
+    Ok(Read::Operation { call, statements: op.statements().into_iter().map(|s| s.sql).collect() })
+}
+
+fn refs(texts: &[String]) -> Vec<&str> {
+    texts.iter().map(String::as_str).collect()
+}
+
+/// The options of a column (`.not_null()`, `.references(…)`, …), in a table or added.
+/// `Err(())` for an option the reader does not know.
+fn replay_column(
+    column: &mut crate::op::Column,
+    b: &Call,
+    constants: &HashMap<String, String>,
+) -> Result<Result<(), String>, ()> {
+    let ba = Arguments { call: b, constants };
+    let done = || Ok(Ok(()));
+    match b.name.as_str() {
+        "not_null" => {
+            column.not_null();
+            done()
+        }
+        "primary_key" => {
+            column.primary_key();
+            done()
+        }
+        "unique" => {
+            column.unique();
+            done()
+        }
+        "identity" => {
+            column.identity();
+            done()
+        }
+        "server_default" => Ok(ba.value(0).map(|v| {
+            column.server_default(v);
+        })),
+        "references" => Ok(ba.text(0).and_then(|t| ba.text(1).map(|c| (t, c))).map(|(t, c)| {
+            column.references(&t, &c);
+        })),
+        "on_delete" => Ok(ba.action(0).map(|a| {
+            column.on_delete(a);
+        })),
+        "on_update" => Ok(ba.action(0).map(|a| {
+            column.on_update(a);
+        })),
+        "comment" => Ok(ba.text(0).map(|t| {
+            column.comment(&t);
+        })),
+        _ => Err(()),
+    }
+}
+
+/// The body of `create_table`'s closure: each statement calls the table parameter.
+fn replay_table(
+    table: &mut crate::op::Table,
+    param: &str,
+    body: &[TokenTree],
+    constants: &HashMap<String, String>,
+) -> Result<(), String> {
+    for statement in body.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
+        if statement.is_empty() {
+            continue;
+        }
+        let calls = chain(statement, param)
+            .ok_or_else(|| format!("the `create_table` closure uses `{param}` in a way the rules cannot follow"))?;
+        let Some((first, builders)) = calls.split_first() else {
+            continue;
+        };
+        let a = Arguments { call: first, constants };
+        match first.name.as_str() {
+            "column" => {
+                let column = table.column(&a.text(0)?, a.ty(1)?);
+                for b in builders {
+                    replay_column(column, b, constants)
+                        .map_err(|()| format!("`.{}(…)` on a column is not an option the rules know", b.name))??;
+                }
+                continue;
+            }
+            "primary_key" => {
+                table.primary_key(&refs(&a.texts(0)?));
+            }
+            "unique" => {
+                table.unique(&a.text(0)?, &refs(&a.texts(1)?));
+            }
+            "check" => {
+                table.check(&a.text(0)?, &a.text(1)?);
+            }
+            "comment" => {
+                table.comment(&a.text(0)?);
+            }
+            "if_not_exists" => {
+                table.if_not_exists();
+            }
+            other => return Err(format!("`{param}.{other}` is not a table option the rules know")),
+        }
+        if let Some(b) = builders.first() {
+            return Err(format!("`.{}(…)` after `{param}.{}` is not an option the rules know", b.name, first.name));
+        }
+    }
+    Ok(())
+}
+
+/// Strings that live as long as the process: [`Type::Named`] and friends hold `&'static str`.
+/// Each distinct text is leaked once.
+fn intern(text: &str) -> &'static str {
+    static TEXTS: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
+    let mut texts = TEXTS.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = texts.iter().find(|t| **t == text) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    texts.push(leaked);
+    leaked
+}
+
+/// [`intern`] for the element type of [`Type::Array`].
+fn intern_type(ty: Type) -> &'static Type {
+    static TYPES: OnceLock<Mutex<Vec<&'static Type>>> = OnceLock::new();
+    let mut types = TYPES.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = types.iter().find(|t| ***t == ty) {
+        return found;
+    }
+    let leaked: &'static Type = Box::leak(Box::new(ty));
+    types.push(leaked);
+    leaked
+}

@@ -1,0 +1,68 @@
+//! `blocking_index`: an index built or dropped without `CONCURRENTLY` on a table that existed
+//! before the migration. `CREATE INDEX` holds a SHARE lock for the whole build (writes wait);
+//! `DROP INDEX` takes an ACCESS EXCLUSIVE lock on the index's table (everything waits). An
+//! index on a table created in the same migration, or dropped with its table, is exempt.
+
+use crate::lint::{Action, Context, Fact, Finding};
+
+pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
+    match &fact.action {
+        Action::CreateIndex { table, concurrently: false, .. } if cx.existing(table) => Some(Finding {
+            message: format!(
+                "`{}` takes a SHARE lock on `{table}` for the whole build: writes to `{table}` wait until it ends",
+                fact.short()
+            ),
+            help: "build it with `.concurrently()` (`CREATE INDEX CONCURRENTLY`), which lets reads and writes go on; \
+                   the migration then runs outside a transaction, so keep the index in a migration of its own"
+                .to_owned(),
+        }),
+        Action::DropIndex { names, concurrently: false }
+            if names.iter().any(|n| cx.schema.indexes.get(n).is_none_or(|t| cx.existing(t))) =>
+        {
+            let table = names
+                .iter()
+                .find_map(|n| cx.schema.indexes.get(n))
+                .map_or_else(|| "the index's table".to_owned(), |t| format!("`{t}`"));
+            Some(Finding {
+                message: format!(
+                    "`{}` takes an ACCESS EXCLUSIVE lock on {table}: reads and writes wait until it ends",
+                    fact.short()
+                ),
+                help: "drop it with `.concurrently()` (`DROP INDEX CONCURRENTLY`), in a migration of its own; an index \
+                       that backs a constraint goes with `drop_constraint` instead"
+                    .to_owned(),
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::lint_tests::findings;
+
+    #[test]
+    fn an_index_on_an_existing_table_must_be_concurrent() {
+        let found = findings(&["CREATE TABLE people (id bigint, email text)", "CREATE INDEX people_email ON people (email)"]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "blocking_index");
+        assert!(found[0].1.contains("SHARE lock on `people`"), "{}", found[0].1);
+    }
+
+    #[test]
+    fn concurrent_builds_and_new_tables_pass() {
+        let found = findings(&[
+            "CREATE TABLE people (id bigint, email text); CREATE INDEX people_id ON people (id)",
+            "CREATE INDEX CONCURRENTLY people_email ON people (email)",
+            "DROP INDEX CONCURRENTLY people_email",
+        ]);
+        assert_eq!(found, []);
+    }
+
+    #[test]
+    fn a_drop_names_the_indexed_table() {
+        let found = findings(&["CREATE TABLE people (id bigint); CREATE INDEX people_id ON people (id)", "DROP INDEX people_id"]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("ACCESS EXCLUSIVE lock on `people`"), "{}", found[0].1);
+    }
+}
