@@ -169,6 +169,20 @@ pub enum Error {
     /// A migration failed; the database is as it was before it (or, outside a transaction, as
     /// the error says).
     MigrationFailed(Box<Failure>),
+    /// A statement of a migration waited longer than `lock_timeout` for a lock at every
+    /// attempt (the first and each retry): the step failed as [`Error::MigrationFailed`] says
+    /// of its last attempt, and the sessions that held the lock are named.
+    Blocked {
+        /// The failure of the last attempt.
+        failure: Box<Failure>,
+        /// How many times the step was tried (outside a transaction, the statement).
+        attempts: usize,
+        /// The sessions that held the lock at the last attempt, a line each: pid, application,
+        /// state, how long its transaction had been open, and its query as PostgreSQL shows
+        /// it, cut at 200 characters. Empty when they were not seen (on a lent connection,
+        /// where the runner has no second session to look from).
+        blocked_by: Vec<String>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -258,6 +272,14 @@ impl fmt::Display for Error {
                 rev.as_ref().map(|r| format!(" while running {r}")).unwrap_or_default()
             ),
             Error::MigrationFailed(failure) => write!(f, "{failure}"),
+            Error::Blocked { failure, attempts, blocked_by } => {
+                write!(f, "{failure}, at each of {attempts} {}; ", plural(*attempts, "attempt", "attempts"))?;
+                if blocked_by.is_empty() {
+                    f.write_str("the session holding the lock was not seen")
+                } else {
+                    write!(f, "blocked by {}", blocked_by.join("; "))
+                }
+            }
         }
     }
 }
@@ -331,6 +353,11 @@ impl Error {
                 format!("drop this connection instead of giving it back to its pool: it may still hold the migration lock{then}")
             }
             Error::MigrationFailed(failure) => failure.help(),
+            Error::Blocked { failure, .. } => format!(
+                "{}; the session named above holds the lock: let it finish, or end it if it is stuck \
+                 (`SELECT pg_terminate_backend(<pid>)`)",
+                failure.help()
+            ),
             Error::Runtime(_) | Error::Database { .. } | Error::Target(_) => return None,
         };
         Some(help)
@@ -348,6 +375,24 @@ impl Error {
                 unfinished.left.iter().map(|left| format!("  left: {left}")).collect()
             }
             Error::MigrationFailed(failure) => failure.notes(),
+            Error::Blocked { failure, attempts, blocked_by } => {
+                let mut notes = failure.notes();
+                let at = notes.iter().position(|note| note.starts_with("= note")).unwrap_or(notes.len());
+                let mut seen: Vec<String> = blocked_by.iter().map(|b| format!("  blocked by: {b}")).collect();
+                if seen.is_empty() {
+                    seen.push(
+                        "  blocked by: not seen (the runner looks from a second session: there is none on a lent \
+                         connection, or it could not connect in time)"
+                            .to_owned(),
+                    );
+                }
+                notes.splice(at..at, seen);
+                notes.push(format!(
+                    "= note: tried {attempts} {}: each attempt gave up when a lock was not granted within lock_timeout",
+                    plural_of(*attempts)
+                ));
+                notes
+            }
             _ => Vec::new(),
         }
     }
@@ -356,7 +401,7 @@ impl Error {
     /// `Display`, the details and notes, then `= help: …`.
     pub fn report(&self) -> String {
         let mut text = match self {
-            Error::MigrationFailed(failure) => failure.headline(),
+            Error::MigrationFailed(failure) | Error::Blocked { failure, .. } => failure.headline(),
             _ => self.to_string(),
         };
         for note in self.notes() {
@@ -454,6 +499,11 @@ impl fmt::Display for Unrecorded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.rev, self.file)
     }
+}
+
+/// "time" or "times".
+fn plural_of(n: usize) -> &'static str {
+    if n == 1 { "time" } else { "times" }
 }
 
 /// Version rows as messages name them: `base` when there are none.
@@ -802,6 +852,48 @@ mod tests {
                 error.report()
             );
         }
+    }
+
+    #[test]
+    fn a_step_blocked_at_every_attempt_names_who_blocked_it() {
+        let failure = Failure {
+            rev: "eeee00000005".into(),
+            slug: "add_people_phone_column".into(),
+            file: "migrations/eeee00000005_add_people_phone_column.rs".into(),
+            direction: "upgrade",
+            transactional: true,
+            statement_index: Some((0, 1)),
+            op: Some("add_column(\"people\")".into()),
+            statement: Some("ALTER TABLE \"people\" ADD COLUMN \"phone\" text".into()),
+            message: "canceling statement due to lock timeout".into(),
+            code: Some("55P03".into()),
+            detail: None,
+            hint: None,
+            position: None,
+            cause: Cause::LockTimeout,
+            after_statements: false,
+        };
+        let blocker = "pid 42 (psql), idle in transaction, its transaction open for 3.2 s, query: SELECT 1";
+        let error = Error::Blocked {
+            failure: Box::new(failure.clone()),
+            attempts: 5,
+            blocked_by: vec![blocker.into()],
+        };
+        let line = error.to_string();
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.ends_with(&format!("(55P03), at each of 5 attempts; blocked by {blocker}")), "{line}");
+        let text = error.report();
+        assert!(
+            text.contains(&format!("\n  blocked by: {blocker}\n= note: the migration was rolled back")),
+            "{text}"
+        );
+        assert!(text.contains("= note: tried 5 times"), "{text}");
+        assert!(text.ends_with("end it if it is stuck (`SELECT pg_terminate_backend(<pid>)`)"), "{text}");
+        let unseen = Error::Blocked { failure: Box::new(failure), attempts: 1, blocked_by: Vec::new() };
+        assert!(
+            unseen.to_string().ends_with("at each of 1 attempt; the session holding the lock was not seen")
+        );
+        assert!(unseen.report().contains("  blocked by: not seen"), "{}", unseen.report());
     }
 
     #[test]

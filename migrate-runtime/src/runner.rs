@@ -40,7 +40,13 @@ pub struct Migrator {
     tables: Tables,
     lock: bool,
     lock_wait: Duration,
+    /// Set for the run: for the whole session (zero: no timeout). Unset, each migration's
+    /// statements get [`DEFAULT_LOCK_TIMEOUT`].
     lock_timeout: Option<Duration>,
+    /// How many times a step whose statement timed out on a lock is tried again.
+    lock_retries: u32,
+    /// The pause before the first retry, doubled for each next one.
+    lock_retry_pause: Duration,
     statement_timeout: Option<Duration>,
     one_transaction: bool,
     /// The checksum of each migration's upgrade, by node, computed once.
@@ -52,6 +58,24 @@ pub struct Migrator {
     /// Set to a signal's number to stop the run.
     interrupt: Option<Arc<AtomicUsize>>,
 }
+
+/// The `lock_timeout` of a migration's statements when neither the migration
+/// (`op.lock_timeout`) nor the run ([`Migrator::lock_timeout`]) sets one: long enough for a
+/// catalog change to wait out short transactions, short enough that the queue it forms
+/// behind a long one (every query of the table waits behind it) does not take a service down.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How many times a step that timed out on a lock is tried again, by default: five attempts
+/// in all.
+pub const DEFAULT_LOCK_RETRIES: u32 = 4;
+
+/// The pause before the first retry of a step that timed out on a lock, by default; doubled
+/// for each next retry, up to [`LOCK_RETRY_PAUSE_CAP`], each with up to half of it off at
+/// random (so that runners retrying together spread out).
+pub const DEFAULT_LOCK_RETRY_PAUSE: Duration = Duration::from_millis(250);
+
+/// The longest pause between two attempts of a step (unless the first pause set is longer).
+pub const LOCK_RETRY_PAUSE_CAP: Duration = Duration::from_secs(5);
 
 /// Where the runner keeps its state: the schema of its tables, its version table (one row
 /// per current revision, as Alembic's `alembic_version`) and its history table (one row per
@@ -191,6 +215,47 @@ fn kept<'a>(record: Record<'a>, checksums: &'a std::collections::BTreeMap<String
     }
 }
 
+/// How a piece that failed on a lock was tried.
+struct Tries {
+    /// How many times it was sent.
+    attempts: usize,
+    /// Who held the lock its last attempt waited for, when seen.
+    blocked_by: Vec<String>,
+}
+
+/// Whether a piece failed on a lock not granted: `lock_timeout`, or `NOWAIT`.
+fn lock_not_available(outcome: &Outcome) -> bool {
+    outcome.error.as_ref().and_then(|e| e.code())
+        == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+}
+
+/// Sleeps `pause`, waking every 50 ms to look for an interrupt; false when one came.
+async fn pause_unless_interrupted(session: &Session<'_>, pause: Duration) -> bool {
+    let end = Instant::now() + pause;
+    loop {
+        if session.interrupted().is_some() {
+            return false;
+        }
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        tokio::time::sleep(left.min(Duration::from_millis(50))).await;
+    }
+}
+
+/// A number in [0, 1), different at each call: the jitter of retry pauses (the standard
+/// library's hasher keys are random per process and per hasher).
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()),
+    );
+    // 53 bits: exactly representable.
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// What the first read of a session found.
 struct Read {
     state: State,
@@ -212,6 +277,8 @@ impl Migrator {
             lock: true,
             lock_wait: Duration::from_secs(60),
             lock_timeout: None,
+            lock_retries: DEFAULT_LOCK_RETRIES,
+            lock_retry_pause: DEFAULT_LOCK_RETRY_PAUSE,
             statement_timeout: None,
             one_transaction: false,
             compiled: OnceLock::new(),
@@ -245,9 +312,33 @@ impl Migrator {
         self
     }
 
-    /// `lock_timeout` for every statement of the run (a migration's own setting wins).
+    /// `lock_timeout` for every statement of the run (a migration's own setting wins), the
+    /// runner's own included (the claim and the end of a step outside a transaction);
+    /// `Duration::ZERO` turns it off: statements wait for locks as long as it takes. Unset,
+    /// each migration's statements get [`DEFAULT_LOCK_TIMEOUT`] (2 s), and the runner's own
+    /// wait as the server's settings say.
     pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
         self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// How many times to try a step again when a statement of it waited longer than
+    /// `lock_timeout` for a lock (SQLSTATE 55P03), after pauses of
+    /// [`Migrator::lock_retry_pause`], doubling: default [`DEFAULT_LOCK_RETRIES`] (4, so five
+    /// attempts); 0 fails at the first. A step inside a transaction was rolled back and is
+    /// run again whole; outside one, the statement that failed is run again (the ones before
+    /// it stay applied), after dropping an INVALID index its build left. Each retry is told
+    /// to [`Migrator::on_note`]; the step is recorded once, when it succeeds or when the
+    /// last attempt fails ([`Error::Blocked`], naming the sessions that held the lock).
+    pub fn lock_retries(mut self, retries: u32) -> Migrator {
+        self.lock_retries = retries;
+        self
+    }
+
+    /// The pause before the first retry of a step that timed out on a lock (default 250 ms),
+    /// doubled for each next one up to 5 s, each with up to half of it off at random.
+    pub fn lock_retry_pause(mut self, pause: Duration) -> Migrator {
+        self.lock_retry_pause = pause;
         self
     }
 
@@ -273,8 +364,9 @@ impl Migrator {
     }
 
     /// Calls `note` with what the runner waits for or does on its own: waiting for the
-    /// lock (every few seconds, naming the session holding it), dropping an invalid index
-    /// before retrying its build.
+    /// lock (every few seconds, naming the session holding it), trying a step again after a
+    /// lock timeout (naming the session that held the lock), dropping an invalid index before
+    /// retrying its build.
     pub fn on_note(mut self, note: fn(&str)) -> Migrator {
         self.notes = Some(note);
         self
@@ -315,8 +407,10 @@ impl Migrator {
     fn run_settings(&self) -> Vec<(&'static str, String)> {
         let ms = |d: Duration| format!("{}ms", d.as_millis().max(1));
         let mut settings = Vec::new();
-        if let Some(d) = self.lock_timeout {
-            settings.push(("lock_timeout", ms(d)));
+        match self.lock_timeout {
+            Some(Duration::ZERO) => settings.push(("lock_timeout", "0".to_owned())),
+            Some(d) => settings.push(("lock_timeout", ms(d))),
+            None => {}
         }
         if let Some(d) = self.statement_timeout {
             settings.push(("statement_timeout", ms(d)));
@@ -338,6 +432,50 @@ impl Migrator {
         statements.extend(self.session_settings());
         statements.extend(SESSION_SQL.map(str::to_owned));
         statements
+    }
+
+    /// The settings a step runs with: its migration's own, and, when it sets no
+    /// `lock_timeout`, the run's default: [`DEFAULT_LOCK_TIMEOUT`] unless the run sets one.
+    /// The default is the step's own (`SET LOCAL` after the version table's lock, or around
+    /// the statements of a step outside a transaction), so that it never bounds the runner's
+    /// own waits; a timeout set for the run is the session's already, and is repeated only
+    /// inside a transaction (where it costs nothing, and where, in one transaction for the
+    /// run, an earlier migration's own setting would otherwise last).
+    fn step_settings(&self, planned: &Planned) -> Vec<(&'static str, String)> {
+        let mut settings = planned.settings.clone();
+        if settings.iter().any(|(name, _)| *name == "lock_timeout") {
+            return settings;
+        }
+        let ms = |d: Duration| format!("{}ms", d.as_millis().max(1));
+        match self.lock_timeout {
+            None => settings.insert(0, ("lock_timeout", ms(DEFAULT_LOCK_TIMEOUT))),
+            Some(Duration::ZERO) if planned.migration.transactional => {
+                settings.insert(0, ("lock_timeout", "0".to_owned()));
+            }
+            Some(d) if planned.migration.transactional => settings.insert(0, ("lock_timeout", ms(d))),
+            Some(_) => {}
+        }
+        settings
+    }
+
+    /// The longest a statement of `planned` waits for a lock, none when it may wait forever.
+    fn step_lock_timeout(&self, planned: &Planned) -> Option<Duration> {
+        let own = planned.settings.iter().find(|(name, _)| *name == "lock_timeout").map(|(_, value)| {
+            value.strip_suffix("ms").and_then(|ms| ms.parse::<u64>().ok()).map(Duration::from_millis)
+        });
+        match own {
+            Some(own) => own.filter(|d| !d.is_zero()),
+            None => Some(self.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT)).filter(|d| !d.is_zero()),
+        }
+    }
+
+    /// The longest the statements of `piece` wait for a lock: its step's, or in one
+    /// transaction for the run the shortest of them.
+    fn piece_lock_timeout(&self, piece: &Piece, steps: &[Planned]) -> Option<Duration> {
+        match piece.step {
+            Some(n) => steps.get(n).and_then(|planned| self.step_lock_timeout(planned)),
+            None => steps.iter().filter_map(|planned| self.step_lock_timeout(planned)).min(),
+        }
     }
 
     /// The revision graph of the chain.
@@ -382,6 +520,11 @@ impl Migrator {
         if first {
             statements.extend(self.first_settings(session.is_borrowed()));
         }
+        // The session's server process, for the watch of who blocks its statements.
+        let pid_at = first.then_some(statements.len());
+        if first {
+            statements.push("SELECT pg_backend_pid()".to_owned());
+        }
         let lock_at = statements.len();
         if lock {
             statements.push(self.tables.try_lock_sql());
@@ -392,6 +535,9 @@ impl Migrator {
             statements.extend(self.tables.prepare_sql());
         }
         let mut outcome = session.send(&join_statements(&statements)).await;
+        if let Some(pid) = pid_at.and_then(|at| outcome.value(at)).and_then(|pid| pid.parse().ok()) {
+            session.pid = Some(pid);
+        }
         let locked = !lock || outcome.value(lock_at) == Some("t");
         session.held |= lock && outcome.value(lock_at) == Some("t");
         if save && let Some(row) = outcome.rows.first().and_then(|rows| rows.first()) {
@@ -581,7 +727,7 @@ impl Migrator {
                 before: read.state.rows,
                 after: self.revs(&plan.rows),
                 steps,
-                connections: usize::from(!session.is_borrowed()),
+                connections: usize::from(!session.is_borrowed()) + session.watchers,
                 round_trips: session.trips,
             })
         }
@@ -625,7 +771,14 @@ impl Migrator {
         plan: &Plan,
         setup: &Setup<'_>,
     ) -> Result<Vec<StepReport>, Error> {
-        let steps: Vec<Step<'_>> = plan.steps.iter().map(Planned::step).collect();
+        let settings: Vec<Vec<(&'static str, String)>> =
+            plan.steps.iter().map(|planned| self.step_settings(planned)).collect();
+        let steps: Vec<Step<'_>> = plan
+            .steps
+            .iter()
+            .zip(&settings)
+            .map(|(planned, settings)| Step { settings, ..planned.step() })
+            .collect();
         let pieces = self.tables.program(&steps, setup, self.one_transaction);
         let mut reports = Vec::with_capacity(steps.len());
         let run_start = Instant::now();
@@ -642,11 +795,6 @@ impl Migrator {
             }
             if matches!(piece.part, Part::Step | Part::Claim) {
                 step_start = Instant::now();
-            }
-            if let (Part::Statement(index), Some(planned)) =
-                (piece.part, piece.step.and_then(|n| plan.steps.get(n)))
-            {
-                self.drop_invalid_index(session, planned, index).await?;
             }
             // Inside a step outside a transaction, an interrupt stops before the next statement;
             // once they all ran, the end is recorded whatever happens.
@@ -666,12 +814,13 @@ impl Migrator {
                 );
                 return Err(Error::Interrupted { signal, rev: Some(rev.to_owned()), left });
             }
-            let outcome = match piece.part {
-                Part::Reset | Part::End => session.send_whole(&piece.batch.text).await,
-                _ => session.send(&piece.batch.text).await,
+            let (outcome, tries) = match piece.part {
+                Part::Reset | Part::End => (session.send_whole(&piece.batch.text).await, None),
+                Part::Step | Part::Statement(_) => self.attempts(session, piece, &plan.steps).await?,
+                _ => (session.send(&piece.batch.text).await, None),
             };
             if outcome.error.is_some() {
-                let error = self.failed(session, piece, &plan.steps, outcome).await;
+                let error = self.failed(session, piece, &plan.steps, outcome, tries).await;
                 return Err(self.interrupted(session, piece, &plan.steps, error));
             }
             let ended = match piece.part {
@@ -704,7 +853,9 @@ impl Migrator {
         // The step that was running: the piece's own, or in one transaction the one the
         // failure names.
         let failed = match &error {
-            Error::MigrationFailed(failure) => steps.iter().find(|s| s.migration.rev == failure.rev),
+            Error::MigrationFailed(failure) | Error::Blocked { failure, .. } => {
+                steps.iter().find(|s| s.migration.rev == failure.rev)
+            }
             _ => None,
         };
         let Some(planned) = piece.step.and_then(|n| steps.get(n)).or(failed) else {
@@ -752,54 +903,180 @@ impl Migrator {
         reports.push(report);
     }
 
+    /// Sends a piece that runs a migration's statements (a step inside a transaction, or a
+    /// statement of one outside), watching who blocks it, and tries it again while it fails
+    /// on a lock (SQLSTATE 55P03, `lock_timeout`), up to [`Migrator::lock_retries`] times
+    /// after growing pauses: a step inside a transaction was rolled back whole and runs again
+    /// whole; a statement outside one runs again alone (after the drop of an INVALID index
+    /// its failed build left). Gives the last outcome, with, when it failed on a lock, how
+    /// many attempts were made and who blocked the last one. An interrupt ends the retries.
+    async fn attempts(
+        &self,
+        session: &mut Session<'_>,
+        piece: &Piece,
+        steps: &[Planned],
+    ) -> Result<(Outcome, Option<Tries>), Error> {
+        let timeout = self.piece_lock_timeout(piece, steps);
+        let mut attempt = 1;
+        loop {
+            let blocked = match (piece.part, piece.step.and_then(|n| steps.get(n))) {
+                (Part::Statement(index), Some(planned)) => {
+                    self.drop_invalid_index(session, planned, index, timeout).await?
+                }
+                _ => None,
+            };
+            let (outcome, blocked_by) = match blocked {
+                Some(blocked) => blocked,
+                None => session.send_watched(&piece.batch.text, timeout).await,
+            };
+            if !lock_not_available(&outcome) {
+                return Ok((outcome, None));
+            }
+            let tries = Tries { attempts: attempt, blocked_by };
+            let retries = usize::try_from(self.lock_retries).unwrap_or(usize::MAX);
+            if attempt > retries || session.is_closed() || session.interrupted().is_some() {
+                return Ok((outcome, Some(tries)));
+            }
+            if piece.part == Part::Step {
+                // The failed transaction is still open: its end rolls it back.
+                let _ = session.send("ROLLBACK").await;
+            }
+            let pause = self.retry_pause(attempt);
+            self.note(&self.retry_note(piece, steps, &outcome, &tries, pause, retries + 1));
+            if !pause_unless_interrupted(session, pause).await {
+                return Ok((outcome, Some(tries)));
+            }
+            attempt += 1;
+        }
+    }
+
+    /// The pause after the `attempt`-th attempt failed on a lock: the first pause doubled
+    /// for each attempt after the first, up to the cap, less up to half of it at random.
+    fn retry_pause(&self, attempt: usize) -> Duration {
+        let cap = LOCK_RETRY_PAUSE_CAP.max(self.lock_retry_pause);
+        let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(u32::MAX).min(16);
+        let full = self.lock_retry_pause.saturating_mul(1 << doublings).min(cap);
+        full.mul_f64(1.0 - jitter() / 2.0)
+    }
+
+    /// What [`Migrator::on_note`] is told of a retry.
+    fn retry_note(
+        &self,
+        piece: &Piece,
+        steps: &[Planned],
+        outcome: &Outcome,
+        tries: &Tries,
+        pause: Duration,
+        attempts: usize,
+    ) -> String {
+        let numbered = piece.batch.statement_numbered(outcome.completed());
+        let planned = numbered.map(|(n, _)| n).or(piece.step).and_then(|n| steps.get(n));
+        let what = match planned {
+            Some(planned) => {
+                let statement = match numbered.and_then(|(_, index)| index) {
+                    Some(index) => format!("its statement {} of {}", index + 1, planned.statements.len()),
+                    None => "a statement of its step".to_owned(),
+                };
+                format!(
+                    "{} {} ({}): {statement}",
+                    planned.direction.as_str(),
+                    planned.migration.rev,
+                    planned.migration.slug
+                )
+            }
+            None => "the run".to_owned(),
+        };
+        let blocked = if tries.blocked_by.is_empty() {
+            String::new()
+        } else {
+            format!(", held by {}", tries.blocked_by.join("; "))
+        };
+        let again = if piece.part == Part::Step {
+            "rolled back; the step runs again"
+        } else {
+            "the statement runs again (the ones before it stay applied)"
+        };
+        format!(
+            "{what} timed out waiting for a lock{blocked}; attempt {} of {attempts} failed: {again} in {} ms",
+            tries.attempts,
+            pause.as_millis()
+        )
+    }
+
     /// The error of a piece that failed, after rolling back what it left open and recording
-    /// the failure in history (when the connection still stands).
+    /// the failure in history (when the connection still stands). `tries`, for a failure
+    /// on a lock, makes it [`Error::Blocked`].
     async fn failed(
         &self,
         session: &mut Session<'_>,
         piece: &Piece,
         steps: &[Planned],
         outcome: Outcome,
+        tries: Option<Tries>,
     ) -> Error {
         let completed = outcome.completed();
         let Some(error) = outcome.error else {
             return Error::Runtime("a piece of the run failed without an error".to_owned());
         };
-        let failure = diagnose(&self.tables, piece, completed, steps, error);
+        let error = match (diagnose(&self.tables, piece, completed, steps, error), tries) {
+            (Error::MigrationFailed(failure), Some(tries)) => {
+                Error::Blocked { failure, attempts: tries.attempts, blocked_by: tries.blocked_by }
+            }
+            (error, _) => error,
+        };
         if session.is_closed() {
-            return failure;
+            return error;
         }
         let mut cleanup = String::from("ROLLBACK;\n");
         // A claim that failed did not commit: nothing of its step ran, nothing to record.
         if piece.part != Part::Claim
-            && let Error::MigrationFailed(failure) = &failure
+            && let Error::MigrationFailed(failure) | Error::Blocked { failure, .. } = &error
             && let Some(planned) = steps.iter().find(|s| s.migration.rev == failure.rev)
         {
-            let message = if failure.after_statements {
+            let mut message = if failure.after_statements {
                 format!("{}{}", migrate_core::version::ENDED, failure.message)
             } else {
                 failure.message.clone()
             };
+            // The history keeps who blocked it by pid only: a query of another session may
+            // hold what a table that outlives the run should not.
+            if let Error::Blocked { attempts, blocked_by, .. } = &error {
+                let pids: Vec<&str> = blocked_by
+                    .iter()
+                    .filter_map(|b| {
+                        b.strip_prefix("pid ").map(|rest| rest.split([' ', ',']).next().unwrap_or(rest))
+                    })
+                    .collect();
+                message.push_str(&format!(" ({attempts} attempts"));
+                if !pids.is_empty() {
+                    message.push_str(&format!("; blocked by pid {}", pids.join(", ")));
+                }
+                message.push(')');
+            }
             cleanup.push_str(&self.tables.failed_sql(&planned.step().record(), &message));
             cleanup.push(';');
         }
         let _ = session.send(&cleanup).await;
-        failure
+        error
     }
 
     /// Before a concurrent index build, drops the INVALID index of the same name on the
     /// same table that an earlier, failed or interrupted build left: the build would fail
     /// on it (or, with `IF NOT EXISTS`, keep it, invalid).
+    /// When the drop times out on a lock (it waits for every transaction using the table),
+    /// gives its outcome and who blocked it, to stand for the build's: the build is tried
+    /// again as if it had failed so.
     async fn drop_invalid_index(
         &self,
         session: &mut Session<'_>,
         planned: &Planned,
         index: usize,
-    ) -> Result<(), Error> {
+        timeout: Option<Duration>,
+    ) -> Result<Option<(Outcome, Vec<String>)>, Error> {
         let Some(find) =
             planned.statements.get(index).and_then(|s| effect(&s.sql)).and_then(|e| e.invalid_index_sql())
         else {
-            return Ok(());
+            return Ok(None);
         };
         let found = session.send(&find).await.ok().map_err(database("cannot look for an invalid index"))?;
         if let Some(index) = found.value(0) {
@@ -807,13 +1084,13 @@ impl Migrator {
                 "dropping the index {index}, left INVALID by an earlier build of {} that failed or was interrupted, before building it again",
                 planned.migration.rev
             ));
-            session
-                .send(&Effect::drop_index_sql(index))
-                .await
-                .ok()
-                .map_err(database("cannot drop an invalid index"))?;
+            let (outcome, blocked_by) = session.send_watched(&Effect::drop_index_sql(index), timeout).await;
+            if lock_not_available(&outcome) {
+                return Ok(Some((outcome, blocked_by)));
+            }
+            outcome.ok().map_err(database("cannot drop an invalid index"))?;
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Completes a refusal as dirty with what the step's statements left, read from the
@@ -1031,7 +1308,14 @@ impl Migrator {
         if self.one_transaction {
             self.planner().check_one_transaction(&plan.steps)?;
         }
-        let steps: Vec<Step<'_>> = plan.steps.iter().map(Planned::step).collect();
+        let settings: Vec<Vec<(&'static str, String)>> =
+            plan.steps.iter().map(|planned| self.step_settings(planned)).collect();
+        let steps: Vec<Step<'_>> = plan
+            .steps
+            .iter()
+            .zip(&settings)
+            .map(|(planned, settings)| Step { settings, ..planned.step() })
+            .collect();
         let setup = Setup {
             create_tables: current.is_empty(),
             prepare: true,

@@ -191,6 +191,13 @@ pub(crate) struct Session<'a> {
     cancel_sent: AtomicUsize,
     /// On a borrowed connection, the settings the run may change, as they were.
     pub(crate) saved: Option<Vec<Option<String>>>,
+    /// The server process of this session (`pg_backend_pid()`), read by the first round trip.
+    pub(crate) pid: Option<i32>,
+    /// A second session, opened when a statement of the run waits long enough that it may
+    /// time out on a lock, to see who holds that lock; kept for the rest of the run.
+    watcher: Option<Client>,
+    /// How many second sessions the run opened.
+    pub(crate) watchers: usize,
 }
 
 impl<'a> Session<'a> {
@@ -213,6 +220,9 @@ impl<'a> Session<'a> {
             held: false,
             cancel_sent: AtomicUsize::new(0),
             saved: None,
+            pid: None,
+            watcher: None,
+            watchers: 0,
         };
         if session.is_borrowed() {
             session.check_lent().await?;
@@ -319,6 +329,37 @@ impl<'a> Session<'a> {
                 Either::Right(_) => {}
             }
         }
+    }
+
+    /// [`Session::send`], watching from a second session, when the statements may wait for
+    /// a lock up to `timeout`, who blocks them: with the sessions that held the lock this
+    /// session last waited for, as PostgreSQL describes them (`pg_blocking_pids`). The watch
+    /// starts once the batch has run half the timeout (a batch that ends sooner costs
+    /// nothing) and polls until it ends; it needs a connection of the run's own (a lent one
+    /// gives no way to open a second).
+    pub(crate) async fn send_watched(
+        &mut self,
+        sql: &str,
+        timeout: Option<Duration>,
+    ) -> (Outcome, Vec<String>) {
+        let (Some(timeout), Some(pid), Some(database)) = (timeout, self.pid, self.database.clone()) else {
+            return (self.send(sql).await, Vec::new());
+        };
+        let mut watcher = self.watcher.take();
+        let mut opened = 0;
+        let mut seen = Vec::new();
+        let outcome = {
+            let watch = std::pin::pin!(watch(&database, pid, timeout, &mut watcher, &mut opened, &mut seen));
+            let answer = std::pin::pin!(self.send(sql));
+            match select(answer, watch).await {
+                Either::Left((outcome, _)) => outcome,
+                // The watch never ends on its own; should it, the answer is awaited alone.
+                Either::Right(((), answer)) => answer.await,
+            }
+        };
+        self.watcher = watcher;
+        self.watchers += opened;
+        (outcome, seen)
     }
 
     /// [`Session::send`] without cancelling on an interrupt: for the few statements that
@@ -542,6 +583,93 @@ where
     // not do; its tasks (the connection's) end with it.
     runtime.shutdown_background();
     Ok(output)
+}
+
+/// Watches, from a second session, who blocks the process `pid`, `timeout` being the longest
+/// it waits for a lock: from half the timeout on, every eighth of it (10 to 250 ms), it
+/// keeps in `seen` the sessions `pid` last waited for. `watcher` is the second session, opened
+/// here when there is none yet (counted in `opened`). Never ends: dropped when the watched
+/// batch ends.
+async fn watch(
+    database: &Database,
+    pid: i32,
+    timeout: Duration,
+    watcher: &mut Option<Client>,
+    opened: &mut usize,
+    seen: &mut Vec<String>,
+) {
+    tokio::time::sleep(timeout / 2).await;
+    if watcher.as_ref().is_none_or(Client::is_closed) {
+        *watcher = database.connect().await.ok();
+        *opened += usize::from(watcher.is_some());
+    }
+    let Some(client) = watcher.as_ref() else {
+        return std::future::pending().await;
+    };
+    let every = (timeout / 8).clamp(Duration::from_millis(10), Duration::from_millis(250));
+    let query = blockers_sql(pid);
+    loop {
+        if let Ok(messages) = client.simple_query(&query).await {
+            let found: Vec<String> = messages
+                .iter()
+                .filter_map(|message| match message {
+                    SimpleQueryMessage::Row(row) => Some(blocker(row)),
+                    _ => None,
+                })
+                .collect();
+            if !found.is_empty() {
+                *seen = found;
+            }
+        } else if client.is_closed() {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// How many characters of a blocking session's query an error shows.
+pub(crate) const QUERY_SHOWN: usize = 200;
+
+/// The sessions holding the locks the process `pid` waits for, a row each: pid, application,
+/// state, seconds its transaction has been open, and its query (the one running, or for an
+/// idle session the last one), its spaces folded and cut to [`QUERY_SHOWN`] characters, and
+/// whether it was cut. A prepared transaction is pid 0, with no session. `pg_blocking_pids`
+/// takes the lock manager's shared state for a moment, so it is asked only while `pid`
+/// waits for a lock.
+fn blockers_sql(pid: i32) -> String {
+    format!(
+        "SELECT b.pid::text, a.application_name, a.state, \
+         round(extract(epoch FROM clock_timestamp() - a.xact_start)::numeric, 1)::text, \
+         regexp_replace(left(a.query, {QUERY_SHOWN}), '[[:space:]]+', ' ', 'g'), (length(a.query) > {QUERY_SHOWN})::text \
+         FROM pg_stat_activity w CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS b(pid) \
+         LEFT JOIN pg_stat_activity a ON a.pid = b.pid \
+         WHERE w.pid = {pid} AND w.wait_event_type = 'Lock'"
+    )
+}
+
+/// A row of [`blockers_sql`], said in one line.
+fn blocker(row: &tokio_postgres::SimpleQueryRow) -> String {
+    let value = |i: usize| row.get(i).filter(|v| !v.is_empty());
+    let pid = value(0).unwrap_or("?");
+    if pid == "0" {
+        return "a prepared transaction (pid 0: see pg_prepared_xacts)".to_owned();
+    }
+    let mut text = format!("pid {pid}");
+    if let Some(app) = value(1) {
+        text.push_str(&format!(" ({app})"));
+    }
+    match value(2) {
+        Some(state) => text.push_str(&format!(", {state}")),
+        None => text.push_str(", its state not shown (it belongs to another role)"),
+    }
+    if let Some(seconds) = value(3) {
+        text.push_str(&format!(", its transaction open for {seconds} s"));
+    }
+    if let Some(query) = value(4) {
+        let cut = if value(5) == Some("true") { "…" } else { "" };
+        text.push_str(&format!(", query: {}{cut}", query.trim()));
+    }
+    text
 }
 
 fn holder(rows: &Rows) -> Option<String> {
