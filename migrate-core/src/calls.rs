@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use proc_macro2::{Delimiter, TokenTree};
 
 use crate::op::{Action, Op, Type, Value};
-use crate::syntax::{Range, string_value};
+use crate::syntax::{Range, records_on, string_value};
 
 /// One statement of `upgrade` that records something.
 pub(crate) enum Read {
@@ -23,19 +23,54 @@ pub(crate) enum Read {
     Unreadable { call: String, why: String },
 }
 
+/// The functions of a module that take `op` on to record: name → (parameter, body).
+pub(crate) type Helpers = HashMap<String, (String, Vec<TokenTree>)>;
+
+/// How deeply helpers calling helpers are followed; deeper is unreadable (and recursion ends).
+const HELPER_DEPTH: usize = 8;
+
 /// Reads the statements of a function body whose `op` parameter is named `op`. `constants`
-/// holds the module's `const NAME: &str = "…";` items, which arguments may name.
-pub(crate) fn read_body(body: &[TokenTree], op: &str, constants: &HashMap<String, String>) -> Vec<(Read, Range)> {
+/// holds the module's `const NAME: &str = "…";` items, which arguments may name; `helpers` the
+/// module's functions, whose bodies are read in place where `op` is passed to them
+/// (`add_phone(op)`). A statement that does not record (`let _ = op;`) is left out.
+pub(crate) fn read_body(
+    body: &[TokenTree],
+    op: &str,
+    constants: &HashMap<String, String>,
+    helpers: &Helpers,
+) -> Vec<(Read, Range)> {
     let mut out = Vec::new();
+    read_into(body, op, constants, helpers, 0, &mut out);
+    out
+}
+
+fn read_into(
+    body: &[TokenTree],
+    op: &str,
+    constants: &HashMap<String, String>,
+    helpers: &Helpers,
+    depth: usize,
+    out: &mut Vec<(Read, Range)>,
+) {
     for statement in body.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
-        if statement.is_empty() || !mentions(statement, op) {
+        if statement.is_empty() || !records_on(statement, op) {
             continue;
         }
         let range = Range::of(statement);
+        if let Some((param, helper)) = helper_call(statement, op, helpers) {
+            if depth < HELPER_DEPTH {
+                read_into(helper, param, constants, helpers, depth + 1, out);
+            } else {
+                let why = format!("helpers calling helpers are followed {HELPER_DEPTH} deep, no deeper");
+                out.push((Read::Unreadable { call: written(statement), why }, range));
+            }
+            continue;
+        }
         let read = match chain(statement, op) {
             Some(calls) => replay(&calls, constants),
             None => Err(format!(
-                "`{op}` is used here in a way the rules cannot follow (passed to a helper, in a loop or a condition)"
+                "`{op}` is used here in a way the rules cannot follow (passed to a function of another module, \
+                 in a loop or a condition)"
             )),
         };
         match read {
@@ -49,16 +84,55 @@ pub(crate) fn read_body(body: &[TokenTree], op: &str, constants: &HashMap<String
             Err(why) => out.push((Read::Unreadable { call: written(statement), why }, range)),
         }
     }
-    out
 }
 
-/// The `const NAME: &str = "…";` items of a module body.
+/// `helper(op)`, `helper(&mut *op)` or `self::helper(op)`, for a helper of the module: its
+/// parameter and body.
+fn helper_call<'h>(statement: &[TokenTree], op: &str, helpers: &'h Helpers) -> Option<(&'h str, &'h [TokenTree])> {
+    let statement = match statement {
+        [TokenTree::Ident(this), TokenTree::Punct(a), TokenTree::Punct(b), rest @ ..]
+            if this == "self" && a.as_char() == ':' && b.as_char() == ':' =>
+        {
+            rest
+        }
+        other => other,
+    };
+    let [TokenTree::Ident(name), TokenTree::Group(args)] = statement else {
+        return None;
+    };
+    let args: Vec<TokenTree> = args.stream().into_iter().collect();
+    let passes_op = match args.as_slice() {
+        [TokenTree::Ident(o)] => o == op,
+        [TokenTree::Punct(amp), TokenTree::Ident(m), TokenTree::Punct(star), TokenTree::Ident(o)] => {
+            amp.as_char() == '&' && m == "mut" && star.as_char() == '*' && o == op
+        }
+        _ => false,
+    };
+    let (param, body) = helpers.get(&name.to_string()).filter(|_| passes_op)?;
+    Some((param.as_str(), body.as_slice()))
+}
+
+/// The `const NAME: &str = "…";` items of a module body, and of the modules inside it by path
+/// (`columns::EMAIL`).
 pub(crate) fn constants(content: &[TokenTree]) -> HashMap<String, String> {
     let mut found = HashMap::new();
+    collect_constants(content, "", &mut found);
+    found
+}
+
+fn collect_constants(content: &[TokenTree], prefix: &str, found: &mut HashMap<String, String>) {
     for (i, token) in content.iter().enumerate() {
-        if let (TokenTree::Ident(keyword), Some(TokenTree::Ident(name))) = (token, content.get(i + 1))
-            && (keyword == "const" || keyword == "static")
+        let (TokenTree::Ident(keyword), Some(TokenTree::Ident(name))) = (token, content.get(i + 1)) else {
+            continue;
+        };
+        if keyword == "mod"
+            && let Some(TokenTree::Group(body)) = content.get(i + 2)
+            && body.delimiter() == Delimiter::Brace
+            && prefix.matches("::").count() < 4
         {
+            let inner: Vec<TokenTree> = body.stream().into_iter().collect();
+            collect_constants(&inner, &format!("{prefix}{name}::"), found);
+        } else if keyword == "const" || keyword == "static" {
             let value = content[i..]
                 .iter()
                 .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
@@ -67,25 +141,20 @@ pub(crate) fn constants(content: &[TokenTree]) -> HashMap<String, String> {
             if let Some(TokenTree::Literal(literal)) = value
                 && let Some(text) = string_value(literal)
             {
-                found.insert(name.to_string(), text);
+                found.insert(format!("{prefix}{name}"), text);
             }
         }
     }
-    found
-}
-
-fn mentions(tokens: &[TokenTree], op: &str) -> bool {
-    tokens.iter().any(|t| match t {
-        TokenTree::Ident(ident) => ident == op,
-        TokenTree::Group(group) => mentions(&group.stream().into_iter().collect::<Vec<_>>(), op),
-        _ => false,
-    })
 }
 
 /// The statement as written, shortened: `op.execute(&sql)`.
 fn written(tokens: &[TokenTree]) -> String {
-    let text: String = tokens.iter().map(ToString::to_string).collect::<Vec<_>>().join("");
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text: String = tokens.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+    let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Token streams print with spaces between all tokens; put back the usual spacing.
+    for (spaced, tight) in [(" :: ", "::"), (" . ", "."), (" (", "("), ("( ", "("), (" )", ")"), (" ,", ","), ("& ", "&"), (" !", "!"), ("[ ", "["), (" ]", "]")] {
+        text = text.replace(spaced, tight);
+    }
     match text.char_indices().nth(60) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text,
@@ -196,17 +265,6 @@ impl Arguments<'_> {
         }
     }
 
-    fn optional_text(&self, n: usize) -> Result<Option<String>, String> {
-        match strip_ref(self.get(n)?) {
-            [TokenTree::Ident(none)] if none == "None" => Ok(None),
-            [TokenTree::Ident(some), TokenTree::Group(inner)] if some == "Some" => {
-                let inner: Vec<TokenTree> = inner.stream().into_iter().collect();
-                text_of(strip_ref(&inner), self.constants).map(Some).ok_or_else(|| self.not_literal(n))
-            }
-            _ => Err(self.not_literal(n)),
-        }
-    }
-
     fn ty(&self, n: usize) -> Result<Type, String> {
         type_of(self.get(n)?).ok_or_else(|| self.not_literal(n))
     }
@@ -273,9 +331,30 @@ fn strip_ref(tokens: &[TokenTree]) -> &[TokenTree] {
 fn text_of(tokens: &[TokenTree], constants: &HashMap<String, String>) -> Option<String> {
     match tokens {
         [TokenTree::Literal(literal)] => string_value(literal),
-        [TokenTree::Ident(name)] => constants.get(&name.to_string()).cloned(),
+        [TokenTree::Ident(_), ..] => constants.get(&path_of(tokens)?).cloned(),
         _ => None,
     }
+}
+
+/// A path of the module written `a::b::C` or `self::a::C`, as `a::C`'s key in the constants.
+fn path_of(tokens: &[TokenTree]) -> Option<String> {
+    let mut segments = Vec::new();
+    let mut rest = tokens;
+    loop {
+        let [TokenTree::Ident(segment), tail @ ..] = rest else {
+            return None;
+        };
+        segments.push(segment.to_string());
+        match tail {
+            [] => break,
+            [TokenTree::Punct(a), TokenTree::Punct(b), tail @ ..] if a.as_char() == ':' && b.as_char() == ':' => rest = tail,
+            _ => return None,
+        }
+    }
+    if segments.first().is_some_and(|s| s == "self") {
+        segments.remove(0);
+    }
+    Some(segments.join("::"))
 }
 
 fn type_of(tokens: &[TokenTree]) -> Option<Type> {
@@ -407,6 +486,20 @@ fn replay(calls: &[Call], constants: &HashMap<String, String>) -> Result<Read, S
                             _ => Err("its `include_str!` does not name a file literally".to_owned()),
                         }
                     }
+                    [TokenTree::Ident(name), TokenTree::Punct(bang), TokenTree::Group(parts)]
+                        if name == "concat" && bang.as_char() == '!' =>
+                    {
+                        let inner: Vec<TokenTree> = parts.stream().into_iter().collect();
+                        let texts: Option<Vec<String>> = split_top(&inner)
+                            .into_iter()
+                            .filter(|p| !p.is_empty())
+                            .map(|p| text_of(p, constants))
+                            .collect();
+                        match texts {
+                            Some(texts) => Ok(Read::Operation { call: "execute(concat!(…))".to_owned(), statements: vec![texts.concat()] }),
+                            None => Err("its `concat!` joins something other than string literals".to_owned()),
+                        }
+                    }
                     [TokenTree::Ident(name)] if constants.contains_key(&name.to_string()) => {
                         let sql = constants[&name.to_string()].clone();
                         Ok(Read::Operation { call: format!("execute({name})"), statements: vec![sql] })
@@ -416,8 +509,11 @@ fn replay(calls: &[Call], constants: &HashMap<String, String>) -> Result<Read, S
                 _ => Err("`execute` takes one argument".to_owned()),
             };
         }
-        // Settings and declarations render no SQL of their own.
-        "irreversible" | "lock_timeout" | "statement_timeout" => {
+        // Settings, declarations, comments and rows of data: nothing the lock rules judge (a
+        // comment takes no lock that blocks reads or writes, rows lock only themselves), so
+        // their arguments need not be literals.
+        "irreversible" | "lock_timeout" | "statement_timeout" | "comment_on_table" | "comment_on_column"
+        | "bulk_insert" => {
             return Ok(Read::Operation { call, statements: Vec::new() });
         }
         "create_table" => {
@@ -604,10 +700,6 @@ fn replay(calls: &[Call], constants: &HashMap<String, String>) -> Result<Read, S
                 }
             }
         }
-        "comment_on_table" => op.comment_on_table(&a.text(0)?, a.optional_text(1)?.as_deref()),
-        "comment_on_column" => op.comment_on_column(&a.text(0)?, &a.text(1)?, a.optional_text(2)?.as_deref()),
-        // Rows of data: no lock beyond the rows written, nothing for the lock rules to judge.
-        "bulk_insert" => return Ok(Read::Operation { call, statements: Vec::new() }),
         other => return Err(format!("`op.{other}` is not an operation the rules know")),
     }
     Ok(Read::Operation { call, statements: op.statements().into_iter().map(|s| s.sql).collect() })

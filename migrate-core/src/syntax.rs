@@ -861,7 +861,7 @@ pub fn parse_module(args: TokenStream, item: TokenStream, attribute: Range) -> P
     match tokens.get(name_at + 1) {
         Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => {
             let content: Vec<TokenTree> = body.stream().into_iter().collect();
-            let upgrade = read_functions(&content, &mut source, &mut spans);
+            let bodies = read_functions(&content, &mut source, &mut spans);
             for (range, content) in &attributes {
                 if let Some(doc) = doc_value(content) {
                     push_text(&mut source, &mut spans, doc, Carrier::Doc, *range);
@@ -870,8 +870,8 @@ pub fn parse_module(args: TokenStream, item: TokenStream, attribute: Range) -> P
             let mut local = Vec::new();
             local_names(&content, &mut local);
             walk(&content, &Scope { local: &local }, &mut source, &mut spans);
-            if let Some((op, body)) = upgrade {
-                read_recorded(&body, &op, &calls::constants(&content), &mut source, &mut spans);
+            if let Some((op, body)) = bodies.get("upgrade") {
+                read_recorded(body, op, &calls::constants(&content), &bodies, &mut source, &mut spans);
             }
         }
         _ => first_error(
@@ -1064,10 +1064,11 @@ fn read_recorded(
     body: &[TokenTree],
     op: &str,
     constants: &HashMap<String, String>,
+    helpers: &calls::Helpers,
     source: &mut ModuleSource,
     spans: &mut Spans,
 ) {
-    for (read, range) in calls::read_body(body, op, constants) {
+    for (read, range) in calls::read_body(body, op, constants, helpers) {
         let recorded = match read {
             calls::Read::Operation { call, statements } => Recorded::Operation { call, statements },
             calls::Read::Unreadable { call, why } => Recorded::Unreadable { call, why },
@@ -1077,7 +1078,7 @@ fn read_recorded(
                     Some(literal) => Recorded::Sql { literal },
                     None => Recorded::Unreadable {
                         call: "op.execute(…)".to_owned(),
-                        why: "its SQL literal could not be found".to_owned(),
+                        why: "it includes a file the build does not read (not beside the migration)".to_owned(),
                     },
                 }
             }
@@ -1087,14 +1088,10 @@ fn read_recorded(
     }
 }
 
-/// The functions at the top of a module's body: `fn name(…) … { body }`. Returns the
-/// parameter and body of `upgrade`, for [`read_recorded`].
-fn read_functions(
-    content: &[TokenTree],
-    source: &mut ModuleSource,
-    spans: &mut Spans,
-) -> Option<(String, Vec<TokenTree>)> {
-    let mut upgrade = None;
+/// The functions at the top of a module's body: `fn name(…) … { body }`. Returns the first
+/// parameter and the body of each function that has one, for [`read_recorded`].
+fn read_functions(content: &[TokenTree], source: &mut ModuleSource, spans: &mut Spans) -> calls::Helpers {
+    let mut bodies = calls::Helpers::new();
     let mut at = 0;
     while at < content.len() {
         if is_ident(content.get(at), "fn")
@@ -1108,10 +1105,8 @@ fn read_functions(
                 let statements: Vec<TokenTree> = block.stream().into_iter().collect();
                 let parameter = first_parameter(&content[at + 2..body.unwrap_or(at + 2)]);
                 let records = parameter.as_ref().is_some_and(|p| records_on(&statements, p));
-                if name == "upgrade"
-                    && let Some(op) = &parameter
-                {
-                    upgrade = Some((op.clone(), statements.clone()));
+                if let Some(op) = &parameter {
+                    bodies.insert(name.to_string(), (op.clone(), statements.clone()));
                 }
                 source.functions.push(Function { name: name.to_string(), empty: !records });
                 spans.functions.push(Range::token(name.span()));
@@ -1122,7 +1117,7 @@ fn read_functions(
         }
         at += 1;
     }
-    upgrade
+    bodies
 }
 
 /// The macros a template leaves for the user to replace: they build, and panic when run.
@@ -1154,7 +1149,7 @@ fn first_parameter(signature: &[TokenTree]) -> Option<String> {
 /// nothing: `let _ = op;`, `op;`, `drop(op)`, `std::mem::forget(op)`, `println!("{op:?}")`;
 /// comments are not tokens. A copy under another name (`let o = op; o.execute(…)`) is not
 /// followed: such a body counts as empty.
-fn records_on(tokens: &[TokenTree], op: &str) -> bool {
+pub(crate) fn records_on(tokens: &[TokenTree], op: &str) -> bool {
     tokens.iter().enumerate().any(|(i, token)| match token {
         TokenTree::Ident(ident) => ident == op && is_punct(tokens.get(i + 1), '.') && !is_punct(tokens.get(i + 2), '.'),
         TokenTree::Group(group) => {

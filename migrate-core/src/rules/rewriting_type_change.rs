@@ -3,6 +3,8 @@
 //! PostgreSQL makes in place pass: `varchar(n)` to a longer `varchar` or to `text`, `text` to
 //! unbounded `varchar`, `numeric(p, s)` to more precision at the same scale or to `numeric`,
 //! more precision for `timestamp`, `timestamptz`, `time` and `interval`, `cidr` to `inet`.
+//! `timestamp` to `timestamptz` is in place from PostgreSQL 12 only when the session's TimeZone
+//! is UTC, which the build cannot see: it is reported, with that in its help.
 
 use crate::lint::{Action, Context, Fact, Finding};
 
@@ -24,16 +26,25 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
         Some(old) => format!("`{old}` → `{ty}`"),
         None => format!("to `{ty}`, from a type the migrations before do not show"),
     };
+    let zone = old.is_some_and(|old| split(old).0 == "timestamp") && split(ty).0 == "timestamptz" && cx.version >= 12;
+    let help = if zone {
+        "PostgreSQL 12 and later change `timestamp` to `timestamptz` in place only when the session's TimeZone is \
+         UTC: if the migration sets it so, state `allow(rewriting_type_change = \"TimeZone is UTC\")`; otherwise add a \
+         new column, fill it with `op.backfill(…)`, switch the code, then drop the old one"
+            .to_owned()
+    } else {
+        format!(
+            "add a new column of type `{ty}`, fill it with `op.backfill(…)` while code writes both, switch the code, \
+             then drop `{column}`; or, for a small table, state `allow(rewriting_type_change = \"why\")`"
+        )
+    };
     Some(Finding {
         message: format!(
             "`{}` rewrites `{table}` and its indexes ({change}) under an ACCESS EXCLUSIVE lock: reads and writes \
              wait until it ends",
             fact.short()
         ),
-        help: format!(
-            "add a new column of type `{ty}`, fill it with `op.backfill(…)` while code writes both, switch the code, \
-             then drop `{column}`; or, for a small table, state `allow(rewriting_type_change = \"why\")`"
-        ),
+        help,
     })
 }
 

@@ -1,5 +1,6 @@
 /// The CRM starts with the people it tracks.
-#[migration(rev = "a1b2c3d4e5f6", down_revision = None)]
+#[migration(rev = "a1b2c3d4e5f6", down_revision = None,
+    allow(unchecked_sql = "this fixture shows foreign_import: its SQL comes from outside the migration on purpose"))]
 mod add_people_table {
     use migrate_runtime::prelude::*;
     use crate::models::Person;
