@@ -19,6 +19,8 @@ pub(crate) enum Read {
     /// `op.execute` of a literal or of `include_str!`: the literal's range (the path's for an
     /// included file).
     Sql { literal: Range },
+    /// `op.execute` of SQL the module writes otherwise: a `const`, `concat!` of literals.
+    Text { call: String, sql: String },
     /// Not readable, and why.
     Unreadable { call: String, why: String },
 }
@@ -52,8 +54,10 @@ fn read_into(
     depth: usize,
     out: &mut Vec<(Read, Range)>,
 ) {
-    for statement in body.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
-        if statement.is_empty() || !records_on(statement, op) {
+    for statement in statements(body) {
+        // A statement naming `op` without recording on it (`let _ = op;`) is left out; one
+        // that hands it to a macro is not, as the macro may record.
+        if statement.is_empty() || !(records_on(statement, op) || mentions(statement, op) && has_macro_call(statement)) {
             continue;
         }
         let range = Range::of(statement);
@@ -147,12 +151,54 @@ fn collect_constants(content: &[TokenTree], prefix: &str, found: &mut HashMap<St
     }
 }
 
+/// The statements of a block: split at `;`, and after the block of a `for`, `while`, `loop`,
+/// `if`, `match` or `unsafe` statement (or a bare block) when no `else` follows.
+fn statements(body: &[TokenTree]) -> Vec<&[TokenTree]> {
+    const BLOCK_STATEMENTS: [&str; 6] = ["for", "while", "loop", "if", "match", "unsafe"];
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, token) in body.iter().enumerate() {
+        let ends = match token {
+            TokenTree::Punct(p) => p.as_char() == ';',
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
+                let block_statement = i == start
+                    || matches!(&body[start], TokenTree::Ident(k) if BLOCK_STATEMENTS.contains(&k.to_string().as_str()));
+                block_statement && !matches!(body.get(i + 1), Some(TokenTree::Ident(e)) if e == "else")
+            }
+            _ => false,
+        };
+        if ends {
+            let end = if matches!(token, TokenTree::Punct(_)) { i } else { i + 1 };
+            out.push(&body[start..end]);
+            start = i + 1;
+        }
+    }
+    out.push(&body[start..]);
+    out
+}
+
+fn mentions(tokens: &[TokenTree], op: &str) -> bool {
+    tokens.iter().any(|t| match t {
+        TokenTree::Ident(ident) => ident == op,
+        TokenTree::Group(group) => mentions(&group.stream().into_iter().collect::<Vec<_>>(), op),
+        _ => false,
+    })
+}
+
+fn has_macro_call(tokens: &[TokenTree]) -> bool {
+    tokens.windows(2).any(|w| matches!(w, [TokenTree::Ident(_), TokenTree::Punct(bang)] if bang.as_char() == '!'))
+        || tokens.iter().any(|t| match t {
+            TokenTree::Group(group) => has_macro_call(&group.stream().into_iter().collect::<Vec<_>>()),
+            _ => false,
+        })
+}
+
 /// The statement as written, shortened: `op.execute(&sql)`.
 fn written(tokens: &[TokenTree]) -> String {
     let text: String = tokens.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
     let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     // Token streams print with spaces between all tokens; put back the usual spacing.
-    for (spaced, tight) in [(" :: ", "::"), (" . ", "."), (" (", "("), ("( ", "("), (" )", ")"), (" ,", ","), ("& ", "&"), (" !", "!"), ("[ ", "["), (" ]", "]")] {
+    for (spaced, tight) in [(": :", "::"), (" :: ", "::"), (" . ", "."), (" (", "("), ("( ", "("), (" )", ")"), (" ,", ","), ("& ", "&"), (" !", "!"), ("[ ", "["), (" ]", "]")] {
         text = text.replace(spaced, tight);
     }
     match text.char_indices().nth(60) {
@@ -496,13 +542,13 @@ fn replay(calls: &[Call], constants: &HashMap<String, String>) -> Result<Read, S
                             .map(|p| text_of(p, constants))
                             .collect();
                         match texts {
-                            Some(texts) => Ok(Read::Operation { call: "execute(concat!(…))".to_owned(), statements: vec![texts.concat()] }),
+                            Some(texts) => Ok(Read::Text { call: "execute(concat!(…))".to_owned(), sql: texts.concat() }),
                             None => Err("its `concat!` joins something other than string literals".to_owned()),
                         }
                     }
                     [TokenTree::Ident(name)] if constants.contains_key(&name.to_string()) => {
                         let sql = constants[&name.to_string()].clone();
-                        Ok(Read::Operation { call: format!("execute({name})"), statements: vec![sql] })
+                        Ok(Read::Text { call: format!("execute({name})"), sql })
                     }
                     _ => Err("its SQL is not a literal: the rules cannot read SQL built at run time".to_owned()),
                 },
@@ -761,7 +807,7 @@ fn replay_table(
     body: &[TokenTree],
     constants: &HashMap<String, String>,
 ) -> Result<(), String> {
-    for statement in body.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
+    for statement in statements(body) {
         if statement.is_empty() {
             continue;
         }
@@ -827,4 +873,99 @@ fn intern_type(ty: Type) -> &'static Type {
     let leaked: &'static Type = Box::leak(Box::new(ty));
     types.push(leaked);
     leaked
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::source::Recorded;
+    use crate::syntax::parse_file;
+
+    fn recorded(body: &str) -> Vec<Recorded> {
+        let text = format!(
+            "#[migration(rev = \"a1b2c3d4e5f6\")]\nmod add_people_table {{\n    const TABLE: &str = \"people\";\n    \
+             mod columns {{ pub const EMAIL: &str = \"email\"; }}\n    fn add_phone(o: &mut Op) {{ o.add_column(TABLE, \"phone\", Type::Text); }}\n    \
+             pub fn upgrade(op: &mut Op) {{ {body} }}\n}}\n"
+        );
+        let file = parse_file(&text).expect("lexes");
+        file.modules[0].source.recorded.clone()
+    }
+
+    fn statements(recorded: &[Recorded]) -> Vec<String> {
+        recorded
+            .iter()
+            .flat_map(|r| match r {
+                Recorded::Operation { statements, .. } => statements.clone(),
+                Recorded::Text { sql, .. } => vec![sql.clone()],
+                other => vec![format!("{other:?}")],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn operations_with_literal_arguments_are_replayed_and_rendered() {
+        let found = recorded(
+            r#"op.create_index("idx_people_email", TABLE, &[columns::EMAIL]).unique().concurrently();
+               op.add_column("people", "score", Type::Numeric(10, 2)).not_null().server_default(0);
+               op.create_table("tags", |t| { t.column("id", Type::BigInt).identity().primary_key(); t.check("ck", "id > 0"); });"#,
+        );
+        assert_eq!(
+            statements(&found),
+            [
+                r#"CREATE UNIQUE INDEX CONCURRENTLY "idx_people_email" ON "people" ("email")"#,
+                r#"ALTER TABLE "people" ADD COLUMN "score" numeric(10, 2) NOT NULL DEFAULT 0"#,
+                "CREATE TABLE \"tags\" (\n    \"id\" bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n    CONSTRAINT \"ck\" CHECK (id > 0)\n)",
+            ]
+        );
+    }
+
+    #[test]
+    fn helpers_of_the_module_are_read_in_place_and_sql_text_is_kept() {
+        let found = recorded(
+            r#"add_phone(op); self::add_phone(&mut *op); op.execute(concat!("DROP ", "TABLE x")); op.execute(TABLE);"#,
+        );
+        assert_eq!(
+            statements(&found),
+            [
+                r#"ALTER TABLE "people" ADD COLUMN "phone" text"#,
+                r#"ALTER TABLE "people" ADD COLUMN "phone" text"#,
+                "DROP TABLE x",
+                "people",
+            ]
+        );
+        assert!(matches!(&found[2], Recorded::Text { call, .. } if call == "execute(concat!(…))"));
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_kept_as_unreadable_with_why() {
+        let found = recorded(
+            r#"let name = String::from("t");
+               op.drop_table(&name);
+               for t in ["a", "b"] { op.drop_table(t); }
+               my_macro!(op);
+               other::helper(op);
+               op.execute(&format!("DROP TABLE {}", 1));
+               let _ = op;"#,
+        );
+        let whys: Vec<(String, String)> = found
+            .iter()
+            .map(|r| match r {
+                Recorded::Unreadable { call, why } => (call.clone(), why.clone()),
+                other => panic!("read: {other:?}"),
+            })
+            .collect();
+        assert_eq!(whys.len(), 5, "{whys:?}");
+        assert_eq!(whys[0], ("op.drop_table(&name)".to_owned(), "argument 1 of `drop_table` is not a literal".to_owned()));
+        assert!(whys[1].1.contains("cannot follow"), "{whys:?}");
+        assert!(whys[2].0.starts_with("my_macro!(op)"), "{whys:?}");
+        assert!(whys[3].0.starts_with("other::helper(op)"), "{whys:?}");
+        assert!(whys[4].1.contains("SQL built at run time"), "{whys:?}");
+    }
+
+    #[test]
+    fn helpers_calling_themselves_stop_at_a_depth() {
+        let text = "#[migration(rev = \"a1b2c3d4e5f6\")]\nmod add_people_table {\n    fn again(op: &mut Op) { again(op); }\n    \
+                    pub fn upgrade(op: &mut Op) { again(op); }\n}\n";
+        let found = parse_file(text).expect("lexes").modules[0].source.recorded.clone();
+        assert!(matches!(found.as_slice(), [Recorded::Unreadable { why, .. }] if why.contains("8 deep")), "{found:?}");
+    }
 }

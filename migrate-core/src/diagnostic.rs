@@ -109,6 +109,8 @@ rules! {
     EnumValueInTransaction = "enum_value_in_transaction",
     /// A drop or a rename that running code or data depend on.
     DestructiveChange = "destructive_change",
+    /// A statement refused inside a transaction block, in a migration marked `transactional = true`.
+    TransactionNotAllowed = "transaction_not_allowed",
     /// SQL the rules cannot read.
     UncheckedSql = "unchecked_sql",
     /// An `allow(…)` that takes no effect.
@@ -242,7 +244,7 @@ mod tests {
             assert_eq!(rule.as_str().parse(), Ok(*rule));
             assert!(rule.as_str().bytes().all(|b| b == b'_' || b.is_ascii_lowercase()));
         }
-        assert_eq!(RuleId::ALL.len(), 35);
+        assert_eq!(RuleId::ALL.len(), 36);
     }
 
     #[test]

@@ -98,6 +98,7 @@ pub struct ModuleSource {
 
 /// One statement of `upgrade` that records something, as the lock rules read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Recorded {
     /// An operation whose arguments are all literals (`op.create_index("i", "t", &["a"])`),
     /// with the SQL it renders, statement by statement.
@@ -112,6 +113,14 @@ pub enum Recorded {
     Sql {
         /// The literal.
         literal: usize,
+    },
+    /// `op.execute` of SQL written in the module other than as one literal: a `const`, or
+    /// `concat!` of literals.
+    Text {
+        /// The call, as users name it: `execute(concat!(…))`.
+        call: String,
+        /// The SQL.
+        sql: String,
     },
     /// A use of `op` whose SQL the rules cannot know from the tokens, and why.
     Unreadable {

@@ -1072,6 +1072,7 @@ fn read_recorded(
         let recorded = match read {
             calls::Read::Operation { call, statements } => Recorded::Operation { call, statements },
             calls::Read::Unreadable { call, why } => Recorded::Unreadable { call, why },
+            calls::Read::Text { call, sql } => Recorded::Text { call, sql },
             calls::Read::Sql { literal } => {
                 let position = literal.line_column();
                 match spans.literals.iter().position(|r| r.line_column() == position) {

@@ -33,6 +33,8 @@ pub(crate) mod rewriting_add_column;
 #[cfg(feature = "lint")]
 pub(crate) mod rewriting_type_change;
 #[cfg(feature = "lint")]
+pub(crate) mod transaction_not_allowed;
+#[cfg(feature = "lint")]
 pub(crate) mod unchecked_sql;
 #[cfg(feature = "lint")]
 pub mod unused_allow;
@@ -520,6 +522,7 @@ fn judge(module: &ModuleSource, schema: &mut crate::lint::Schema, version: u32) 
     for (at, recorded) in module.recorded.iter().enumerate() {
         let (texts, from_op, file) = match recorded {
             Recorded::Operation { statements, .. } => (statements.clone(), true, None),
+            Recorded::Text { sql, .. } => (vec![sql.clone()], false, None),
             Recorded::Sql { literal } => {
                 let Some(literal) = module.literals.get(*literal) else {
                     continue;
@@ -539,6 +542,11 @@ fn judge(module: &ModuleSource, schema: &mut crate::lint::Schema, version: u32) 
             }
         };
         for text in texts {
+            if module.transactional == Some(true) {
+                for Finding { message, help } in transaction_not_allowed::check(&text) {
+                    findings.push((at, RuleId::TransactionNotAllowed, (message, help)));
+                }
+            }
             let facts = match read(&text) {
                 Ok(facts) => facts,
                 Err(error) => {

@@ -1,5 +1,6 @@
 //! What the lock rules must keep accepting: the safe form of each change on a table that holds
-//! rows. An index built concurrently (`blocking_index`); a foreign key and a CHECK added
+//! rows. An index built concurrently, in a migration left to run outside a transaction
+//! (`blocking_index`, `transaction_not_allowed`); a foreign key and a CHECK added
 //! `NOT VALID`, validated in a later migration (`constraint_without_not_valid`); a backfill in
 //! batches, then NOT NULL through a validated check (`blocking_not_null`); a unique constraint
 //! on an index built concurrently (`blocking_unique`); a column added without a rewriting
