@@ -602,6 +602,16 @@ pub(crate) mod lint_tests {
         run(migrations, true, 15, allows)
     }
 
+    /// The findings on one migration recording `recorded`.
+    pub(crate) fn findings_recorded(recorded: Vec<Recorded>) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        let module = ModuleSource { recorded, ..ModuleSource::default() };
+        for (_, rule, (message, _)) in super::judge(&module, &mut crate::lint::Schema::default(), 15) {
+            found.push((rule.as_str().to_owned(), message));
+        }
+        found
+    }
+
     fn run(migrations: &[&str], transactional: bool, version: u32, allows: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
         let files: Vec<MigrationFile> = migrations
             .iter()

@@ -60,6 +60,16 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_call_is_reported_never_skipped() {
+        let found = crate::rules::lint_tests::findings_recorded(vec![crate::source::Recorded::Unreadable {
+            call: "op.execute(&sql)".to_owned(),
+            why: "its SQL is not a literal".to_owned(),
+        }]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "unchecked_sql");
+    }
+
+    #[test]
     fn unreadable_calls_say_why() {
         let (message, _) = super::unreadable_call("op.execute(&sql)", "its SQL is not a literal");
         assert_eq!(message, "the lock rules cannot check `op.execute(&sql)`: its SQL is not a literal");
