@@ -591,6 +591,103 @@ pub fn effect(statement: &str) -> Option<Effect> {
     None
 }
 
+/// Whether `statement` takes no lock that blocks reads or writes of its table, even while it
+/// waits for one: `CREATE [UNIQUE] INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`,
+/// `REINDEX … CONCURRENTLY` (the keyword, or the option not turned off), and
+/// `ALTER TABLE [IF EXISTS] [ONLY] <table> VALIDATE CONSTRAINT <name>` when that is its only
+/// action. They take SHARE UPDATE EXCLUSIVE at most on the table (a foreign key's validation
+/// also ROW SHARE on the table it references), which conflicts with neither reads (ACCESS
+/// SHARE) nor writes (ROW EXCLUSIVE): no query queues behind them, even while they wait. A
+/// concurrent index build also waits, through lock waits, for the transactions older than it
+/// to end; such a wait holds up nobody. The runner therefore lets them wait without its
+/// default `lock_timeout`.
+///
+/// Comments, quoted names and strings and case do not change the answer; a text of several
+/// statements, or an `ALTER TABLE` with any other action (which takes that action's lock),
+/// is not one of them.
+///
+/// ```
+/// use migrate_core::sql::takes_no_blocking_lock;
+///
+/// assert!(takes_no_blocking_lock(r#"CREATE UNIQUE INDEX CONCURRENTLY "uq_people_email" ON "people" ("email")"#));
+/// assert!(takes_no_blocking_lock("alter table people validate constraint people_email_not_null"));
+/// assert!(!takes_no_blocking_lock("ALTER TABLE people VALIDATE CONSTRAINT c, ADD COLUMN x int"));
+/// assert!(!takes_no_blocking_lock("CREATE INDEX idx_people_email ON people (email)"));
+/// assert!(!takes_no_blocking_lock("/* CREATE INDEX CONCURRENTLY i ON t (a) */ LOCK TABLE t"));
+/// ```
+pub fn takes_no_blocking_lock(statement: &str) -> bool {
+    if split_statements(statement).len() != 1 {
+        return false;
+    }
+    let mut t = tokens(statement);
+    while t.last() == Some(&Token::Punct(';')) {
+        t.pop();
+    }
+    let word = |i: usize, w: &str| matches!(t.get(i), Some(Token::Word(x)) if x.eq_ignore_ascii_case(w));
+    if word(0, "CREATE") {
+        let i = if word(1, "UNIQUE") { 2 } else { 1 };
+        return word(i, "INDEX") && word(i + 1, "CONCURRENTLY");
+    }
+    if word(0, "DROP") {
+        return word(1, "INDEX") && word(2, "CONCURRENTLY");
+    }
+    if word(0, "REINDEX") {
+        // REINDEX [ ( option [, …] ) ] { INDEX | TABLE | SCHEMA | DATABASE } [ CONCURRENTLY ] …
+        let mut i = 1;
+        let mut concurrently = false;
+        if t.get(i) == Some(&Token::Punct('(')) {
+            i += 1;
+            loop {
+                let Some(Token::Word(option)) = t.get(i) else { return false };
+                i += 1;
+                let value = match t.get(i) {
+                    Some(Token::Word(value)) => Some(value.to_ascii_lowercase()),
+                    Some(Token::Str(value)) => Some(value.to_ascii_lowercase()),
+                    _ => None,
+                };
+                if value.is_some() {
+                    i += 1;
+                }
+                if option.eq_ignore_ascii_case("CONCURRENTLY") {
+                    concurrently = !matches!(value.as_deref(), Some("false" | "off" | "0" | "no"));
+                }
+                match t.get(i) {
+                    Some(Token::Punct(',')) => i += 1,
+                    Some(Token::Punct(')')) => {
+                        i += 1;
+                        break;
+                    }
+                    _ => return false,
+                }
+            }
+        }
+        if !["INDEX", "TABLE", "SCHEMA", "DATABASE"].iter().any(|kind| word(i, kind)) {
+            return false;
+        }
+        return concurrently || word(i + 1, "CONCURRENTLY");
+    }
+    if word(0, "ALTER") && word(1, "TABLE") {
+        let mut i = 2;
+        if word(i, "IF") && word(i + 1, "EXISTS") {
+            i += 2;
+        }
+        if word(i, "ONLY") {
+            i += 1;
+        }
+        let Some((_, _, next)) = qualified_name(&t, i) else { return false };
+        i = next;
+        if t.get(i) == Some(&Token::Punct('*')) {
+            i += 1;
+        }
+        // The constraint's name, then nothing: one action only.
+        return word(i, "VALIDATE")
+            && word(i + 1, "CONSTRAINT")
+            && matches!(t.get(i + 2), Some(Token::Word(_) | Token::Quoted(_)))
+            && t.len() == i + 3;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -712,6 +809,57 @@ mod tests {
         }
         for call in ["create_index", "set_not_null", "validate_constraint", "execute", "not_valid"] {
             assert_eq!(no_transaction_call(call), None, "{call}");
+        }
+    }
+
+    #[test]
+    fn statements_that_take_no_lock_blocking_reads_or_writes() {
+        let lifted = [
+            "CREATE INDEX CONCURRENTLY idx ON t (a)",
+            "create unique index concurrently if not exists \"Idx\" on only crm.\"People\" (a) where b = 'x'",
+            "CREATE INDEX CONCURRENTLY ON t (a)",
+            "/* build */ -- without blocking\nCREATE INDEX CONCURRENTLY idx ON t (a);",
+            "DROP INDEX CONCURRENTLY IF EXISTS crm.\"Idx\"",
+            "drop index concurrently a, b",
+            "REINDEX INDEX CONCURRENTLY idx",
+            "reindex table concurrently crm.people",
+            "REINDEX (VERBOSE, CONCURRENTLY) TABLE people",
+            "REINDEX (CONCURRENTLY true, TABLESPACE fast) INDEX idx",
+            "REINDEX (CONCURRENTLY off) TABLE CONCURRENTLY people",
+            "REINDEX SCHEMA CONCURRENTLY crm",
+            "ALTER TABLE people VALIDATE CONSTRAINT people_email_not_null",
+            "alter table if exists only \"crm\".\"People\" validate constraint \"Fk People\"",
+            "ALTER TABLE people * VALIDATE CONSTRAINT c;",
+            "ALTER TABLE people /* , ADD COLUMN x int */ VALIDATE CONSTRAINT c -- , DROP COLUMN y",
+        ];
+        for statement in lifted {
+            assert!(takes_no_blocking_lock(statement), "{statement}");
+        }
+        let kept = [
+            "CREATE INDEX idx ON t (a)",
+            "CREATE UNIQUE INDEX idx ON t (a)",
+            "DROP INDEX idx",
+            "REINDEX INDEX idx",
+            "REINDEX (VERBOSE) TABLE people",
+            "REINDEX (CONCURRENTLY false) TABLE people",
+            "REINDEX SYSTEM CONCURRENTLY crm",
+            "ALTER TABLE people VALIDATE CONSTRAINT c, ADD COLUMN x int",
+            "ALTER TABLE people VALIDATE CONSTRAINT c, VALIDATE CONSTRAINT d",
+            "ALTER TABLE people ADD CONSTRAINT c CHECK (a > 0) NOT VALID",
+            "ALTER TABLE people ADD CONSTRAINT uq UNIQUE USING INDEX uq",
+            "ALTER TABLE people ALTER COLUMN email SET NOT NULL",
+            "ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY",
+            "ALTER INDEX idx RENAME TO idx2",
+            "SELECT 'CREATE INDEX CONCURRENTLY idx ON t (a)'",
+            "COMMENT ON TABLE t IS 'ALTER TABLE t VALIDATE CONSTRAINT c'",
+            "-- CREATE INDEX CONCURRENTLY idx ON t (a)\nLOCK TABLE t",
+            "CREATE INDEX CONCURRENTLY idx ON t (a); DROP TABLE u",
+            "ALTER TABLE people VALIDATE CONSTRAINT c; LOCK TABLE people",
+            "\"CREATE\" INDEX CONCURRENTLY idx ON t (a)",
+            "",
+        ];
+        for statement in kept {
+            assert!(!takes_no_blocking_lock(statement), "{statement}");
         }
     }
 

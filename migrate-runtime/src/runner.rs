@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 use migrate_core::chain::{Chain, Migration};
 use migrate_core::graph::{Graph, NodeId};
 use migrate_core::op::Statement;
-use migrate_core::script::{LENT_RESET, Part, Piece, SESSION_SQL, Setup, Step, saved_settings_sql, set_sql};
-use migrate_core::sql::{Effect, effect, join_statements};
+use migrate_core::script::{
+    Batch, LENT_RESET, Part, Piece, SESSION_SQL, Setup, Step, saved_settings_sql, set_sql,
+};
+use migrate_core::sql::{Effect, effect, join_statements, no_transaction_reason, takes_no_blocking_lock};
 use migrate_core::version::{Direction, Record, Tables, rows_diff};
 use sha2::{Digest, Sha256};
 
@@ -223,6 +225,65 @@ struct Tries {
     blocked_by: Vec<String>,
 }
 
+/// A timeout as PostgreSQL takes it, in milliseconds (1 at least: 0 turns it off).
+fn ms(d: Duration) -> String {
+    format!("{}ms", d.as_millis().max(1))
+}
+
+/// Puts the step `number`'s setting `sql` first in `batch`, the positions of its statements
+/// moved on.
+fn prepend(batch: &mut Batch, number: usize, sql: &str) {
+    let head = join_statements(&[sql]);
+    let shift = head.chars().count();
+    batch.text.insert_str(0, &head);
+    for (start, _, _) in &mut batch.positions {
+        *start += shift;
+    }
+    batch.ordinals.insert(0, Some((number, None)));
+}
+
+/// Puts the step `number`'s setting `sql` last in `batch`.
+fn append(batch: &mut Batch, number: usize, sql: &str) {
+    batch.text.push_str(&join_statements(&[sql]));
+    batch.ordinals.push(Some((number, None)));
+}
+
+/// The script of a run's `pieces`, for `--sql`: each piece's SQL, in order, each step
+/// announced by a comment, as [`Tables::script`](migrate_core::version::Tables::script)
+/// writes it, for the pieces as the runner sends them ([`Migrator::lift_default`]).
+fn script_of(steps: &[Step<'_>], pieces: &[Piece]) -> String {
+    let mut text = String::new();
+    for piece in pieces {
+        if let Some(step) = piece.step.and_then(|n| steps.get(n)) {
+            match piece.part {
+                Part::Step | Part::Claim => {
+                    let verb = match step.direction {
+                        Direction::Downgrade => "downgrade",
+                        _ => "upgrade",
+                    };
+                    text.push_str(&format!("\n-- Running {verb} {} ({})\n", step.rev, step.slug));
+                    if piece.part == Part::Claim {
+                        text.push_str("-- outside a transaction\n");
+                    }
+                }
+                Part::Statement(index) => {
+                    if let Some(Effect::Index { table, name }) =
+                        step.statements.get(index).and_then(|s| effect(&s.sql))
+                    {
+                        text.push_str(&format!(
+                            "-- if an earlier attempt left the index {name} on {table} INVALID, drop it first: \
+                             DROP INDEX CONCURRENTLY <its schema>.{name};\n"
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        text.push_str(&piece.batch.text);
+    }
+    text
+}
+
 /// Whether a piece failed on a lock not granted: `lock_timeout`, or `NOWAIT`.
 fn lock_not_available(outcome: &Outcome) -> bool {
     outcome.error.as_ref().and_then(|e| e.code())
@@ -405,7 +466,6 @@ impl Migrator {
 
     /// The run's own settings, in force for the whole session.
     fn run_settings(&self) -> Vec<(&'static str, String)> {
-        let ms = |d: Duration| format!("{}ms", d.as_millis().max(1));
         let mut settings = Vec::new();
         match self.lock_timeout {
             Some(Duration::ZERO) => settings.push(("lock_timeout", "0".to_owned())),
@@ -440,14 +500,16 @@ impl Migrator {
     /// the statements of a step outside a transaction), so that it never bounds the runner's
     /// own waits; a timeout set for the run is the session's already, and is repeated only
     /// inside a transaction (where it costs nothing, and where, in one transaction for the
-    /// run, an earlier migration's own setting would otherwise last).
+    /// run, an earlier migration's own setting would otherwise last). Outside a transaction,
+    /// when the step's first statement takes no lock that blocks reads or writes, the default
+    /// is lifted for it: `lock_timeout` 0 ([`Migrator::lifted`]).
     fn step_settings(&self, planned: &Planned) -> Vec<(&'static str, String)> {
         let mut settings = planned.settings.clone();
         if settings.iter().any(|(name, _)| *name == "lock_timeout") {
             return settings;
         }
-        let ms = |d: Duration| format!("{}ms", d.as_millis().max(1));
         match self.lock_timeout {
+            None if self.lifted(planned, 0) => settings.insert(0, ("lock_timeout", "0".to_owned())),
             None => settings.insert(0, ("lock_timeout", ms(DEFAULT_LOCK_TIMEOUT))),
             Some(Duration::ZERO) if planned.migration.transactional => {
                 settings.insert(0, ("lock_timeout", "0".to_owned()));
@@ -456,6 +518,84 @@ impl Migrator {
             Some(_) => {}
         }
         settings
+    }
+
+    /// Whether the statements of `planned` that set no timeout of their own get the default
+    /// one: it runs outside a transaction (inside one, a step takes the default as a whole),
+    /// and neither it (`op.lock_timeout`) nor the run ([`Migrator::lock_timeout`]) sets one.
+    fn outside_with_default(&self, planned: &Planned) -> bool {
+        !planned.migration.transactional
+            && self.lock_timeout.is_none()
+            && !planned.settings.iter().any(|(name, _)| *name == "lock_timeout")
+    }
+
+    /// Whether the `index`-th statement of `planned` runs without the default lock timeout
+    /// (`lock_timeout` 0): in a step [`Migrator::outside_with_default`], a statement that
+    /// takes no lock blocking reads or writes of its table, even while it waits
+    /// ([`takes_no_blocking_lock`]: a concurrent index build, drop or reindex, a lone
+    /// `VALIDATE CONSTRAINT`). Nobody queues behind such a wait, and a concurrent build
+    /// waits, through lock waits, for every older transaction (a report query): bounded, it
+    /// would fail whenever one is open. The step's other statements keep the default.
+    fn lifted(&self, planned: &Planned, index: usize) -> bool {
+        self.outside_with_default(planned)
+            && planned.statements.get(index).is_some_and(|statement| takes_no_blocking_lock(&statement.sql))
+    }
+
+    /// The pieces of a run, with the default lock timeout lifted for the statements
+    /// [`Migrator::lifted`] picks and put back after them. The step's settings already set
+    /// `lock_timeout` 0 when its first statement is lifted ([`Migrator::step_settings`]); where
+    /// the timeout changes between two statements, `SET lock_timeout` goes into the round trip
+    /// of the lifted `VALIDATE CONSTRAINT` that starts or ends the change (before it or after
+    /// it: one `ALTER TABLE` runs the same in a batch), or, next to a statement that must run
+    /// alone (a concurrent index build) or that the runner does not know safe in a batch (any
+    /// other statement, which may be a `CALL` that commits), into a round trip of its own.
+    /// The step's reset then puts back the run's value, as for any step.
+    fn lift_default(&self, pieces: Vec<Piece>, steps: &[Planned]) -> Vec<Piece> {
+        let default = set_sql("lock_timeout", &ms(DEFAULT_LOCK_TIMEOUT));
+        let off = set_sql("lock_timeout", "0");
+        let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
+        // Whether the default is in force for the step being sent, before its next statement.
+        let mut in_force = true;
+        for mut piece in pieces {
+            let Some((number, planned)) = piece.step.and_then(|n| steps.get(n).map(|planned| (n, planned)))
+            else {
+                out.push(piece);
+                continue;
+            };
+            match piece.part {
+                Part::Claim => in_force = !self.lifted(planned, 0),
+                Part::Statement(index) if self.outside_with_default(planned) => {
+                    let lifted = self.lifted(planned, index);
+                    if lifted == in_force {
+                        let set = if lifted { &off } else { &default };
+                        // A lifted statement that may run in a batch: a lone VALIDATE CONSTRAINT.
+                        let batched = |i: usize| {
+                            self.lifted(planned, i)
+                                && planned
+                                    .statements
+                                    .get(i)
+                                    .is_some_and(|s| no_transaction_reason(&s.sql).is_none())
+                        };
+                        let previous = out.last_mut().filter(|p| {
+                            index > 0 && p.step == Some(number) && p.part == Part::Statement(index - 1)
+                        });
+                        match previous {
+                            _ if batched(index) => prepend(&mut piece.batch, number, set),
+                            Some(previous) if batched(index - 1) => append(&mut previous.batch, number, set),
+                            _ => {
+                                let mut batch = Batch::default();
+                                append(&mut batch, number, set);
+                                out.push(Piece { step: Some(number), part: Part::Settings, batch });
+                            }
+                        }
+                        in_force = !lifted;
+                    }
+                }
+                _ => {}
+            }
+            out.push(piece);
+        }
+        out
     }
 
     /// The longest a statement of `planned` waits for a lock, none when it may wait forever.
@@ -469,10 +609,16 @@ impl Migrator {
         }
     }
 
-    /// The longest the statements of `piece` wait for a lock: its step's, or in one
-    /// transaction for the run the shortest of them.
+    /// The longest the statements of `piece` wait for a lock: its step's (none for a
+    /// statement [`Migrator::lifted`]), or in one transaction for the run the shortest of them.
     fn piece_lock_timeout(&self, piece: &Piece, steps: &[Planned]) -> Option<Duration> {
+        // A statement run without the default waits as long as it takes.
+        let lifted = |n: usize| match piece.part {
+            Part::Statement(index) => steps.get(n).is_some_and(|planned| self.lifted(planned, index)),
+            _ => false,
+        };
         match piece.step {
+            Some(n) if lifted(n) => None,
             Some(n) => steps.get(n).and_then(|planned| self.step_lock_timeout(planned)),
             None => steps.iter().filter_map(|planned| self.step_lock_timeout(planned)).min(),
         }
@@ -779,11 +925,21 @@ impl Migrator {
             .zip(&settings)
             .map(|(planned, settings)| Step { settings, ..planned.step() })
             .collect();
-        let pieces = self.tables.program(&steps, setup, self.one_transaction);
+        let pieces = self.lift_default(self.tables.program(&steps, setup, self.one_transaction), &plan.steps);
         let mut reports = Vec::with_capacity(steps.len());
         let run_start = Instant::now();
         let mut step_start = Instant::now();
-        for piece in &pieces {
+        for (at, piece) in pieces.iter().enumerate() {
+            // The statement the piece runs or comes before (0-based), in a step outside a
+            // transaction.
+            let next = pieces[at..]
+                .iter()
+                .take_while(|p| p.step == piece.step)
+                .find_map(|p| match p.part {
+                    Part::Statement(index) if p.step == piece.step => Some(index),
+                    _ => None,
+                })
+                .unwrap_or(0);
             // Between steps, an interrupt stops the run where it stands: at the rows the next
             // step starts from.
             if let Some(signal) = session.interrupted()
@@ -801,10 +957,7 @@ impl Migrator {
             if let (Some(signal), Part::Settings | Part::Statement(_), Some(planned)) =
                 (session.interrupted(), piece.part, piece.step.and_then(|n| plan.steps.get(n)))
             {
-                let next = match piece.part {
-                    Part::Statement(index) => index + 1,
-                    _ => 1,
-                };
+                let next = next + 1;
                 let rev = planned.migration.rev;
                 let before = if next == 1 { "none of them ran" } else { "the ones before stay applied" };
                 let left = format!(
@@ -821,7 +974,7 @@ impl Migrator {
             };
             if outcome.error.is_some() {
                 let error = self.failed(session, piece, &plan.steps, outcome, tries).await;
-                return Err(self.interrupted(session, piece, &plan.steps, error));
+                return Err(self.interrupted(session, piece, next, &plan.steps, error));
             }
             let ended = match piece.part {
                 Part::End => piece.step,
@@ -841,8 +994,16 @@ impl Migrator {
         Ok(reports)
     }
 
-    /// A failure caused by an interrupt, said as such: what the interrupted piece left.
-    fn interrupted(&self, session: &Session<'_>, piece: &Piece, steps: &[Planned], error: Error) -> Error {
+    /// A failure caused by an interrupt, said as such: what the interrupted piece left (`next`:
+    /// the statement it runs or comes before, in a step outside a transaction).
+    fn interrupted(
+        &self,
+        session: &Session<'_>,
+        piece: &Piece,
+        next: usize,
+        steps: &[Planned],
+        error: Error,
+    ) -> Error {
         let Some(signal) = session.interrupted() else {
             return error;
         };
@@ -866,9 +1027,15 @@ impl Migrator {
         let before = rows_text(&planned.rows);
         let left = match piece.part {
             Part::Claim => format!("nothing of {rev} ran: the database is at {before}"),
-            Part::Settings => format!(
+            Part::Settings if next == 0 => format!(
                 "{rev} runs outside a transaction and was stopped before its first statement; its start is recorded, so \
                  the next run refuses it until it is cleared (the refusal says how)"
+            ),
+            Part::Settings => format!(
+                "{rev} runs outside a transaction and was stopped before its statement {} of {}: the ones before stay \
+                 applied, and the next run refuses it until it is cleared (the refusal says how)",
+                next + 1,
+                planned.statements.len()
             ),
             Part::Statement(index) => format!(
                 "{rev} runs outside a transaction and was stopped at its statement {} of {}: {}, and the next run \
@@ -1322,8 +1489,10 @@ impl Migrator {
             adopt: Vec::new(),
             settings: self.run_settings(),
         };
+        let pieces =
+            self.lift_default(self.tables.program(&steps, &setup, self.one_transaction), &plan.steps);
         let mut text = join_statements(&self.session_settings());
-        text.push_str(&self.tables.script(&steps, &setup, self.one_transaction));
+        text.push_str(&script_of(&steps, &pieces));
         Ok(text)
     }
 }
