@@ -13,7 +13,8 @@ pub struct Config {
     /// The words a slug is checked against.
     pub words: WordLists,
     /// The last revision of a history adopted from another tool: it and its ancestors are
-    /// exempt from the style rules ([`crate::rules::STYLE_RULES`]), which that history predates.
+    /// exempt from the style rules ([`crate::rules::STYLE_RULES`]) and the lock rules, which that
+    /// history predates.
     /// Graph rules still apply to them.
     pub start_after: Option<String>,
     /// Names of the migrations folder's entries left there on purpose, which `stray_file`

@@ -26,21 +26,11 @@ pub(crate) mod blocking_unique;
 pub(crate) mod constraint_without_not_valid;
 #[cfg(feature = "lint")]
 pub(crate) mod destructive_change;
-#[cfg(feature = "lint")]
-pub(crate) mod enum_value_in_transaction;
-#[cfg(feature = "lint")]
-pub(crate) mod rewriting_add_column;
-#[cfg(feature = "lint")]
-pub(crate) mod rewriting_type_change;
-#[cfg(feature = "lint")]
-pub(crate) mod transaction_not_allowed;
-#[cfg(feature = "lint")]
-pub(crate) mod unchecked_sql;
-#[cfg(feature = "lint")]
-pub mod unused_allow;
 pub mod duplicate_revision;
 pub mod empty_downgrade;
 pub mod empty_upgrade;
+#[cfg(feature = "lint")]
+pub(crate) mod enum_value_in_transaction;
 pub mod file_name_mismatch;
 pub mod foreign_import;
 pub mod hardcoded_secret;
@@ -55,12 +45,22 @@ pub mod missing_why;
 pub mod multiple_bases;
 pub mod multiple_heads;
 pub mod revision_cycle;
+#[cfg(feature = "lint")]
+pub(crate) mod rewriting_add_column;
+#[cfg(feature = "lint")]
+pub(crate) mod rewriting_type_change;
 pub mod sealed_migration_changed;
 pub mod sealed_migration_deleted;
 pub mod stray_file;
+#[cfg(feature = "lint")]
+pub(crate) mod transaction_not_allowed;
+#[cfg(feature = "lint")]
+pub(crate) mod unchecked_sql;
 pub mod unknown_argument;
 pub mod unknown_down_revision;
 pub mod unreadable_seal;
+#[cfg(feature = "lint")]
+pub mod unused_allow;
 pub mod unwritten_template;
 pub mod vague_slug;
 
@@ -473,16 +473,18 @@ pub(crate) mod fixtures {
 
 /// Runs the lock rules over the chain in its linear order, replaying the schema each
 /// migration builds, and applies each migration's `allow(…)`. Migrations of an adopted history
-/// (`start_after`) build the schema but are not judged.
+/// (`start_after`) build the schema but are not judged. The SQL is parsed first, on every core
+/// (parsing needs no schema); the judging that follows is in order.
 #[cfg(feature = "lint")]
 fn lint_chain(analysis: &Analysis<'_>, config: &Config, report: &mut Report) {
     use crate::lint::Schema;
     let adopted = analysis.adopted_files().unwrap_or_default();
+    let entries: Vec<&Entry<'_>> = analysis.graph.linear().iter().map(|&node| analysis.entry(node)).collect();
+    let readings = read_in_parallel(&entries);
     let mut schema = Schema::default();
-    for &node in analysis.graph.linear() {
-        let entry = analysis.entry(node);
+    for (entry, reading) in entries.iter().zip(readings) {
         let (file, module) = (entry.file, entry.module);
-        let findings = judge(module, &mut schema, config.postgres_version());
+        let findings = judge(module, reading, &mut schema, config.postgres_version());
         if adopted.contains(file.path.as_str()) {
             continue;
         }
@@ -498,12 +500,95 @@ fn lint_chain(analysis: &Analysis<'_>, config: &Config, report: &mut Report) {
     }
 }
 
+/// What one statement of `upgrade` reads to, before any schema is known.
+#[cfg(feature = "lint")]
+enum Reading {
+    /// SQL texts (an operation's statements, or one text of the module's SQL), each with what
+    /// the parser made of it; `from_op` when the SQL is an operation's rendering; `file` the
+    /// included file it comes from.
+    Texts {
+        texts: Vec<(String, Result<Vec<crate::lint::Fact>, crate::lint::Unreadable>)>,
+        from_op: bool,
+        file: Option<String>,
+    },
+    /// A call the reader could not follow, and why.
+    Unreadable { call: String, why: String },
+    /// Nothing to judge (an included file the build could not read reports itself).
+    Nothing,
+}
+
+#[cfg(feature = "lint")]
+fn read_module(module: &ModuleSource) -> Vec<Reading> {
+    use crate::source::Recorded;
+    let parsed = |texts: Vec<String>| {
+        texts.into_iter().map(|t| (crate::lint::read(&t), t)).map(|(read, t)| (t, read)).collect()
+    };
+    module
+        .recorded
+        .iter()
+        .map(|recorded| match recorded {
+            Recorded::Operation { statements, .. } => {
+                Reading::Texts { texts: parsed(statements.clone()), from_op: true, file: None }
+            }
+            Recorded::Text { sql, .. } => {
+                Reading::Texts { texts: parsed(vec![sql.clone()]), from_op: false, file: None }
+            }
+            Recorded::Sql { literal } => match module.literals.get(*literal) {
+                Some(literal) => match &literal.included {
+                    Some(included) => match &included.text {
+                        Some(text) => Reading::Texts {
+                            texts: parsed(vec![text.clone()]),
+                            from_op: false,
+                            file: Some(included.display.clone()),
+                        },
+                        None => Reading::Nothing,
+                    },
+                    None => Reading::Texts {
+                        texts: parsed(vec![literal.value.clone()]),
+                        from_op: false,
+                        file: None,
+                    },
+                },
+                None => Reading::Nothing,
+            },
+            Recorded::Unreadable { call, why } => {
+                Reading::Unreadable { call: call.clone(), why: why.clone() }
+            }
+        })
+        .collect()
+}
+
+/// [`read_module`] for every entry, on as many threads as the machine has cores (8 at most).
+#[cfg(feature = "lint")]
+fn read_in_parallel(entries: &[&Entry<'_>]) -> Vec<Vec<Reading>> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
+    let chunk = entries.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = entries
+            .chunks(chunk)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(|e| read_module(e.module)).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .zip(entries.chunks(chunk))
+            .flat_map(|(worker, chunk)| {
+                // A thread that panicked leaves its migrations to be read here, on this one.
+                worker.join().unwrap_or_else(|_| chunk.iter().map(|e| read_module(e.module)).collect())
+            })
+            .collect()
+    })
+}
+
 /// The lock rules' findings on one migration's `upgrade`, by position in
 /// `ModuleSource::recorded`; `schema` is the chain's schema before it, and after it on return.
 #[cfg(feature = "lint")]
-fn judge(module: &ModuleSource, schema: &mut crate::lint::Schema, version: u32) -> Vec<(usize, RuleId, (String, String))> {
-    use crate::lint::{Action, Context, Fact, Finding, read};
-    use crate::source::Recorded;
+fn judge(
+    module: &ModuleSource,
+    readings: Vec<Reading>,
+    schema: &mut crate::lint::Schema,
+    version: u32,
+) -> Vec<(usize, RuleId, (String, String))> {
+    use crate::lint::{Action, Context, Fact, Finding};
     type Check = fn(&Fact, &Context<'_>) -> Option<Finding>;
     const CHECKS: [(RuleId, Check); 8] = [
         (RuleId::BlockingIndex, blocking_index::check),
@@ -519,38 +604,29 @@ fn judge(module: &ModuleSource, schema: &mut crate::lint::Schema, version: u32) 
     let mut created_here: HashSet<String> = HashSet::new();
     let mut earlier: Vec<Fact> = Vec::new();
     let mut findings = Vec::new();
-    for (at, recorded) in module.recorded.iter().enumerate() {
-        let (texts, from_op, file) = match recorded {
-            Recorded::Operation { statements, .. } => (statements.clone(), true, None),
-            Recorded::Text { sql, .. } => (vec![sql.clone()], false, None),
-            Recorded::Sql { literal } => {
-                let Some(literal) = module.literals.get(*literal) else {
-                    continue;
-                };
-                match &literal.included {
-                    // A file that cannot be read is the build's error, not this rule's.
-                    Some(included) => match &included.text {
-                        Some(text) => (vec![text.clone()], false, Some(included.display.as_str())),
-                        None => continue,
-                    },
-                    None => (vec![literal.value.clone()], false, None),
-                }
-            }
-            Recorded::Unreadable { call, why } => {
-                findings.push((at, RuleId::UncheckedSql, unchecked_sql::unreadable_call(call, why)));
+    for (at, reading) in readings.into_iter().enumerate() {
+        let (texts, from_op, file) = match reading {
+            Reading::Texts { texts, from_op, file } => (texts, from_op, file),
+            Reading::Unreadable { call, why } => {
+                findings.push((at, RuleId::UncheckedSql, unchecked_sql::unreadable_call(&call, &why)));
                 continue;
             }
+            Reading::Nothing => continue,
         };
-        for text in texts {
+        for (text, read) in texts {
             if module.transactional == Some(true) {
                 for Finding { message, help } in transaction_not_allowed::check(&text) {
                     findings.push((at, RuleId::TransactionNotAllowed, (message, help)));
                 }
             }
-            let facts = match read(&text) {
+            let facts = match read {
                 Ok(facts) => facts,
                 Err(error) => {
-                    findings.push((at, RuleId::UncheckedSql, unchecked_sql::unparsed(&error, file)));
+                    findings.push((
+                        at,
+                        RuleId::UncheckedSql,
+                        unchecked_sql::unparsed(&error, file.as_deref()),
+                    ));
                     continue;
                 }
             };
@@ -558,7 +634,13 @@ fn judge(module: &ModuleSource, schema: &mut crate::lint::Schema, version: u32) 
                 if fact.action == Action::Do && !from_op {
                     findings.push((at, RuleId::UncheckedSql, unchecked_sql::do_block(&fact.short())));
                 }
-                let cx = Context { schema, created_here: &created_here, transactional, version, earlier: &earlier };
+                let cx = Context {
+                    schema,
+                    created_here: &created_here,
+                    transactional,
+                    version,
+                    earlier: &earlier,
+                };
                 for (rule, check) in CHECKS {
                     if let Some(Finding { message, help }) = check(&fact, &cx) {
                         findings.push((at, rule, (message, help)));
@@ -593,12 +675,19 @@ pub(crate) mod lint_tests {
     }
 
     /// [`findings`] with the migrations' transaction mode and the target version.
-    pub(crate) fn findings_with(migrations: &[&str], transactional: bool, version: u32) -> Vec<(String, String)> {
+    pub(crate) fn findings_with(
+        migrations: &[&str],
+        transactional: bool,
+        version: u32,
+    ) -> Vec<(String, String)> {
         run(migrations, transactional, version, &[])
     }
 
     /// [`findings`] with an `allow(…)` on the last migration.
-    pub(crate) fn findings_allowing(migrations: &[&str], allows: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+    pub(crate) fn findings_allowing(
+        migrations: &[&str],
+        allows: &[(&str, Option<&str>)],
+    ) -> Vec<(String, String)> {
         run(migrations, true, 15, allows)
     }
 
@@ -606,13 +695,21 @@ pub(crate) mod lint_tests {
     pub(crate) fn findings_recorded(recorded: Vec<Recorded>) -> Vec<(String, String)> {
         let mut found = Vec::new();
         let module = ModuleSource { recorded, ..ModuleSource::default() };
-        for (_, rule, (message, _)) in super::judge(&module, &mut crate::lint::Schema::default(), 15) {
+        let readings = super::read_module(&module);
+        for (_, rule, (message, _)) in
+            super::judge(&module, readings, &mut crate::lint::Schema::default(), 15)
+        {
             found.push((rule.as_str().to_owned(), message));
         }
         found
     }
 
-    fn run(migrations: &[&str], transactional: bool, version: u32, allows: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+    fn run(
+        migrations: &[&str],
+        transactional: bool,
+        version: u32,
+        allows: &[(&str, Option<&str>)],
+    ) -> Vec<(String, String)> {
         let files: Vec<MigrationFile> = migrations
             .iter()
             .enumerate()
@@ -621,14 +718,21 @@ pub(crate) mod lint_tests {
                 let module = ModuleSource {
                     name: format!("migration_{n}"),
                     rev: Some(rev.clone()),
-                    down_revision: if n == 0 { DownRevision::None } else { DownRevision::One(format!("{:012x}", n - 1)) },
+                    down_revision: if n == 0 {
+                        DownRevision::None
+                    } else {
+                        DownRevision::One(format!("{:012x}", n - 1))
+                    },
                     transactional: Some(transactional),
                     literals: vec![Literal { value: (*sql).to_owned(), ..Literal::default() }],
                     recorded: vec![Recorded::Sql { literal: 0 }],
                     allows: if n + 1 == migrations.len() {
                         allows
                             .iter()
-                            .map(|(rule, reason)| Allow { rule: (*rule).to_owned(), reason: reason.map(str::to_owned) })
+                            .map(|(rule, reason)| Allow {
+                                rule: (*rule).to_owned(),
+                                reason: reason.map(str::to_owned),
+                            })
                             .collect()
                     } else {
                         Vec::new()
@@ -650,7 +754,9 @@ pub(crate) mod lint_tests {
         checked.sort_by_key(|d| (d.file.clone(), d.locator.clone()));
         checked
             .into_iter()
-            .filter(|d| super::unused_allow::OVERRIDABLE.contains(&d.rule) || d.rule == crate::RuleId::UnusedAllow)
+            .filter(|d| {
+                super::unused_allow::OVERRIDABLE.contains(&d.rule) || d.rule == crate::RuleId::UnusedAllow
+            })
             .map(|d| (d.rule.as_str().to_owned(), d.message))
             .collect()
     }
