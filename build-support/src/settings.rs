@@ -59,10 +59,9 @@ impl Settings {
                 "start_after" => settings.config.start_after = Some(string(key, value)?.to_owned()),
                 "ignore" => settings.config.ignore = words(key, value)?,
                 "postgres_version" => {
-                    let version = value
-                        .as_integer()
-                        .filter(|v| (10..=18).contains(v))
-                        .ok_or_else(|| format!("`{key}` must be a PostgreSQL major version from 10 to 18, such as 15"))?;
+                    let version = value.as_integer().filter(|v| (10..=18).contains(v)).ok_or_else(|| {
+                        format!("`{key}` must be a PostgreSQL major version from 10 to 18, such as 15")
+                    })?;
                     settings.config.postgres_version = u32::try_from(version).ok();
                 }
                 other => return Err(format!("unknown key `{other}`")),

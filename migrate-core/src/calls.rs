@@ -57,7 +57,9 @@ fn read_into(
     for statement in statements(body) {
         // A statement naming `op` without recording on it (`let _ = op;`) is left out; one
         // that hands it to a macro is not, as the macro may record.
-        if statement.is_empty() || !(records_on(statement, op) || mentions(statement, op) && has_macro_call(statement)) {
+        if statement.is_empty()
+            || !(records_on(statement, op) || mentions(statement, op) && has_macro_call(statement))
+        {
             continue;
         }
         let range = Range::of(statement);
@@ -92,7 +94,11 @@ fn read_into(
 
 /// `helper(op)`, `helper(&mut *op)` or `self::helper(op)`, for a helper of the module: its
 /// parameter and body.
-fn helper_call<'h>(statement: &[TokenTree], op: &str, helpers: &'h Helpers) -> Option<(&'h str, &'h [TokenTree])> {
+fn helper_call<'h>(
+    statement: &[TokenTree],
+    op: &str,
+    helpers: &'h Helpers,
+) -> Option<(&'h str, &'h [TokenTree])> {
     let statement = match statement {
         [TokenTree::Ident(this), TokenTree::Punct(a), TokenTree::Punct(b), rest @ ..]
             if this == "self" && a.as_char() == ':' && b.as_char() == ':' =>
@@ -186,7 +192,9 @@ fn mentions(tokens: &[TokenTree], op: &str) -> bool {
 }
 
 fn has_macro_call(tokens: &[TokenTree]) -> bool {
-    tokens.windows(2).any(|w| matches!(w, [TokenTree::Ident(_), TokenTree::Punct(bang)] if bang.as_char() == '!'))
+    tokens
+        .windows(2)
+        .any(|w| matches!(w, [TokenTree::Ident(_), TokenTree::Punct(bang)] if bang.as_char() == '!'))
         || tokens.iter().any(|t| match t {
             TokenTree::Group(group) => has_macro_call(&group.stream().into_iter().collect::<Vec<_>>()),
             _ => false,
@@ -198,7 +206,19 @@ fn written(tokens: &[TokenTree]) -> String {
     let text: String = tokens.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
     let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     // Token streams print with spaces between all tokens; put back the usual spacing.
-    for (spaced, tight) in [(": :", "::"), (" :: ", "::"), (" . ", "."), (" (", "("), ("( ", "("), (" )", ")"), (" ,", ","), ("& ", "&"), (" !", "!"), ("[ ", "["), (" ]", "]")] {
+    for (spaced, tight) in [
+        (": :", "::"),
+        (" :: ", "::"),
+        (" . ", "."),
+        (" (", "("),
+        ("( ", "("),
+        (" )", ")"),
+        (" ,", ","),
+        ("& ", "&"),
+        (" !", "!"),
+        ("[ ", "["),
+        (" ]", "]"),
+    ] {
         text = text.replace(spaced, tight);
     }
     match text.char_indices().nth(60) {
@@ -241,7 +261,8 @@ fn calls_after(mut tokens: &[TokenTree]) -> Option<Vec<Call>> {
             return None;
         }
         let inner: Vec<TokenTree> = args.stream().into_iter().collect();
-        let mut arguments: Vec<Vec<TokenTree>> = split_top(&inner).into_iter().map(<[TokenTree]>::to_vec).collect();
+        let mut arguments: Vec<Vec<TokenTree>> =
+            split_top(&inner).into_iter().map(<[TokenTree]>::to_vec).collect();
         if arguments.last().is_some_and(Vec::is_empty) {
             arguments.pop();
         }
@@ -393,7 +414,11 @@ fn path_of(tokens: &[TokenTree]) -> Option<String> {
         segments.push(segment.to_string());
         match tail {
             [] => break,
-            [TokenTree::Punct(a), TokenTree::Punct(b), tail @ ..] if a.as_char() == ':' && b.as_char() == ':' => rest = tail,
+            [TokenTree::Punct(a), TokenTree::Punct(b), tail @ ..]
+                if a.as_char() == ':' && b.as_char() == ':' =>
+            {
+                rest = tail
+            }
             _ => return None,
         }
     }
@@ -404,7 +429,13 @@ fn path_of(tokens: &[TokenTree]) -> Option<String> {
 }
 
 fn type_of(tokens: &[TokenTree]) -> Option<Type> {
-    let [TokenTree::Ident(ty), TokenTree::Punct(_), TokenTree::Punct(_), TokenTree::Ident(variant), rest @ ..] = tokens
+    let [
+        TokenTree::Ident(ty),
+        TokenTree::Punct(_),
+        TokenTree::Punct(_),
+        TokenTree::Ident(variant),
+        rest @ ..,
+    ] = tokens
     else {
         return None;
     };
@@ -413,7 +444,9 @@ fn type_of(tokens: &[TokenTree]) -> Option<Type> {
     }
     let args: Vec<TokenTree> = match rest {
         [] => Vec::new(),
-        [TokenTree::Group(args)] if args.delimiter() == Delimiter::Parenthesis => args.stream().into_iter().collect(),
+        [TokenTree::Group(args)] if args.delimiter() == Delimiter::Parenthesis => {
+            args.stream().into_iter().collect()
+        }
         _ => return None,
     };
     let number = |n: usize| -> Option<u32> {
@@ -515,43 +548,54 @@ fn replay(calls: &[Call], constants: &HashMap<String, String>) -> Result<Read, S
     if let Ok(name) = a.text(0) {
         call = format!("{}(\"{name}\")", first.name);
     }
-    let unknown_builder = |b: &Call| format!("`.{}(…)` after `{}` is not an option the rules know", b.name, first.name);
+    let unknown_builder =
+        |b: &Call| format!("`.{}(…)` after `{}` is not an option the rules know", b.name, first.name);
     match first.name.as_str() {
         "execute" => {
             return match first.arguments.as_slice() {
-                [arg] => match strip_ref(arg) {
-                    [TokenTree::Literal(literal)] if string_value(literal).is_some() => {
-                        Ok(Read::Sql { literal: Range::token(literal.span()) })
-                    }
-                    [TokenTree::Ident(name), TokenTree::Punct(bang), TokenTree::Group(path)]
-                        if name == "include_str" && bang.as_char() == '!' =>
-                    {
-                        let inner: Vec<TokenTree> = path.stream().into_iter().collect();
-                        match inner.as_slice() {
-                            [TokenTree::Literal(literal)] => Ok(Read::Sql { literal: Range::token(literal.span()) }),
-                            _ => Err("its `include_str!` does not name a file literally".to_owned()),
+                [arg] => {
+                    match strip_ref(arg) {
+                        [TokenTree::Literal(literal)] if string_value(literal).is_some() => {
+                            Ok(Read::Sql { literal: Range::token(literal.span()) })
                         }
-                    }
-                    [TokenTree::Ident(name), TokenTree::Punct(bang), TokenTree::Group(parts)]
-                        if name == "concat" && bang.as_char() == '!' =>
-                    {
-                        let inner: Vec<TokenTree> = parts.stream().into_iter().collect();
-                        let texts: Option<Vec<String>> = split_top(&inner)
-                            .into_iter()
-                            .filter(|p| !p.is_empty())
-                            .map(|p| text_of(p, constants))
-                            .collect();
-                        match texts {
-                            Some(texts) => Ok(Read::Text { call: "execute(concat!(…))".to_owned(), sql: texts.concat() }),
-                            None => Err("its `concat!` joins something other than string literals".to_owned()),
+                        [TokenTree::Ident(name), TokenTree::Punct(bang), TokenTree::Group(path)]
+                            if name == "include_str" && bang.as_char() == '!' =>
+                        {
+                            let inner: Vec<TokenTree> = path.stream().into_iter().collect();
+                            match inner.as_slice() {
+                                [TokenTree::Literal(literal)] => {
+                                    Ok(Read::Sql { literal: Range::token(literal.span()) })
+                                }
+                                _ => Err("its `include_str!` does not name a file literally".to_owned()),
+                            }
                         }
+                        [TokenTree::Ident(name), TokenTree::Punct(bang), TokenTree::Group(parts)]
+                            if name == "concat" && bang.as_char() == '!' =>
+                        {
+                            let inner: Vec<TokenTree> = parts.stream().into_iter().collect();
+                            let texts: Option<Vec<String>> = split_top(&inner)
+                                .into_iter()
+                                .filter(|p| !p.is_empty())
+                                .map(|p| text_of(p, constants))
+                                .collect();
+                            match texts {
+                                Some(texts) => Ok(Read::Text {
+                                    call: "execute(concat!(…))".to_owned(),
+                                    sql: texts.concat(),
+                                }),
+                                None => {
+                                    Err("its `concat!` joins something other than string literals".to_owned())
+                                }
+                            }
+                        }
+                        [TokenTree::Ident(name)] if constants.contains_key(&name.to_string()) => {
+                            let sql = constants[&name.to_string()].clone();
+                            Ok(Read::Text { call: format!("execute({name})"), sql })
+                        }
+                        _ => Err("its SQL is not a literal: the rules cannot read SQL built at run time"
+                            .to_owned()),
                     }
-                    [TokenTree::Ident(name)] if constants.contains_key(&name.to_string()) => {
-                        let sql = constants[&name.to_string()].clone();
-                        Ok(Read::Text { call: format!("execute({name})"), sql })
-                    }
-                    _ => Err("its SQL is not a literal: the rules cannot read SQL built at run time".to_owned()),
-                },
+                }
                 _ => Err("`execute` takes one argument".to_owned()),
             };
         }
@@ -811,8 +855,9 @@ fn replay_table(
         if statement.is_empty() {
             continue;
         }
-        let calls = chain(statement, param)
-            .ok_or_else(|| format!("the `create_table` closure uses `{param}` in a way the rules cannot follow"))?;
+        let calls = chain(statement, param).ok_or_else(|| {
+            format!("the `create_table` closure uses `{param}` in a way the rules cannot follow")
+        })?;
         let Some((first, builders)) = calls.split_first() else {
             continue;
         };
@@ -821,8 +866,9 @@ fn replay_table(
             "column" => {
                 let column = table.column(&a.text(0)?, a.ty(1)?);
                 for b in builders {
-                    replay_column(column, b, constants)
-                        .map_err(|()| format!("`.{}(…)` on a column is not an option the rules know", b.name))??;
+                    replay_column(column, b, constants).map_err(|()| {
+                        format!("`.{}(…)` on a column is not an option the rules know", b.name)
+                    })??;
                 }
                 continue;
             }
@@ -844,7 +890,10 @@ fn replay_table(
             other => return Err(format!("`{param}.{other}` is not a table option the rules know")),
         }
         if let Some(b) = builders.first() {
-            return Err(format!("`.{}(…)` after `{param}.{}` is not an option the rules know", b.name, first.name));
+            return Err(format!(
+                "`.{}(…)` after `{param}.{}` is not an option the rules know",
+                b.name, first.name
+            ));
         }
     }
     Ok(())
@@ -954,7 +1003,10 @@ mod tests {
             })
             .collect();
         assert_eq!(whys.len(), 5, "{whys:?}");
-        assert_eq!(whys[0], ("op.drop_table(&name)".to_owned(), "argument 1 of `drop_table` is not a literal".to_owned()));
+        assert_eq!(
+            whys[0],
+            ("op.drop_table(&name)".to_owned(), "argument 1 of `drop_table` is not a literal".to_owned())
+        );
         assert!(whys[1].1.contains("cannot follow"), "{whys:?}");
         assert!(whys[2].0.starts_with("my_macro!(op)"), "{whys:?}");
         assert!(whys[3].0.starts_with("other::helper(op)"), "{whys:?}");
@@ -966,6 +1018,9 @@ mod tests {
         let text = "#[migration(rev = \"a1b2c3d4e5f6\")]\nmod add_people_table {\n    fn again(op: &mut Op) { again(op); }\n    \
                     pub fn upgrade(op: &mut Op) { again(op); }\n}\n";
         let found = parse_file(text).expect("lexes").modules[0].source.recorded.clone();
-        assert!(matches!(found.as_slice(), [Recorded::Unreadable { why, .. }] if why.contains("8 deep")), "{found:?}");
+        assert!(
+            matches!(found.as_slice(), [Recorded::Unreadable { why, .. }] if why.contains("8 deep")),
+            "{found:?}"
+        );
     }
 }

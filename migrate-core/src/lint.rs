@@ -341,9 +341,15 @@ fn actions(node: &SyntaxNode) -> Vec<Action> {
                 .unwrap_or_default();
             vec![Action::CreateTable { table, columns }]
         }
-        SyntaxKind::CREATE_TABLE_AS => vec![Action::CreateTable { table: table_of(node), columns: Vec::new() }],
+        SyntaxKind::CREATE_TABLE_AS => {
+            vec![Action::CreateTable { table: table_of(node), columns: Vec::new() }]
+        }
         SyntaxKind::DROP_TABLE => vec![Action::DropTable {
-            tables: node.children().filter(|c| c.kind() == SyntaxKind::TABLE_NAME_REF).map(|c| name_of(&c)).collect(),
+            tables: node
+                .children()
+                .filter(|c| c.kind() == SyntaxKind::TABLE_NAME_REF)
+                .map(|c| name_of(&c))
+                .collect(),
         }],
         SyntaxKind::ALTER_TABLE => alter_table(node),
         SyntaxKind::CREATE_INDEX => vec![Action::CreateIndex {
@@ -352,7 +358,11 @@ fn actions(node: &SyntaxNode) -> Vec<Action> {
             concurrently: has_token(node, SyntaxKind::CONCURRENTLY_KW),
         }],
         SyntaxKind::DROP_INDEX => vec![Action::DropIndex {
-            names: node.children().filter(|c| c.kind() == SyntaxKind::INDEX_REF).map(|c| name_of(&c)).collect(),
+            names: node
+                .children()
+                .filter(|c| c.kind() == SyntaxKind::INDEX_REF)
+                .map(|c| name_of(&c))
+                .collect(),
             concurrently: has_token(node, SyntaxKind::CONCURRENTLY_KW),
         }],
         SyntaxKind::CREATE_TYPE if child(node, SyntaxKind::ENUM_TYPE).is_some() => vec![Action::CreateEnum {
@@ -369,7 +379,9 @@ fn actions(node: &SyntaxNode) -> Vec<Action> {
             }],
             None => vec![Action::Other],
         },
-        SyntaxKind::TRUNCATE if has_token(node, SyntaxKind::CASCADE) || has_descendant(node, SyntaxKind::CASCADE) => {
+        SyntaxKind::TRUNCATE
+            if has_token(node, SyntaxKind::CASCADE) || has_descendant(node, SyntaxKind::CASCADE) =>
+        {
             vec![Action::TruncateCascade]
         }
         SyntaxKind::DROP_SCHEMA => vec![Action::DropSchema],
@@ -400,10 +412,13 @@ fn alter_table(node: &SyntaxNode) -> Vec<Action> {
             }),
             SyntaxKind::VALIDATE_CONSTRAINT => out.push(Action::ValidateConstraint {
                 table: table.clone(),
-                name: child(&action, SyntaxKind::CONSTRAINT_NAME_REF).map(|n| name_of(&n)).unwrap_or_default(),
+                name: child(&action, SyntaxKind::CONSTRAINT_NAME_REF)
+                    .map(|n| name_of(&n))
+                    .unwrap_or_default(),
             }),
             SyntaxKind::ALTER_COLUMN => {
-                let column = child(&action, SyntaxKind::COLUMN_NAME_REF).map(|n| name_of(&n)).unwrap_or_default();
+                let column =
+                    child(&action, SyntaxKind::COLUMN_NAME_REF).map(|n| name_of(&n)).unwrap_or_default();
                 if let Some(set) = child(&action, SyntaxKind::SET_TYPE) {
                     out.push(Action::SetType {
                         table: table.clone(),
@@ -420,7 +435,11 @@ fn alter_table(node: &SyntaxNode) -> Vec<Action> {
             SyntaxKind::ADD_COLUMN => add_column(&table, &action, &mut out),
             SyntaxKind::ADD_CONSTRAINT => {
                 if let Some(constraint) = action.children().find(|c| constraint_kind(c.kind()).is_some()) {
-                    out.push(constraint_action(&table, &constraint, has_descendant(&action, SyntaxKind::NOT_VALID)));
+                    out.push(constraint_action(
+                        &table,
+                        &constraint,
+                        has_descendant(&action, SyntaxKind::NOT_VALID),
+                    ));
                 }
             }
             _ => out.push(Action::Other),
@@ -655,10 +674,17 @@ mod tests {
         )
         .expect("reads");
         let actions: Vec<&Action> = facts.iter().map(|f| &f.action).collect();
-        assert!(matches!(actions[0], Action::AddColumn(c) if c.table == "Crm.people" && c.not_null && c.volatile_default && c.ty == "integer"));
+        assert!(
+            matches!(actions[0], Action::AddColumn(c) if c.table == "Crm.people" && c.not_null && c.volatile_default && c.ty == "integer")
+        );
         assert_eq!(
             actions[1],
-            &Action::SetType { table: "Crm.people".into(), column: "name".into(), ty: "varchar(20)".into(), using: false }
+            &Action::SetType {
+                table: "Crm.people".into(),
+                column: "name".into(),
+                ty: "varchar(20)".into(),
+                using: false
+            }
         );
         assert_eq!(actions[2], &Action::SetNotNull { table: "Crm.people".into(), column: "name".into() });
         assert_eq!(
@@ -669,7 +695,8 @@ mod tests {
 
     #[test]
     fn unreadable_sql_names_its_line() {
-        let error = read("SELECT 1;\nALTER TABLE t DROP CONSTRAINT c\nALTER TABLE t ADD COLUMN x int;").expect_err("fails");
+        let error = read("SELECT 1;\nALTER TABLE t DROP CONSTRAINT c\nALTER TABLE t ADD COLUMN x int;")
+            .expect_err("fails");
         // The statement left unterminated on line 2 is where the parser stops.
         assert_eq!(error.line, 2);
     }
@@ -690,7 +717,9 @@ mod tests {
     #[test]
     fn a_check_of_is_not_null_proves_the_column_once_validated() {
         let mut schema = Schema::default();
-        for fact in read("ALTER TABLE t ADD CONSTRAINT t_a_nn CHECK (a IS NOT NULL) NOT VALID").expect("reads") {
+        for fact in
+            read("ALTER TABLE t ADD CONSTRAINT t_a_nn CHECK (a IS NOT NULL) NOT VALID").expect("reads")
+        {
             schema.apply(&fact.action);
         }
         assert!(schema.proven_not_null.is_empty());

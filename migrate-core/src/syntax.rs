@@ -21,8 +21,8 @@ use crate::diagnostic::Locator;
 use crate::seal::Meaning;
 use crate::secret::is_credential_name;
 use crate::source::{
-    Allow, Carrier, DownRevision, Function, Import, ImportKind, Included, ModuleSource, Placeholder, Recorded,
-    StrayItem,
+    Allow, Carrier, DownRevision, Function, Import, ImportKind, Included, ModuleSource, Placeholder,
+    Recorded, StrayItem,
 };
 
 /// The first and last token of something to point at; rustc underlines from one to the other.
@@ -1001,7 +1001,12 @@ fn read_arguments(
 
 /// The entries of `allow(rule_id = "reason", …)`. A bare `rule_id` is kept without a reason,
 /// for `unused_allow` to report; anything else is a syntax error.
-fn read_allows(list: &Group, source: &mut ModuleSource, spans: &mut Spans, error: &mut Option<(Range, String)>) {
+fn read_allows(
+    list: &Group,
+    source: &mut ModuleSource,
+    spans: &mut Spans,
+    error: &mut Option<(Range, String)>,
+) {
     let tokens: Vec<TokenTree> = list.stream().into_iter().collect();
     let segments = split_commas(&tokens);
     let last = segments.len().saturating_sub(1);
@@ -1079,7 +1084,8 @@ fn read_recorded(
                     Some(literal) => Recorded::Sql { literal },
                     None => Recorded::Unreadable {
                         call: "op.execute(…)".to_owned(),
-                        why: "it includes a file the build does not read (not beside the migration)".to_owned(),
+                        why: "it includes a file the build does not read (not beside the migration)"
+                            .to_owned(),
                     },
                 }
             }

@@ -105,7 +105,10 @@ fn the_lock_rules_over_the_whole_history() {
     }
     println!("{} migrations judged; findings by rule: {by_rule:?}", files.len());
     if std::env::var_os("CORPUS_FINDINGS").is_some() {
-        for d in found.iter().filter(|d| d.rule.as_str() != "vague_slug" && !d.rule.as_str().starts_with("missing_")) {
+        for d in found
+            .iter()
+            .filter(|d| d.rule.as_str() != "vague_slug" && !d.rule.as_str().starts_with("missing_"))
+        {
             println!("{}: {}: {}", d.file.rsplit('/').next().unwrap_or(&d.file), d.rule, d.message);
         }
     }

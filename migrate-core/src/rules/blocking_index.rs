@@ -43,7 +43,10 @@ mod tests {
 
     #[test]
     fn an_index_on_an_existing_table_must_be_concurrent() {
-        let found = findings(&["CREATE TABLE people (id bigint, email text)", "CREATE INDEX people_email ON people (email)"]);
+        let found = findings(&[
+            "CREATE TABLE people (id bigint, email text)",
+            "CREATE INDEX people_email ON people (email)",
+        ]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "blocking_index");
         assert!(found[0].1.contains("SHARE lock on `people`"), "{}", found[0].1);
@@ -61,7 +64,10 @@ mod tests {
 
     #[test]
     fn a_drop_names_the_indexed_table() {
-        let found = findings(&["CREATE TABLE people (id bigint); CREATE INDEX people_id ON people (id)", "DROP INDEX people_id"]);
+        let found = findings(&[
+            "CREATE TABLE people (id bigint); CREATE INDEX people_id ON people (id)",
+            "DROP INDEX people_id",
+        ]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].1.contains("ACCESS EXCLUSIVE lock on `people`"), "{}", found[0].1);
     }

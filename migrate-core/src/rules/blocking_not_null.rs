@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn set_not_null_on_an_existing_table_is_reported() {
-        let found = findings(&["CREATE TABLE people (email text)", "ALTER TABLE people ALTER COLUMN email SET NOT NULL"]);
+        let found = findings(&[
+            "CREATE TABLE people (email text)",
+            "ALTER TABLE people ALTER COLUMN email SET NOT NULL",
+        ]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "blocking_not_null");
         assert!(found[0].1.contains("scans every row"), "{}", found[0].1);

@@ -14,9 +14,10 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
             let table = tables.iter().find(|t| cx.existing(t))?;
             (format!("drops the table `{table}` and its rows"), "code that reads it fails")
         }
-        Action::DropColumn { table, column } if cx.existing(table) && !added_here(cx, table, column) => {
-            (format!("drops the column `{table}.{column}` and its values"), "code that reads or writes it fails")
-        }
+        Action::DropColumn { table, column } if cx.existing(table) && !added_here(cx, table, column) => (
+            format!("drops the column `{table}.{column}` and its values"),
+            "code that reads or writes it fails",
+        ),
         Action::RenameTable { from, to } if cx.existing(from) => {
             (format!("renames the table `{from}` to `{to}`"), "code that uses the old name fails")
         }
@@ -38,7 +39,9 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
 }
 
 fn added_here(cx: &Context<'_>, table: &str, column: &str) -> bool {
-    cx.earlier.iter().any(|f| matches!(&f.action, crate::lint::Action::AddColumn(c) if c.table == table && c.column == column))
+    cx.earlier.iter().any(
+        |f| matches!(&f.action, crate::lint::Action::AddColumn(c) if c.table == table && c.column == column),
+    )
 }
 
 #[cfg(test)]
@@ -64,7 +67,9 @@ mod tests {
     #[test]
     fn what_the_migration_made_itself_may_go() {
         assert_eq!(
-            findings(&["CREATE TABLE scratch (id bigint); ALTER TABLE scratch RENAME COLUMN id TO key; DROP TABLE scratch"]),
+            findings(&[
+                "CREATE TABLE scratch (id bigint); ALTER TABLE scratch RENAME COLUMN id TO key; DROP TABLE scratch"
+            ]),
             []
         );
     }

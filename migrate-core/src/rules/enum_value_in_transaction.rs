@@ -74,7 +74,9 @@ mod tests {
     #[test]
     fn a_type_created_in_the_same_migration_may_be_used() {
         assert_eq!(
-            findings(&["CREATE TYPE status AS ENUM ('new'); ALTER TYPE status ADD VALUE 'done'; SELECT 'done'::status"]),
+            findings(&[
+                "CREATE TYPE status AS ENUM ('new'); ALTER TYPE status ADD VALUE 'done'; SELECT 'done'::status"
+            ]),
             []
         );
     }

@@ -21,9 +21,15 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
     } else if new.stored {
         "a stored generated column is computed into every row".to_owned()
     } else if new.volatile_default {
-        format!("its default `{}` may differ from row to row, so it is written into every row", new.default.as_deref().unwrap_or(""))
+        format!(
+            "its default `{}` may differ from row to row, so it is written into every row",
+            new.default.as_deref().unwrap_or("")
+        )
     } else if constant_default && cx.version < 11 {
-        format!("before PostgreSQL 11 every default is written into every row (`postgres_version = {}`)", cx.version)
+        format!(
+            "before PostgreSQL 11 every default is written into every row (`postgres_version = {}`)",
+            cx.version
+        )
     } else {
         return None;
     };
@@ -60,7 +66,10 @@ mod tests {
 
     #[test]
     fn constant_defaults_pass_from_11_only() {
-        let migrations = ["CREATE TABLE t (id bigint)", "ALTER TABLE t ADD COLUMN status text DEFAULT 'new', ADD COLUMN at timestamptz DEFAULT now()"];
+        let migrations = [
+            "CREATE TABLE t (id bigint)",
+            "ALTER TABLE t ADD COLUMN status text DEFAULT 'new', ADD COLUMN at timestamptz DEFAULT now()",
+        ];
         assert_eq!(findings(&migrations), []);
         let on_10 = findings_with(&migrations, true, 10);
         assert_eq!(on_10.len(), 2, "{on_10:?}");
@@ -68,6 +77,11 @@ mod tests {
 
     #[test]
     fn a_new_table_may_have_anything() {
-        assert_eq!(findings(&["CREATE TABLE t (id bigint); ALTER TABLE t ADD COLUMN a uuid DEFAULT gen_random_uuid()"]), []);
+        assert_eq!(
+            findings(&[
+                "CREATE TABLE t (id bigint); ALTER TABLE t ADD COLUMN a uuid DEFAULT gen_random_uuid()"
+            ]),
+            []
+        );
     }
 }

@@ -26,7 +26,9 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
         Some(old) => format!("`{old}` → `{ty}`"),
         None => format!("to `{ty}`, from a type the migrations before do not show"),
     };
-    let zone = old.is_some_and(|old| split(old).0 == "timestamp") && split(ty).0 == "timestamptz" && cx.version >= 12;
+    let zone = old.is_some_and(|old| split(old).0 == "timestamp")
+        && split(ty).0 == "timestamptz"
+        && cx.version >= 12;
     let help = if zone {
         "PostgreSQL 12 and later change `timestamp` to `timestamptz` in place only when the session's TimeZone is \
          UTC: if the migration sets it so, state `allow(rewriting_type_change = \"TimeZone is UTC\")`; otherwise add a \
@@ -62,11 +64,15 @@ fn in_place(old: &str, new: &str) -> bool {
         ("text", "varchar") => new_args.is_empty(),
         ("numeric", "numeric") => {
             new_args.is_empty()
-                || (old_args.len() == 2 && new_args.len() == 2 && new_args[1] == old_args[1] && new_args[0] >= old_args[0])
+                || (old_args.len() == 2
+                    && new_args.len() == 2
+                    && new_args[1] == old_args[1]
+                    && new_args[0] >= old_args[0])
         }
-        ("timestamp", "timestamp") | ("timestamptz", "timestamptz") | ("time", "time") | ("interval", "interval") => {
-            widened(&old_args, &new_args, 0)
-        }
+        ("timestamp", "timestamp")
+        | ("timestamptz", "timestamptz")
+        | ("time", "time")
+        | ("interval", "interval") => widened(&old_args, &new_args, 0),
         _ => false,
     }
 }
@@ -82,10 +88,9 @@ fn widened(old: &[u32], new: &[u32], at: usize) -> bool {
 
 fn split(ty: &str) -> (&str, Vec<u32>) {
     match ty.split_once('(') {
-        Some((base, rest)) => (
-            base,
-            rest.trim_end_matches(')').split(',').filter_map(|n| n.trim().parse().ok()).collect(),
-        ),
+        Some((base, rest)) => {
+            (base, rest.trim_end_matches(')').split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        }
         None => (ty, Vec::new()),
     }
 }
@@ -96,7 +101,10 @@ mod tests {
 
     #[test]
     fn a_rewriting_change_names_both_types() {
-        let found = findings(&["CREATE TABLE scores (value integer)", "ALTER TABLE scores ALTER COLUMN value TYPE bigint"]);
+        let found = findings(&[
+            "CREATE TABLE scores (value integer)",
+            "ALTER TABLE scores ALTER COLUMN value TYPE bigint",
+        ]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "rewriting_type_change");
         assert!(found[0].1.contains("(`integer` → `bigint`)"), "{}", found[0].1);

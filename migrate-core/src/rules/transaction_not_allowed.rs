@@ -21,7 +21,9 @@ pub(crate) fn check(sql: &str) -> Vec<Finding> {
                 None => short,
             };
             Some(Finding {
-                message: format!("`{short}` cannot run in the transaction `transactional = true` asks for: {reason}"),
+                message: format!(
+                    "`{short}` cannot run in the transaction `transactional = true` asks for: {reason}"
+                ),
                 help: "remove `transactional = true`: a migration holding such a statement runs outside a \
                        transaction by itself, statement by statement"
                     .to_owned(),
@@ -46,7 +48,10 @@ mod tests {
         let found = check("CREATE TABLE t (id int); CREATE INDEX CONCURRENTLY t_id ON t (id); VACUUM t");
         let messages: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[0].starts_with("`CREATE INDEX CONCURRENTLY t_id ON t (id)` cannot run"), "{messages:?}");
+        assert!(
+            messages[0].starts_with("`CREATE INDEX CONCURRENTLY t_id ON t (id)` cannot run"),
+            "{messages:?}"
+        );
         assert!(messages[1].starts_with("`VACUUM t` cannot run"), "{messages:?}");
     }
 

@@ -23,7 +23,10 @@ pub(crate) fn unparsed(error: &Unreadable, file: Option<&str>) -> (String, Strin
         None => format!("line {} of the SQL", error.line),
     };
     (
-        format!("PostgreSQL's grammar does not read this SQL ({place}: {}), so the lock rules cannot check it", error.message),
+        format!(
+            "PostgreSQL's grammar does not read this SQL ({place}: {}), so the lock rules cannot check it",
+            error.message
+        ),
         "fix the SQL (PostgreSQL would refuse it too), or, if the parser is wrong, say why the SQL is safe: \
          `allow(unchecked_sql = \"why\")`"
             .to_owned(),
@@ -46,7 +49,9 @@ mod tests {
 
     #[test]
     fn sql_the_parser_refuses_is_reported_with_its_line() {
-        let found = findings(&["CREATE TABLE t (id bigint);\nALTER TABLE t DROP CONSTRAINT c\nALTER TABLE t ADD COLUMN x int"]);
+        let found = findings(&[
+            "CREATE TABLE t (id bigint);\nALTER TABLE t DROP CONSTRAINT c\nALTER TABLE t ADD COLUMN x int",
+        ]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "unchecked_sql");
         assert!(found[0].1.contains("line 2 of the SQL"), "{}", found[0].1);

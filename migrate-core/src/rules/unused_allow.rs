@@ -33,12 +33,16 @@ pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, used: &[bool], 
         } else if allow.reason.is_none() {
             (
                 format!("`allow({})` gives no reason", allow.rule),
-                format!("say why breaking it is safe here: `allow({} = \"the table holds 200 rows\")`", allow.rule),
+                format!(
+                    "say why breaking it is safe here: `allow({} = \"the table holds 200 rows\")`",
+                    allow.rule
+                ),
             )
         } else if !used.get(i).copied().unwrap_or(false) {
             (
                 format!("`allow({})` matches nothing this migration does", allow.rule),
-                "remove it: an override left behind would let the next unsafe change through unseen".to_owned(),
+                "remove it: an override left behind would let the next unsafe change through unseen"
+                    .to_owned(),
             )
         } else {
             continue;
@@ -64,7 +68,11 @@ mod tests {
     fn allows_that_take_no_effect_are_reported() {
         let found = findings_allowing(
             &["CREATE TABLE t (id bigint)", "CREATE INDEX t_id ON t (id)"],
-            &[("blocking_index", None), ("rewriting_type_change", Some("old")), ("multiple_heads", Some("x"))],
+            &[
+                ("blocking_index", None),
+                ("rewriting_type_change", Some("old")),
+                ("multiple_heads", Some("x")),
+            ],
         );
         let messages: Vec<&str> = found.iter().map(|f| f.1.as_str()).collect();
         assert_eq!(
