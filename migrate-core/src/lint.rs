@@ -144,6 +144,8 @@ pub enum ConstraintKind {
     PrimaryKey,
     /// `EXCLUDE`.
     Exclude,
+    /// `NOT NULL col` as a table constraint (PostgreSQL 18), `NOT VALID` or not.
+    NotNull,
 }
 
 /// A column added to an existing table.
@@ -455,13 +457,20 @@ fn constraint_kind(kind: SyntaxKind) -> Option<ConstraintKind> {
         SyntaxKind::UNIQUE_CONSTRAINT => ConstraintKind::Unique,
         SyntaxKind::PRIMARY_KEY_CONSTRAINT => ConstraintKind::PrimaryKey,
         SyntaxKind::EXCLUDE_CONSTRAINT => ConstraintKind::Exclude,
+        SyntaxKind::NOT_NULL_CONSTRAINT => ConstraintKind::NotNull,
         _ => return None,
     })
 }
 
 fn constraint_action(table: &str, constraint: &SyntaxNode, not_valid: bool) -> Action {
     let kind = constraint_kind(constraint.kind()).unwrap_or(ConstraintKind::Check);
-    let proves_not_null = (kind == ConstraintKind::Check)
+    let named_column = child(constraint, SyntaxKind::COLUMN_NAME_REF).map(|c| name_of(&c));
+    let proves_not_null = match kind {
+        ConstraintKind::NotNull => named_column,
+        _ => None,
+    };
+    let proves_not_null = proves_not_null.or_else(|| {
+        (kind == ConstraintKind::Check)
         .then(|| {
             // `CHECK (col IS NOT NULL)`, the one form PostgreSQL 12+ reads as a proof.
             let text = constraint.text().to_string();
@@ -470,7 +479,8 @@ fn constraint_action(table: &str, constraint: &SyntaxNode, not_valid: bool) -> A
             let column = column.trim().trim_start_matches('(').trim_end_matches(')');
             Some(ident(column))
         })
-        .flatten();
+        .flatten()
+    });
     Action::AddConstraint {
         table: table.to_owned(),
         name: child(constraint, SyntaxKind::CONSTRAINT_NAME_CLAUSE)
@@ -504,8 +514,10 @@ fn add_column(table: &str, action: &SyntaxNode, out: &mut Vec<Action>) {
     };
     out.push(Action::AddColumn(new));
     for constraint in action.children() {
+        // A column's own CHECK and NOT NULL hold for a column with no rows to check.
         if let Some(kind) = constraint_kind(constraint.kind())
             && kind != ConstraintKind::Check
+            && kind != ConstraintKind::NotNull
         {
             out.push(constraint_action(table, &constraint, false));
         }
@@ -691,6 +703,19 @@ mod tests {
             actions[3],
             &Action::CreateIndex { name: Some("i".into()), table: "people".into(), concurrently: true }
         );
+    }
+
+    #[test]
+    fn a_not_null_constraint_not_valid_proves_the_column_once_validated() {
+        let mut schema = Schema::default();
+        let facts = read("ALTER TABLE t ADD CONSTRAINT t_a_nn NOT NULL a NOT VALID").expect("reads");
+        assert!(matches!(&facts[0].action, Action::AddConstraint { kind: ConstraintKind::NotNull, not_valid: true, proves_not_null: Some(c), .. } if c == "a"));
+        schema.apply(&facts[0].action);
+        assert!(schema.proven_not_null.is_empty());
+        for fact in read("ALTER TABLE t VALIDATE CONSTRAINT t_a_nn").expect("reads") {
+            schema.apply(&fact.action);
+        }
+        assert!(schema.proven_not_null.contains(&("t".to_owned(), "a".to_owned())));
     }
 
     #[test]

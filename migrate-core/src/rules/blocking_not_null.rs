@@ -2,8 +2,10 @@
 //! EXCLUSIVE lock while PostgreSQL scans every row for NULLs (from PostgreSQL 12 the scan is
 //! skipped when a validated `CHECK (col IS NOT NULL)` already proves it); and a NOT NULL column
 //! without a default added to an existing table, which fails as soon as the table holds a row.
+//! On PostgreSQL 18 a NOT NULL constraint may be added `NOT VALID` and validated later, which
+//! proves the column too; before 18 that form is refused.
 
-use crate::lint::{Action, Context, Fact, Finding};
+use crate::lint::{Action, ConstraintKind, Context, Fact, Finding};
 
 pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
     match &fact.action {
@@ -12,7 +14,13 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
             if proven && cx.version >= 12 {
                 return None;
             }
-            let help = if cx.version >= 12 {
+            let help = if cx.version >= 18 {
+                format!(
+                    "use `op.alter_column(\"{table}\", \"{column}\").set_not_null_through_check()`, or, on PostgreSQL \
+                     18, add the constraint `NOT NULL {column} NOT VALID` and validate it in a later migration, \
+                     which checks the rows without blocking"
+                )
+            } else if cx.version >= 12 {
                 format!(
                     "use `op.alter_column(\"{table}\", \"{column}\").set_not_null_through_check()`, which proves it \
                      first with a CHECK added NOT VALID and validated without blocking, so SET NOT NULL skips the scan"
@@ -31,6 +39,32 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
                     fact.short()
                 ),
                 help,
+            })
+        }
+        Action::AddConstraint { table, kind: ConstraintKind::NotNull, not_valid, proves_not_null, .. }
+            if cx.existing(table) =>
+        {
+            let column = proves_not_null.as_deref().unwrap_or("the column");
+            if *not_valid {
+                return (cx.version < 18).then(|| Finding {
+                    message: format!(
+                        "`{}` needs PostgreSQL 18 (`postgres_version = {}`): before it, a NOT NULL constraint cannot \
+                         be NOT VALID",
+                        fact.short(),
+                        cx.version
+                    ),
+                    help: format!("use `op.alter_column(\"{table}\", \"{column}\").set_not_null_through_check()`"),
+                });
+            }
+            Some(Finding {
+                message: format!(
+                    "`{}` takes an ACCESS EXCLUSIVE lock on `{table}` and scans every row for NULLs: reads and writes \
+                     wait until it ends",
+                    fact.short()
+                ),
+                help: "add it `NOT VALID` (PostgreSQL 18) and validate it in a later migration, or use \
+                       `set_not_null_through_check()`"
+                    .to_owned(),
             })
         }
         Action::AddColumn(new)
@@ -90,6 +124,23 @@ mod tests {
             "ALTER TABLE people ALTER COLUMN email SET NOT NULL",
         ]);
         assert_eq!(found.len(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn a_not_null_constraint_not_valid_is_the_way_from_18() {
+        let migrations = [
+            "CREATE TABLE people (email text)",
+            "ALTER TABLE people ADD CONSTRAINT people_email_nn NOT NULL email NOT VALID",
+            "ALTER TABLE people VALIDATE CONSTRAINT people_email_nn",
+            "ALTER TABLE people ALTER COLUMN email SET NOT NULL",
+        ];
+        assert_eq!(findings_with(&migrations, true, 18), []);
+        let on_15 = findings_with(&migrations, true, 15);
+        assert_eq!(on_15.len(), 1, "{on_15:?}");
+        assert!(on_15[0].1.contains("needs PostgreSQL 18"), "{}", on_15[0].1);
+        let direct = findings_with(&["CREATE TABLE people (email text)", "ALTER TABLE people ADD CONSTRAINT nn NOT NULL email"], true, 18);
+        assert_eq!(direct.len(), 1, "{direct:?}");
+        assert!(direct[0].1.contains("scans every row"), "{}", direct[0].1);
     }
 
     #[test]
