@@ -109,6 +109,8 @@ rules! {
     EnumValueInTransaction = "enum_value_in_transaction",
     /// A drop or a rename that running code or data depend on.
     DestructiveChange = "destructive_change",
+    /// SQL that turns the lock timeout off.
+    LockTimeoutDisabled = "lock_timeout_disabled",
     /// A statement refused inside a transaction block, in a migration marked `transactional = true`.
     TransactionNotAllowed = "transaction_not_allowed",
     /// SQL the rules cannot read.
@@ -244,7 +246,7 @@ mod tests {
             assert_eq!(rule.as_str().parse(), Ok(*rule));
             assert!(rule.as_str().bytes().all(|b| b == b'_' || b.is_ascii_lowercase()));
         }
-        assert_eq!(RuleId::ALL.len(), 36);
+        assert_eq!(RuleId::ALL.len(), 37);
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub enum Action {
     DropDatabase,
     /// A `DO` block: PL/pgSQL the rules do not read.
     Do,
+    /// `SET lock_timeout` to 0 or to the server's default, or `RESET lock_timeout`: the
+    /// migration's statements may then wait for a lock for ever.
+    LockTimeoutOff,
     /// Anything else: no strong lock on an existing table the rules know of.
     Other,
 }
@@ -389,8 +392,33 @@ fn actions(node: &SyntaxNode) -> Vec<Action> {
         SyntaxKind::DROP_SCHEMA => vec![Action::DropSchema],
         SyntaxKind::DROP_DATABASE => vec![Action::DropDatabase],
         SyntaxKind::DO => vec![Action::Do],
+        SyntaxKind::SET | SyntaxKind::RESET if lifts_lock_timeout(node) => vec![Action::LockTimeoutOff],
         _ => vec![Action::Other],
     }
+}
+
+/// Whether a `SET` or `RESET` turns `lock_timeout` off: to 0 (with or without a unit), to
+/// `DEFAULT` (the server's, 0 unless configured), or reset to it.
+fn lifts_lock_timeout(node: &SyntaxNode) -> bool {
+    let Some(parameter) = node.descendants().find(|n| n.kind() == SyntaxKind::CONFIG_PARAMETER_REF) else {
+        return false;
+    };
+    if name_of(&parameter) != "lock_timeout" {
+        return false;
+    }
+    if node.kind() == SyntaxKind::RESET {
+        return true;
+    }
+    let Some(value) = node.descendants().find(|n| n.kind() == SyntaxKind::TO_CONFIG_VALUE) else {
+        return false;
+    };
+    if has_token(&value, SyntaxKind::DEFAULT_KW) {
+        return true;
+    }
+    let text = value.children().map(|c| c.text().to_string()).collect::<String>();
+    let text = text.trim().trim_matches('\'').trim();
+    let number = text.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim();
+    number.parse::<f64>().is_ok_and(|n| n == 0.0)
 }
 
 fn alter_table(node: &SyntaxNode) -> Vec<Action> {

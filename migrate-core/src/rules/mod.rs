@@ -46,6 +46,8 @@ pub mod multiple_bases;
 pub mod multiple_heads;
 pub mod revision_cycle;
 #[cfg(feature = "lint")]
+pub(crate) mod lock_timeout_disabled;
+#[cfg(feature = "lint")]
 pub(crate) mod rewriting_add_column;
 #[cfg(feature = "lint")]
 pub(crate) mod rewriting_type_change;
@@ -590,7 +592,7 @@ fn judge(
 ) -> Vec<(usize, RuleId, (String, String))> {
     use crate::lint::{Action, Context, Fact, Finding};
     type Check = fn(&Fact, &Context<'_>) -> Option<Finding>;
-    const CHECKS: [(RuleId, Check); 8] = [
+    const CHECKS: [(RuleId, Check); 9] = [
         (RuleId::BlockingIndex, blocking_index::check),
         (RuleId::ConstraintWithoutNotValid, constraint_without_not_valid::check),
         (RuleId::BlockingNotNull, blocking_not_null::check),
@@ -599,6 +601,7 @@ fn judge(
         (RuleId::BlockingUnique, blocking_unique::check),
         (RuleId::EnumValueInTransaction, enum_value_in_transaction::check),
         (RuleId::DestructiveChange, destructive_change::check),
+        (RuleId::LockTimeoutDisabled, lock_timeout_disabled::check),
     ];
     let transactional = module.is_transactional();
     let mut created_here: HashSet<String> = HashSet::new();

@@ -8,7 +8,7 @@ use crate::source::{MigrationFile, ModuleSource};
 
 /// The rules `allow(…)` can override: the lock rules. The others (the chain, names, the seal)
 /// have no safe exception.
-pub const OVERRIDABLE: [RuleId; 9] = [
+pub const OVERRIDABLE: [RuleId; 10] = [
     RuleId::BlockingIndex,
     RuleId::ConstraintWithoutNotValid,
     RuleId::BlockingNotNull,
@@ -17,6 +17,7 @@ pub const OVERRIDABLE: [RuleId; 9] = [
     RuleId::BlockingUnique,
     RuleId::EnumValueInTransaction,
     RuleId::DestructiveChange,
+    RuleId::LockTimeoutDisabled,
     RuleId::UncheckedSql,
 ];
 

@@ -7,8 +7,9 @@
 //! default, given its default afterwards, and a constant default (`rewriting_add_column`); an
 //! enum value added in its own migration and used in the next (`enum_value_in_transaction`); no
 //! type change at all (`rewriting_type_change`); and a rename with the index built after it,
-//! each stated with its reason (`destructive_change`, `unused_allow`), beside a `DO` block
-//! stated safe (`unchecked_sql`).
+//! each stated with its reason (`destructive_change`, `unused_allow`), waiting longer for its
+//! lock with a bound rather than none (`lock_timeout_disabled`), beside a `DO` block stated
+//! safe (`unchecked_sql`).
 
 static MIGRATIONS: migrate_runtime::Chain = migrate_runtime::embed_migrations!("safe_recipes");
 

@@ -8,6 +8,7 @@ mod rename_people_score_to_rank {
     use migrate_runtime::prelude::*;
 
     pub fn upgrade(op: &mut Op) {
+        op.lock_timeout(Duration::from_secs(30));
         op.rename_column("people", "score", "rank");
         op.create_index("idx_people_rank", "people", &["rank"]);
     }
