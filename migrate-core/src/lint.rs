@@ -499,15 +499,16 @@ fn constraint_action(table: &str, constraint: &SyntaxNode, not_valid: bool) -> A
     };
     let proves_not_null = proves_not_null.or_else(|| {
         (kind == ConstraintKind::Check)
-        .then(|| {
-            // `CHECK (col IS NOT NULL)`, the one form PostgreSQL 12+ reads as a proof.
-            let text = constraint.text().to_string();
-            let inner = text.split_once('(')?.1.rsplit_once(')')?.0.trim().to_owned();
-            let column = inner.strip_suffix("IS NOT NULL").or_else(|| inner.strip_suffix("is not null"))?;
-            let column = column.trim().trim_start_matches('(').trim_end_matches(')');
-            Some(ident(column))
-        })
-        .flatten()
+            .then(|| {
+                // `CHECK (col IS NOT NULL)`, the one form PostgreSQL 12+ reads as a proof.
+                let text = constraint.text().to_string();
+                let inner = text.split_once('(')?.1.rsplit_once(')')?.0.trim().to_owned();
+                let column =
+                    inner.strip_suffix("IS NOT NULL").or_else(|| inner.strip_suffix("is not null"))?;
+                let column = column.trim().trim_start_matches('(').trim_end_matches(')');
+                Some(ident(column))
+            })
+            .flatten()
     });
     Action::AddConstraint {
         table: table.to_owned(),
@@ -737,7 +738,9 @@ mod tests {
     fn a_not_null_constraint_not_valid_proves_the_column_once_validated() {
         let mut schema = Schema::default();
         let facts = read("ALTER TABLE t ADD CONSTRAINT t_a_nn NOT NULL a NOT VALID").expect("reads");
-        assert!(matches!(&facts[0].action, Action::AddConstraint { kind: ConstraintKind::NotNull, not_valid: true, proves_not_null: Some(c), .. } if c == "a"));
+        assert!(
+            matches!(&facts[0].action, Action::AddConstraint { kind: ConstraintKind::NotNull, not_valid: true, proves_not_null: Some(c), .. } if c == "a")
+        );
         schema.apply(&facts[0].action);
         assert!(schema.proven_not_null.is_empty());
         for fact in read("ALTER TABLE t VALIDATE CONSTRAINT t_a_nn").expect("reads") {

@@ -207,8 +207,10 @@ pub fn needs_no_transaction(script: &str) -> bool {
     split_statements(script).into_iter().any(|s| no_transaction_reason(s).is_some())
 }
 
-/// The reason given for a new enum value.
-const ENUM_VALUE: &str = "a new enum value cannot be used before the transaction that added it commits";
+/// The reason [`no_transaction_reason`] gives for `ALTER TYPE … ADD VALUE`, which PostgreSQL 12
+/// and later do accept in a transaction: a migration adding a value runs on its own so that the
+/// value can be used after it.
+pub const ENUM_VALUE: &str = "a new enum value cannot be used before the transaction that added it commits";
 /// The reason given for a `DO` block that commits.
 const DO_COMMIT: &str = "a DO block that commits or rolls back cannot run inside a transaction block";
 

@@ -23,9 +23,12 @@ fn corpus() -> PathBuf {
 
 /// The migrations' folders, in the history's order (their names start with the date).
 fn migrations() -> Vec<PathBuf> {
+    // A missing corpus reads as empty, which the tests' counts refuse.
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(corpus())
-        .expect("the corpus is vendored")
-        .map(|e| e.expect("readable").path())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
@@ -35,8 +38,8 @@ fn migrations() -> Vec<PathBuf> {
 /// Every `.sql` file under `dir`, sorted.
 fn sql_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("readable") {
-        let path = entry.expect("readable").path();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
         if path.is_dir() {
             found.extend(sql_files(&path));
         } else if path.extension().is_some_and(|e| e == "sql") {

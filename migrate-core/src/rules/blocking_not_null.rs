@@ -138,7 +138,11 @@ mod tests {
         let on_15 = findings_with(&migrations, true, 15);
         assert_eq!(on_15.len(), 1, "{on_15:?}");
         assert!(on_15[0].1.contains("needs PostgreSQL 18"), "{}", on_15[0].1);
-        let direct = findings_with(&["CREATE TABLE people (email text)", "ALTER TABLE people ADD CONSTRAINT nn NOT NULL email"], true, 18);
+        let direct = findings_with(
+            &["CREATE TABLE people (email text)", "ALTER TABLE people ADD CONSTRAINT nn NOT NULL email"],
+            true,
+            18,
+        );
         assert_eq!(direct.len(), 1, "{direct:?}");
         assert!(direct[0].1.contains("scans every row"), "{}", direct[0].1);
     }

@@ -38,6 +38,8 @@ pub mod inserted_before_sealed;
 pub mod invalid_file_name;
 pub mod invalid_revision_id;
 pub mod item_outside_migration;
+#[cfg(feature = "lint")]
+pub(crate) mod lock_timeout_disabled;
 pub mod merge_needs_two_parents;
 pub mod missing_downgrade;
 pub mod missing_manifest;
@@ -45,8 +47,6 @@ pub mod missing_why;
 pub mod multiple_bases;
 pub mod multiple_heads;
 pub mod revision_cycle;
-#[cfg(feature = "lint")]
-pub(crate) mod lock_timeout_disabled;
 #[cfg(feature = "lint")]
 pub(crate) mod rewriting_add_column;
 #[cfg(feature = "lint")]

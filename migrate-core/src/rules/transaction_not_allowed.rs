@@ -5,16 +5,15 @@
 //! is left to `enum_value_in_transaction`, since PostgreSQL 12 accepts it there.
 
 use crate::lint::Finding;
-use crate::sql::{no_transaction_reason, split_statements};
+use crate::sql::{ENUM_VALUE, no_transaction_reason, split_statements};
 
 /// The findings for one text of SQL (one statement or several) of a migration marked
 /// `transactional = true`.
 pub(crate) fn check(sql: &str) -> Vec<Finding> {
     split_statements(sql)
         .into_iter()
-        .filter(|statement| !is_enum_value(statement))
         .filter_map(|statement| {
-            let reason = no_transaction_reason(statement)?;
+            let reason = no_transaction_reason(statement).filter(|reason| *reason != ENUM_VALUE)?;
             let short: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
             let short = match short.char_indices().nth(80) {
                 Some((at, _)) => format!("{}…", &short[..at]),
@@ -30,13 +29,6 @@ pub(crate) fn check(sql: &str) -> Vec<Finding> {
             })
         })
         .collect()
-}
-
-fn is_enum_value(statement: &str) -> bool {
-    let words: Vec<String> = statement.split_whitespace().take(6).map(str::to_ascii_uppercase).collect();
-    words.first().is_some_and(|w| w == "ALTER")
-        && words.get(1).is_some_and(|w| w == "TYPE")
-        && words.windows(2).any(|w| w[0] == "ADD" && w[1] == "VALUE")
 }
 
 #[cfg(test)]
