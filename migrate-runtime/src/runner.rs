@@ -376,7 +376,7 @@ impl Migrator {
     /// `lock_timeout` for every statement of the run (a migration's own setting wins), the
     /// runner's own included (the claim and the end of a step outside a transaction);
     /// `Duration::ZERO` turns it off: statements wait for locks as long as it takes. Unset,
-    /// each migration's statements get [`DEFAULT_LOCK_TIMEOUT`] (2 s), and the runner's own
+    /// each migration's statements get a lock timeout of 2 s, and the runner's own
     /// wait as the server's settings say.
     pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
         self.lock_timeout = Some(timeout);
@@ -385,7 +385,7 @@ impl Migrator {
 
     /// How many times to try a step again when a statement of it waited longer than
     /// `lock_timeout` for a lock (SQLSTATE 55P03), after pauses of
-    /// [`Migrator::lock_retry_pause`], doubling: default [`DEFAULT_LOCK_RETRIES`] (4, so five
+    /// [`Migrator::lock_retry_pause`], doubling: default 4 (so five
     /// attempts); 0 fails at the first. A step inside a transaction was rolled back and is
     /// run again whole; outside one, the statement that failed is run again (the ones before
     /// it stay applied), after dropping an INVALID index its build left. Each retry is told
