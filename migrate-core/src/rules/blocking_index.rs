@@ -63,6 +63,29 @@ mod tests {
     }
 
     #[test]
+    fn a_sealed_migration_is_deployed_and_not_judged() {
+        use crate::rules::fixtures::{file, sealed, sealed_found};
+        use crate::source::{Literal, Recorded};
+        let mut files = vec![
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_people_table"),
+            file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_people_email_index"),
+            file("20241023_0900", "c3d4e5f6a1b2", &["b2c3d4e5f6a1"], "add_people_name_index"),
+        ];
+        for (file, sql) in files.iter_mut().zip([
+            "CREATE TABLE people (email text, name text)",
+            "CREATE INDEX people_email ON people (email)",
+            "CREATE INDEX people_name ON people (name)",
+        ]) {
+            file.modules[0].literals = vec![Literal { value: sql.to_owned(), ..Literal::default() }];
+            file.modules[0].recorded = vec![Recorded::Sql { literal: 0 }];
+        }
+        let seal = sealed(&files[..2]);
+        let found: Vec<(String, String)> =
+            sealed_found(&files, &seal, &[]).into_iter().map(|(rule, rev, _, _)| (rule, rev)).collect();
+        assert_eq!(found, [("blocking_index".to_owned(), "c3d4e5f6a1b2".to_owned())]);
+    }
+
+    #[test]
     fn a_drop_names_the_indexed_table() {
         let found = findings(&[
             "CREATE TABLE people (id bigint); CREATE INDEX people_id ON people (id)",

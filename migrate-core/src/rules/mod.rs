@@ -161,7 +161,13 @@ pub fn check_sealed_folder<F: Borrow<MigrationFile>>(
         }
     }
     #[cfg(feature = "lint")]
-    lint_chain(&analysis, config, &mut report);
+    {
+        let sealed: HashSet<&str> = match sealing.map(|s| s.seal) {
+            Some(Ok(seal)) => seal.entries.iter().map(|e| e.rev.as_str()).collect(),
+            _ => HashSet::new(),
+        };
+        lint_chain(&analysis, config, &sealed, &mut report);
+    }
     if analysis.shape_is_meaningful(&report) {
         // A second base is also an extra head: the base is the cause, so it speaks alone.
         multiple_bases::check(&analysis, &mut report);
@@ -475,10 +481,11 @@ pub(crate) mod fixtures {
 
 /// Runs the lock rules over the chain in its linear order, replaying the schema each
 /// migration builds, and applies each migration's `allow(…)`. Migrations of an adopted history
-/// (`start_after`) build the schema but are not judged. The SQL is parsed first, on every core
-/// (parsing needs no schema); the judging that follows is in order.
+/// (`start_after`) and sealed ones (deployed: the locks they took are history, and an edit to
+/// excuse them would break the seal) build the schema but are not judged. The SQL is parsed
+/// first, on every core (parsing needs no schema); the judging that follows is in order.
 #[cfg(feature = "lint")]
-fn lint_chain(analysis: &Analysis<'_>, config: &Config, report: &mut Report) {
+fn lint_chain(analysis: &Analysis<'_>, config: &Config, sealed: &HashSet<&str>, report: &mut Report) {
     use crate::lint::Schema;
     let adopted = analysis.adopted_files().unwrap_or_default();
     let entries: Vec<&Entry<'_>> = analysis.graph.linear().iter().map(|&node| analysis.entry(node)).collect();
@@ -487,7 +494,7 @@ fn lint_chain(analysis: &Analysis<'_>, config: &Config, report: &mut Report) {
     for (entry, reading) in entries.iter().zip(readings) {
         let (file, module) = (entry.file, entry.module);
         let findings = judge(module, reading, &mut schema, config.postgres_version());
-        if adopted.contains(file.path.as_str()) {
+        if adopted.contains(file.path.as_str()) || sealed.contains(entry.rev) {
             continue;
         }
         let mut used = vec![false; module.allows.len()];
