@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use proc_macro2::{Delimiter, TokenTree};
 
 use crate::op::{Action, Op, Type, Value};
-use crate::syntax::{Range, records_on, string_value};
+use crate::syntax::{Range, string_value};
 
 /// One statement of `upgrade` that records something.
 pub(crate) enum Read {
@@ -54,12 +54,31 @@ fn read_into(
     depth: usize,
     out: &mut Vec<(Read, Range)>,
 ) {
+    // A name the body defines itself (`fn`, `const`, `static`, `let`, `macro_rules!`) shadows
+    // the module's item of that name: neither is read for it.
+    let local = local_names(body);
+    let shadowed_constants;
+    let shadowed_helpers;
+    let (constants, helpers) = if local.is_empty() {
+        (constants, helpers)
+    } else {
+        shadowed_constants = constants
+            .iter()
+            .filter(|(k, _)| !local.contains(k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        shadowed_helpers = helpers
+            .iter()
+            .filter(|(k, _)| !local.contains(k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        (&shadowed_constants, &shadowed_helpers)
+    };
     for statement in statements(body) {
-        // A statement naming `op` without recording on it (`let _ = op;`) is left out; one
-        // that hands it to a macro is not, as the macro may record.
-        if statement.is_empty()
-            || !(records_on(statement, op) || mentions(statement, op) && has_macro_call(statement))
-        {
+        // Every statement naming `op` is read, but those that plainly record nothing
+        // (`let _ = op;`, `drop(op)`, `op;`): a copy of `op` under another name, a closure or a
+        // macro handed `op` may record, so they are unreadable rather than skipped.
+        if statement.is_empty() || !mentions(statement, op) || discards(statement, op) {
             continue;
         }
         let range = Range::of(statement);
@@ -118,19 +137,102 @@ fn helper_call<'h>(
         }
         _ => false,
     };
-    let (param, body) = helpers.get(&name.to_string()).filter(|_| passes_op)?;
+    // A helper defined twice (`#[cfg(…)]`) has no parameter recorded: not followed.
+    let (param, body) = helpers.get(&name.to_string()).filter(|(param, _)| passes_op && !param.is_empty())?;
     Some((param.as_str(), body.as_slice()))
+}
+
+/// Whether a statement names `op` only to let it go: `let _ = op`, `drop(op)`,
+/// `std::mem::forget(op)`, `op`.
+fn discards(statement: &[TokenTree], op: &str) -> bool {
+    let text: String = statement.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+    let text = text.split_whitespace().collect::<String>().replace("&mut*", "").replace('&', "");
+    [
+        format!("let_={op}"),
+        format!("drop({op})"),
+        format!("std::mem::drop({op})"),
+        format!("forget({op})"),
+        format!("std::mem::forget({op})"),
+        op.to_owned(),
+    ]
+    .contains(&text)
+}
+
+/// The names a body defines for itself, at any depth: after `fn`, `const`, `static`,
+/// `macro_rules!`, and the names a `let` binds.
+fn local_names(body: &[TokenTree]) -> std::collections::HashSet<String> {
+    let mut names = std::collections::HashSet::new();
+    collect_local_names(body, &mut names);
+    names
+}
+
+fn collect_local_names(tokens: &[TokenTree], names: &mut std::collections::HashSet<String>) {
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Ident(keyword)
+                if ["fn", "const", "static", "macro_rules"].contains(&keyword.to_string().as_str()) =>
+            {
+                let next =
+                    tokens[i + 1..].iter().find(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == '!'));
+                if let Some(TokenTree::Ident(name)) = next {
+                    names.insert(name.to_string());
+                }
+            }
+            TokenTree::Ident(keyword) if keyword == "let" => {
+                for t in tokens[i + 1..].iter().take_while(
+                    |t| !matches!(t, TokenTree::Punct(p) if p.as_char() == '=' || p.as_char() == ';'),
+                ) {
+                    match t {
+                        TokenTree::Ident(name) if name != "mut" && name != "ref" => {
+                            names.insert(name.to_string());
+                        }
+                        TokenTree::Group(group) => {
+                            collect_pattern_names(&group.stream().into_iter().collect::<Vec<_>>(), names)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            TokenTree::Group(group) => {
+                collect_local_names(&group.stream().into_iter().collect::<Vec<_>>(), names)
+            }
+            _ => {}
+        }
+    }
+}
+
+fn collect_pattern_names(tokens: &[TokenTree], names: &mut std::collections::HashSet<String>) {
+    for t in tokens {
+        match t {
+            TokenTree::Ident(name) if name != "mut" && name != "ref" => {
+                names.insert(name.to_string());
+            }
+            TokenTree::Group(group) => {
+                collect_pattern_names(&group.stream().into_iter().collect::<Vec<_>>(), names)
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The `const NAME: &str = "…";` items of a module body, and of the modules inside it by path
 /// (`columns::EMAIL`).
 pub(crate) fn constants(content: &[TokenTree]) -> HashMap<String, String> {
     let mut found = HashMap::new();
-    collect_constants(content, "", &mut found);
+    let mut twice = Vec::new();
+    collect_constants(content, "", &mut found, &mut twice);
+    for name in twice {
+        found.remove(&name);
+    }
     found
 }
 
-fn collect_constants(content: &[TokenTree], prefix: &str, found: &mut HashMap<String, String>) {
+fn collect_constants(
+    content: &[TokenTree],
+    prefix: &str,
+    found: &mut HashMap<String, String>,
+    twice: &mut Vec<String>,
+) {
     for (i, token) in content.iter().enumerate() {
         let (TokenTree::Ident(keyword), Some(TokenTree::Ident(name))) = (token, content.get(i + 1)) else {
             continue;
@@ -141,8 +243,12 @@ fn collect_constants(content: &[TokenTree], prefix: &str, found: &mut HashMap<St
             && prefix.matches("::").count() < 4
         {
             let inner: Vec<TokenTree> = body.stream().into_iter().collect();
-            collect_constants(&inner, &format!("{prefix}{name}::"), found);
+            collect_constants(&inner, &format!("{prefix}{name}::"), found, twice);
         } else if keyword == "const" || keyword == "static" {
+            if found.contains_key(&format!("{prefix}{name}")) {
+                // Defined twice (under `#[cfg(…)]`): which one counts is not known here.
+                twice.push(format!("{prefix}{name}"));
+            }
             let value = content[i..]
                 .iter()
                 .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
@@ -189,16 +295,6 @@ fn mentions(tokens: &[TokenTree], op: &str) -> bool {
         TokenTree::Group(group) => mentions(&group.stream().into_iter().collect::<Vec<_>>(), op),
         _ => false,
     })
-}
-
-fn has_macro_call(tokens: &[TokenTree]) -> bool {
-    tokens
-        .windows(2)
-        .any(|w| matches!(w, [TokenTree::Ident(_), TokenTree::Punct(bang)] if bang.as_char() == '!'))
-        || tokens.iter().any(|t| match t {
-            TokenTree::Group(group) => has_macro_call(&group.stream().into_iter().collect::<Vec<_>>()),
-            _ => false,
-        })
 }
 
 /// The statement as written, shortened: `op.execute(&sql)`.
@@ -1011,6 +1107,50 @@ mod tests {
         assert!(whys[2].0.starts_with("my_macro!(op)"), "{whys:?}");
         assert!(whys[3].0.starts_with("other::helper(op)"), "{whys:?}");
         assert!(whys[4].1.contains("SQL built at run time"), "{whys:?}");
+    }
+
+    #[test]
+    fn copies_closures_shadows_and_twins_of_op_are_unreadable() {
+        let unreadable =
+            |found: &[Recorded]| found.iter().filter(|r| matches!(r, Recorded::Unreadable { .. })).count();
+        // A copy of `op` under another name, a closure called in place.
+        assert_eq!(unreadable(&recorded(r#"let o = op; o.execute("CREATE INDEX a ON t (x)");"#)), 1);
+        assert_eq!(unreadable(&recorded(r#"let o = &mut *op; o.execute("CREATE INDEX a ON t (x)");"#)), 1);
+        assert_eq!(unreadable(&recorded(r#"(|o: &mut Op| o.execute("CREATE INDEX a ON t (x)"))(op);"#)), 1);
+        // A local function or constant shadowing the module's: the module's is not read for it.
+        let found =
+            recorded(r#"add_phone(op); fn add_phone(o: &mut Op) { o.execute("CREATE INDEX a ON t (x)"); }"#);
+        assert_eq!(unreadable(&found), 1, "{found:?}");
+        let found = recorded(r#"const TABLE: &str = "CREATE INDEX a ON t (x)"; op.execute(TABLE);"#);
+        assert_eq!(unreadable(&found), 1, "{found:?}");
+        // What plainly records nothing is left out.
+        assert_eq!(recorded("let _ = op; drop(op);"), []);
+        // Twins under `#[cfg]`: which one runs is not known.
+        let text = "#[migration(rev = \"a1b2c3d4e5f6\")]\nmod add_people_table {\n    \
+                    pub fn upgrade(op: &mut Op) { op.execute(\"CREATE INDEX a ON t (x)\"); }\n    \
+                    #[cfg(any())] pub fn upgrade(op: &mut Op) { op.execute(\"SELECT 1\"); }\n}\n";
+        let found = parse_file(text).expect("lexes").modules[0].source.recorded.clone();
+        assert!(
+            matches!(found.as_slice(), [Recorded::Unreadable { why, .. }] if why.contains("more than once")),
+            "{found:?}"
+        );
+        let text = "#[migration(rev = \"a1b2c3d4e5f6\")]\nmod add_people_table {\n    const SQL: &str = \"CREATE INDEX a ON t (x)\";\n    \
+                    #[cfg(any())] const SQL: &str = \"SELECT 1\";\n    pub fn upgrade(op: &mut Op) { op.execute(SQL); }\n}\n";
+        let found = parse_file(text).expect("lexes").modules[0].source.recorded.clone();
+        assert_eq!(unreadable(&found), 1, "{found:?}");
+    }
+
+    #[test]
+    fn a_line_continuation_keeps_a_non_breaking_space_as_rustc_does() {
+        let found = recorded("op.execute(\"CREATE INDEX CONC\\\n\u{a0}URRENTLY a ON t (x)\");");
+        let text = "#[migration(rev = \"a1b2c3d4e5f6\")]\nmod add_people_table {\n    pub fn upgrade(op: &mut Op) { op.execute(\"CREATE INDEX CONC\\\n\u{a0}URRENTLY a ON t (x)\"); }\n}\n";
+        let file = parse_file(text).expect("lexes");
+        let source = &file.modules[0].source;
+        assert!(matches!(found.as_slice(), [Recorded::Sql { .. }]), "{found:?}");
+        assert_eq!(
+            source.literals.iter().find(|l| l.value.starts_with("CREATE")).map(|l| l.value.as_str()),
+            Some("CREATE INDEX CONC\u{a0}URRENTLY a ON t (x)")
+        );
     }
 
     #[test]

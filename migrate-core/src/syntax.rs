@@ -375,8 +375,9 @@ fn decode(text: &str) -> Option<String> {
             // A line continuation, written with either line ending (the `\n` of a `\r\n` is
             // whitespace, skipped with the rest).
             '\r' if chars.peek() != Some(&'\n') => return None,
+            // rustc skips ASCII whitespace only: a non-breaking space after it stays in the string.
             '\n' | '\r' => {
-                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                while chars.peek().is_some_and(|c| matches!(c, ' ' | '\t' | '\n' | '\r')) {
                     chars.next();
                 }
             }
@@ -872,8 +873,20 @@ pub fn parse_module(args: TokenStream, item: TokenStream, attribute: Range) -> P
             let mut local = Vec::new();
             local_names(&content, &mut local);
             walk(&content, &Scope { local: &local }, &mut source, &mut spans);
-            if let Some((op, body)) = bodies.get("upgrade") {
-                read_recorded(body, op, &calls::constants(&content), &bodies, &mut source, &mut spans);
+            match bodies.get("upgrade") {
+                Some((op, body)) if !op.is_empty() => {
+                    read_recorded(body, op, &calls::constants(&content), &bodies, &mut source, &mut spans);
+                }
+                Some(_) => {
+                    source.recorded.push(Recorded::Unreadable {
+                        call: "fn upgrade".to_owned(),
+                        why: "the module defines `upgrade` more than once (under `#[cfg(…)]`), so the rules cannot \
+                              know which one runs"
+                            .to_owned(),
+                    });
+                    spans.recorded.push(spans.module);
+                }
+                None => {}
             }
         }
         _ => first_error(
@@ -1101,6 +1114,7 @@ fn read_recorded(
 /// parameter and the body of each function that has one, for [`read_recorded`].
 fn read_functions(content: &[TokenTree], source: &mut ModuleSource, spans: &mut Spans) -> calls::Helpers {
     let mut bodies = calls::Helpers::new();
+    let mut twice = Vec::new();
     let mut at = 0;
     while at < content.len() {
         if is_ident(content.get(at), "fn")
@@ -1114,8 +1128,10 @@ fn read_functions(content: &[TokenTree], source: &mut ModuleSource, spans: &mut 
                 let statements: Vec<TokenTree> = block.stream().into_iter().collect();
                 let parameter = first_parameter(&content[at + 2..body.unwrap_or(at + 2)]);
                 let records = parameter.as_ref().is_some_and(|p| records_on(&statements, p));
-                if let Some(op) = &parameter {
-                    bodies.insert(name.to_string(), (op.clone(), statements.clone()));
+                if let Some(op) = &parameter
+                    && bodies.insert(name.to_string(), (op.clone(), statements.clone())).is_some()
+                {
+                    twice.push(name.to_string());
                 }
                 source.functions.push(Function { name: name.to_string(), empty: !records });
                 spans.functions.push(Range::token(name.span()));
@@ -1125,6 +1141,10 @@ fn read_functions(content: &[TokenTree], source: &mut ModuleSource, spans: &mut 
             }
         }
         at += 1;
+    }
+    // A name defined twice (under `#[cfg(…)]`) is not known to be the one that runs.
+    for name in twice {
+        bodies.insert(name, (String::new(), Vec::new()));
     }
     bodies
 }

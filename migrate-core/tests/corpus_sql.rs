@@ -85,7 +85,6 @@ fn the_lock_rules_over_the_whole_history() {
                 name: format!("migration_{n}"),
                 rev: Some(rev.clone()),
                 down_revision: down,
-                transactional: Some(true),
                 literals: vec![Literal { value: text, ..Literal::default() }],
                 recorded: vec![Recorded::Sql { literal: 0 }],
                 ..ModuleSource::default()

@@ -16,6 +16,13 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
                    the migration then runs outside a transaction, so keep the index in a migration of its own"
                 .to_owned(),
         }),
+        Action::Reindex { concurrently: false } => Some(Finding {
+            message: format!(
+                "`{}` locks out writes to the table and, while each index is rebuilt, the reads that would use it",
+                fact.short()
+            ),
+            help: "rebuild with `REINDEX … CONCURRENTLY` (PostgreSQL 12 and later), in a migration of its own".to_owned(),
+        }),
         Action::DropIndex { names, concurrently: false }
             if names.iter().any(|n| cx.schema.indexes.get(n).is_none_or(|t| cx.existing(t))) =>
         {
@@ -83,6 +90,24 @@ mod tests {
         let found: Vec<(String, String)> =
             sealed_found(&files, &seal, &[]).into_iter().map(|(rule, rev, _, _)| (rule, rev)).collect();
         assert_eq!(found, [("blocking_index".to_owned(), "c3d4e5f6a1b2".to_owned())]);
+    }
+
+    #[test]
+    fn names_that_may_mean_an_existing_table_or_index_are_judged_as_existing() {
+        let found = findings(&[
+            "CREATE TABLE people (id bigint, email text); CREATE INDEX people_email ON people (email)",
+            "CREATE TABLE IF NOT EXISTS people (id bigint); CREATE INDEX people_id ON people (id)",
+            "CREATE TEMP TABLE people (id bigint); CREATE INDEX people_id2 ON public.people (id)",
+            "CREATE TABLE t2 (email text); CREATE INDEX IF NOT EXISTS people_email ON t2 (email); DROP INDEX people_email",
+            "REINDEX TABLE people",
+        ]);
+        let rules: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(rules, ["blocking_index"; 4], "{found:?}");
+        // A relation the migration makes itself holds no rows.
+        assert_eq!(
+            findings(&["CREATE MATERIALIZED VIEW mv AS SELECT 1 AS id; CREATE INDEX mv_id ON mv (id)"]),
+            []
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::lint::{Action, ConstraintKind, Context, Fact, Finding};
 pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
     match &fact.action {
         Action::SetNotNull { table, column } if cx.existing(table) => {
-            let proven = cx.schema.proven_not_null.contains(&(table.clone(), column.clone()));
+            let proven = cx.schema.proven_not_null(table, column);
             if proven && cx.version >= 12 {
                 return None;
             }
@@ -68,7 +68,11 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
             })
         }
         Action::AddColumn(new)
-            if new.not_null && new.default.is_none() && !new.identity && !new.stored && cx.existing(&new.table) =>
+            if new.not_null
+                && new.default.as_deref().is_none_or(|d| d.eq_ignore_ascii_case("null"))
+                && !new.identity
+                && !new.stored
+                && cx.existing(&new.table) =>
         {
             Some(Finding {
                 message: format!(
@@ -145,6 +149,24 @@ mod tests {
         );
         assert_eq!(direct.len(), 1, "{direct:?}");
         assert!(direct[0].1.contains("scans every row"), "{}", direct[0].1);
+    }
+
+    #[test]
+    fn a_proof_goes_with_its_constraint() {
+        let found = findings(&[
+            "CREATE TABLE people (email text)",
+            "ALTER TABLE people ADD CONSTRAINT c1 CHECK (email IS NOT NULL)",
+            "ALTER TABLE people DROP CONSTRAINT c1",
+            "ALTER TABLE people ALTER COLUMN email SET NOT NULL",
+            "ALTER TABLE people ADD COLUMN n int NOT NULL DEFAULT NULL",
+        ]);
+        let rules: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+        // The CHECK added without NOT VALID is reported too.
+        assert_eq!(
+            rules,
+            ["constraint_without_not_valid", "blocking_not_null", "blocking_not_null"],
+            "{found:?}"
+        );
     }
 
     #[test]

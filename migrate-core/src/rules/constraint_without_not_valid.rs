@@ -70,6 +70,16 @@ mod tests {
     }
 
     #[test]
+    fn a_new_column_s_own_check_scans_the_rows() {
+        let found = findings(&[
+            "CREATE TABLE notes (id bigint)",
+            "ALTER TABLE notes ADD COLUMN n int DEFAULT 1 CHECK (n > 0)",
+        ]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "constraint_without_not_valid");
+    }
+
+    #[test]
     fn not_valid_then_a_later_validation_passes() {
         let found = findings(&[
             "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE notes (user_id bigint REFERENCES users (id))",

@@ -26,10 +26,14 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
         }
         Action::DropSchema => ("drops a schema and everything in it".to_owned(), "code that uses it fails"),
         Action::DropDatabase => ("drops a database".to_owned(), "everything in it is gone"),
-        Action::TruncateCascade => (
+        Action::Truncate { cascade: true } => (
             "empties the tables named and, through CASCADE, every table that references them".to_owned(),
             "their rows are gone",
         ),
+        Action::Truncate { cascade: false } => ("empties the tables named".to_owned(), "their rows are gone"),
+        Action::SetSchema { table } if cx.existing(table) => {
+            (format!("moves the table `{table}` to another schema"), "code that uses its name fails")
+        }
         _ => return None,
     };
     Some(Finding {
@@ -62,6 +66,17 @@ mod tests {
         let rules: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(rules, ["destructive_change"; 6], "{found:?}");
         assert!(found[0].1.contains("renames the column `people.body` to `description`"), "{}", found[0].1);
+    }
+
+    #[test]
+    fn emptying_and_moving_a_table_are_reported() {
+        let found = findings(&[
+            "CREATE TABLE people (id bigint)",
+            "TRUNCATE people",
+            "ALTER TABLE people SET SCHEMA archive",
+        ]);
+        let rules: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(rules, ["destructive_change"; 2], "{found:?}");
     }
 
     #[test]

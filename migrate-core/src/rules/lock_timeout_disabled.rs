@@ -38,6 +38,19 @@ mod tests {
     }
 
     #[test]
+    fn values_postgresql_reads_as_zero_and_wholesale_resets_are_reported() {
+        let found = findings(&[
+            "SET lock_timeout = '0.4ms'",
+            "SET lock_timeout = '1us'",
+            "SET lock_timeout = '0x0'",
+            "SELECT set_config('lock_timeout', '0', false)",
+            "RESET ALL",
+            "DISCARD ALL",
+        ]);
+        assert_eq!(found.len(), 6, "{found:?}");
+    }
+
+    #[test]
     fn a_bound_passes() {
         assert_eq!(findings(&["SET LOCAL lock_timeout = '10s'", "SET statement_timeout = 0"]), []);
     }

@@ -644,6 +644,9 @@ fn judge(
                 if fact.action == Action::Do && !from_op {
                     findings.push((at, RuleId::UncheckedSql, unchecked_sql::do_block(&fact.short())));
                 }
+                if let Action::Opaque { what } = &fact.action {
+                    findings.push((at, RuleId::UncheckedSql, unchecked_sql::opaque(&fact.short(), what)));
+                }
                 let cx = Context {
                     schema,
                     created_here: &created_here,
@@ -657,8 +660,12 @@ fn judge(
                     }
                 }
                 match &fact.action {
-                    Action::CreateTable { table, .. } => {
+                    Action::CreateTable { table, if_not_exists: false, temporary: false, .. } => {
                         created_here.insert(table.clone());
+                    }
+                    // A session's own table of that name: the name may now mean either.
+                    Action::CreateTable { table, temporary: true, .. } => {
+                        created_here.remove(table);
                     }
                     Action::RenameTable { from, to } if created_here.remove(from) => {
                         created_here.insert(to.clone());

@@ -56,6 +56,10 @@ fn in_place(old: &str, new: &str) -> bool {
     if old == new {
         return true;
     }
+    // Arrays change in place only when nothing changes.
+    if old.ends_with("[]") || new.ends_with("[]") {
+        return false;
+    }
     let (old_base, old_args) = split(old);
     let (new_base, new_args) = split(new);
     match (old_base, new_base) {
@@ -118,6 +122,21 @@ mod tests {
              ALTER COLUMN d TYPE varchar, ALTER COLUMN e TYPE inet, ALTER COLUMN f TYPE timestamp(6)",
         ]);
         assert_eq!(found, []);
+    }
+
+    #[test]
+    fn spellings_of_other_types_are_told_apart() {
+        let found = findings(&[
+            "CREATE TABLE t (code \"char\", tags varchar(10)[], name character(5))",
+            "ALTER TABLE t ALTER COLUMN code TYPE char",
+            "ALTER TABLE t ALTER COLUMN tags TYPE varchar(20)",
+            "ALTER TABLE t ALTER COLUMN tags TYPE varchar(20)[]",
+            "ALTER TABLE t ALTER COLUMN name TYPE bpchar(5)",
+        ]);
+        let rules: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+        // "char" → char and an array → a plain column rewrite; widening the array's elements is
+        // not on the in-place list either; character(5) → bpchar(5) is the same type.
+        assert_eq!(rules, ["rewriting_type_change"; 3], "{found:?}");
     }
 
     #[test]

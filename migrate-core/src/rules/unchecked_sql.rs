@@ -33,6 +33,16 @@ pub(crate) fn unparsed(error: &Unreadable, file: Option<&str>) -> (String, Strin
     )
 }
 
+/// A statement after which the rules' reading of names or transactions cannot be trusted.
+pub(crate) fn opaque(statement: &str, what: &str) -> (String, String) {
+    (
+        format!("`{statement}`: {what}, so the lock rules cannot check what follows it"),
+        "leave it out (the runner owns transactions and settings; qualify names instead of setting search_path), \
+         or say why it is safe: `allow(unchecked_sql = \"why\")`"
+            .to_owned(),
+    )
+}
+
 /// A `DO` block written by hand.
 pub(crate) fn do_block(statement: &str) -> (String, String) {
     (
@@ -72,6 +82,14 @@ mod tests {
         }]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "unchecked_sql");
+    }
+
+    #[test]
+    fn search_path_transaction_control_and_procedures_are_reported() {
+        let found =
+            findings(&["SET search_path = scratch, public", "COMMIT; BEGIN", "CALL refresh_everything()"]);
+        let rules: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(rules, ["unchecked_sql"; 4], "{found:?}");
     }
 
     #[test]
