@@ -324,39 +324,46 @@ impl Tables {
     }
 
     /// The script of a whole run, for `--sql`: the pieces of [`Tables::program`], in order,
-    /// each step announced by a comment.
+    /// each step announced by a comment ([`script_of`]).
     pub fn script(&self, steps: &[Step<'_>], setup: &Setup<'_>, one_transaction: bool) -> String {
-        let mut text = String::new();
-        for piece in self.program(steps, setup, one_transaction) {
-            if let Some(step) = piece.step.and_then(|n| steps.get(n)) {
-                match piece.part {
-                    Part::Step | Part::Claim => {
-                        let verb = match step.direction {
-                            Direction::Downgrade => "downgrade",
-                            _ => "upgrade",
-                        };
-                        text.push_str(&format!("\n-- Running {verb} {} ({})\n", step.rev, step.slug));
-                        if piece.part == Part::Claim {
-                            text.push_str("-- outside a transaction\n");
-                        }
-                    }
-                    Part::Statement(index) => {
-                        if let Some(Effect::Index { table, name }) =
-                            step.statements.get(index).and_then(|s| effect(&s.sql))
-                        {
-                            text.push_str(&format!(
-                                "-- if an earlier attempt left the index {name} on {table} INVALID, drop it first: \
-                                 DROP INDEX CONCURRENTLY <its schema>.{name};\n"
-                            ));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            text.push_str(&piece.batch.text);
-        }
-        text
+        script_of(steps, &self.program(steps, setup, one_transaction))
     }
+}
+
+/// The script of `pieces`, for `--sql`: each piece's SQL, in order, each step announced by a
+/// comment (and a concurrent index build by what to do with an index an earlier attempt left
+/// INVALID). The runner writes the pieces it sends with it too.
+pub fn script_of(steps: &[Step<'_>], pieces: &[Piece]) -> String {
+    let mut text = String::new();
+    for piece in pieces {
+        if let Some(step) = piece.step.and_then(|n| steps.get(n)) {
+            match piece.part {
+                Part::Step | Part::Claim => {
+                    let verb = match step.direction {
+                        Direction::Downgrade => "downgrade",
+                        _ => "upgrade",
+                    };
+                    text.push_str(&format!("\n-- Running {verb} {} ({})\n", step.rev, step.slug));
+                    if piece.part == Part::Claim {
+                        text.push_str("-- outside a transaction\n");
+                    }
+                }
+                Part::Statement(index) => {
+                    if let Some(Effect::Index { table, name }) =
+                        step.statements.get(index).and_then(|s| effect(&s.sql))
+                    {
+                        text.push_str(&format!(
+                            "-- if an earlier attempt left the index {name} on {table} INVALID, drop it first: \
+                             DROP INDEX CONCURRENTLY <its schema>.{name};\n"
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        text.push_str(&piece.batch.text);
+    }
+    text
 }
 
 #[cfg(test)]

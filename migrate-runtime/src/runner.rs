@@ -248,40 +248,11 @@ fn append(batch: &mut Batch, number: usize, sql: &str) {
     batch.ordinals.push(Some((number, None)));
 }
 
-/// The script of a run's `pieces`, for `--sql`: each piece's SQL, in order, each step
-/// announced by a comment, as [`Tables::script`](migrate_core::version::Tables::script)
-/// writes it, for the pieces as the runner sends them ([`Migrator::lift_default`]).
+/// The script of a run's `pieces`, for `--sql`, as the runner sends them
+/// ([`Migrator::lift_default`]), written as [`Tables::script`](migrate_core::version::Tables::script)
+/// writes a plan's.
 fn script_of(steps: &[Step<'_>], pieces: &[Piece]) -> String {
-    let mut text = String::new();
-    for piece in pieces {
-        if let Some(step) = piece.step.and_then(|n| steps.get(n)) {
-            match piece.part {
-                Part::Step | Part::Claim => {
-                    let verb = match step.direction {
-                        Direction::Downgrade => "downgrade",
-                        _ => "upgrade",
-                    };
-                    text.push_str(&format!("\n-- Running {verb} {} ({})\n", step.rev, step.slug));
-                    if piece.part == Part::Claim {
-                        text.push_str("-- outside a transaction\n");
-                    }
-                }
-                Part::Statement(index) => {
-                    if let Some(Effect::Index { table, name }) =
-                        step.statements.get(index).and_then(|s| effect(&s.sql))
-                    {
-                        text.push_str(&format!(
-                            "-- if an earlier attempt left the index {name} on {table} INVALID, drop it first: \
-                             DROP INDEX CONCURRENTLY <its schema>.{name};\n"
-                        ));
-                    }
-                }
-                _ => {}
-            }
-        }
-        text.push_str(&piece.batch.text);
-    }
-    text
+    migrate_core::script::script_of(steps, pieces)
 }
 
 /// Whether a piece failed on a lock not granted: `lock_timeout`, or `NOWAIT`.
