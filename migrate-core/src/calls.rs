@@ -1,8 +1,9 @@
 //! Reading what `upgrade` records from its tokens, for the lock rules: each statement that
 //! calls an operation on `op` with literal arguments is replayed on a real [`Op`], so the rules
 //! judge the SQL the runtime will send, rendered by the same code. A call the reader cannot
-//! replay (an argument that is not a literal, `op` copied or passed to a function of another module, a loop) is kept as
-//! unreadable, for `unchecked_sql` to report: nothing recorded is silently left unchecked.
+//! replay (an argument that is not a literal, `op` copied or passed to a function of another
+//! module, a loop) is kept as unreadable, for `unchecked_sql` to report: nothing recorded is
+//! silently left unchecked.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
