@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use migrate_runtime::testkit::TestDatabase;
 use migrate_runtime::tokio_postgres::{self, Client, NoTls, SimpleQueryMessage};
 use migrate_runtime::{Chain, Database, Error, Migrator};
+
+mod support;
+use support::database;
 
 static DIAMOND: Chain = migrate_runtime::embed_migrations!("diamond");
 static FAILING: Chain = migrate_runtime::embed_migrations!("failing");
@@ -15,10 +17,6 @@ static FAULTS: Chain = migrate_runtime::embed_migrations!("faults");
 static LATE_CANCEL: Chain = migrate_runtime::embed_migrations!("late_cancel");
 
 const E: &str = "eeee00000005";
-
-fn database() -> TestDatabase {
-    TestDatabase::new().unwrap_or_else(|e| panic!("no test database: {e}"))
-}
 
 /// A connection of the caller's own, driven by the test's runtime.
 async fn connect(url: &str) -> Client {

@@ -13,8 +13,11 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use migrate_runtime::testkit::{Cluster, TestDatabase};
+use migrate_runtime::testkit::Cluster;
 use migrate_runtime::{Chain, Error, Migrator};
+
+mod support;
+use support::database;
 
 static FAULTS: Chain = migrate_runtime::embed_migrations!("faults");
 
@@ -70,10 +73,6 @@ impl Random {
 
 fn trials(ci: usize) -> usize {
     std::env::var("FAULT_TRIALS").ok().and_then(|s| s.parse().ok()).unwrap_or(ci)
-}
-
-fn database() -> TestDatabase {
-    TestDatabase::new().unwrap_or_else(|e| panic!("no test database: {e}"))
 }
 
 fn racer(url: &str) -> Command {

@@ -13,6 +13,9 @@ use migrate_runtime::op::Op;
 use migrate_runtime::testkit::TestDatabase;
 use migrate_runtime::{Body, Chain, Error, Migration, Migrator, TableNames};
 
+mod support;
+use support::{database, rows};
+
 /// People (A), notes (B) and tags (C), their merge (D), then `ALTER TABLE people ADD
 /// COLUMN phone` (E), each inside a transaction.
 static DIAMOND: Chain = migrate_runtime::embed_migrations!("diamond");
@@ -83,25 +86,6 @@ fn email_unique_within_5_s(op: &mut Op) {
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-fn database() -> TestDatabase {
-    TestDatabase::new().unwrap_or_else(|e| panic!("no test database: {e}"))
-}
-
-fn rows(query: &str, database: &TestDatabase) -> Vec<String> {
-    let mut client = database.connect().expect("connects");
-    client
-        .simple_query(query)
-        .expect("queries")
-        .into_iter()
-        .filter_map(|m| match m {
-            postgres::SimpleQueryMessage::Row(row) => {
-                Some((0..row.len()).map(|i| row.get(i).unwrap_or("NULL")).collect::<Vec<_>>().join(" "))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 /// What the runners said on their own; the tests run together, so each picks its own by the

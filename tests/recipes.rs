@@ -11,9 +11,8 @@ use migrate_runtime::op::Op;
 use migrate_runtime::testkit::TestDatabase;
 use migrate_runtime::{Body, Chain, Error, Migration, Migrator};
 
-fn database() -> TestDatabase {
-    TestDatabase::new().unwrap_or_else(|e| panic!("no test database: {e}"))
-}
+mod support;
+use support::database;
 
 /// The first value of each row `query` returns, as text (`NULL` for null).
 fn values(database: &TestDatabase, query: &str) -> Vec<String> {

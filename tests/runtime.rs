@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use migrate_runtime::testkit::{self, TestDatabase};
 use migrate_runtime::{Chain, Direction, Error, Migrator, TableNames};
 
+mod support;
+use support::{database, rows};
+
 static CRM: Chain = migrate_runtime::embed_migrations!("crm");
 static DIAMOND: Chain = migrate_runtime::embed_migrations!("diamond");
 static FAILING: Chain = migrate_runtime::embed_migrations!("failing");
@@ -24,25 +27,6 @@ const D: &str = "dddd00000004";
 const E: &str = "eeee00000005";
 /// The CRM's enum migration, whose downgrade is irreversible.
 const LINKEDIN: &str = "a7f3c9e1b5d2";
-
-fn database() -> TestDatabase {
-    TestDatabase::new().unwrap_or_else(|e| panic!("no test database: {e}"))
-}
-
-fn rows(query: &str, database: &TestDatabase) -> Vec<String> {
-    let mut client = database.connect().expect("connects");
-    client
-        .simple_query(query)
-        .expect("queries")
-        .into_iter()
-        .filter_map(|m| match m {
-            postgres::SimpleQueryMessage::Row(row) => {
-                Some((0..row.len()).map(|i| row.get(i).unwrap_or("NULL")).collect::<Vec<_>>().join(" "))
-            }
-            _ => None,
-        })
-        .collect()
-}
 
 fn tables(database: &TestDatabase, migrator: &Migrator) -> Vec<String> {
     database
