@@ -318,10 +318,7 @@ fn written(tokens: &[TokenTree]) -> String {
     ] {
         text = text.replace(spaced, tight);
     }
-    match text.char_indices().nth(60) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text,
-    }
+    crate::text::shorten(&text, 60)
 }
 
 /// From the first method's name to the end of the statement.

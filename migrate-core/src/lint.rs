@@ -219,11 +219,7 @@ pub struct Fact {
 impl Fact {
     /// The statement shortened for a message.
     pub fn short(&self) -> String {
-        let text = self.text.trim_end_matches(';').trim_end();
-        match text.char_indices().nth(80) {
-            Some((at, _)) => format!("{}…", &text[..at]),
-            None => text.to_owned(),
-        }
+        crate::text::shorten(self.text.trim_end_matches(';'), 80)
     }
 }
 

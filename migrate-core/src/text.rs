@@ -1,4 +1,5 @@
-//! Small helpers for messages: quoting lists of names and finding the closest name.
+//! Small helpers for messages: quoting lists of names, shortening a text, finding the closest
+//! name.
 
 /// `a`, `b` and `c`: names in backticks, joined for a sentence. Long lists end with
 /// "and N more".
@@ -14,6 +15,16 @@ pub fn list<S: AsRef<str>>(names: &[S]) -> String {
             format!("{} and {last}", rest.join(", "))
         }
         (all, more) => format!("{} and {more} more", all.join(", ")),
+    }
+}
+
+/// `text` for a message: runs of whitespace made one space, cut after `chars` characters
+/// with `…`.
+pub fn shorten(text: &str, chars: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.char_indices().nth(chars) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
     }
 }
 
@@ -64,6 +75,12 @@ pub fn without_connection_strings(text: &str, args: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shorten_collapses_whitespace_and_cuts_at_a_character() {
+        assert_eq!(shorten("CREATE  INDEX\n  i", 80), "CREATE INDEX i");
+        assert_eq!(shorten("é".repeat(5).as_str(), 3), "ééé…");
+    }
 
     #[test]
     fn lists_read_as_sentences() {

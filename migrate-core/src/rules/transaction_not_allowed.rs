@@ -14,11 +14,7 @@ pub(crate) fn check(sql: &str) -> Vec<Finding> {
         .into_iter()
         .filter_map(|statement| {
             let reason = no_transaction_reason(statement).filter(|reason| *reason != ENUM_VALUE)?;
-            let short: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
-            let short = match short.char_indices().nth(80) {
-                Some((at, _)) => format!("{}…", &short[..at]),
-                None => short,
-            };
+            let short = crate::text::shorten(statement, 80);
             Some(Finding {
                 message: format!(
                     "`{short}` cannot run in the transaction `transactional = true` asks for: {reason}"
