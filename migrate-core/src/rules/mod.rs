@@ -511,65 +511,68 @@ fn lint_chain(analysis: &Analysis<'_>, config: &Config, sealed: &HashSet<&str>, 
 
 /// What one statement of `upgrade` reads to, before any schema is known.
 #[cfg(feature = "lint")]
-enum Reading {
+enum Reading<'a> {
     /// SQL texts (an operation's statements, or one text of the module's SQL), each with what
     /// the parser made of it; `from_op` when the SQL is an operation's rendering; `file` the
     /// included file it comes from.
     Texts {
-        texts: Vec<(String, Result<Vec<crate::lint::Fact>, crate::lint::Unreadable>)>,
+        texts: Vec<(&'a str, Result<Vec<crate::lint::Fact>, crate::lint::Unreadable>)>,
         from_op: bool,
-        file: Option<String>,
+        file: Option<&'a str>,
     },
     /// A call the reader could not follow, and why.
-    Unreadable { call: String, why: String },
+    Unreadable { call: &'a str, why: &'a str },
     /// Nothing to judge (an included file the build could not read reports itself).
     Nothing,
 }
 
 #[cfg(feature = "lint")]
-fn read_module(module: &ModuleSource) -> Vec<Reading> {
+fn read_module(module: &ModuleSource) -> Vec<Reading<'_>> {
     use crate::source::Recorded;
-    let parsed = |texts: Vec<String>| {
-        texts.into_iter().map(|t| (crate::lint::read(&t), t)).map(|(read, t)| (t, read)).collect()
-    };
+    type Parsed<'a> = Vec<(&'a str, Result<Vec<crate::lint::Fact>, crate::lint::Unreadable>)>;
+    fn texts<'a>(texts: &mut dyn Iterator<Item = &'a str>) -> Parsed<'a> {
+        texts.map(|t| (t, crate::lint::read(t))).collect()
+    }
     module
         .recorded
         .iter()
         .map(|recorded| match recorded {
-            Recorded::Operation { statements, .. } => {
-                Reading::Texts { texts: parsed(statements.clone()), from_op: true, file: None }
-            }
-            Recorded::Text { sql, .. } => {
-                Reading::Texts { texts: parsed(vec![sql.clone()]), from_op: false, file: None }
-            }
+            Recorded::Operation { statements, .. } => Reading::Texts {
+                texts: texts(&mut statements.iter().map(String::as_str)),
+                from_op: true,
+                file: None,
+            },
+            Recorded::Text { sql, .. } => Reading::Texts {
+                texts: texts(&mut std::iter::once(sql.as_str())),
+                from_op: false,
+                file: None,
+            },
             Recorded::Sql { literal } => match module.literals.get(*literal) {
                 Some(literal) => match &literal.included {
                     Some(included) => match &included.text {
                         Some(text) => Reading::Texts {
-                            texts: parsed(vec![text.clone()]),
+                            texts: texts(&mut std::iter::once(text.as_str())),
                             from_op: false,
-                            file: Some(included.display.clone()),
+                            file: Some(included.display.as_str()),
                         },
                         None => Reading::Nothing,
                     },
                     None => Reading::Texts {
-                        texts: parsed(vec![literal.value.clone()]),
+                        texts: texts(&mut std::iter::once(literal.value.as_str())),
                         from_op: false,
                         file: None,
                     },
                 },
                 None => Reading::Nothing,
             },
-            Recorded::Unreadable { call, why } => {
-                Reading::Unreadable { call: call.clone(), why: why.clone() }
-            }
+            Recorded::Unreadable { call, why } => Reading::Unreadable { call, why },
         })
         .collect()
 }
 
 /// [`read_module`] for every entry, on as many threads as the machine has cores (8 at most).
 #[cfg(feature = "lint")]
-fn read_in_parallel(entries: &[&Entry<'_>]) -> Vec<Vec<Reading>> {
+fn read_in_parallel<'a>(entries: &[&Entry<'a>]) -> Vec<Vec<Reading<'a>>> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
     let chunk = entries.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -593,7 +596,7 @@ fn read_in_parallel(entries: &[&Entry<'_>]) -> Vec<Vec<Reading>> {
 #[cfg(feature = "lint")]
 fn judge(
     module: &ModuleSource,
-    readings: Vec<Reading>,
+    readings: Vec<Reading<'_>>,
     schema: &mut crate::lint::Schema,
     version: u32,
 ) -> Vec<(usize, RuleId, (String, String))> {
@@ -618,14 +621,14 @@ fn judge(
         let (texts, from_op, file) = match reading {
             Reading::Texts { texts, from_op, file } => (texts, from_op, file),
             Reading::Unreadable { call, why } => {
-                findings.push((at, RuleId::UncheckedSql, unchecked_sql::unreadable_call(&call, &why)));
+                findings.push((at, RuleId::UncheckedSql, unchecked_sql::unreadable_call(call, why)));
                 continue;
             }
             Reading::Nothing => continue,
         };
         for (text, read) in texts {
             if module.transactional == Some(true) {
-                for Finding { message, help } in transaction_not_allowed::check(&text) {
+                for Finding { message, help } in transaction_not_allowed::check(text) {
                     findings.push((at, RuleId::TransactionNotAllowed, (message, help)));
                 }
             }
@@ -635,7 +638,7 @@ fn judge(
                     findings.push((
                         at,
                         RuleId::UncheckedSql,
-                        unchecked_sql::unparsed(&error, file.as_deref()),
+                        unchecked_sql::unparsed(&error, file),
                     ));
                     continue;
                 }
