@@ -635,11 +635,7 @@ fn judge(
             let facts = match read {
                 Ok(facts) => facts,
                 Err(error) => {
-                    findings.push((
-                        at,
-                        RuleId::UncheckedSql,
-                        unchecked_sql::unparsed(&error, file),
-                    ));
+                    findings.push((at, RuleId::UncheckedSql, unchecked_sql::unparsed(&error, file)));
                     continue;
                 }
             };
