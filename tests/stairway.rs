@@ -11,12 +11,12 @@ use migrate_runtime::{Chain, Migrator};
 static FORGETFUL: Chain = migrate_runtime::embed_migrations!("forgetful_downgrades");
 
 /// The broken migrations in chain order: revision, the kind word and the name of the object its
-/// downgrade gets wrong, and a word of the difference ("" when none is obvious). Compared
-/// without regard to case.
+/// downgrade gets wrong (a column's position is the table's `column order`), and a word of the
+/// difference ("" when none is obvious). Compared without regard to case.
 const BROKEN: &[(&str, &str, &str, &str)] = &[
     ("fa0000000002", "column", "name_key", "btrim"),
-    ("fa0000000003", "column", "email", ""),
-    ("fa0000000004", "column", "handle", "posix"),
+    ("fa0000000003", "table", "accounts", "column order"),
+    ("fa0000000004", "column", "handle", "collation"),
     ("fa0000000005", "column", "id", "identity"),
     ("fa0000000007", "trigger", "accounts_touch", "statement"),
     ("fa0000000009", "function", "normalize_email", "btrim"),
@@ -28,15 +28,15 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ("fa0000000017", "constraint", "accounts_status_known", "not valid"),
     ("fa0000000018", "index", "accounts_status_created_idx", "created_at"),
     ("fa0000000020", "sequence", "account_number_seq", "cache"),
-    ("fa0000000021", "type", "account_tier", "enterprise"),
-    ("fa0000000022", "type", "postal_address", "city"),
+    ("fa0000000021", "enum", "account_tier", "enterprise"),
+    ("fa0000000022", "composite type", "postal_address", "city"),
     ("fa0000000023", "domain", "email_address", "valid"),
-    ("fa0000000024", "type", "price_range", "numeric"),
+    ("fa0000000024", "range type", "price_range", "numeric"),
     ("fa0000000025", "extension", "pg_trgm", ""),
     ("fa0000000026", "trigger", "accounts_touch", "comment"),
-    ("fa0000000028", "trigger", "accounts_audit", ""),
+    ("fa0000000028", "trigger", "accounts_audit", "replica"),
     ("fa0000000030", "table", "accounts", "security"),
-    ("fa0000000031", "policy", "accounts_visible", "closed"),
+    ("fa0000000031", "policy", "accounts_visible", "is not null"),
     ("fa0000000032", "table", "account_notes", "unlogged"),
     ("fa0000000034", "table", "account_logins_2024", "2025"),
     ("fa0000000035", "schema", "reporting", ""),
