@@ -32,7 +32,7 @@ const EXAMPLE_4: &str = "9d00000000e4";
 fn setup() -> (TestDatabase, Vec<String>, Migrator) {
     let database = TestDatabase::new().unwrap_or_else(|e| panic!("no test database: {e}"));
     let migrator = Migrator::new(&GUIDE);
-    let empty = database.snapshot(&migrator).expect("snapshots");
+    let empty = database.schema(&migrator).expect("reads the schema");
     (database, empty, migrator)
 }
 
@@ -47,7 +47,7 @@ fn downgrade(database: &TestDatabase, migrator: &Migrator, target: &str) {
 /// Reverts everything and checks that the schema is the empty one again.
 fn back_to_base(database: &TestDatabase, migrator: &Migrator, empty: &[String]) {
     downgrade(database, migrator, "base");
-    assert_eq!(database.snapshot(migrator).expect("snapshots"), empty, "base leaves an empty schema");
+    assert_eq!(database.schema(migrator).expect("reads the schema"), empty, "base leaves an empty schema");
     assert_eq!(migrator.current(database.url()).expect("reads"), Vec::<String>::new());
 }
 
@@ -368,10 +368,10 @@ fn example_4_adds_an_enum_value_outside_a_transaction_and_cannot_be_undone() {
 
     // The guide's downgrade is `pass` with a comment; here it says so, and the runtime refuses
     // to go below it, touching nothing.
-    let before = db.snapshot(&migrator).expect("snapshots");
+    let before = db.schema(&migrator).expect("reads the schema");
     let error = migrator.downgrade(db.url(), "base").expect_err("refused");
     assert!(matches!(&error, Error::Irreversible { rev, .. } if rev == EXAMPLE_4), "{error}");
     assert!(error.report().contains("PostgreSQL cannot drop an enum value"), "{error}");
-    assert_eq!(db.snapshot(&migrator).expect("snapshots"), before);
+    assert_eq!(db.schema(&migrator).expect("reads the schema"), before);
     assert_eq!(migrator.current(db.url()).expect("reads"), [EXAMPLE_4]);
 }

@@ -5,6 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use migrate_runtime::catalog::{Key, Kind};
 use migrate_runtime::testkit::{self, TestDatabase};
 use migrate_runtime::{Chain, Direction, Error, Migrator, TableNames};
 
@@ -30,10 +31,11 @@ const LINKEDIN: &str = "a7f3c9e1b5d2";
 
 fn tables(database: &TestDatabase, migrator: &Migrator) -> Vec<String> {
     database
-        .snapshot(migrator)
-        .expect("snapshots")
-        .into_iter()
-        .filter(|l| l.starts_with("relation") && l.ends_with(" r"))
+        .schema(migrator)
+        .expect("reads the schema")
+        .objects()
+        .filter(|(key, _)| key.kind == Kind::Table)
+        .map(|(key, _)| key.to_string())
         .collect()
 }
 
@@ -41,16 +43,15 @@ fn tables(database: &TestDatabase, migrator: &Migrator) -> Vec<String> {
 fn empty_head_base_head_walking_the_merge_both_ways() {
     let db = database();
     let migrator = Migrator::new(&DIAMOND);
-    let empty = db.snapshot(&migrator).expect("snapshots");
+    let empty = db.schema(&migrator).expect("reads the schema");
 
     let report = migrator.upgrade(db.url(), "head").expect("upgrades");
     let applied: Vec<&str> = report.steps.iter().map(|s| s.rev).collect();
     assert_eq!(applied, [A, B, C, D, E]);
     assert_eq!(report.after, [E]);
-    let at_head = db.snapshot(&migrator).expect("snapshots");
-    assert!(
-        at_head.iter().any(|l| l == "column public.people.phone text null no default no identity no comment")
-    );
+    let at_head = db.schema(&migrator).expect("reads the schema");
+    let phone = Key { kind: Kind::Column, schema: "public".into(), table: Some("people".into()), name: "phone".into() };
+    assert_eq!(at_head.get(&phone).and_then(|c| c.get("type")), Some("text"));
 
     // Down to one arm: the merge and what follows it are undone, the other arm stays.
     let report = migrator.downgrade(db.url(), C).expect("downgrades to an arm");
@@ -60,11 +61,11 @@ fn empty_head_base_head_walking_the_merge_both_ways() {
     assert!(!migrator.is_at_heads(db.url()).expect("reads"));
 
     assert_eq!(migrator.downgrade(db.url(), "base").expect("downgrades").after, Vec::<String>::new());
-    assert_eq!(db.snapshot(&migrator).expect("snapshots"), empty);
+    assert_eq!(db.schema(&migrator).expect("reads the schema"), empty);
     assert_eq!(migrator.current(db.url()).expect("reads"), Vec::<String>::new());
 
     migrator.upgrade(db.url(), "head").expect("upgrades again");
-    assert_eq!(db.snapshot(&migrator).expect("snapshots"), at_head);
+    assert_eq!(db.schema(&migrator).expect("reads the schema"), at_head);
     assert!(migrator.is_at_heads(db.url()).expect("reads"));
     let marks: Vec<(bool, bool)> =
         migrator.history(db.url()).expect("reads").iter().map(|h| (h.applied, h.current)).collect();
@@ -272,10 +273,10 @@ fn a_downgrade_through_an_irreversible_migration_is_refused() {
     let db = database();
     let migrator = Migrator::new(&CRM);
     migrator.upgrade(db.url(), "head").expect("upgrades");
-    let before = db.snapshot(&migrator).expect("snapshots");
+    let before = db.schema(&migrator).expect("reads the schema");
     let error = migrator.downgrade(db.url(), "base").expect_err("refused");
     assert!(matches!(&error, Error::Irreversible { rev, .. } if rev == LINKEDIN), "{error}");
-    assert_eq!(db.snapshot(&migrator).expect("snapshots"), before, "nothing ran");
+    assert_eq!(db.schema(&migrator).expect("reads the schema"), before, "nothing ran");
     let report = migrator.downgrade(db.url(), LINKEDIN).expect("down to the irreversible one");
     assert_eq!(report.after, [LINKEDIN]);
 }
@@ -388,8 +389,8 @@ fn offline_sql_reaches_what_an_online_run_reaches() {
     migrator.upgrade(online.url(), "head").expect("upgrades online");
     run_script(&offline, &migrator.upgrade_sql("base", "head").expect("renders"));
     assert_eq!(
-        offline.snapshot(&migrator).expect("snapshots"),
-        online.snapshot(&migrator).expect("snapshots")
+        offline.schema(&migrator).expect("reads the schema"),
+        online.schema(&migrator).expect("reads the schema")
     );
     assert_eq!(
         migrator.current(offline.url()).expect("reads"),
@@ -400,8 +401,8 @@ fn offline_sql_reaches_what_an_online_run_reaches() {
     let head = CRM.heads()[0].rev;
     run_script(&offline, &migrator.downgrade_sql(head, LINKEDIN).expect("renders"));
     assert_eq!(
-        offline.snapshot(&migrator).expect("snapshots"),
-        online.snapshot(&migrator).expect("snapshots")
+        offline.schema(&migrator).expect("reads the schema"),
+        online.schema(&migrator).expect("reads the schema")
     );
     assert_eq!(migrator.current(offline.url()).expect("reads"), [LINKEDIN]);
     // The offline run is recorded as the online one is, so the next online run goes on from it.
@@ -421,9 +422,9 @@ fn the_stairway_names_every_broken_downgrade() {
     let report = testkit::stairway(&Migrator::new(&BROKEN)).expect("runs");
     let failed: Vec<&str> = report.failures.iter().map(|f| f.rev.as_str()).collect();
     assert_eq!(failed, [B, D, E, "ffff00000006"], "{report}");
-    assert!(report.failures[0].problem.contains("+ column public.people.phone"), "{report}");
+    assert!(report.failures[0].problem.contains("+ column `phone` of `public.people`"), "{report}");
     assert!(report.failures[1].problem.contains("downgrade failed"), "{report}");
-    assert!(report.failures[2].problem.contains("+ column public.people.tagged"), "{report}");
+    assert!(report.failures[2].problem.contains("+ column `tagged` of `public.people`"), "{report}");
     assert!(
         report.failures[3].problem.starts_with("downgrade recorded no operation while upgrade recorded 1"),
         "{report}"
@@ -454,8 +455,8 @@ fn offline_sql_in_one_transaction_reaches_what_an_online_run_reaches() {
     assert_eq!(script.matches("BEGIN;").count(), 1, "{script}");
     run_script(&offline, &script);
     assert_eq!(
-        offline.snapshot(&migrator).expect("snapshots"),
-        online.snapshot(&migrator).expect("snapshots")
+        offline.schema(&migrator).expect("reads the schema"),
+        online.schema(&migrator).expect("reads the schema")
     );
     assert_eq!(migrator.current(offline.url()).expect("reads"), [E]);
     let recorded = "SELECT revision, direction, success FROM migrate_history ORDER BY id";
@@ -824,4 +825,78 @@ fn when_only_the_end_failed_the_history_tells_what_the_catalog_cannot() {
     let refused = migrator.upgrade(db.url(), "head").expect_err("refused");
     let Error::Dirty(unfinished) = &refused else { panic!("unexpected error: {refused}") };
     assert!(unfinished.left.is_empty() && unfinished.finished && unfinished.way_out() == [B], "{refused}");
+}
+
+/// The version rows of `db`, sorted.
+fn current(migrator: &Migrator, db: &TestDatabase) -> Vec<String> {
+    let mut rows = migrator.current(db.url()).expect("reads");
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_database_before_a_revision_has_its_ancestors_applied_and_nothing_else() {
+    let migrator = Migrator::new(&DIAMOND);
+    let before = |rev: &str| TestDatabase::before(&migrator, rev).expect("clones");
+    // Before the merge: both arms, not the merge.
+    assert_eq!(current(&migrator, &before(D)), [B, C]);
+    // Before one arm: the base alone, not the other arm.
+    let before_b = before(B);
+    assert_eq!(current(&migrator, &before_b), [A]);
+    assert_eq!(rows("SELECT to_regclass('tags') IS NULL, to_regclass('people') IS NULL", &before_b), ["t f"]);
+    assert_eq!(current(&migrator, &before(E)), [D]);
+    assert_eq!(current(&migrator, &before(A)), Vec::<String>::new());
+    // A prefix names a revision as the runner's targets do; an unknown one is named.
+    assert_eq!(current(&migrator, &before("dddd")), [B, C]);
+    let error = TestDatabase::before(&migrator, "ffff0000").expect_err("unknown");
+    assert!(error.to_string().contains("unknown revision `ffff0000`"), "{error}");
+}
+
+#[test]
+fn databases_before_a_revision_come_from_one_template_per_revision() {
+    let migrator = Migrator::new(&DIAMOND);
+    let first = TestDatabase::before(&migrator, D).expect("clones");
+    let second = TestDatabase::before(&migrator, D).expect("clones");
+    let other = TestDatabase::before(&migrator, E).expect("clones");
+    assert_ne!(first.name(), second.name());
+    let names = format!("'{}', '{}'", first.name(), second.name());
+    assert_eq!(rows(&format!("SELECT count(*) FROM pg_database WHERE datname IN ({names})"), &first), ["2"]);
+    // A clone keeps its template's history to the microsecond; a replay would not.
+    let history = "SELECT revision, started_at, finished_at FROM migrate_history ORDER BY id";
+    assert_eq!(rows(history, &first).len(), 3);
+    assert_eq!(rows(history, &first), rows(history, &second));
+    // Another revision, another template: migrated on its own, and one step further.
+    let other_history = rows(history, &other);
+    assert_eq!(other_history.len(), 4);
+    assert_ne!(other_history[..3], rows(history, &first)[..]);
+}
+
+#[test]
+fn apply_runs_one_step_and_refuses_a_database_further_behind_and_revert_restores() {
+    let migrator = Migrator::new(&DIAMOND);
+    let db = TestDatabase::before(&migrator, D).expect("clones");
+    // Two steps behind the last revision: refused, naming the step it would also run, and
+    // nothing runs.
+    let error = db.apply(&migrator, E).expect_err("two steps behind");
+    assert!(error.to_string().contains(&format!("would also apply {D}")), "{error}");
+    assert_eq!(current(&migrator, &db), [B, C]);
+
+    db.apply(&migrator, D).expect("applies the merge");
+    assert_eq!(current(&migrator, &db), [D]);
+    let error = db.apply(&migrator, D).expect_err("applied already");
+    assert!(error.to_string().contains("applied already"), "{error}");
+
+    let before = db.schema(&migrator).expect("reads the schema");
+    db.apply(&migrator, E).expect("applies");
+    assert_eq!(current(&migrator, &db), [E]);
+    assert_ne!(db.schema(&migrator).expect("reads the schema"), before);
+    // Only a version row can be reverted alone.
+    let error = db.revert(&migrator, D).expect_err("E grows from D");
+    assert!(error.to_string().contains("not a version row"), "{error}");
+    db.revert(&migrator, E).expect("reverts");
+    assert_eq!(current(&migrator, &db), [D]);
+    assert_eq!(db.schema(&migrator).expect("reads the schema"), before);
+    // The downgrade ran as the runner runs it: recorded in the history.
+    let directions = rows("SELECT revision, direction FROM migrate_history ORDER BY id DESC LIMIT 2", &db);
+    assert_eq!(directions, [format!("{E} downgrade"), format!("{E} upgrade")]);
 }

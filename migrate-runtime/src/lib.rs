@@ -29,6 +29,7 @@
 //! throwaway PostgreSQL and the stairway check for tests (module `testkit`); feature `cli` the
 //! database commands inside a binary (module `cli`).
 
+pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod connect;

@@ -423,12 +423,6 @@ impl Migrator {
         TableNames(self.tables.clone())
     }
 
-    /// The tables, with the SQL they render.
-    #[cfg(feature = "testkit")]
-    pub(crate) fn tables_sql(&self) -> &Tables {
-        &self.tables
-    }
-
     fn note(&self, text: &str) {
         if let Some(note) = self.notes {
             note(text);

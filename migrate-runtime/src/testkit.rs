@@ -8,10 +8,12 @@
 //!   stops it and removes its folder when the run (cargo or nextest) ends.
 //! - [`TestDatabase`]: a fresh database per test, dropped afterwards; [`TestDatabase::migrated`]
 //!   clones it from a template database migrated once per run, so tests do not replay the
-//!   whole chain each.
+//!   whole chain each, and [`TestDatabase::before`] from one migrated just before a revision,
+//!   for testing a data migration with data ([`TestDatabase::apply`], [`TestDatabase::revert`]).
 //! - [`stairway`]: applies, reverts and applies again every migration in turn and compares the
-//!   schema before each one with the schema after its downgrade, naming every migration whose
-//!   downgrade fails or does not restore the schema.
+//!   schema before each one with the schema after its downgrade through the schema model
+//!   ([`crate::catalog`]), naming every migration whose downgrade fails or does not restore the
+//!   schema, with what differs.
 //!
 //! Nothing here skips: without `DATABASE_URL` and without PostgreSQL binaries, every call
 //! fails with a message saying what to install or set.
@@ -28,6 +30,7 @@ use migrate_core::sql::{quote_ident, quote_literal};
 use postgres::{Client, SimpleQueryMessage};
 use sha2::{Digest, Sha256};
 
+use crate::catalog::{Options, Schema, differences};
 use crate::connect::connect;
 use crate::error::{Error, describe};
 use crate::runner::Migrator;
@@ -452,15 +455,49 @@ impl TestDatabase {
     /// A database at the chain's heads, cloned from a template database that is migrated
     /// once per run (and per chain).
     pub fn migrated(migrator: &Migrator) -> Result<TestDatabase, TestkitError> {
-        outside_runtime(|| TestDatabase::migrated_here(migrator))
+        outside_runtime(|| TestDatabase::from_template(migrator, None))
     }
 
-    fn migrated_here(migrator: &Migrator) -> Result<TestDatabase, TestkitError> {
+    /// A database just before revision `rev` (an id or a unique prefix of one, as the
+    /// runner's targets take it): every ancestor of `rev` applied, nothing else, cloned from a
+    /// template database migrated once per run (and per chain and revision). For testing a
+    /// data migration with data: insert rows, [`TestDatabase::apply`] it, check the rows.
+    ///
+    /// ```no_run
+    /// # use migrate_runtime::{Migrator, testkit::TestDatabase};
+    /// # fn check(migrator: &Migrator) -> Result<(), Box<dyn std::error::Error>> {
+    /// let database = TestDatabase::before(migrator, "e6d1a4b7c382")?;
+    /// database.connect()?.batch_execute("INSERT INTO interactions …")?;
+    /// database.apply(migrator, "e6d1a4b7c382")?;
+    /// // Check the rows; then `database.revert(migrator, "e6d1a4b7c382")?` to check the downgrade.
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn before(migrator: &Migrator, rev: &str) -> Result<TestDatabase, TestkitError> {
+        outside_runtime(|| {
+            let node = revision(migrator, rev, "cannot take a database before it")?;
+            TestDatabase::from_template(migrator, Some(node))
+        })
+    }
+
+    /// A clone of the template database at the chain's heads (`before` none) or just before
+    /// a revision, migrating the template first when this run has none yet. Concurrent test
+    /// processes wait for each other on an advisory lock named after the template; a template
+    /// is built under a `_building` name and renamed when migrated, so that a half-built one
+    /// is never cloned.
+    fn from_template(migrator: &Migrator, before: Option<NodeId>) -> Result<TestDatabase, TestkitError> {
         let server = server()?;
+        let graph = migrator.graph();
         let mut hasher = Sha256::new();
         for (migration, checksum) in migrator.chain().iter().zip(migrator.compiled()) {
             hasher.update(migration.rev.as_bytes());
             hasher.update(checksum.as_bytes());
+        }
+        // The target: the heads add nothing (the templates' names from before), a revision
+        // its id.
+        if let Some(node) = before {
+            hasher.update(b"\0before ");
+            hasher.update(graph.rev(node).as_bytes());
         }
         let digest: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
         let template = format!("mt_template_{digest}");
@@ -483,7 +520,16 @@ impl TestDatabase {
                 &format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(&building)),
                 "cannot create a template",
             )?;
-            migrator.upgrade(server.url(&building), "heads")?;
+            let url = server.url(&building);
+            match before {
+                None => {
+                    migrator.upgrade(url, "heads")?;
+                }
+                // The rows whose ancestors are the revision's parents and theirs.
+                Some(node) => {
+                    migrator.upgrade_to(&url, &graph.heads_after(graph.parents(node), &[], true))?
+                }
+            }
             execute(
                 &mut admin,
                 &format!("ALTER DATABASE {} RENAME TO {}", quote_ident(&building), quote_ident(&template)),
@@ -491,7 +537,55 @@ impl TestDatabase {
             )?;
         }
         execute(&mut admin, &format!("SELECT pg_advisory_unlock({key})"), "cannot unlock the template")?;
-        TestDatabase::create(&template)
+        TestDatabase::create_here(&template)
+    }
+
+    /// Applies revision `rev` alone, as the runner would (recorded in the version and history
+    /// tables); refused unless the database is just before it: every ancestor applied, `rev`
+    /// not (an upgrade to it would run more than this one step, or none).
+    pub fn apply(&self, migrator: &Migrator, rev: &str) -> Result<(), TestkitError> {
+        outside_runtime(|| {
+            let node = revision(migrator, rev, "cannot apply it")?;
+            let graph = migrator.graph();
+            let current = version_rows(migrator, &self.url)?;
+            let path = graph.upgrade_path(&current, &[node]);
+            if path != [node] {
+                let name = describe_rev(migrator, node);
+                let at = shown_rows(migrator, &current);
+                return Err(fail(if path.is_empty() {
+                    format!("cannot apply {name}: it is applied already (the database is at {at})")
+                } else {
+                    let others: Vec<&str> =
+                        path.iter().filter(|&&n| n != node).map(|&n| graph.rev(n)).collect();
+                    format!(
+                        "cannot apply {name} alone: the database (at {at}) is not just before it; reaching it \
+                         would also apply {}",
+                        others.join(", ")
+                    )
+                }));
+            }
+            migrator.step(&self.url, node, true)?;
+            Ok(())
+        })
+    }
+
+    /// Runs the downgrade of revision `rev` alone, as the runner would; refused unless `rev` is
+    /// one of the database's version rows (applied, and nothing that grows from it applied).
+    pub fn revert(&self, migrator: &Migrator, rev: &str) -> Result<(), TestkitError> {
+        outside_runtime(|| {
+            let node = revision(migrator, rev, "cannot revert it")?;
+            let current = version_rows(migrator, &self.url)?;
+            if !current.contains(&node) {
+                return Err(fail(format!(
+                    "cannot revert {} alone: it is not a version row of the database (at {}): either it is not \
+                     applied, or a migration that grows from it is",
+                    describe_rev(migrator, node),
+                    shown_rows(migrator, &current)
+                )));
+            }
+            migrator.step(&self.url, node, false)?;
+            Ok(())
+        })
     }
 
     /// Its connection string.
@@ -510,9 +604,9 @@ impl TestDatabase {
         outside_runtime(|| connect(&self.url).map_err(TestkitError::from))
     }
 
-    /// The schema's catalog snapshot: see [`snapshot`].
-    pub fn snapshot(&self, migrator: &Migrator) -> Result<Vec<String>, TestkitError> {
-        outside_runtime(|| snapshot(&mut connect(&self.url)?, migrator))
+    /// Its schema through the schema model: see [`schema`].
+    pub fn schema(&self, migrator: &Migrator) -> Result<Schema, TestkitError> {
+        outside_runtime(|| schema(&mut connect(&self.url)?, migrator))
     }
 }
 
@@ -531,6 +625,36 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The node revision `rev` (an id or a unique prefix) names, or an error naming it.
+fn revision(migrator: &Migrator, rev: &str, what: &str) -> Result<NodeId, TestkitError> {
+    migrator.graph().lookup(rev).map_err(|e| fail(format!("{what}: {e}")))
+}
+
+/// `rev` and its slug, for a message.
+fn describe_rev(migrator: &Migrator, node: NodeId) -> String {
+    let migration = migrator.chain().migrations()[node];
+    format!("`{}` ({})", migration.rev, migration.slug)
+}
+
+/// The database's version rows, as nodes.
+fn version_rows(migrator: &Migrator, url: &str) -> Result<Vec<NodeId>, TestkitError> {
+    let graph = migrator.graph();
+    migrator
+        .current(url)?
+        .iter()
+        .map(|row| {
+            graph
+                .node(row)
+                .ok_or_else(|| fail(format!("the database has version row `{row}`, not in the chain")))
+        })
+        .collect()
+}
+
+/// Version rows for a message: `base` when there are none.
+fn shown_rows(migrator: &Migrator, rows: &[NodeId]) -> String {
+    if rows.is_empty() { "base".to_owned() } else { migrator.graph().revs_of(rows).join(", ") }
+}
+
 /// The rows of a query, each as its text values joined by spaces.
 fn query(client: &mut Client, sql: &str) -> Result<Vec<String>, TestkitError> {
     let messages =
@@ -546,57 +670,11 @@ fn query(client: &mut Client, sql: &str) -> Result<Vec<String>, TestkitError> {
         .collect())
 }
 
-/// The user schema of the database, as sorted lines: tables and other relations, columns
-/// (type, nullability, default, identity), constraints, indexes, enum types with their values,
-/// and comments; the migrator's own tables left out.
-pub fn snapshot(client: &mut Client, migrator: &Migrator) -> Result<Vec<String>, TestkitError> {
-    let tables = migrator.tables_sql();
-    let own = format!(
-        "({}, {}, {}, {}, {}, {})",
-        quote_literal(&tables.version),
-        quote_literal(&tables.history),
-        quote_literal(&format!("{}_pkc", tables.version)),
-        quote_literal(&format!("{}_pkey", tables.history)),
-        quote_literal(&format!("{}_id_seq", tables.history)),
-        quote_literal(&format!("{}_checksums", tables.history)),
-    );
-    let schemas = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'";
-    let queries = [
-        format!(
-            "SELECT 'relation', n.nspname || '.' || c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE {schemas} AND c.relname NOT IN {own}"
-        ),
-        format!(
-            "SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname, format_type(a.atttypid, a.atttypmod), \
-             CASE WHEN a.attnotnull THEN 'not null' ELSE 'null' END, coalesce(pg_get_expr(d.adbin, d.adrelid), 'no default'), \
-             CASE a.attidentity WHEN '' THEN 'no identity' ELSE 'identity ' || a.attidentity::text END, \
-             coalesce(col_description(c.oid, a.attnum), 'no comment') \
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-             WHERE {schemas} AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relname NOT IN {own}"
-        ),
-        format!(
-            "SELECT 'constraint', n.nspname || '.' || c.relname || '.' || con.conname, pg_get_constraintdef(con.oid) \
-             FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE {schemas} AND c.relname NOT IN {own}"
-        ),
-        format!(
-            "SELECT 'index', pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {schemas} AND c.relname NOT IN {own}"
-        ),
-        format!(
-            "SELECT 'type', n.nspname || '.' || t.typname, string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder) \
-             FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace \
-             WHERE {schemas} GROUP BY 1, 2"
-        ),
-        format!(
-            "SELECT 'comment', n.nspname || '.' || c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c \
-             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {schemas} AND obj_description(c.oid, 'pg_class') IS NOT NULL"
-        ),
-    ];
-    let mut lines = query(client, &queries.join(";\n"))?;
-    lines.sort();
-    Ok(lines)
+/// The user schema of the database through the schema model ([`catalog`]), the migrator's
+/// own tables left out.
+pub fn schema(client: &mut Client, migrator: &Migrator) -> Result<Schema, TestkitError> {
+    Schema::read(client, &Options::new().ignore_runner_tables(&migrator.table_names()))
+        .map_err(|e| fail(format!("cannot read the catalog: {}", describe(&e))))
 }
 
 /// What the stairway check found wrong with one migration.
@@ -654,14 +732,6 @@ impl fmt::Display for Stairway {
     }
 }
 
-/// Lines only in `before` (`-`) and only in `after` (`+`).
-fn difference(before: &[String], after: &[String]) -> String {
-    let mut lines: Vec<String> =
-        before.iter().filter(|l| !after.contains(l)).map(|l| format!("- {l}")).collect();
-    lines.extend(after.iter().filter(|l| !before.contains(l)).map(|l| format!("+ {l}")));
-    lines.join("\n")
-}
-
 /// The stairway check on a fresh database: for every migration in order, upgrade it,
 /// downgrade it, compare the schema with the one before its upgrade, and upgrade it again.
 /// Every migration whose downgrade fails or leaves a different schema is named, not only the
@@ -685,7 +755,7 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
             file: migration.file.to_owned(),
             problem,
         };
-        let before = database.snapshot(migrator)?;
+        let before = database.schema(migrator)?;
         if let Err(error) = migrator.step(database.url(), node, true) {
             report.failures.push(failure(format!("upgrade failed: {}", error.report())));
             // What grows from a migration that does not apply cannot be checked.
@@ -712,9 +782,9 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
         let broken = match migrator.step(database.url(), node, false) {
             Err(error) => Some(format!("downgrade failed: {}", error.report())),
             Ok(()) => {
-                let after = database.snapshot(migrator)?;
-                (after != before).then(|| {
-                    format!("downgrade did not restore the schema:\n{}", difference(&before, &after))
+                let changes = before.diff(&database.schema(migrator)?);
+                (!changes.is_empty()).then(|| {
+                    format!("downgrade did not restore the schema:\n{}", differences(&changes))
                 })
             }
         };

@@ -1,0 +1,754 @@
+//! Reading the model from the catalog: one query per kind, in one read-only snapshot.
+//!
+//! The session reads with `search_path` set to `pg_catalog` alone, so that every name the
+//! catalog functions print (`pg_get_viewdef`, `format_type`, defaults) is schema-qualified the
+//! same way whatever the database's or the role's search path.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use postgres::{Client, GenericClient, SimpleQueryMessage};
+
+use super::{Key, Kind, Object, Schema};
+use crate::runner::TableNames;
+
+/// What [`Schema::read`] reads beyond the schema itself, and what it leaves out.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Options {
+    privileges: bool,
+    ignored: BTreeSet<(String, String)>,
+}
+
+impl Options {
+    /// The schema without owners and privileges, every table included.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Also compare owners and privileges (grants), which differ between servers whose roles
+    /// differ.
+    pub fn privileges(mut self, yes: bool) -> Options {
+        self.privileges = yes;
+        self
+    }
+
+    /// Leave out table `schema.name` and everything on it.
+    pub fn ignore_table(mut self, schema: &str, name: &str) -> Options {
+        self.ignored.insert((schema.to_owned(), name.to_owned()));
+        self
+    }
+
+    /// Leave out a runner's version and history tables.
+    pub fn ignore_runner_tables(self, tables: &TableNames) -> Options {
+        self.ignore_table(tables.schema(), tables.version()).ignore_table(tables.schema(), tables.history())
+    }
+
+    fn ignores(&self, schema: &str, table: &str) -> bool {
+        self.ignored.contains(&(schema.to_owned(), table.to_owned()))
+    }
+}
+
+/// A row of text values (`None` for NULL).
+type Row = Vec<Option<String>>;
+
+fn rows(client: &mut impl GenericClient, sql: &str) -> Result<Vec<Row>, postgres::Error> {
+    Ok(client
+        .simple_query(sql)?
+        .into_iter()
+        .filter_map(|message| match message {
+            SimpleQueryMessage::Row(row) => {
+                Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect())
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+/// Column `i` of `row`, NULL as `None`.
+fn at(row: &Row, i: usize) -> Option<String> {
+    row.get(i).cloned().flatten()
+}
+
+/// Column `i` of `row`, NULL as the empty string (for columns that are never NULL).
+fn text(row: &Row, i: usize) -> String {
+    at(row, i).unwrap_or_default()
+}
+
+/// A user schema: not PostgreSQL's own, not a temporary or TOAST one.
+const USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' \
+     AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
+
+/// Not a member of an extension (`CREATE EXTENSION` made it).
+fn not_in_extension(catalog: &str, oid: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '{catalog}'::regclass AND x.objid = {oid} AND x.deptype = 'e')"
+    )
+}
+
+/// The comment of an object, as a column.
+fn comment(oid: &str, catalog: &str) -> String {
+    format!("obj_description({oid}, '{catalog}')")
+}
+
+/// A collation's qualified, quoted name, as a column.
+fn collation(oid: &str) -> String {
+    format!(
+        "(SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co \
+         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = {oid})"
+    )
+}
+
+/// An ACL (`{a=r/b,c=arwd/b}`) with its items sorted, so grants made in another order
+/// compare equal; `default` for the built-in privileges.
+fn acl(value: Option<String>) -> String {
+    match value {
+        None => "default".to_owned(),
+        Some(value) => {
+            let mut items: Vec<&str> = value
+                .trim_start_matches('{')
+                .trim_end_matches('}')
+                .split(',')
+                .filter(|i| !i.is_empty())
+                .collect();
+            items.sort_unstable();
+            items.join(", ")
+        }
+    }
+}
+
+/// Sorted options (`reloptions`, `proconfig`) as one value; `None` when there are none.
+fn sorted_array(column: &str) -> String {
+    format!("(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest({column}) o)")
+}
+
+/// The elements of a one-dimensional text array's text form (`{a,"b c"}`).
+fn text_array(value: &str) -> Vec<String> {
+    let inner = value.strip_prefix('{').and_then(|v| v.strip_suffix('}')).unwrap_or("");
+    let mut items = Vec::new();
+    let mut chars = inner.chars();
+    let mut item = String::new();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\\' => item.extend(chars.next()),
+            ',' if !quoted => items.push(std::mem::take(&mut item)),
+            c => item.push(c),
+        }
+    }
+    if !inner.is_empty() {
+        items.push(item);
+    }
+    items
+}
+
+fn yes(value: Option<String>) -> bool {
+    value.as_deref() == Some("t")
+}
+
+impl Schema {
+    /// Reads the schema of the database `client` is connected to, in one read-only
+    /// transaction.
+    pub fn read(client: &mut Client, options: &Options) -> Result<Schema, postgres::Error> {
+        let mut transaction = client.build_transaction().read_only(true).start()?;
+        transaction.batch_execute("SET LOCAL search_path = pg_catalog")?;
+        let version: u32 = rows(&mut transaction, "SHOW server_version_num")?
+            .first()
+            .and_then(|r| at(r, 0))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut reader = Reader { client: &mut transaction, options, version, schema: Schema::default() };
+        reader.read_all()?;
+        let schema = reader.schema;
+        transaction.commit()?;
+        Ok(schema)
+    }
+}
+
+struct Reader<'a, 'c> {
+    client: &'a mut postgres::Transaction<'c>,
+    options: &'a Options,
+    version: u32,
+    schema: Schema,
+}
+
+impl Reader<'_, '_> {
+    fn query(&mut self, sql: &str) -> Result<Vec<Row>, postgres::Error> {
+        rows(self.client, sql)
+    }
+
+    /// Owner and privileges, when asked.
+    fn ownership(&self, object: &mut Object, owner: Option<String>, privileges: Option<String>) {
+        if self.options.privileges {
+            object.set("owner", owner);
+            object.set("privileges", Some(acl(privileges)));
+        }
+    }
+
+    fn add(&mut self, kind: Kind, schema: String, table: Option<String>, name: String, object: Object) {
+        if let Some(table) = &table
+            && self.options.ignores(&schema, table)
+        {
+            return;
+        }
+        self.schema.insert(Key { kind, schema, table, name }, object);
+    }
+
+    fn read_all(&mut self) -> Result<(), postgres::Error> {
+        self.schemas()?;
+        self.extensions()?;
+        self.types()?;
+        self.sequences()?;
+        self.functions()?;
+        self.tables()?;
+        self.columns()?;
+        self.constraints()?;
+        self.indexes()?;
+        self.views()?;
+        self.triggers()?;
+        self.policies()?;
+        Ok(())
+    }
+
+    fn schemas(&mut self) -> Result<(), postgres::Error> {
+        let sql = format!(
+            "SELECT n.nspname, quote_ident(n.nspname), pg_get_userbyid(n.nspowner), n.nspacl::text, {} \
+             FROM pg_namespace n WHERE {USER_SCHEMA} AND {}",
+            comment("n.oid", "pg_namespace"),
+            not_in_extension("pg_namespace", "n.oid"),
+        );
+        for row in self.query(&sql)? {
+            let mut object = Object { sql_name: text(&row, 1), ..Object::default() };
+            self.ownership(&mut object, at(&row, 2), at(&row, 3));
+            object.set("comment", at(&row, 4));
+            let name = text(&row, 0);
+            self.add(Kind::Schema, name.clone(), None, name, object);
+        }
+        Ok(())
+    }
+
+    fn extensions(&mut self) -> Result<(), postgres::Error> {
+        let sql = format!(
+            "SELECT e.extname, n.nspname, e.extversion, quote_ident(e.extname), quote_ident(n.nspname), {} \
+             FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'",
+            comment("e.oid", "pg_extension"),
+        );
+        for row in self.query(&sql)? {
+            let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.set("version", at(&row, 2));
+            object.set("comment", at(&row, 5));
+            object.sql = Some(format!(
+                "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} VERSION {};",
+                text(&row, 3),
+                text(&row, 4),
+                migrate_core::sql::quote_literal(&text(&row, 2))
+            ));
+            self.add(Kind::Extension, text(&row, 1), None, text(&row, 0), object);
+        }
+        Ok(())
+    }
+
+    fn types(&mut self) -> Result<(), postgres::Error> {
+        let sql = format!(
+            "SELECT t.typtype, n.nspname, t.typname, quote_ident(n.nspname) || '.' || quote_ident(t.typname), \
+             pg_get_userbyid(t.typowner), t.typacl::text, {comment}, \
+             (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), \
+             (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) || \
+                 CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation THEN ' COLLATE ' || {attcollation} ELSE '' END, \
+                 ', ' ORDER BY a.attnum) \
+              FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), \
+             CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END, \
+             t.typnotnull, t.typdefault, \
+             (SELECT string_agg('CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), ' ' ORDER BY c.conname) \
+              FROM pg_constraint c WHERE c.contypid = t.oid), \
+             CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN {typcollation} END, \
+             (SELECT format_type(r.rngsubtype, NULL) || \
+                 CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text ELSE '' END || \
+                 CASE WHEN r.rngcanonical <> 0 THEN ', CANONICAL = ' || r.rngcanonical::regproc::text ELSE '' END || \
+                 CASE WHEN r.rngcollation <> 0 THEN ', COLLATION = ' || {rngcollation} ELSE '' END \
+              FROM pg_range r WHERE r.rngtypid = t.oid) \
+             FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
+             WHERE {USER_SCHEMA} AND {ext} AND (t.typtype IN ('e', 'd', 'r') \
+                OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))",
+            comment = comment("t.oid", "pg_type"),
+            attcollation = collation("a.attcollation"),
+            typcollation = collation("t.typcollation"),
+            rngcollation = collation("r.rngcollation"),
+            ext = not_in_extension("pg_type", "t.oid"),
+        );
+        for row in self.query(&sql)? {
+            let name = text(&row, 3);
+            let mut object = Object { sql_name: name.clone(), ..Object::default() };
+            let kind = match text(&row, 0).as_str() {
+                "e" => {
+                    object.set("values", at(&row, 7));
+                    object.sql =
+                        Some(format!("CREATE TYPE {name} AS ENUM ({});", at(&row, 7).unwrap_or_default()));
+                    Kind::Enum
+                }
+                "c" => {
+                    object.set("attributes", at(&row, 8));
+                    object.sql =
+                        Some(format!("CREATE TYPE {name} AS ({});", at(&row, 8).unwrap_or_default()));
+                    Kind::Composite
+                }
+                "d" => {
+                    object.set("type", at(&row, 9));
+                    object.set("collation", at(&row, 13));
+                    object.set("default", at(&row, 11));
+                    object.set("not null", yes(at(&row, 10)).then(|| "yes".to_owned()));
+                    object.set("constraints", at(&row, 12));
+                    let mut sql = format!("CREATE DOMAIN {name} AS {}", text(&row, 9));
+                    for (prefix, value) in
+                        [(" COLLATE ", at(&row, 13)), (" DEFAULT ", at(&row, 11)), (" ", at(&row, 12))]
+                    {
+                        if let Some(value) = value {
+                            sql.push_str(&format!("{prefix}{value}"));
+                        }
+                    }
+                    if yes(at(&row, 10)) {
+                        sql.push_str(" NOT NULL");
+                    }
+                    object.sql = Some(format!("{sql};"));
+                    Kind::Domain
+                }
+                _ => {
+                    object.set("subtype", at(&row, 14));
+                    object.sql = Some(format!(
+                        "CREATE TYPE {name} AS RANGE (SUBTYPE = {});",
+                        at(&row, 14).unwrap_or_default()
+                    ));
+                    Kind::Range
+                }
+            };
+            self.ownership(&mut object, at(&row, 4), at(&row, 5));
+            object.set("comment", at(&row, 6));
+            self.add(kind, text(&row, 1), None, text(&row, 2), object);
+        }
+        Ok(())
+    }
+
+    fn sequences(&mut self) -> Result<(), postgres::Error> {
+        let sql = format!(
+            "SELECT n.nspname, c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
+             format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, \
+             (SELECT quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) || '.' || quote_ident(a.attname) \
+              FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+              JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'), \
+             pg_get_userbyid(c.relowner), c.relacl::text, {} \
+             FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {USER_SCHEMA} AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass \
+                AND x.objid = c.oid AND x.deptype IN ('i', 'e'))",
+            comment("c.oid", "pg_class"),
+        );
+        for row in self.query(&sql)? {
+            let name = text(&row, 2);
+            let mut object = Object { sql_name: name.clone(), ..Object::default() };
+            let labels = ["type", "start", "increment", "minimum", "maximum", "cache"];
+            for (i, label) in labels.into_iter().enumerate() {
+                object.set(label, at(&row, 3 + i));
+            }
+            let cycle = if yes(at(&row, 9)) { "CYCLE" } else { "NO CYCLE" };
+            object.set("cycle", Some(cycle.to_lowercase()));
+            object.set("owned by", at(&row, 10));
+            object.sql = Some(format!(
+                "CREATE SEQUENCE {name} AS {} START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {} {cycle};",
+                text(&row, 3),
+                text(&row, 4),
+                text(&row, 5),
+                text(&row, 6),
+                text(&row, 7),
+                text(&row, 8)
+            ));
+            self.ownership(&mut object, at(&row, 11), at(&row, 12));
+            object.set("comment", at(&row, 13));
+            self.add(Kind::Sequence, text(&row, 0), None, text(&row, 1), object);
+        }
+        Ok(())
+    }
+
+    fn functions(&mut self) -> Result<(), postgres::Error> {
+        let kind = if self.version >= 110_000 {
+            "p.prokind"
+        } else {
+            "CASE WHEN p.proisagg THEN 'a' WHEN p.proiswindow THEN 'w' ELSE 'f' END"
+        };
+        let body = if self.version >= 140_000 {
+            "CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END"
+        } else {
+            "p.prosrc"
+        };
+        let sql = format!(
+            "SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', {kind}, \
+             pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), l.lanname, \
+             CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END, \
+             CASE WHEN p.proisstrict THEN 'STRICT' ELSE 'CALLED ON NULL INPUT' END, \
+             CASE WHEN p.prosecdef THEN 'SECURITY DEFINER' ELSE 'SECURITY INVOKER' END, \
+             CASE p.proparallel WHEN 's' THEN 'PARALLEL SAFE' WHEN 'r' THEN 'PARALLEL RESTRICTED' ELSE 'PARALLEL UNSAFE' END, \
+             CASE WHEN p.proleakproof THEN 'LEAKPROOF' ELSE 'NOT LEAKPROOF' END, p.procost, p.prorows, \
+             {settings}, {body}, pg_get_functiondef(p.oid), \
+             quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')', \
+             pg_get_userbyid(p.proowner), p.proacl::text, {comment} \
+             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
+             WHERE {USER_SCHEMA} AND {kind} IN ('f', 'p', 'w') AND {ext}",
+            settings = sorted_array("p.proconfig"),
+            comment = comment("p.oid", "pg_proc"),
+            ext = not_in_extension("pg_proc", "p.oid"),
+        );
+        for row in self.query(&sql)? {
+            let mut object = Object { sql_name: text(&row, 16), ..Object::default() };
+            let procedure = text(&row, 2) == "p";
+            object.set("kind", Some(if procedure { "procedure" } else { "function" }.to_owned()));
+            object.set("arguments", at(&row, 3));
+            object.set("returns", at(&row, 4));
+            object.set("language", at(&row, 5));
+            for (i, label) in
+                [(6, "volatility"), (7, "strictness"), (8, "security"), (9, "parallel"), (10, "leakproof")]
+            {
+                object.set(label, if procedure && i != 8 { None } else { at(&row, i) });
+            }
+            object.set("cost", at(&row, 11));
+            object.set("rows", at(&row, 12).filter(|r| r != "0"));
+            object.set("settings", at(&row, 13));
+            object.set("body", at(&row, 14));
+            object.sql = at(&row, 15).map(|definition| format!("{};", definition.trim_end()));
+            self.ownership(&mut object, at(&row, 17), at(&row, 18));
+            object.set("comment", at(&row, 19));
+            self.add(Kind::Function, text(&row, 0), None, text(&row, 1), object);
+        }
+        Ok(())
+    }
+
+    fn tables(&mut self) -> Result<(), postgres::Error> {
+        let sql = format!(
+            "SELECT n.nspname, c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind, \
+             CASE c.relpersistence WHEN 'u' THEN 'unlogged' WHEN 't' THEN 'temporary' ELSE 'permanent' END, \
+             CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
+             (SELECT quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
+              JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid AND c.relispartition), \
+             CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
+             (SELECT string_agg(quote_ident(pn.nspname) || '.' || quote_ident(pc.relname), ', ' ORDER BY i.inhseqno) \
+              FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
+              WHERE i.inhrelid = c.oid AND NOT c.relispartition), \
+             {options}, c.relrowsecurity, c.relforcerowsecurity, \
+             (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a \
+              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), \
+             pg_get_userbyid(c.relowner), c.relacl::text, {comment}, \
+             (SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a \
+              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::text \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {USER_SCHEMA} AND c.relkind IN ('r', 'p', 'f') AND {ext}",
+            options = sorted_array("c.reloptions"),
+            comment = comment("c.oid", "pg_class"),
+            ext = not_in_extension("pg_class", "c.oid"),
+        );
+        let mut parents: BTreeMap<String, String> = BTreeMap::new();
+        for row in self.query(&sql)? {
+            let (schema, name) = (text(&row, 0), text(&row, 1));
+            if self.options.ignores(&schema, &name) {
+                continue;
+            }
+            let mut object =
+                Object { sql_name: text(&row, 2), columns: text_array(&text(&row, 16)), ..Object::default() };
+            object.set("column order", at(&row, 12));
+            object.set("persistence", at(&row, 4).filter(|_| text(&row, 3) != "f"));
+            object.set("foreign", (text(&row, 3) == "f").then(|| "yes".to_owned()));
+            object.set("partitioned by", at(&row, 5));
+            object.set("partition of", at(&row, 6));
+            object.set("bound", at(&row, 7));
+            object.set("inherits", at(&row, 8));
+            object.set("options", at(&row, 9));
+            let security = match (yes(at(&row, 10)), yes(at(&row, 11))) {
+                (false, false) => None,
+                (true, false) => Some("enabled"),
+                (false, true) => Some("forced (not enabled)"),
+                (true, true) => Some("enabled, forced"),
+            };
+            object.set("row level security", security.map(str::to_owned));
+            self.ownership(&mut object, at(&row, 13), at(&row, 14));
+            object.set("comment", at(&row, 15));
+            if let Some(parent) = at(&row, 6) {
+                parents.insert(text(&row, 2), parent);
+            }
+            self.add(Kind::Table, schema, None, name, object);
+        }
+        // A partition is written after its parent.
+        let depth = |name: &str| {
+            let (mut name, mut depth) = (name, 0);
+            while let Some(parent) = parents.get(name) {
+                depth += 1;
+                name = parent.as_str();
+                if depth > parents.len() {
+                    break;
+                }
+            }
+            depth
+        };
+        let depths: Vec<usize> = self
+            .schema
+            .objects
+            .iter()
+            .filter(|(k, _)| k.kind == Kind::Table)
+            .map(|(_, o)| depth(&o.sql_name))
+            .collect();
+        for ((_, object), depth) in
+            self.schema.objects.iter_mut().filter(|(k, _)| k.kind == Kind::Table).zip(depths)
+        {
+            object.depth = depth;
+        }
+        Ok(())
+    }
+
+    fn columns(&mut self) -> Result<(), postgres::Error> {
+        let generated = if self.version >= 120_000 { "a.attgenerated" } else { "''" };
+        let sql = format!(
+            "SELECT n.nspname, c.relname, a.attname, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+             CASE WHEN {generated} = '' THEN pg_get_expr(d.adbin, d.adrelid) END, \
+             CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END, \
+             (SELECT 'START WITH ' || s.seqstart || ' INCREMENT BY ' || s.seqincrement || ' MINVALUE ' || s.seqmin || \
+                 ' MAXVALUE ' || s.seqmax || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END \
+              FROM pg_depend x JOIN pg_sequence s ON s.seqrelid = x.objid WHERE a.attidentity <> '' \
+                 AND x.classid = 'pg_class'::regclass AND x.refobjid = c.oid AND x.refobjsubid = a.attnum AND x.deptype = 'i'), \
+             CASE WHEN {generated} = 's' THEN pg_get_expr(d.adbin, d.adrelid) END, \
+             CASE WHEN a.attcollation <> t.typcollation THEN {collation} END, \
+             col_description(c.oid, a.attnum), a.attacl::text \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE {USER_SCHEMA} AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND {ext}",
+            collation = collation("a.attcollation"),
+            ext = not_in_extension("pg_class", "c.oid"),
+        );
+        for row in self.query(&sql)? {
+            let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.set("type", at(&row, 4));
+            object.set("collation", at(&row, 10));
+            object.set("not null", yes(at(&row, 5)).then(|| "yes".to_owned()));
+            object.set("default", at(&row, 6));
+            object.set("identity", at(&row, 7));
+            object.set("identity sequence", at(&row, 8));
+            object.set("generated", at(&row, 9));
+            object.set("comment", at(&row, 11));
+            if self.options.privileges {
+                object.set("privileges", at(&row, 12).map(|a| acl(Some(a))));
+            }
+            self.add(Kind::Column, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
+        }
+        Ok(())
+    }
+
+    fn constraints(&mut self) -> Result<(), postgres::Error> {
+        let inherited = if self.version >= 110_000 { "con.conparentid <> 0" } else { "false" };
+        let sql = format!(
+            "SELECT n.nspname, c.relname, con.conname, quote_ident(con.conname), pg_get_constraintdef(con.oid), \
+             quote_ident(n.nspname) || '.' || quote_ident(c.relname), {inherited}, {} \
+             FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {USER_SCHEMA} AND con.contype NOT IN ('t', 'n') AND {}",
+            comment("con.oid", "pg_constraint"),
+            not_in_extension("pg_class", "c.oid"),
+        );
+        for row in self.query(&sql)? {
+            let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.set("definition", at(&row, 4));
+            object.set("comment", at(&row, 7));
+            object.sql = (!yes(at(&row, 6))).then(|| {
+                format!("ALTER TABLE {} ADD CONSTRAINT {} {};", text(&row, 5), text(&row, 3), text(&row, 4))
+            });
+            // Keys first: a foreign key needs the key it references.
+            let definition = text(&row, 4);
+            object.depth = if definition.starts_with("PRIMARY KEY") || definition.starts_with("UNIQUE") {
+                0
+            } else if definition.starts_with("FOREIGN KEY") {
+                2
+            } else {
+                1
+            };
+            self.add(Kind::Constraint, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
+        }
+        Ok(())
+    }
+
+    fn indexes(&mut self) -> Result<(), postgres::Error> {
+        let sql = format!(
+            "SELECT n.nspname, c.relname, ic.relname, quote_ident(n.nspname) || '.' || quote_ident(ic.relname), \
+             pg_get_indexdef(i.indexrelid), i.indisvalid, EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid), {} \
+             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {USER_SCHEMA} AND {} AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
+                AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))",
+            comment("i.indexrelid", "pg_class"),
+            not_in_extension("pg_class", "c.oid"),
+        );
+        for row in self.query(&sql)? {
+            let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.set("definition", at(&row, 4));
+            object.set(
+                "valid",
+                (!yes(at(&row, 5))).then(|| "no (a CREATE INDEX CONCURRENTLY failed)".to_owned()),
+            );
+            object.set("comment", at(&row, 7));
+            // A partitioned table's index is printed `ON ONLY`, which would build it invalid until
+            // every partition's index is attached; without it, the partitions' indexes are built
+            // with it, under the names PostgreSQL gave them.
+            object.sql =
+                (!yes(at(&row, 6))).then(|| format!("{};", text(&row, 4).replacen(" ON ONLY ", " ON ", 1)));
+            self.add(Kind::Index, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
+        }
+        Ok(())
+    }
+
+    fn views(&mut self) -> Result<(), postgres::Error> {
+        let sql = format!(
+            "SELECT n.nspname, c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind, \
+             pg_get_viewdef(c.oid, true), {options}, \
+             (SELECT string_agg(quote_ident(a.attname) || ': ' || col_description(c.oid, a.attnum), ', ' ORDER BY a.attnum) \
+              FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND col_description(c.oid, a.attnum) IS NOT NULL), \
+             (SELECT string_agg(E'\\nCOMMENT ON COLUMN ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname) \
+                 || ' IS ' || quote_literal(col_description(c.oid, a.attnum)) || ';', '' ORDER BY a.attnum) \
+              FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND col_description(c.oid, a.attnum) IS NOT NULL), \
+             pg_get_userbyid(c.relowner), c.relacl::text, {comment}, \
+             (SELECT string_agg(DISTINCT quote_ident(rn.nspname) || '.' || quote_ident(rc.relname), ',') \
+              FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
+              JOIN pg_class rc ON rc.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+              WHERE r.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass AND rc.oid <> c.oid AND rc.relkind IN ('v', 'm')) \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {USER_SCHEMA} AND c.relkind IN ('v', 'm') AND {ext}",
+            options = sorted_array("c.reloptions"),
+            comment = comment("c.oid", "pg_class"),
+            ext = not_in_extension("pg_class", "c.oid"),
+        );
+        let mut reads = BTreeMap::new();
+        let mut keys = Vec::new();
+        for row in self.query(&sql)? {
+            let name = text(&row, 2);
+            let materialized = text(&row, 3) == "m";
+            let mut object = Object { sql_name: name.clone(), ..Object::default() };
+            let definition = text(&row, 4);
+            object.set("definition", Some(definition.clone()));
+            object.set("options", at(&row, 5));
+            object.set("column comments", at(&row, 6));
+            self.ownership(&mut object, at(&row, 8), at(&row, 9));
+            object.set("comment", at(&row, 10));
+            let with = at(&row, 5).map(|o| format!(" WITH ({o})")).unwrap_or_default();
+            let body = definition.trim().trim_end_matches(';');
+            let column_comments = at(&row, 7).unwrap_or_default();
+            object.sql = Some(if materialized {
+                format!("CREATE MATERIALIZED VIEW {name}{with} AS\n{body}\nWITH NO DATA;{column_comments}")
+            } else {
+                format!("CREATE VIEW {name}{with} AS\n{body};{column_comments}")
+            });
+            let read: Vec<String> =
+                at(&row, 11).map(|r| r.split(',').map(str::to_owned).collect()).unwrap_or_default();
+            reads.insert(name.clone(), read);
+            let kind = if materialized { Kind::MaterializedView } else { Kind::View };
+            let key = Key { kind, schema: text(&row, 0), table: None, name: text(&row, 1) };
+            keys.push((key.clone(), name));
+            self.schema.insert(key, object);
+        }
+        // A view is written after the views it reads.
+        fn depth(name: &str, reads: &BTreeMap<String, Vec<String>>, seen: usize) -> usize {
+            if seen > reads.len() {
+                return seen;
+            }
+            reads.get(name).into_iter().flatten().map(|r| 1 + depth(r, reads, seen + 1)).max().unwrap_or(0)
+        }
+        for (key, name) in keys {
+            let value = depth(&name, &reads, 0);
+            if let Some(object) = self.schema.objects.get_mut(&key) {
+                object.depth = value;
+            }
+        }
+        Ok(())
+    }
+
+    fn triggers(&mut self) -> Result<(), postgres::Error> {
+        let inherited = if self.version >= 130_000 { "t.tgparentid <> 0" } else { "false" };
+        let sql = format!(
+            "SELECT n.nspname, c.relname, t.tgname, quote_ident(t.tgname), pg_get_triggerdef(t.oid, true), \
+             CASE t.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica only' ELSE 'always' END, \
+             quote_ident(n.nspname) || '.' || quote_ident(c.relname), {inherited}, {} \
+             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {USER_SCHEMA} AND NOT t.tgisinternal AND {}",
+            comment("t.oid", "pg_trigger"),
+            not_in_extension("pg_class", "c.oid"),
+        );
+        for row in self.query(&sql)? {
+            let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.set("definition", at(&row, 4));
+            let enabled = text(&row, 5);
+            let toggle = match enabled.as_str() {
+                "disabled" => "DISABLE TRIGGER",
+                "replica only" => "ENABLE REPLICA TRIGGER",
+                "always" => "ENABLE ALWAYS TRIGGER",
+                _ => "",
+            };
+            object.set("state", (enabled != "enabled").then_some(enabled));
+            object.set("comment", at(&row, 8));
+            if !yes(at(&row, 7)) {
+                let mut sql = format!("{};", text(&row, 4));
+                if !toggle.is_empty() {
+                    sql.push_str(&format!("\nALTER TABLE {} {toggle} {};", text(&row, 6), text(&row, 3)));
+                }
+                object.sql = Some(sql);
+            }
+            self.add(Kind::Trigger, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
+        }
+        Ok(())
+    }
+
+    fn policies(&mut self) -> Result<(), postgres::Error> {
+        let sql = format!(
+            "SELECT n.nspname, c.relname, p.polname, quote_ident(p.polname), quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
+             CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END, \
+             CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END, \
+             (SELECT string_agg(role, ', ' ORDER BY role) FROM (SELECT CASE WHEN r = 0 THEN 'PUBLIC' \
+                ELSE quote_ident(pg_get_userbyid(r)) END AS role FROM unnest(p.polroles) r) roles), \
+             pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), obj_description(p.oid, 'pg_policy') \
+             FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {USER_SCHEMA}"
+        );
+        for row in self.query(&sql)? {
+            let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.set("command", at(&row, 5));
+            object.set("kind", at(&row, 6));
+            object.set("roles", at(&row, 7));
+            object.set("using", at(&row, 8));
+            object.set("with check", at(&row, 9));
+            object.set("comment", at(&row, 10));
+            let mut sql = format!(
+                "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
+                text(&row, 3),
+                text(&row, 4),
+                text(&row, 6),
+                text(&row, 5),
+                text(&row, 7)
+            );
+            if let Some(using) = at(&row, 8) {
+                sql.push_str(&format!(" USING ({using})"));
+            }
+            if let Some(check) = at(&row, 9) {
+                sql.push_str(&format!(" WITH CHECK ({check})"));
+            }
+            object.sql = Some(format!("{sql};"));
+            self.add(Kind::Policy, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::acl;
+
+    #[test]
+    fn text_arrays_are_split() {
+        assert_eq!(super::text_array(r#"{id,"a b","q\"x",NULL2}"#), ["id", "a b", "q\"x", "NULL2"]);
+        assert!(super::text_array("{}").is_empty());
+    }
+
+    #[test]
+    fn grants_compare_in_any_order() {
+        assert_eq!(acl(Some("{b=r/o,a=arwd/o}".into())), acl(Some("{a=arwd/o,b=r/o}".into())));
+        assert_eq!(acl(None), "default");
+    }
+}

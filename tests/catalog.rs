@@ -1,0 +1,282 @@
+//! The schema model against a real PostgreSQL: every kind of object is read, two databases
+//! built the same way compare equal, the SQL it writes rebuilds the same schema, each kind of
+//! difference is named in words, and what is not the user's schema stays out.
+
+use migrate_runtime::catalog::{Change, Key, Kind, Options, Schema, differences};
+use migrate_runtime::testkit::TestDatabase;
+
+mod support;
+use support::database;
+
+/// One of each kind of object the model reads, with comments on them, in an order the SQL
+/// file would not use (types after what needs them is not possible, but views before
+/// unrelated tables, functions after tables).
+const EVERYTHING: &str = r#"
+CREATE SCHEMA app;
+COMMENT ON SCHEMA app IS 'the application';
+CREATE EXTENSION citext;
+CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TYPE app.pair AS (left_side integer, right_side text COLLATE "C");
+CREATE DOMAIN app.email AS citext CONSTRAINT email_has_at CHECK (VALUE ~ '@') NOT NULL;
+CREATE TYPE app.floatrange AS RANGE (SUBTYPE = float8, SUBTYPE_DIFF = float8mi);
+CREATE SEQUENCE app.tickets START WITH 100 INCREMENT BY 5 CACHE 10;
+CREATE TABLE app.accounts (
+    id bigint GENERATED ALWAYS AS IDENTITY (START WITH 10) PRIMARY KEY,
+    name text COLLATE "C" NOT NULL DEFAULT 'anonymous',
+    email app.email,
+    mood app.mood DEFAULT 'ok',
+    score numeric(10, 2) CHECK (score >= 0),
+    doubled numeric GENERATED ALWAYS AS (score * 2) STORED,
+    ticket integer DEFAULT nextval('app.tickets'),
+    serial_no serial,
+    updated_at timestamptz,
+    CONSTRAINT accounts_name_unique UNIQUE (name) DEFERRABLE INITIALLY DEFERRED
+);
+ALTER SEQUENCE app.tickets OWNED BY app.accounts.ticket;
+COMMENT ON TABLE app.accounts IS 'who pays';
+COMMENT ON COLUMN app.accounts.email IS 'where we write';
+CREATE UNLOGGED TABLE app.scratch (note text) WITH (fillfactor = 70);
+CREATE TABLE app.events (id bigint, at date NOT NULL, account_id bigint) PARTITION BY RANGE (at);
+CREATE TABLE app.events_2026 PARTITION OF app.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE INDEX events_at ON app.events (at);
+CREATE TABLE app.notes (account_id bigint, body text);
+ALTER TABLE app.notes ADD CONSTRAINT notes_account FOREIGN KEY (account_id) REFERENCES app.accounts (id) ON DELETE CASCADE NOT VALID;
+CREATE INDEX accounts_lower_name ON app.accounts (lower(name)) WHERE mood <> 'sad';
+COMMENT ON INDEX app.accounts_lower_name IS 'for search';
+ALTER TABLE app.accounts ADD CONSTRAINT accounts_no_overlap EXCLUDE USING btree (ticket WITH =);
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = app AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION app.touch() IS 'stamps a row';
+CREATE FUNCTION app.add(a integer, b integer DEFAULT 1) RETURNS integer LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN a + b;
+CREATE PROCEDURE app.reset() LANGUAGE sql AS $$ DELETE FROM app.scratch $$;
+CREATE TRIGGER accounts_touch BEFORE UPDATE ON app.accounts FOR EACH ROW EXECUTE FUNCTION app.touch();
+CREATE TRIGGER accounts_audit AFTER INSERT ON app.accounts FOR EACH STATEMENT EXECUTE FUNCTION app.touch();
+ALTER TABLE app.accounts DISABLE TRIGGER accounts_audit;
+COMMENT ON TRIGGER accounts_touch ON app.accounts IS 'keeps updated_at';
+CREATE VIEW app.happy AS SELECT id, name FROM app.accounts WHERE mood = 'happy';
+CREATE VIEW app.happy_names WITH (security_barrier) AS SELECT name FROM app.happy;
+COMMENT ON COLUMN app.happy.name IS 'shown name';
+CREATE MATERIALIZED VIEW app.scores AS SELECT mood, sum(score) AS total FROM app.accounts GROUP BY mood WITH NO DATA;
+CREATE UNIQUE INDEX scores_mood ON app.scores (mood);
+ALTER TABLE app.accounts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY accounts_own ON app.accounts AS RESTRICTIVE FOR UPDATE TO PUBLIC USING (name = current_user) WITH CHECK (score >= 0);
+COMMENT ON POLICY accounts_own ON app.accounts IS 'own rows only';
+"#;
+
+fn read(database: &TestDatabase) -> Schema {
+    let mut client = database.connect().expect("connects");
+    Schema::read(&mut client, &Options::new()).expect("reads the catalog")
+}
+
+fn built(sql: &str) -> TestDatabase {
+    let db = database();
+    db.connect().expect("connects").batch_execute(sql).expect("builds the schema");
+    db
+}
+
+fn key(kind: Kind, table: Option<&str>, name: &str) -> Key {
+    Key { kind, schema: "app".into(), table: table.map(str::to_owned), name: name.into() }
+}
+
+#[test]
+fn every_kind_is_read_and_two_databases_built_alike_compare_equal() {
+    let (first, second) = (read(&built(EVERYTHING)), read(&built(EVERYTHING)));
+    assert_eq!(differences(&first.diff(&second)), "");
+    let kinds: std::collections::BTreeSet<Kind> = first.objects().map(|(k, _)| k.kind).collect();
+    for kind in [
+        Kind::Schema,
+        Kind::Extension,
+        Kind::Enum,
+        Kind::Domain,
+        Kind::Composite,
+        Kind::Range,
+        Kind::Sequence,
+        Kind::Function,
+        Kind::Table,
+        Kind::Column,
+        Kind::Constraint,
+        Kind::Index,
+        Kind::View,
+        Kind::MaterializedView,
+        Kind::Trigger,
+        Kind::Policy,
+    ] {
+        assert!(kinds.contains(&kind), "no {} read", kind.word());
+    }
+    let get = |kind, table, name, attribute| {
+        first.get(&key(kind, table, name)).and_then(|o| o.get(attribute)).map(str::to_owned)
+    };
+    assert_eq!(get(Kind::Enum, None, "mood", "values").as_deref(), Some("'sad', 'ok', 'happy'"));
+    assert_eq!(get(Kind::Table, None, "accounts", "row level security").as_deref(), Some("enabled"));
+    assert_eq!(get(Kind::Table, None, "scratch", "persistence").as_deref(), Some("unlogged"));
+    assert_eq!(get(Kind::Column, Some("accounts"), "name", "collation").as_deref(), Some("pg_catalog.\"C\""));
+    assert_eq!(get(Kind::Column, Some("accounts"), "id", "identity").as_deref(), Some("ALWAYS"));
+    assert_eq!(
+        get(Kind::Column, Some("accounts"), "doubled", "generated").as_deref(),
+        Some("(score * (2)::numeric)")
+    );
+    assert_eq!(get(Kind::Trigger, Some("accounts"), "accounts_audit", "state").as_deref(), Some("disabled"));
+    assert_eq!(get(Kind::Sequence, None, "tickets", "owned by").as_deref(), Some("app.accounts.ticket"));
+    assert_eq!(get(Kind::Function, None, "touch()", "security").as_deref(), Some("SECURITY DEFINER"));
+    assert_eq!(get(Kind::Function, None, "touch()", "settings").as_deref(), Some("search_path=app"));
+    assert!(
+        get(Kind::Constraint, Some("notes"), "notes_account", "definition")
+            .is_some_and(|d| d.ends_with("NOT VALID")),
+        "validity is part of a constraint"
+    );
+    // What the user did not write stays out: the extension's functions, the identity's and
+    // the serial's implicit objects are not objects of their own, plpgsql is not listed.
+    assert!(first.objects().all(|(k, _)| !(k.kind == Kind::Function && k.name.starts_with("citext"))));
+    assert!(first.objects().all(|(k, _)| k.name != "plpgsql" && k.name != "accounts_id_seq"));
+}
+
+#[test]
+fn the_sql_it_writes_rebuilds_the_same_schema() {
+    let original = read(&built(EVERYTHING));
+    let script = original.to_sql();
+    let copy = built(&script);
+    let changes = original.diff(&read(&copy));
+    assert!(changes.is_empty(), "{}\n\n{script}", differences(&changes));
+    // Deterministic: written twice, the same text.
+    assert_eq!(read(&copy).to_sql(), script);
+}
+
+/// Each alteration, made on a copy, and the line that must name it.
+const ALTERATIONS: [(&str, &str); 22] = [
+    (
+        "DROP TRIGGER accounts_audit ON app.accounts; CREATE TRIGGER accounts_audit AFTER INSERT ON app.accounts FOR EACH ROW EXECUTE FUNCTION app.touch(); ALTER TABLE app.accounts DISABLE TRIGGER accounts_audit",
+        "~ trigger `accounts_audit` on `app.accounts`: …FOR EACH STATEMENT EXECUTE FUNCTION… → …FOR EACH ROW EXECUTE FUNCTION…",
+    ),
+    (
+        "ALTER TABLE app.accounts ENABLE TRIGGER accounts_audit",
+        "~ trigger `accounts_audit` on `app.accounts`: state disabled → none",
+    ),
+    (
+        "CREATE OR REPLACE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = app AS $$\nBEGIN\n    NEW.updated_at := clock_timestamp();\n    RETURN NEW;\nEND\n$$",
+        "~ function `app.touch()`: body …NEW.updated_at := now(); RETURN NEW;… → …NEW.updated_at := clock_timestamp(); RETURN NEW;…",
+    ),
+    (
+        "ALTER FUNCTION app.touch() SECURITY INVOKER",
+        "~ function `app.touch()`: security SECURITY DEFINER → SECURITY INVOKER",
+    ),
+    (
+        "ALTER FUNCTION app.add(integer, integer) VOLATILE",
+        "~ function `app.add(a integer, b integer)`: volatility IMMUTABLE → VOLATILE",
+    ),
+    (
+        "ALTER FUNCTION app.touch() RESET search_path",
+        "~ function `app.touch()`: settings search_path=app → none",
+    ),
+    (
+        "CREATE OR REPLACE VIEW app.happy AS SELECT id, name FROM app.accounts WHERE mood = 'ok'",
+        "~ view `app.happy`: …accounts.mood = 'happy'::app.mood; → …accounts.mood = 'ok'::app.mood;",
+    ),
+    (
+        "ALTER TABLE app.accounts DROP COLUMN doubled; ALTER TABLE app.accounts ADD COLUMN doubled numeric GENERATED ALWAYS AS (score * 2) STORED",
+        "",
+    ),
+    (
+        "ALTER TABLE app.accounts ALTER COLUMN name SET DEFAULT 'nobody'",
+        "~ column `name` of `app.accounts`: default 'anonymous'::text → 'nobody'::text",
+    ),
+    (
+        "ALTER TABLE app.scratch ALTER COLUMN note TYPE text COLLATE \"POSIX\"",
+        "~ column `note` of `app.scratch`: collation none → pg_catalog.\"POSIX\"",
+    ),
+    (
+        "ALTER TABLE app.accounts ALTER COLUMN id SET GENERATED BY DEFAULT",
+        "~ column `id` of `app.accounts`: identity ALWAYS → BY DEFAULT",
+    ),
+    (
+        "ALTER TABLE app.notes VALIDATE CONSTRAINT notes_account",
+        "~ constraint `notes_account` on `app.notes`: …DELETE CASCADE NOT VALID → …DELETE CASCADE",
+    ),
+    (
+        "DROP INDEX app.accounts_lower_name; CREATE INDEX accounts_lower_name ON app.accounts (lower(name)); COMMENT ON INDEX app.accounts_lower_name IS 'for search'",
+        "~ index `accounts_lower_name` on `app.accounts`: …btree (lower(name)) WHERE (mood <> 'sad'::app.mood) → …btree (lower(name))",
+    ),
+    ("ALTER SEQUENCE app.tickets INCREMENT BY 1", "~ sequence `app.tickets`: increment 5 → 1"),
+    (
+        "ALTER SEQUENCE app.tickets OWNED BY NONE",
+        "~ sequence `app.tickets`: owned by app.accounts.ticket → none",
+    ),
+    (
+        "ALTER TYPE app.mood ADD VALUE 'meh' BEFORE 'ok'",
+        "~ enum `app.mood`: values 'sad', 'ok', 'happy' → 'sad', 'meh', 'ok', 'happy'",
+    ),
+    (
+        "ALTER TYPE app.pair ADD ATTRIBUTE extra date",
+        "~ composite type `app.pair`: attributes …text COLLATE pg_catalog.\"C\" → …text COLLATE pg_catalog.\"C\", extra date",
+    ),
+    (
+        "ALTER DOMAIN app.email DROP CONSTRAINT email_has_at",
+        "~ domain `app.email`: constraints CONSTRAINT email_has_at CHECK ((VALUE OPERATOR(public.~) '@'::public.citext)) → none",
+    ),
+    (
+        "ALTER TABLE app.accounts FORCE ROW LEVEL SECURITY",
+        "~ table `app.accounts`: row level security enabled → enabled, forced",
+    ),
+    (
+        "ALTER POLICY accounts_own ON app.accounts USING (true)",
+        "~ policy `accounts_own` on `app.accounts`: using (name = CURRENT_USER) → true",
+    ),
+    ("ALTER TABLE app.scratch SET LOGGED", "~ table `app.scratch`: persistence unlogged → permanent"),
+    (
+        "COMMENT ON TRIGGER accounts_touch ON app.accounts IS NULL",
+        "~ trigger `accounts_touch` on `app.accounts`: comment keeps updated_at → none",
+    ),
+];
+
+#[test]
+fn each_kind_of_difference_is_named_in_words() {
+    let original = read(&built(EVERYTHING));
+    let mut unnamed = Vec::new();
+    for (sql, expected) in ALTERATIONS {
+        let copy = built(EVERYTHING);
+        copy.connect().expect("connects").batch_execute(sql).expect("alters");
+        let changes = original.diff(&read(&copy));
+        let text = differences(&changes);
+        if expected.is_empty() {
+            // Re-adding a column moves it to the end: the column order says so.
+            assert!(
+                changes.iter().any(|c| matches!(c, Change::Changed { attribute: "column order", .. })),
+                "{sql}:\n{text}"
+            );
+        } else if !text.lines().any(|l| l == expected) {
+            unnamed.push(format!("{sql}\nexpected: {expected}\nfound:\n{text}"));
+        }
+    }
+    assert!(unnamed.is_empty(), "{}", unnamed.join("\n\n"));
+}
+
+#[test]
+fn the_runner_tables_and_privileges_are_left_out_unless_asked() {
+    let db = built(
+        "CREATE TABLE public.alembic_version (version_num varchar(32) PRIMARY KEY); CREATE TABLE public.kept (id int)",
+    );
+    let mut client = db.connect().expect("connects");
+    let runner = migrate_runtime::TableNames::default();
+    let schema = Schema::read(&mut client, &Options::new().ignore_runner_tables(&runner)).expect("reads");
+    let names: Vec<String> = schema.objects().map(|(k, _)| k.to_string()).collect();
+    assert_eq!(names, ["schema `public`", "table `public.kept`", "column `id` of `public.kept`"]);
+    let before = Schema::read(&mut client, &Options::new().privileges(true)).expect("reads");
+    client.batch_execute("GRANT SELECT ON public.kept TO PUBLIC").expect("grants");
+    assert!(
+        Schema::read(&mut client, &Options::new())
+            .expect("reads")
+            .diff(&schema)
+            .iter()
+            .any(|c| c.key().name == "alembic_version")
+    );
+    let after = Schema::read(&mut client, &Options::new().privileges(true)).expect("reads");
+    assert!(
+        differences(&before.diff(&after)).contains("~ table `public.kept`: privileges"),
+        "{}",
+        differences(&before.diff(&after))
+    );
+}
