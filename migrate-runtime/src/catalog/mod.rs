@@ -337,6 +337,19 @@ impl Schema {
         render::script(self)
     }
 
+    /// The statement that creates object `key` as it is here, comment aside (`CREATE TABLE` with
+    /// its columns, `CREATE INDEX`, `CREATE OR REPLACE FUNCTION`, `CREATE VIEW`…); `None` for a
+    /// column (part of its table's), for the public schema, and for what PostgreSQL builds by
+    /// itself (a partition's copy of its parent's index).
+    pub fn create_statement(&self, key: &Key) -> Option<String> {
+        render::statement(self, key, self.objects.get(key)?)
+    }
+
+    /// `COMMENT ON … IS …;` for the comment of object `key`, if it has one.
+    pub fn comment_statement(&self, key: &Key) -> Option<String> {
+        render::comment_statement(self, key, self.objects.get(key)?)
+    }
+
     fn insert(&mut self, key: Key, object: Object) {
         self.objects.insert(key, object);
     }

@@ -132,6 +132,25 @@ fn create_table(schema: &Schema, key: &Key, table: &Object) -> String {
     sql
 }
 
+/// The statement that creates an object (`None` for what comes with every database or is
+/// built with another object: the public schema, a column, a partition's copy of its parent's
+/// index).
+pub(super) fn statement(schema: &Schema, key: &Key, object: &Object) -> Option<String> {
+    match key.kind {
+        Kind::Schema if key.name == "public" => None,
+        Kind::Schema => Some(format!("CREATE SCHEMA {};", object.sql_name)),
+        Kind::Table => Some(create_table(schema, key, object)),
+        Kind::Column => None,
+        _ => object.sql.clone(),
+    }
+}
+
+/// `COMMENT ON … IS …;` for an object's comment, if it has one.
+pub(super) fn comment_statement(schema: &Schema, key: &Key, object: &Object) -> Option<String> {
+    let comment = object.get("comment")?;
+    Some(format!("COMMENT ON {} IS {};", comment_target(schema, key, object), quote_literal(comment)))
+}
+
 /// The whole script.
 pub(super) fn script(schema: &Schema) -> String {
     let mut out = String::from(
@@ -141,16 +160,8 @@ pub(super) fn script(schema: &Schema) -> String {
     for kind in ORDER {
         let mut objects: Vec<(&Key, &Object)> = schema.objects().filter(|(k, _)| k.kind == kind).collect();
         objects.sort_by_key(|(key, object)| (object.depth, *key));
-        let statements: Vec<String> = objects
-            .into_iter()
-            .filter_map(|(key, object)| match kind {
-                // The public schema comes with every database.
-                Kind::Schema if key.name == "public" => None,
-                Kind::Schema => Some(format!("CREATE SCHEMA {};", object.sql_name)),
-                Kind::Table => Some(create_table(schema, key, object)),
-                _ => object.sql.clone(),
-            })
-            .collect();
+        let statements: Vec<String> =
+            objects.into_iter().filter_map(|(key, object)| statement(schema, key, object)).collect();
         if !statements.is_empty() {
             out.push('\n');
             out.push_str(&statements.join("\n\n"));
@@ -165,15 +176,7 @@ pub(super) fn script(schema: &Schema) -> String {
             tail.push(format!("ALTER SEQUENCE {} OWNED BY {owner};", object.sql_name));
         }
     }
-    for (key, object) in schema.objects() {
-        if let Some(comment) = object.get("comment") {
-            tail.push(format!(
-                "COMMENT ON {} IS {};",
-                comment_target(schema, key, object),
-                quote_literal(comment)
-            ));
-        }
-    }
+    tail.extend(schema.objects().filter_map(|(key, object)| comment_statement(schema, key, object)));
     for (key, object) in schema.objects() {
         let (owner, privileges) = (object.get("owner"), object.get("privileges"));
         if owner.is_some() || privileges.is_some() {
