@@ -177,6 +177,13 @@ impl Object {
         &self.sql_name
     }
 
+    /// How many objects of its kind it is built on (a view on a view, a partition of a
+    /// partition, a foreign key after the keys): objects of one kind are created in this order,
+    /// and dropped in the reverse.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
     fn set(&mut self, name: &'static str, value: Option<String>) {
         if let Some(value) = value {
             self.attributes.push((name, value));
@@ -240,6 +247,55 @@ impl fmt::Display for Change {
     }
 }
 
+/// A table's attribute listing its columns in order, compared as [`moved_columns`] says.
+const COLUMN_ORDER: &str = "column order";
+
+/// The columns whose place differs between two orders of a table's columns, each with the
+/// column it follows in each (`first` at the start); `None` when the columns both orders have
+/// are in the same order (a column only in one is a column added or removed, named as such).
+/// The columns that stay are the longest run both orders share (their longest common
+/// subsequence); the others moved.
+fn moved_columns(before: &[String], after: &[String]) -> Option<(String, String)> {
+    let before: Vec<&String> = before.iter().filter(|c| after.contains(c)).collect();
+    let after: Vec<&String> = after.iter().filter(|c| before.contains(c)).collect();
+    if before == after {
+        return None;
+    }
+    let (n, m) = (before.len(), after.len());
+    let mut longest = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            longest[i][j] = if before[i] == after[j] {
+                longest[i + 1][j + 1] + 1
+            } else {
+                longest[i + 1][j].max(longest[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut stay) = (0, 0, Vec::new());
+    while i < n && j < m {
+        if before[i] == after[j] {
+            stay.push(before[i]);
+            i += 1;
+            j += 1;
+        } else if longest[i + 1][j] >= longest[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    let place = |order: &[&String], column: &String| {
+        let at = order.iter().position(|c| *c == column).unwrap_or(0);
+        match at.checked_sub(1) {
+            None => format!("`{column}` first"),
+            Some(previous) => format!("`{column}` after `{}`", order[previous]),
+        }
+    };
+    let moved: Vec<&String> = before.iter().copied().filter(|c| !stay.contains(c)).collect();
+    let describe = |order: &[&String]| moved.iter().map(|c| place(order, c)).collect::<Vec<_>>().join(", ");
+    Some((describe(&before), describe(&after)))
+}
+
 /// Changes one per line, as [`Change`] displays them.
 pub fn differences(changes: &[Change]) -> String {
     changes.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
@@ -254,7 +310,7 @@ const LONGEST: usize = 160;
 
 /// The part of two values that differs, with a little context: whole when both are short,
 /// else the differing words with `CONTEXT` words each side and `…` where text is left out.
-/// Values that differ in whitespace only are shown quoted.
+/// Values that differ in blanks only are shown by the first line where they do, quoted.
 fn excerpt(before: &str, after: &str) -> (String, String) {
     if before.chars().count() <= SHORT && after.chars().count() <= SHORT && !before.contains('\n') {
         return (before.to_owned(), after.to_owned());
@@ -262,8 +318,14 @@ fn excerpt(before: &str, after: &str) -> (String, String) {
     let (b, a): (Vec<&str>, Vec<&str>) =
         (before.split_whitespace().collect(), after.split_whitespace().collect());
     if b == a {
-        let quoted = |s: &str| migrate_core::text::shorten(&format!("{s:?}"), LONGEST);
-        return (quoted(before), quoted(after));
+        // Blanks alone differ: the first line where they do, quoted.
+        let (b, a): (Vec<&str>, Vec<&str>) = (before.split('\n').collect(), after.split('\n').collect());
+        let at = b.iter().zip(&a).take_while(|(x, y)| x == y).count();
+        let line = |lines: &[&str]| match lines.get(at) {
+            Some(text) => format!("line {}: {text:?}", at + 1),
+            None => format!("no line {}", at + 1),
+        };
+        return (line(&b), line(&a));
     }
     let prefix = b.iter().zip(&a).take_while(|(x, y)| x == y).count();
     let suffix = b[prefix..].iter().rev().zip(a[prefix..].iter().rev()).take_while(|(x, y)| x == y).count();
@@ -315,7 +377,16 @@ impl Schema {
                         .extend(after.attributes.iter().map(|(n, _)| *n).filter(|n| before.get(n).is_none()));
                     for attribute in names {
                         let (b, a) = (before.get(attribute), after.get(attribute));
-                        if b != a {
+                        if attribute == COLUMN_ORDER {
+                            if let Some((b, a)) = moved_columns(&before.columns, &after.columns) {
+                                changes.push(Change::Changed {
+                                    key: key.clone(),
+                                    attribute,
+                                    before: b,
+                                    after: a,
+                                });
+                            }
+                        } else if b != a {
                             changes.push(Change::Changed {
                                 key: key.clone(),
                                 attribute,
@@ -404,11 +475,26 @@ mod tests {
         ]);
         assert_eq!(
             differences(&before.diff(&after)),
-            "~ column `email` of `public.people`: type text → character varying(200)\n\
+            "+ function `public.touch()`\n\
+             ~ column `email` of `public.people`: type text → character varying(200)\n\
              ~ column `email` of `public.people`: comment none → where we write\n\
-             + function `public.touch()`\n\
              - index `people_email` on `public.people`"
         );
+    }
+
+    #[test]
+    fn a_column_moved_is_named_with_its_places_and_a_column_removed_moves_nothing() {
+        let names = |list: &str| list.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            moved_columns(&names("id name email created_at"), &names("id name created_at email")),
+            Some(("`email` after `name`".to_owned(), "`email` after `created_at`".to_owned()))
+        );
+        assert_eq!(
+            moved_columns(&names("id name email"), &names("email id name")),
+            Some(("`email` after `name`".to_owned(), "`email` first".to_owned()))
+        );
+        assert_eq!(moved_columns(&names("id name email"), &names("id email")), None);
+        assert_eq!(moved_columns(&names("id email"), &names("id email phone")), None);
     }
 
     #[test]
@@ -420,10 +506,12 @@ mod tests {
         };
         assert_eq!(
             excerpt(&body("1"), &body("2")),
-            ("…NEW.version + 1; RETURN…".to_owned(), "…NEW.version + 2; RETURN…".to_owned())
+            ("…NEW.version + 1; RETURN NEW;…".to_owned(), "…NEW.version + 2; RETURN NEW;…".to_owned())
         );
-        let (b, a) = excerpt("BEGIN\n  RETURN NEW;\nEND", "BEGIN\n    RETURN NEW;\nEND");
-        assert_ne!(b, a, "whitespace alone still shows a difference");
+        assert_eq!(
+            excerpt("BEGIN\n  RETURN NEW;\nEND", "BEGIN\n    RETURN NEW;\nEND"),
+            ("line 2: \"  RETURN NEW;\"".to_owned(), "line 2: \"    RETURN NEW;\"".to_owned())
+        );
         assert_eq!(excerpt("a", "b"), ("a".to_owned(), "b".to_owned()));
     }
 }

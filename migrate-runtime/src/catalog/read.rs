@@ -121,6 +121,13 @@ fn sorted_array(column: &str) -> String {
     format!("(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest({column}) o)")
 }
 
+/// A function's body with each line's leading and trailing blanks and its empty lines taken
+/// out: a body re-indented by a downgrade is the same function. (Blanks inside a multi-line
+/// string literal of a body are the one thing this could hide.)
+fn indentation_aside(body: &str) -> String {
+    body.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
+}
+
 /// The elements of a one-dimensional text array's text form (`{a,"b c"}`).
 fn text_array(value: &str) -> Vec<String> {
     let inner = value.strip_prefix('{').and_then(|v| v.strip_suffix('}')).unwrap_or("");
@@ -411,7 +418,7 @@ impl Reader<'_, '_> {
             object.set("cost", at(&row, 11));
             object.set("rows", at(&row, 12).filter(|r| r != "0"));
             object.set("settings", at(&row, 13));
-            object.set("body", at(&row, 14));
+            object.set("body", at(&row, 14).map(|body| indentation_aside(&body)));
             object.sql = at(&row, 15).map(|definition| format!("{};", definition.trim_end()));
             self.ownership(&mut object, at(&row, 17), at(&row, 18));
             object.set("comment", at(&row, 19));
@@ -451,7 +458,7 @@ impl Reader<'_, '_> {
             }
             let mut object =
                 Object { sql_name: text(&row, 2), columns: text_array(&text(&row, 16)), ..Object::default() };
-            object.set("column order", at(&row, 12));
+            object.set(super::COLUMN_ORDER, at(&row, 12));
             object.set("persistence", at(&row, 4).filter(|_| text(&row, 3) != "f"));
             object.set("foreign", (text(&row, 3) == "f").then(|| "yes".to_owned()));
             object.set("partitioned by", at(&row, 5));
