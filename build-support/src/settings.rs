@@ -16,6 +16,10 @@ pub struct Settings {
     pub folder: PathBuf,
     /// What the rules read.
     pub config: Config,
+    /// The declared schema `revision --autogenerate` makes the head into: a `.sql` file, or a
+    /// folder whose `.sql` files run in name order; relative to the crate root unless absolute
+    /// (default `schema`).
+    pub declared_schema: PathBuf,
 }
 
 impl Settings {
@@ -38,12 +42,31 @@ impl Settings {
                 Some(Value::Table(table)) => table,
                 Some(_) => return Err("`package.metadata.migrate` must be a table".to_owned()),
             };
-        let mut settings = Settings { folder: PathBuf::from("migrations"), config: Config::default() };
+        let mut settings = Settings {
+            folder: PathBuf::from("migrations"),
+            config: Config::default(),
+            declared_schema: PathBuf::from("schema"),
+        };
         let mut vague_words = Vec::new();
         let mut specific_words = Vec::new();
         for (key, value) in migrate {
             match key.as_str() {
                 "folder" => settings.folder = PathBuf::from(string(key, value)?),
+                "declared_schema" => {
+                    let path = string(key, value)?;
+                    if path.trim().is_empty() {
+                        return Err(format!(
+                            "`{key}` must name a `.sql` file or a folder of `.sql` files, such as \"schema\""
+                        ));
+                    }
+                    let file = Path::new(path);
+                    if file.extension().is_some_and(|e| e != "sql") {
+                        return Err(format!(
+                            "`{key} = \"{path}\"` is neither a `.sql` file nor a folder: name a `.sql` file or a folder of `.sql` files"
+                        ));
+                    }
+                    settings.declared_schema = PathBuf::from(path);
+                }
                 "id_format" => {
                     let name = string(key, value)?;
                     settings.config.id_format = IdFormat::from_name(name).ok_or_else(|| {
@@ -92,6 +115,7 @@ mod tests {
         let settings =
             Settings::parse("[package]\nname = \"crm\"\nversion.workspace = true\n").expect("parses");
         assert_eq!(settings.folder, PathBuf::from("migrations"));
+        assert_eq!(settings.declared_schema, PathBuf::from("schema"));
         assert_eq!(settings.config, Config::default());
     }
 
@@ -112,6 +136,7 @@ mod tests {
             start_after = "a1b2c3d4e5f6"
             ignore = ["README.md", "drafts"]
             postgres_version = 12
+            declared_schema = "db/declared"
             "#,
         )
         .expect("parses");
@@ -123,6 +148,7 @@ mod tests {
         assert_eq!(settings.config.start_after.as_deref(), Some("a1b2c3d4e5f6"));
         assert_eq!(settings.config.ignore, ["README.md", "drafts"]);
         assert_eq!(settings.config.postgres_version(), 12);
+        assert_eq!(settings.declared_schema, PathBuf::from("db/declared"));
     }
 
     #[test]
@@ -139,6 +165,15 @@ mod tests {
                 "`postgres_version` must be a PostgreSQL major version from 10 to 18, such as 15",
             ),
             ("[package.metadata]\nmigrate = 1\n", "`package.metadata.migrate` must be a table"),
+            ("[package.metadata.migrate]\ndeclared_schema = 1\n", "`declared_schema` must be a string"),
+            (
+                "[package.metadata.migrate]\ndeclared_schema = \"\"\n",
+                "`declared_schema` must name a `.sql` file or a folder of `.sql` files, such as \"schema\"",
+            ),
+            (
+                "[package.metadata.migrate]\ndeclared_schema = \"schema.rs\"\n",
+                "`declared_schema = \"schema.rs\"` is neither a `.sql` file nor a folder: name a `.sql` file or a folder of `.sql` files",
+            ),
         ];
         for (text, message) in cases {
             assert_eq!(Settings::parse(text).expect_err(text), message);

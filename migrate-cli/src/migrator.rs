@@ -120,6 +120,11 @@ fn declaration<'m>(root: &'m Package, name: &str, project: &Project) -> Result<&
     }
 }
 
+/// The migrator of `project`, built when it is not yet or a migration changed.
+pub(crate) fn binary(project: &Project) -> Result<PathBuf> {
+    build(project)
+}
+
 /// Builds (or finds built) the migrator of `project`; returns its binary.
 fn build(project: &Project) -> Result<PathBuf> {
     let (metadata, raw) = metadata(project)?;

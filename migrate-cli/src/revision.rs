@@ -51,11 +51,26 @@ pub(crate) fn migration_text(
 
 /// Writes `folder/YYYYMMDD_HHMM_<rev>_<slug>.rs` with the why placeholder (which the build
 /// refuses until it is replaced) and the two `functions`; returns its path from the crate.
-fn write_migration(
+fn write_template(
     project: &Project,
     rev: &str,
     slug: &str,
     down_revision: &str,
+    functions: &str,
+) -> Result<String> {
+    write_migration(project, rev, slug, down_revision, WHY_PLACEHOLDER, "", functions)
+}
+
+/// Writes `folder/YYYYMMDD_HHMM_<rev>_<slug>.rs` with its doc comment `why` (lines after the
+/// first written with their `/// `), the attribute's `more` arguments and the two `functions`;
+/// returns its path from the crate.
+pub(crate) fn write_migration(
+    project: &Project,
+    rev: &str,
+    slug: &str,
+    down_revision: &str,
+    why: &str,
+    more: &str,
     functions: &str,
 ) -> Result<String> {
     let folder = project.folder();
@@ -64,7 +79,7 @@ fn write_migration(
     if path.exists() {
         bail!("`{}` already exists", path.display());
     }
-    std::fs::write(&path, migration_text(WHY_PLACEHOLDER, rev, down_revision, "", slug, functions))?;
+    std::fs::write(&path, migration_text(why, rev, down_revision, more, slug, functions))?;
     Ok(path.strip_prefix(&project.dir).unwrap_or(&path).display().to_string())
 }
 
@@ -91,6 +106,17 @@ const MERGE_FUNCTIONS: &str = "    pub fn upgrade(_op: &mut Op) {}
 
 /// `revision -m <slug>`: a migration following the head.
 pub(crate) fn revision(project: &Project, slug: &str) -> Result<Result<String, Refused>> {
+    let (rev, parent) = match next_revision(project, slug)? {
+        Ok(next) => next,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let path = write_template(project, &rev, slug, &parent, NEW_FUNCTIONS)?;
+    Ok(Ok(path))
+}
+
+/// The id and `down_revision` of a migration `slug` following the head; refused for a vague
+/// slug or several heads.
+pub(crate) fn next_revision(project: &Project, slug: &str) -> Result<Result<(String, String), Refused>> {
     if let Err(refused) = check_name(project, slug) {
         return Ok(Err(refused));
     }
@@ -109,9 +135,7 @@ pub(crate) fn revision(project: &Project, slug: &str) -> Result<Result<String, R
         }
     };
     let taken = |id: &str| history.as_ref().is_some_and(|h| h.graph.node(id).is_some());
-    let rev = generate_id(taken);
-    let path = write_migration(project, &rev, slug, &parent, NEW_FUNCTIONS)?;
-    Ok(Ok(path))
+    Ok(Ok((generate_id(taken), parent)))
 }
 
 /// `merge -m <slug> [revs]`: a migration merging the given heads (all of them by default).
@@ -152,6 +176,6 @@ pub(crate) fn merge(project: &Project, slug: &str, revs: &[String]) -> Result<Re
     }
     let taken = |id: &str| history.graph.node(id).is_some();
     let rev = generate_id(taken);
-    let path = write_migration(project, &rev, slug, &down_revision(&parents), MERGE_FUNCTIONS)?;
+    let path = write_template(project, &rev, slug, &down_revision(&parents), MERGE_FUNCTIONS)?;
     Ok(Ok(path))
 }
