@@ -14,6 +14,9 @@ use crate::error::Error;
 pub struct Settings {
     /// The migrations folder, relative to the crate root unless absolute (default `migrations`).
     pub folder: PathBuf,
+    /// The committed schema file `cargo migrate schema` writes and `cargo migrate check`
+    /// checks, relative to the crate root unless absolute (default `schema.sql`).
+    pub schema_file: PathBuf,
     /// What the rules read.
     pub config: Config,
     /// The declared schema `revision --autogenerate` makes the head into: a `.sql` file, or a
@@ -44,6 +47,7 @@ impl Settings {
             };
         let mut settings = Settings {
             folder: PathBuf::from("migrations"),
+            schema_file: PathBuf::from("schema.sql"),
             config: Config::default(),
             declared_schema: PathBuf::from("schema"),
         };
@@ -66,6 +70,13 @@ impl Settings {
                         ));
                     }
                     settings.declared_schema = PathBuf::from(path);
+                }
+                "schema_file" => {
+                    let path = string(key, value)?;
+                    if path.is_empty() || path.ends_with('/') || path.ends_with('\\') {
+                        return Err(format!("`{key}` must name a file, such as \"schema.sql\""));
+                    }
+                    settings.schema_file = PathBuf::from(path);
                 }
                 "id_format" => {
                     let name = string(key, value)?;
@@ -91,6 +102,13 @@ impl Settings {
             }
         }
         settings.config.words = WordLists::new(vague_words, specific_words);
+        if settings.schema_file.starts_with(&settings.folder) {
+            return Err(format!(
+                "`schema_file = \"{}\"` is inside the migrations folder, where it would be a stray file: put it \
+                 beside Cargo.toml, such as \"schema.sql\"",
+                settings.schema_file.display()
+            ));
+        }
         Ok(settings)
     }
 }
@@ -115,6 +133,7 @@ mod tests {
         let settings =
             Settings::parse("[package]\nname = \"crm\"\nversion.workspace = true\n").expect("parses");
         assert_eq!(settings.folder, PathBuf::from("migrations"));
+        assert_eq!(settings.schema_file, PathBuf::from("schema.sql"));
         assert_eq!(settings.declared_schema, PathBuf::from("schema"));
         assert_eq!(settings.config, Config::default());
     }
@@ -136,6 +155,7 @@ mod tests {
             start_after = "a1b2c3d4e5f6"
             ignore = ["README.md", "drafts"]
             postgres_version = 12
+            schema_file = "db/schema.sql"
             declared_schema = "db/declared"
             "#,
         )
@@ -148,6 +168,7 @@ mod tests {
         assert_eq!(settings.config.start_after.as_deref(), Some("a1b2c3d4e5f6"));
         assert_eq!(settings.config.ignore, ["README.md", "drafts"]);
         assert_eq!(settings.config.postgres_version(), 12);
+        assert_eq!(settings.schema_file, PathBuf::from("db/schema.sql"));
         assert_eq!(settings.declared_schema, PathBuf::from("db/declared"));
     }
 
@@ -173,6 +194,16 @@ mod tests {
             (
                 "[package.metadata.migrate]\ndeclared_schema = \"schema.rs\"\n",
                 "`declared_schema = \"schema.rs\"` is neither a `.sql` file nor a folder: name a `.sql` file or a folder of `.sql` files",
+            ),
+            ("[package.metadata.migrate]\nschema_file = 1\n", "`schema_file` must be a string"),
+            (
+                "[package.metadata.migrate]\nschema_file = \"\"\n",
+                "`schema_file` must name a file, such as \"schema.sql\"",
+            ),
+            (
+                "[package.metadata.migrate]\nschema_file = \"migrations/schema.sql\"\n",
+                "`schema_file = \"migrations/schema.sql\"` is inside the migrations folder, where it would be a stray \
+                 file: put it beside Cargo.toml, such as \"schema.sql\"",
             ),
         ];
         for (text, message) in cases {

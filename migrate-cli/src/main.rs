@@ -2,7 +2,8 @@
 //!
 //! Source commands work on the files, without a database and without building anything:
 //! `revision`, `merge`, `seal`, `import`, `heads`, `history`, `show`, `check`. Database commands
-//! (`current`, `upgrade`, `downgrade`, `stamp`, `check --db`, `history --db`, `test`, `accept`)
+//! (`current`, `upgrade`, `downgrade`, `stamp`, `check --db`, `history --db`, `test`, `accept`,
+//! `schema`)
 //! are defined once, in `migrate_runtime::cli`, for this command line and for a binary's
 //! embedded one: they are parsed here, before anything is built, then run by a migrator built
 //! from the crate's migrations folder, which receives the same arguments. The database is
@@ -56,7 +57,7 @@ use crate::revision::Refused;
     about = "PostgreSQL migrations checked at build time",
     after_help = "Source commands (revision, merge, seal, import, heads, history, show, check) read the migrations \
                   folder. Database commands (current, upgrade, downgrade, stamp, check --db, history --db, test, \
-                  accept) run the crate's migrations through a migrator built from that folder, the first time \
+                  accept, schema) run the crate's migrations through a migrator built from that folder, the first time \
                   and after a migration changed."
 )]
 struct Cli {
@@ -145,6 +146,13 @@ fn main() -> ExitCode {
             Exit::Failed.into()
         }
     }
+}
+
+/// `path` relative to the current folder when it is under it, as messages show it.
+fn shown(path: &std::path::Path) -> String {
+    let here = std::env::current_dir().ok().and_then(|dir| dir.canonicalize().ok());
+    here.and_then(|dir| path.strip_prefix(dir).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Takes every `flag VALUE` and `flag=VALUE` out of `args` (before a `--`); returns the last
@@ -271,11 +279,17 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
         Command::Database(command) => command,
     };
     Ok(match command {
-        database::Command::Check { db: false } => {
-            if check::check(&project, json)? {
-                Exit::Done
-            } else {
+        database::Command::Check { db: false, .. } => {
+            if !check::check(&project, json)? {
                 Exit::CheckFailed
+            } else if project.schema_file().is_file() {
+                // The rules passed, so the migrator builds: the schema file must be what the
+                // head builds.
+                let path = shown(&project.schema_file());
+                let args = ["schema".to_owned(), "--check".to_owned(), path];
+                migrator::run_child(&project, &args, cli.options.database_url.as_deref(), json)?
+            } else {
+                Exit::Done
             }
         }
         database::Command::Heads
@@ -308,7 +322,13 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
         _ => {
             let mut forwarded = args.to_vec();
             take_option(&mut forwarded, "--database-url");
-            migrator::run(&project, &forwarded[1..], cli.options.database_url.as_deref())?
+            let dev_url = take_option(&mut forwarded, "--dev-url");
+            // `schema` writes (or checks) the crate's schema file unless told another.
+            if let database::Command::Schema { check: None | Some(None), output: None } = &command {
+                forwarded.push("--output".to_owned());
+                forwarded.push(shown(&project.schema_file()));
+            }
+            migrator::run(&project, &forwarded[1..], cli.options.database_url.as_deref(), dev_url.as_deref())?
         }
     })
 }

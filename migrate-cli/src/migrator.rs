@@ -32,16 +32,61 @@ const GENERATION: &str = "2";
 /// The migrator's files, in its folder.
 const GENERATED: [&str; 3] = ["Cargo.toml", "build.rs", "src/main.rs"];
 
-/// Runs a database command through the migrator. The database URL goes in the migrator's
-/// environment, never on its command line, where every user of the machine could read it.
-pub(crate) fn run(project: &Project, args: &[String], database_url: Option<&str>) -> Result<Exit> {
+/// Runs a database command through the migrator. The database URL (and the dev server's, for
+/// `check --db`) goes in the migrator's environment, never on its command line, where every
+/// user of the machine could read it.
+pub(crate) fn run(
+    project: &Project,
+    args: &[String],
+    database_url: Option<&str>,
+    dev_url: Option<&str>,
+) -> Result<Exit> {
     let binary = build(project)?;
     let mut command = Command::new(&binary);
     command.args(args);
     if let Some(url) = database_url {
         command.env("DATABASE_URL", url);
     }
+    if let Some(url) = dev_url {
+        command.env("MIGRATE_DEV_URL", url);
+    }
     exec(command, &binary)
+}
+
+/// Runs a database command through the migrator as a child, for a command of `cargo migrate`'s
+/// own that goes on after it (`check` checking the schema file); its stdout goes to stderr
+/// when `stdout_to_stderr` (stdout holds JSON). Returns its exit.
+pub(crate) fn run_child(
+    project: &Project,
+    args: &[String],
+    database_url: Option<&str>,
+    stdout_to_stderr: bool,
+) -> Result<Exit> {
+    let binary = build(project)?;
+    let mut command = Command::new(&binary);
+    command.args(args);
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    if stdout_to_stderr {
+        use std::os::fd::AsFd as _;
+        let stderr = std::io::stderr().as_fd().try_clone_to_owned().context("cannot pass stderr on")?;
+        command.stdout(Stdio::from(stderr));
+    }
+    let _ = std::io::stdout().flush();
+    let status = command.status().with_context(|| format!("cannot run `{}`", binary.display()))?;
+    Ok(exit_of(status))
+}
+
+/// The exit a finished migrator's status stands for.
+fn exit_of(status: std::process::ExitStatus) -> Exit {
+    match status.code() {
+        Some(0) => Exit::Done,
+        Some(1) => Exit::CheckFailed,
+        Some(2) => Exit::Usage,
+        Some(code @ 129..=255) => Exit::Interrupted(u8::try_from(code - 128).unwrap_or(0)),
+        _ => Exit::Failed,
+    }
 }
 
 /// The migrator takes this process's place: Ctrl-C and SIGTERM reach it alone, which stops
@@ -57,13 +102,7 @@ fn exec(mut command: Command, binary: &Path) -> Result<Exit> {
 #[cfg(not(unix))]
 fn exec(mut command: Command, binary: &Path) -> Result<Exit> {
     let status = command.status().with_context(|| format!("cannot run `{}`", binary.display()))?;
-    Ok(match status.code() {
-        Some(0) => Exit::Done,
-        Some(1) => Exit::CheckFailed,
-        Some(2) => Exit::Usage,
-        Some(code @ 129..=255) => Exit::Interrupted(u8::try_from(code - 128).unwrap_or(0)),
-        _ => Exit::Failed,
-    })
+    Ok(exit_of(status))
 }
 
 fn cargo() -> Command {

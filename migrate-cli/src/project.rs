@@ -56,6 +56,11 @@ impl Project {
         self.dir.join(&self.settings.folder)
     }
 
+    /// The committed schema file (`schema_file`), absolute.
+    pub(crate) fn schema_file(&self) -> PathBuf {
+        self.dir.join(&self.settings.schema_file)
+    }
+
     /// Reads the migrations folder.
     pub(crate) fn scan(&self) -> Result<Folder> {
         Folder::scan(&self.dir, &self.settings.folder)

@@ -297,8 +297,19 @@ fn database_commands_through_the_migrator() {
 }
 
 /// The commands `cargo migrate` shares with a binary's embedded command line.
-const DATABASE_COMMANDS: [&str; 10] =
-    ["current", "upgrade", "downgrade", "stamp", "check", "history", "heads", "show", "test", "accept"];
+const DATABASE_COMMANDS: [&str; 11] = [
+    "current",
+    "upgrade",
+    "downgrade",
+    "stamp",
+    "check",
+    "history",
+    "heads",
+    "show",
+    "test",
+    "accept",
+    "schema",
+];
 
 #[test]
 fn database_commands_are_the_embedded_ones_checked_before_any_build() {

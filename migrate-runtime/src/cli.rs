@@ -21,7 +21,8 @@
 //! is the table of exit codes both use, and [`report_error`] the one way both print an error.
 //!
 //! Exit codes ([`Exit`]): 0 done; 1 a check found a difference (`check` found the database not
-//! at its heads, `test` found broken downgrades); 2 the command line is wrong; 3 the command
+//! at its heads or with drift, `schema --check` a stale schema file, `test` found broken
+//! downgrades); 2 the command line is wrong; 3 the command
 //! failed or was refused (the message says why and what to do); 130 or 143 when Ctrl-C or
 //! SIGTERM stopped a run (it says where the database stands). Output to a closed pipe (`… --sql
 //! | head`) ends the command quietly.
@@ -137,16 +138,43 @@ pub enum Command {
         #[arg(long)]
         purge: bool,
     },
-    /// Check the migrations, or with --db the database: exit 1 unless it is at the heads.
+    /// Check the migrations, or with --db the database: exit 1 unless it is at the heads and
+    /// its schema is what its revisions build.
     ///
     /// In a crate, cargo migrate check runs every compile-time rule over the migrations
-    /// folder, printed as rustc prints them, without compiling; with --db it checks the
-    /// database instead. A binary's migrations were checked when it was built, so its check
-    /// checks the database, with or without --db. Exit 1 marks a difference (for deploy gates).
+    /// folder, printed as rustc prints them, without compiling, then checks that the schema
+    /// file is what the head builds; with --db it checks the database instead. A binary's
+    /// migrations were checked when it was built, so its check checks the database, with or
+    /// without --db. The database is checked twice: at its heads, and without drift: the
+    /// migrations are replayed up to its version rows on a throwaway database (on --dev-url's
+    /// server, else on a throwaway PostgreSQL started from the machine's binaries; never on the
+    /// checked server), and both schemas are compared. Exit 1 marks a difference (for deploy
+    /// gates).
     Check {
-        /// Check the database: exit 1 unless it is at the heads.
+        /// Check the database: exit 1 unless it is at the heads and has no drift.
         #[arg(long)]
         db: bool,
+        /// A server where throwaway databases may be created and dropped, to replay the
+        /// migrations on (else MIGRATE_DEV_URL, else a throwaway PostgreSQL of this machine).
+        #[arg(long, value_name = "URL")]
+        dev_url: Option<String>,
+    },
+    /// Write the schema the head builds as SQL (the committed schema file), or check a file.
+    ///
+    /// The migrations are replayed to their heads on a throwaway database (on DATABASE_URL's
+    /// server when set, else on a throwaway PostgreSQL), read through the schema model and
+    /// written as a SQL script that rebuilds it, after a header naming the head. cargo migrate
+    /// schema writes the crate's schema_file (default schema.sql beside Cargo.toml); the
+    /// embedded command prints to stdout unless --output is given. With --check, the file is
+    /// compared with what the head builds instead (as schemas: its SQL is run on a throwaway
+    /// database and read back): exit 1 with the difference when it is stale.
+    Schema {
+        /// Check the file PATH (else --output's) instead of writing it: exit 1 when stale.
+        #[arg(long, value_name = "PATH", num_args = 0..=1)]
+        check: Option<Option<std::path::PathBuf>>,
+        /// Write the file PATH instead of printing the schema.
+        #[arg(long, value_name = "PATH")]
+        output: Option<std::path::PathBuf>,
     },
     /// The history, newest first; with --db, marked applied or pending.
     History {
@@ -400,6 +428,69 @@ fn current_nodes(migrator: &Migrator, url: &str) -> Result<Vec<NodeId>, Stop> {
     Ok(rows.iter().filter_map(|r| graph.node(r)).collect())
 }
 
+/// The drift of the database `url` at version rows `rows`: what differs between the schema
+/// those rows build, replayed on a throwaway database of the dev server (`dev_url`, else a
+/// throwaway cluster of this machine; never the checked server, which may be production), and
+/// the database's own, one line per change (`+` added outside migrations, `-` dropped, `~`
+/// changed from the replay to the database).
+fn drift(chain: &Chain, url: &str, rows: &[String], dev_url: Option<&str>) -> Result<Vec<String>, Stop> {
+    // Quiet: the replay is not a change of the user's database.
+    let replayer = Migrator::new(chain);
+    let graph = replayer.graph();
+    let Some(nodes) = rows.iter().map(|r| graph.node(r)).collect::<Option<Vec<NodeId>>>() else {
+        return Err(crate::Error::UnknownRevision {
+            revisions: rows.iter().filter(|r| graph.node(r).is_none()).cloned().collect(),
+        }
+        .into());
+    };
+    let hidden = |message: String| match dev_url {
+        Some(dev) => without_connection_strings(&message, &[dev.to_owned()]),
+        None => message,
+    };
+    let cluster;
+    let admin_url = match dev_url {
+        Some(dev) => dev.to_owned(),
+        None => {
+            cluster = testkit::Cluster::start().map_err(|e| {
+                format!(
+                    "the drift check replays the migrations on a throwaway database, and no PostgreSQL could be \
+                     started on this machine for it: {e}\n= help: install the PostgreSQL binaries (initdb, pg_ctl), \
+                     or pass --dev-url URL: a server where throwaway databases may be created and dropped"
+                )
+            })?;
+            cluster.url("postgres")
+        }
+    };
+    let mut live = testkit::client(url)?;
+    let mut dev = testkit::client(&admin_url).map_err(|e| {
+        let cause = e.to_string();
+        hidden(format!(
+            "cannot reach the dev server, where the migrations are replayed: {}\n= help: check that it runs and \
+             that --dev-url (or MIGRATE_DEV_URL) names it",
+            cause.lines().next().unwrap_or_default()
+        ))
+    })?;
+    let major = |client: &mut postgres::Client| {
+        client
+            .query_one("SELECT current_setting('server_version_num')::int / 10000", &[])
+            .ok()
+            .map(|row| row.get::<_, i32>(0))
+    };
+    if let (Some(ours), Some(theirs)) = (major(&mut dev), major(&mut live))
+        && ours != theirs
+    {
+        note(&format!(
+            "the dev server runs PostgreSQL {ours} and the database PostgreSQL {theirs}: definitions may print \
+             differently, and show as drift"
+        ));
+    }
+    drop(dev);
+    let expected =
+        testkit::replayed_schema(&replayer, &admin_url, &nodes).map_err(|e| hidden(e.to_string()))?;
+    let found = testkit::schema(&mut live, &replayer)?;
+    Ok(expected.diff(&found).iter().map(ToString::to_string).collect())
+}
+
 /// Splits `FROM:TO` for `--sql` (`FROM` defaults to `default`).
 fn sql_range<'t>(target: &'t str, default: Option<&'t str>) -> Result<(&'t str, &'t str), String> {
     match (target.split_once(':'), default) {
@@ -411,8 +502,9 @@ fn sql_range<'t>(target: &'t str, default: Option<&'t str>) -> Result<(&'t str, 
 
 fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
     let migrator = match cli.command {
-        // The stairway's hundreds of steps would bury its report.
-        Command::Test => Migrator::new(chain),
+        // The stairway's hundreds of steps would bury its report; the schema's replay is no
+        // change of the user's database.
+        Command::Test | Command::Schema { .. } => Migrator::new(chain),
         Command::Upgrade { sql: false, .. }
         | Command::Downgrade { sql: false, .. }
         | Command::Stamp { .. } => {
@@ -472,28 +564,78 @@ fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
             }
         }
         // The rules ran when this binary was built: its check is the database's.
-        Command::Check { db: _ } => {
+        Command::Check { db: _, dev_url } => {
             let url = need_url(flag)?;
             let rows = migrator.current(url.as_str())?;
             let at_heads = migrator.are_heads(&rows);
             let graph = migrator.graph();
             let heads = graph.revs_of(&graph.heads());
+            let dev_url = dev_url.or_else(|| std::env::var("MIGRATE_DEV_URL").ok().filter(|u| !u.is_empty()));
+            let drift = drift(chain, &url, &rows, dev_url.as_deref())?;
             if json {
                 emit(&format!(
-                    "{{\"at_heads\": {at_heads}, \"current\": {}, \"heads\": {}}}\n",
+                    "{{\"at_heads\": {at_heads}, \"current\": {}, \"heads\": {}, \"drift\": {}}}\n",
                     json_list(&rows),
-                    json_list(&heads)
+                    json_list(&heads),
+                    json_list(&drift)
                 ))?;
-            } else if at_heads {
-                emit(&format!("the database is at its head ({})\n", heads.join(", ")))?;
             } else {
-                emit(&format!(
-                    "the database is at {}, not at the head {}: run `upgrade head`\n",
-                    rows_text(&rows),
-                    heads.join(", ")
-                ))?;
+                if at_heads {
+                    emit(&format!("the database is at its head ({})\n", heads.join(", ")))?;
+                } else {
+                    emit(&format!(
+                        "the database is at {}, not at the head {}: run `upgrade head`\n",
+                        rows_text(&rows),
+                        heads.join(", ")
+                    ))?;
+                }
+                if drift.is_empty() {
+                    emit(&format!(
+                        "its schema is what its revision(s) {} build: no drift\n",
+                        rows_text(&rows)
+                    ))?;
+                } else {
+                    emit(&format!(
+                        "the database's schema differs from what its revision(s) {} build:\n{}\n(+ added outside \
+                         migrations, - dropped outside migrations, ~ changed: built → found)\n",
+                        rows_text(&rows),
+                        drift.join("\n")
+                    ))?;
+                }
             }
-            return Ok(if at_heads { Exit::Done } else { Exit::CheckFailed });
+            return Ok(if at_heads && drift.is_empty() { Exit::Done } else { Exit::CheckFailed });
+        }
+        Command::Schema { check, output } => {
+            let checked = match check {
+                None => None,
+                Some(Some(path)) => Some(path),
+                Some(None) => Some(output.clone().ok_or_else(|| {
+                    "schema --check needs the file to check: --check PATH (or --output PATH)".to_owned()
+                })?),
+            };
+            if let Some(path) = checked {
+                let lines = testkit::schema_file_differences(&migrator, &path)?;
+                if lines.is_empty() {
+                    emit(&format!("`{}` is what the head builds\n", path.display()))?;
+                    return Ok(Exit::Done);
+                }
+                emit(&format!("error: {}\n", testkit::stale_schema_file(&path, &lines)))?;
+                return Ok(Exit::CheckFailed);
+            }
+            let text = testkit::schema_file(&migrator)?;
+            match output {
+                None => emit(&text)?,
+                Some(path) => {
+                    std::fs::write(&path, &text)
+                        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+                    let graph = migrator.graph();
+                    emit(&format!(
+                        "wrote `{}`: the schema at head {}; commit it\n",
+                        path.display(),
+                        graph.revs_of(&graph.heads()).join(", ")
+                    ))?;
+                }
+            }
         }
         Command::History { verbose, range, db } => {
             let graph = migrator.graph();

@@ -90,7 +90,7 @@ impl Server {
 }
 
 /// `url` with its database replaced by `name` (URL or `key=value` form).
-fn with_database(url: &str, name: &str) -> String {
+pub(crate) fn with_database(url: &str, name: &str) -> String {
     if let Some(scheme_end) = url.find("://") {
         let rest = &url[scheme_end + 3..];
         let path_start = rest.find('/').map(|i| scheme_end + 3 + i);
@@ -805,6 +805,129 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
         applied = rows_after;
     }
     Ok(report)
+}
+
+/// The first line of a schema file's header: what wrote it.
+const SCHEMA_FILE_HEADER: &str =
+    "-- The schema the migrations build at their head, written by `cargo migrate schema`.";
+/// The header line that names the head(s) the file was written at.
+const SCHEMA_FILE_HEAD: &str = "-- head: ";
+
+/// The committed schema snapshot of the chain: the schema its heads build, replayed on a
+/// throwaway database of [`server`] and read through the schema model ([`Schema::to_sql`]),
+/// after a header naming the head(s) and saying the file is written by `cargo migrate
+/// schema`, not by hand.
+pub fn schema_file(migrator: &Migrator) -> Result<String, TestkitError> {
+    outside_runtime(|| {
+        let database = TestDatabase::migrated(migrator)?;
+        let schema = database.schema(migrator)?;
+        Ok(format!("{}{}", schema_file_header(migrator), schema.to_sql()))
+    })
+}
+
+fn schema_file_header(migrator: &Migrator) -> String {
+    format!(
+        "{SCHEMA_FILE_HEADER}\n-- Do not edit it by hand: after adding a migration, run `cargo migrate schema` again \
+         and commit it.\n{SCHEMA_FILE_HEAD}{}\n\n",
+        head_revs(migrator)
+    )
+}
+
+fn head_revs(migrator: &Migrator) -> String {
+    let graph = migrator.graph();
+    graph.revs_of(&graph.heads()).join(", ")
+}
+
+/// What differs between the schema file at `path` and the schema the chain's heads build, one
+/// line each, empty when the file is up to date. Compared as schemas, not as text: the file's
+/// SQL is run on a throwaway database of [`server`] and read back through the schema model,
+/// so a server of another version printing a definition differently does not make it stale.
+/// Lines are [`crate::catalog::Change`]s from the file to the head (`+` in the head only, `-`
+/// in the file only, `~` changed), and `~ head: …` when the header names other heads.
+pub fn schema_file_differences(migrator: &Migrator, path: &Path) -> Result<Vec<String>, TestkitError> {
+    outside_runtime(|| {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(vec![format!("`{}` does not exist", path.display())]);
+            }
+            Err(e) => return Err(fail(format!("cannot read `{}`: {e}", path.display()))),
+        };
+        let head = TestDatabase::migrated(migrator)?.schema(migrator)?;
+        let loaded = TestDatabase::new()?;
+        let mut client = loaded.connect()?;
+        if let Err(e) = client.batch_execute(&text) {
+            return Ok(vec![format!("its SQL does not run: {}", describe(&e))]);
+        }
+        let file = schema(&mut client, migrator)?;
+        let mut lines: Vec<String> = file.diff(&head).iter().map(ToString::to_string).collect();
+        let written = text.lines().find_map(|l| l.strip_prefix(SCHEMA_FILE_HEAD)).unwrap_or("none");
+        let heads = head_revs(migrator);
+        if written.trim() != heads {
+            lines.insert(0, format!("~ head: {} → {heads}", written.trim()));
+        }
+        Ok(lines)
+    })
+}
+
+/// Checks that the committed schema file at `path` is what the chain's heads build (see
+/// [`schema_file_differences`]); for a crate's own test:
+///
+/// ```no_run
+/// # use migrate_runtime::{Chain, Migrator, testkit};
+/// # static MIGRATIONS: Chain = Chain::new(&[]);
+/// let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.sql");
+/// testkit::check_schema_file(&Migrator::new(&MIGRATIONS), &path).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// When the file is stale: its path, what differs, and the help (run `cargo migrate schema`
+/// and commit the file); or why the check could not run.
+pub fn check_schema_file(migrator: &Migrator, path: impl AsRef<Path>) -> Result<(), TestkitError> {
+    let path = path.as_ref();
+    let lines = schema_file_differences(migrator, path)?;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(fail(stale_schema_file(path, &lines)))
+}
+
+/// The message of a stale schema file: its path, what differs, the help.
+pub(crate) fn stale_schema_file(path: &Path, lines: &[String]) -> String {
+    format!(
+        "the schema file `{}` is stale: it is not what the head builds (+ in the head, not in the file; - in the \
+         file, not in the head; ~ changed from the file to the head):\n{}\n= help: run `cargo migrate schema` and \
+         commit the file",
+        path.display(),
+        lines.join("\n")
+    )
+}
+
+/// The schema that `rows` of the chain build: replayed on a throwaway database of the server
+/// whose maintenance database is `admin_url`, read, and the database dropped. For `check
+/// --db`'s drift gate, which never replays on the database it checks.
+pub(crate) fn replayed_schema(
+    migrator: &Migrator,
+    admin_url: &str,
+    rows: &[NodeId],
+) -> Result<Schema, TestkitError> {
+    outside_runtime(|| {
+        let mut admin = connect(admin_url)?;
+        let name = fresh_name().replacen("mt_", "migrate_replay_", 1);
+        execute(
+            &mut admin,
+            &format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(&name)),
+            "cannot create a throwaway database on the dev server",
+        )?;
+        let url = with_database(admin_url, &name);
+        let replayed = (|| -> Result<Schema, TestkitError> {
+            migrator.upgrade_to(&url, rows)?;
+            schema(&mut connect(&url)?, migrator)
+        })();
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&name)));
+        replayed
+    })
 }
 
 /// A fresh database with `rows` applied, replacing one a failed step left in doubt.
