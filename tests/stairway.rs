@@ -1,7 +1,8 @@
 //! The stairway against downgrades that forget or alter one object each, subtly: a trigger's
 //! level, a function's body or settings, a view's definition, a column's position, collation,
 //! generated expression or identity, constraints, indexes, sequences, types, extensions,
-//! comments, row level security, persistence, partition bounds, a trigger's state and a schema.
+//! comments, row level security, persistence, partition bounds, a trigger's state, a schema, a
+//! default, a NOT NULL and a grant.
 //! Every broken migration must be named with its object, and none of the correct ones between
 //! them: a difference the catalog comparison invents would show up here.
 
@@ -40,6 +41,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ("fa0000000032", "table", "account_notes", "unlogged"),
     ("fa0000000034", "table", "account_logins_2024", "2025"),
     ("fa0000000035", "schema", "reporting", ""),
+    ("fa0000000036", "column", "status", "'pending'"),
+    ("fa0000000037", "column", "email", "not null"),
+    ("fa0000000038", "table", "accounts", "privileges"),
 ];
 
 /// The correctly reversible migrations, which must not be named.
