@@ -284,7 +284,7 @@ fn columns_of<'s>(schema: &'s Schema, table: &Key) -> Vec<(&'s Key, &'s Object)>
     let order: Vec<String> = schema
         .get(table)
         .and_then(|t| t.get("column order"))
-        .map(|o| split_identifiers(o))
+        .map(split_identifiers)
         .unwrap_or_default();
     let mut columns: Vec<(&Key, &Object)> = schema
         .objects()
