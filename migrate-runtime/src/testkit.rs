@@ -749,6 +749,9 @@ pub fn stairway(migrator: &Migrator) -> Result<Stairway, TestkitError> {
 
 fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
     let mut database = TestDatabase::new()?;
+    // One session reads the schema throughout (its catalog caches stay warm), another per step
+    // migrates.
+    let mut reader = database.connect()?;
     let graph = migrator.graph();
     let mut report = Stairway::default();
     let mut applied: Vec<NodeId> = Vec::new();
@@ -761,7 +764,7 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
             problem,
         };
         // One server, one set of roles: grants a downgrade forgets count too.
-        let before = read_schema(&mut database.connect()?, migrator, true)?;
+        let before = read_schema(&mut reader, migrator, true)?;
         if let Err(error) = migrator.step(database.url(), node, true) {
             report.failures.push(failure(format!("upgrade failed: {}", error.report())));
             // What grows from a migration that does not apply cannot be checked.
@@ -788,7 +791,7 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
         let broken = match migrator.step(database.url(), node, false) {
             Err(error) => Some(format!("downgrade failed: {}", error.report())),
             Ok(()) => {
-                let changes = before.diff(&read_schema(&mut database.connect()?, migrator, true)?);
+                let changes = before.diff(&read_schema(&mut reader, migrator, true)?);
                 (!changes.is_empty()).then(|| {
                     format!("downgrade did not restore the schema:\n{}", differences(&changes))
                 })
@@ -801,11 +804,13 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
                         .failures
                         .push(failure(format!("upgrade after its downgrade failed: {}", error.report())));
                     database = rebuild(migrator, &rows_after)?;
+                    reader = database.connect()?;
                 }
             }
             Some(problem) => {
                 report.failures.push(failure(problem));
                 database = rebuild(migrator, &rows_after)?;
+                reader = database.connect()?;
             }
         }
         applied = rows_after;

@@ -51,17 +51,21 @@ impl Options {
 /// A row of text values (`None` for NULL).
 type Row = Vec<Option<String>>;
 
-fn rows(client: &mut impl GenericClient, sql: &str) -> Result<Vec<Row>, postgres::Error> {
-    Ok(client
-        .simple_query(sql)?
-        .into_iter()
-        .filter_map(|message| match message {
+/// The rows of each statement of a batch, in order.
+fn result_sets(client: &mut impl GenericClient, batch: &str) -> Result<Vec<Vec<Row>>, postgres::Error> {
+    let mut sets = vec![Vec::new()];
+    for message in client.simple_query(batch)? {
+        match message {
             SimpleQueryMessage::Row(row) => {
-                Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect())
+                if let Some(set) = sets.last_mut() {
+                    set.push((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect());
+                }
             }
-            _ => None,
-        })
-        .collect())
+            SimpleQueryMessage::CommandComplete(_) => sets.push(Vec::new()),
+            _ => {}
+        }
+    }
+    Ok(sets)
 }
 
 /// Column `i` of `row`, NULL as `None`.
@@ -158,12 +162,13 @@ impl Schema {
     /// transaction.
     pub fn read(client: &mut Client, options: &Options) -> Result<Schema, postgres::Error> {
         let mut transaction = client.build_transaction().read_only(true).start()?;
-        transaction.batch_execute("SET LOCAL search_path = pg_catalog")?;
-        let version: u32 = rows(&mut transaction, "SHOW server_version_num")?
-            .first()
-            .and_then(|r| at(r, 0))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let version: u32 =
+            result_sets(&mut transaction, "SET LOCAL search_path = pg_catalog; SHOW server_version_num")?
+                .concat()
+                .first()
+                .and_then(|r| at(r, 0))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
         let mut reader = Reader { client: &mut transaction, options, version, schema: Schema::default() };
         reader.read_all()?;
         let schema = reader.schema;
@@ -180,10 +185,6 @@ struct Reader<'a, 'c> {
 }
 
 impl Reader<'_, '_> {
-    fn query(&mut self, sql: &str) -> Result<Vec<Row>, postgres::Error> {
-        rows(self.client, sql)
-    }
-
     /// Owner and privileges, when asked.
     fn ownership(&self, object: &mut Object, owner: Option<String>, privileges: Option<String>) {
         if self.options.privileges {
@@ -201,46 +202,60 @@ impl Reader<'_, '_> {
         self.schema.insert(Key { kind, schema, table, name }, object);
     }
 
+    /// Every kind's query, sent in one batch (one round trip), and each kind's results.
     fn read_all(&mut self) -> Result<(), postgres::Error> {
-        self.schemas()?;
-        self.extensions()?;
-        self.types()?;
-        self.sequences()?;
-        self.functions()?;
-        self.tables()?;
-        self.columns()?;
-        self.constraints()?;
-        self.indexes()?;
-        self.views()?;
-        self.triggers()?;
-        self.policies()?;
+        type Take<'a, 'c> = fn(&mut Reader<'a, 'c>, Vec<Row>);
+        let kinds: [(String, Take<'_, '_>); 12] = [
+            (self.schemas_sql(), Reader::schemas),
+            (self.extensions_sql(), Reader::extensions),
+            (self.types_sql(), Reader::types),
+            (self.sequences_sql(), Reader::sequences),
+            (self.functions_sql(), Reader::functions),
+            (self.tables_sql(), Reader::tables),
+            (self.columns_sql(), Reader::columns),
+            (self.constraints_sql(), Reader::constraints),
+            (self.indexes_sql(), Reader::indexes),
+            (self.views_sql(), Reader::views),
+            (self.triggers_sql(), Reader::triggers),
+            (self.policies_sql(), Reader::policies),
+        ];
+        let batch: Vec<&str> = kinds.iter().map(|(sql, _)| sql.as_str()).collect();
+        let mut results = result_sets(self.client, &batch.join(";\n"))?.into_iter();
+        for (_, take) in &kinds {
+            take(self, results.next().unwrap_or_default());
+        }
         Ok(())
     }
 
-    fn schemas(&mut self) -> Result<(), postgres::Error> {
-        let sql = format!(
+    fn schemas_sql(&self) -> String {
+        format!(
             "SELECT n.nspname, quote_ident(n.nspname), pg_get_userbyid(n.nspowner), n.nspacl::text, {} \
              FROM pg_namespace n WHERE {USER_SCHEMA} AND {}",
             comment("n.oid", "pg_namespace"),
             not_in_extension("pg_namespace", "n.oid"),
-        );
-        for row in self.query(&sql)? {
+        )
+    }
+
+    fn schemas(&mut self, rows: Vec<Row>) {
+        for row in rows {
             let mut object = Object { sql_name: text(&row, 1), ..Object::default() };
             self.ownership(&mut object, at(&row, 2), at(&row, 3));
             object.set("comment", at(&row, 4));
             let name = text(&row, 0);
             self.add(Kind::Schema, name.clone(), None, name, object);
         }
-        Ok(())
     }
 
-    fn extensions(&mut self) -> Result<(), postgres::Error> {
-        let sql = format!(
+    fn extensions_sql(&self) -> String {
+        format!(
             "SELECT e.extname, n.nspname, e.extversion, quote_ident(e.extname), quote_ident(n.nspname), {} \
              FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'",
             comment("e.oid", "pg_extension"),
-        );
-        for row in self.query(&sql)? {
+        )
+    }
+
+    fn extensions(&mut self, rows: Vec<Row>) {
+        for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.set("version", at(&row, 2));
             object.set("comment", at(&row, 5));
@@ -252,11 +267,10 @@ impl Reader<'_, '_> {
             ));
             self.add(Kind::Extension, text(&row, 1), None, text(&row, 0), object);
         }
-        Ok(())
     }
 
-    fn types(&mut self) -> Result<(), postgres::Error> {
-        let sql = format!(
+    fn types_sql(&self) -> String {
+        format!(
             "SELECT t.typtype, n.nspname, t.typname, quote_ident(n.nspname) || '.' || quote_ident(t.typname), \
              pg_get_userbyid(t.typowner), t.typacl::text, {comment}, \
              (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), \
@@ -282,8 +296,11 @@ impl Reader<'_, '_> {
             typcollation = collation("t.typcollation"),
             rngcollation = collation("r.rngcollation"),
             ext = not_in_extension("pg_type", "t.oid"),
-        );
-        for row in self.query(&sql)? {
+        )
+    }
+
+    fn types(&mut self, rows: Vec<Row>) {
+        for row in rows {
             let name = text(&row, 3);
             let mut object = Object { sql_name: name.clone(), ..Object::default() };
             let kind = match text(&row, 0).as_str() {
@@ -332,11 +349,10 @@ impl Reader<'_, '_> {
             object.set("comment", at(&row, 6));
             self.add(kind, text(&row, 1), None, text(&row, 2), object);
         }
-        Ok(())
     }
 
-    fn sequences(&mut self) -> Result<(), postgres::Error> {
-        let sql = format!(
+    fn sequences_sql(&self) -> String {
+        format!(
             "SELECT n.nspname, c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
              format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, \
              (SELECT quote_ident(tn.nspname) || '.' || quote_ident(tc.relname) || '.' || quote_ident(a.attname) \
@@ -348,8 +364,11 @@ impl Reader<'_, '_> {
              WHERE {USER_SCHEMA} AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass \
                 AND x.objid = c.oid AND x.deptype IN ('i', 'e'))",
             comment("c.oid", "pg_class"),
-        );
-        for row in self.query(&sql)? {
+        )
+    }
+
+    fn sequences(&mut self, rows: Vec<Row>) {
+        for row in rows {
             let name = text(&row, 2);
             let mut object = Object { sql_name: name.clone(), ..Object::default() };
             let labels = ["type", "start", "increment", "minimum", "maximum", "cache"];
@@ -372,10 +391,9 @@ impl Reader<'_, '_> {
             object.set("comment", at(&row, 13));
             self.add(Kind::Sequence, text(&row, 0), None, text(&row, 1), object);
         }
-        Ok(())
     }
 
-    fn functions(&mut self) -> Result<(), postgres::Error> {
+    fn functions_sql(&self) -> String {
         let kind = if self.version >= 110_000 {
             "p.prokind"
         } else {
@@ -386,7 +404,7 @@ impl Reader<'_, '_> {
         } else {
             "p.prosrc"
         };
-        let sql = format!(
+        format!(
             "SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', {kind}, \
              pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), l.lanname, \
              CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END, \
@@ -402,8 +420,11 @@ impl Reader<'_, '_> {
             settings = sorted_array("p.proconfig"),
             comment = comment("p.oid", "pg_proc"),
             ext = not_in_extension("pg_proc", "p.oid"),
-        );
-        for row in self.query(&sql)? {
+        )
+    }
+
+    fn functions(&mut self, rows: Vec<Row>) {
+        for row in rows {
             let mut object = Object { sql_name: text(&row, 16), ..Object::default() };
             let procedure = text(&row, 2) == "p";
             object.set("kind", Some(if procedure { "procedure" } else { "function" }.to_owned()));
@@ -424,11 +445,10 @@ impl Reader<'_, '_> {
             object.set("comment", at(&row, 19));
             self.add(Kind::Function, text(&row, 0), None, text(&row, 1), object);
         }
-        Ok(())
     }
 
-    fn tables(&mut self) -> Result<(), postgres::Error> {
-        let sql = format!(
+    fn tables_sql(&self) -> String {
+        format!(
             "SELECT n.nspname, c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind, \
              CASE c.relpersistence WHEN 'u' THEN 'unlogged' WHEN 't' THEN 'temporary' ELSE 'permanent' END, \
              CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
@@ -449,9 +469,12 @@ impl Reader<'_, '_> {
             options = sorted_array("c.reloptions"),
             comment = comment("c.oid", "pg_class"),
             ext = not_in_extension("pg_class", "c.oid"),
-        );
+        )
+    }
+
+    fn tables(&mut self, rows: Vec<Row>) {
         let mut parents: BTreeMap<String, String> = BTreeMap::new();
-        for row in self.query(&sql)? {
+        for row in rows {
             let (schema, name) = (text(&row, 0), text(&row, 1));
             if self.options.ignores(&schema, &name) {
                 continue;
@@ -504,12 +527,11 @@ impl Reader<'_, '_> {
         {
             object.depth = depth;
         }
-        Ok(())
     }
 
-    fn columns(&mut self) -> Result<(), postgres::Error> {
+    fn columns_sql(&self) -> String {
         let generated = if self.version >= 120_000 { "a.attgenerated" } else { "''" };
-        let sql = format!(
+        format!(
             "SELECT n.nspname, c.relname, a.attname, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull, \
              CASE WHEN {generated} = '' THEN pg_get_expr(d.adbin, d.adrelid) END, \
              CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END, \
@@ -525,8 +547,11 @@ impl Reader<'_, '_> {
              WHERE {USER_SCHEMA} AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND {ext}",
             collation = collation("a.attcollation"),
             ext = not_in_extension("pg_class", "c.oid"),
-        );
-        for row in self.query(&sql)? {
+        )
+    }
+
+    fn columns(&mut self, rows: Vec<Row>) {
+        for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.set("type", at(&row, 4));
             object.set("collation", at(&row, 10));
@@ -541,20 +566,22 @@ impl Reader<'_, '_> {
             }
             self.add(Kind::Column, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
         }
-        Ok(())
     }
 
-    fn constraints(&mut self) -> Result<(), postgres::Error> {
+    fn constraints_sql(&self) -> String {
         let inherited = if self.version >= 110_000 { "con.conparentid <> 0" } else { "false" };
-        let sql = format!(
+        format!(
             "SELECT n.nspname, c.relname, con.conname, quote_ident(con.conname), pg_get_constraintdef(con.oid), \
              quote_ident(n.nspname) || '.' || quote_ident(c.relname), {inherited}, {} \
              FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {USER_SCHEMA} AND con.contype NOT IN ('t', 'n') AND {}",
             comment("con.oid", "pg_constraint"),
             not_in_extension("pg_class", "c.oid"),
-        );
-        for row in self.query(&sql)? {
+        )
+    }
+
+    fn constraints(&mut self, rows: Vec<Row>) {
+        for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.set("definition", at(&row, 4));
             object.set("comment", at(&row, 7));
@@ -572,11 +599,10 @@ impl Reader<'_, '_> {
             };
             self.add(Kind::Constraint, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
         }
-        Ok(())
     }
 
-    fn indexes(&mut self) -> Result<(), postgres::Error> {
-        let sql = format!(
+    fn indexes_sql(&self) -> String {
+        format!(
             "SELECT n.nspname, c.relname, ic.relname, quote_ident(n.nspname) || '.' || quote_ident(ic.relname), \
              pg_get_indexdef(i.indexrelid), i.indisvalid, EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid), {} \
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid \
@@ -585,8 +611,11 @@ impl Reader<'_, '_> {
                 AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))",
             comment("i.indexrelid", "pg_class"),
             not_in_extension("pg_class", "c.oid"),
-        );
-        for row in self.query(&sql)? {
+        )
+    }
+
+    fn indexes(&mut self, rows: Vec<Row>) {
+        for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.set("definition", at(&row, 4));
             object.set(
@@ -601,11 +630,10 @@ impl Reader<'_, '_> {
                 (!yes(at(&row, 6))).then(|| format!("{};", text(&row, 4).replacen(" ON ONLY ", " ON ", 1)));
             self.add(Kind::Index, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
         }
-        Ok(())
     }
 
-    fn views(&mut self) -> Result<(), postgres::Error> {
-        let sql = format!(
+    fn views_sql(&self) -> String {
+        format!(
             "SELECT n.nspname, c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind, \
              pg_get_viewdef(c.oid, true), {options}, \
              (SELECT string_agg(quote_ident(a.attname) || ': ' || col_description(c.oid, a.attnum), ', ' ORDER BY a.attnum) \
@@ -623,10 +651,13 @@ impl Reader<'_, '_> {
             options = sorted_array("c.reloptions"),
             comment = comment("c.oid", "pg_class"),
             ext = not_in_extension("pg_class", "c.oid"),
-        );
+        )
+    }
+
+    fn views(&mut self, rows: Vec<Row>) {
         let mut reads = BTreeMap::new();
         let mut keys = Vec::new();
-        for row in self.query(&sql)? {
+        for row in rows {
             let name = text(&row, 2);
             let materialized = text(&row, 3) == "m";
             let mut object = Object { sql_name: name.clone(), ..Object::default() };
@@ -665,12 +696,11 @@ impl Reader<'_, '_> {
                 object.depth = value;
             }
         }
-        Ok(())
     }
 
-    fn triggers(&mut self) -> Result<(), postgres::Error> {
+    fn triggers_sql(&self) -> String {
         let inherited = if self.version >= 130_000 { "t.tgparentid <> 0" } else { "false" };
-        let sql = format!(
+        format!(
             "SELECT n.nspname, c.relname, t.tgname, quote_ident(t.tgname), pg_get_triggerdef(t.oid, true), \
              CASE t.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica only' ELSE 'always' END, \
              quote_ident(n.nspname) || '.' || quote_ident(c.relname), {inherited}, {} \
@@ -678,8 +708,11 @@ impl Reader<'_, '_> {
              WHERE {USER_SCHEMA} AND NOT t.tgisinternal AND {}",
             comment("t.oid", "pg_trigger"),
             not_in_extension("pg_class", "c.oid"),
-        );
-        for row in self.query(&sql)? {
+        )
+    }
+
+    fn triggers(&mut self, rows: Vec<Row>) {
+        for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.set("definition", at(&row, 4));
             let enabled = text(&row, 5);
@@ -700,11 +733,10 @@ impl Reader<'_, '_> {
             }
             self.add(Kind::Trigger, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
         }
-        Ok(())
     }
 
-    fn policies(&mut self) -> Result<(), postgres::Error> {
-        let sql = format!(
+    fn policies_sql(&self) -> String {
+        format!(
             "SELECT n.nspname, c.relname, p.polname, quote_ident(p.polname), quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
              CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END, \
              CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END, \
@@ -713,8 +745,11 @@ impl Reader<'_, '_> {
              pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), obj_description(p.oid, 'pg_policy') \
              FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {USER_SCHEMA}"
-        );
-        for row in self.query(&sql)? {
+        )
+    }
+
+    fn policies(&mut self, rows: Vec<Row>) {
+        for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.set("command", at(&row, 5));
             object.set("kind", at(&row, 6));
@@ -739,7 +774,6 @@ impl Reader<'_, '_> {
             object.sql = Some(format!("{sql};"));
             self.add(Kind::Policy, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
         }
-        Ok(())
     }
 }
 
