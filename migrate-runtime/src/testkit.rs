@@ -918,6 +918,7 @@ pub(crate) fn stale_schema_file(path: &Path, lines: &[String]) -> String {
 /// The schema that `rows` of the chain build: replayed on a throwaway database of the server
 /// whose maintenance database is `admin_url`, read, and the database dropped. For `check
 /// --db`'s drift gate, which never replays on the database it checks.
+#[cfg(feature = "cli")]
 pub(crate) fn replayed_schema(
     migrator: &Migrator,
     admin_url: &str,

@@ -16,20 +16,10 @@
 //! # Ok::<(), postgres::Error>(())
 //! ```
 //!
-//! What is read, per object (README, "What the schema model compares"): schemas; extensions
-//! (version); enums (values in order), composite types (attributes in order), domains (type,
-//! default, NOT NULL, constraints, collation), range types; sequences (type, parameters,
-//! ownership); functions and procedures (arguments with defaults, result, language,
-//! volatility, strictness, security, parallel safety, leakproofness, cost, rows, settings,
-//! body); tables (column order, persistence, partitioning, partition bound, inheritance,
-//! storage options, row-level security); columns (type, NOT NULL, default, identity and its
-//! sequence, generated expression, collation); constraints of every kind (definition, which
-//! says NOT VALID, DEFERRABLE, ON DELETE); indexes (definition, validity); views and
-//! materialized views (definition, options, column comments); triggers (definition, enabled
-//! state); row-level security policies; comments on all of these; and, when asked, owners and
-//! privileges. Left out: the runner's own tables, objects that belong to an extension, the
-//! `plpgsql` extension every database has, system schemas, and data (a sequence's position, a
-//! materialized view's rows).
+//! What is read, for each kind of object ([`Kind`]), is listed in the README ("The schema
+//! model"), with the kinds it leaves out; comments on everything are read, and owners and
+//! privileges when asked. Left out: the runner's own tables, objects that belong to an
+//! extension, the `plpgsql` extension every database has, system schemas, and data.
 
 mod read;
 mod render;
@@ -47,6 +37,8 @@ pub enum Kind {
     Schema,
     /// `CREATE EXTENSION`.
     Extension,
+    /// `CREATE COLLATION`.
+    Collation,
     /// `CREATE TYPE … AS ENUM`.
     Enum,
     /// `CREATE DOMAIN`.
@@ -57,8 +49,12 @@ pub enum Kind {
     Range,
     /// `CREATE SEQUENCE`.
     Sequence,
-    /// `CREATE FUNCTION`, `CREATE PROCEDURE`.
+    /// `CREATE FUNCTION`.
     Function,
+    /// `CREATE PROCEDURE`.
+    Procedure,
+    /// `CREATE AGGREGATE`.
+    Aggregate,
     /// `CREATE TABLE`.
     Table,
     /// A column of a table.
@@ -75,6 +71,10 @@ pub enum Kind {
     Trigger,
     /// `CREATE POLICY`.
     Policy,
+    /// `CREATE RULE`.
+    Rule,
+    /// `CREATE STATISTICS`.
+    Statistics,
 }
 
 impl Kind {
@@ -83,12 +83,15 @@ impl Kind {
         match self {
             Kind::Schema => "schema",
             Kind::Extension => "extension",
+            Kind::Collation => "collation",
             Kind::Enum => "enum",
             Kind::Domain => "domain",
             Kind::Composite => "composite type",
             Kind::Range => "range type",
             Kind::Sequence => "sequence",
             Kind::Function => "function",
+            Kind::Procedure => "procedure",
+            Kind::Aggregate => "aggregate",
             Kind::Table => "table",
             Kind::Column => "column",
             Kind::Constraint => "constraint",
@@ -97,12 +100,39 @@ impl Kind {
             Kind::MaterializedView => "materialized view",
             Kind::Trigger => "trigger",
             Kind::Policy => "policy",
+            Kind::Rule => "rule",
+            Kind::Statistics => "statistics object",
+        }
+    }
+
+    /// The system catalog its objects are rows of.
+    pub(crate) const fn catalog(self) -> &'static str {
+        match self {
+            Kind::Schema => "pg_namespace",
+            Kind::Extension => "pg_extension",
+            Kind::Collation => "pg_collation",
+            Kind::Enum | Kind::Domain | Kind::Composite | Kind::Range => "pg_type",
+            Kind::Function | Kind::Procedure | Kind::Aggregate => "pg_proc",
+            Kind::Sequence
+            | Kind::Table
+            | Kind::Column
+            | Kind::Index
+            | Kind::View
+            | Kind::MaterializedView => "pg_class",
+            Kind::Constraint => "pg_constraint",
+            Kind::Trigger => "pg_trigger",
+            Kind::Policy => "pg_policy",
+            Kind::Rule => "pg_rewrite",
+            Kind::Statistics => "pg_statistic_ext",
         }
     }
 
     /// Whether objects of this kind belong to a table (or a view, for indexes and triggers).
     pub const fn on_table(self) -> bool {
-        matches!(self, Kind::Column | Kind::Constraint | Kind::Index | Kind::Trigger | Kind::Policy)
+        matches!(
+            self,
+            Kind::Column | Kind::Constraint | Kind::Index | Kind::Trigger | Kind::Policy | Kind::Rule
+        )
     }
 }
 
@@ -121,16 +151,30 @@ pub struct Key {
     pub name: String,
 }
 
+/// A name as a diff line shows it: bare when it is a plain identifier, else quoted and escaped
+/// as SQL would need it quoted (`"x.y"`, `"a, b"`, `"line\ntwo"`), so that a hostile name cannot
+/// pass for another object or break the line. A function's argument list is left as it is.
+fn shown(name: &str) -> String {
+    let (head, arguments) = match name.find('(') {
+        Some(at) if name.ends_with(')') => name.split_at(at),
+        _ => (name, ""),
+    };
+    let plain = head.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && head.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if plain { name.to_owned() } else { format!("{}{arguments}", format!("{head:?}").replace('`', "\\`")) }
+}
+
 impl fmt::Display for Key {
     /// `trigger \`touch\` on \`public.accounts\``, `column \`email\` of \`public.people\``,
     /// `function \`public.touch()\``, `schema \`app\``.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let word = self.kind.word();
+        let (schema, name) = (shown(&self.schema), shown(&self.name));
         match (&self.table, self.kind) {
-            (Some(table), Kind::Column) => write!(f, "{word} `{}` of `{}.{table}`", self.name, self.schema),
-            (Some(table), _) => write!(f, "{word} `{}` on `{}.{table}`", self.name, self.schema),
-            (None, Kind::Schema | Kind::Extension) => write!(f, "{word} `{}`", self.name),
-            (None, _) => write!(f, "{word} `{}.{}`", self.schema, self.name),
+            (Some(table), Kind::Column) => write!(f, "{word} `{name}` of `{schema}.{}`", shown(table)),
+            (Some(table), _) => write!(f, "{word} `{name}` on `{schema}.{}`", shown(table)),
+            (None, Kind::Schema | Kind::Extension) => write!(f, "{word} `{name}`"),
+            (None, _) => write!(f, "{word} `{schema}.{name}`"),
         }
     }
 }
@@ -150,6 +194,8 @@ pub struct Object {
     depth: usize,
     /// A table's columns, in order.
     columns: Vec<String>,
+    /// Its row's oid in its catalog (0 for a column), to resolve dependencies.
+    oid: u32,
 }
 
 impl PartialEq for Object {
@@ -192,10 +238,21 @@ impl Object {
 }
 
 /// A database's schema, as the catalog describes it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Schema {
     objects: BTreeMap<Key, Object>,
+    /// What each object is built on (`pg_depend`), for the order objects are created in; not
+    /// compared.
+    dependencies: BTreeMap<Key, BTreeSet<Key>>,
 }
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Schema) -> bool {
+        self.objects == other.objects
+    }
+}
+
+impl Eq for Schema {}
 
 /// One difference between two schemas, from the first (the one expected) to the second.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,7 +268,7 @@ pub enum Change {
         key: Key,
         /// The attribute: `definition`, `type`, `default`, `comment`, `column order`…
         attribute: &'static str,
-        /// Its value in the first schema (`none` when it has none).
+        /// Its value in the first schema (`(none)` when it has none).
         before: String,
         /// Its value in the second.
         after: String,
@@ -226,6 +283,9 @@ impl Change {
         }
     }
 }
+
+/// How a [`Change::Changed`] shows an attribute one side does not have.
+pub const ABSENT: &str = "(none)";
 
 /// Attributes shown without their name: their value says what it is.
 const SELF_DESCRIBED: [&str; 1] = ["definition"];
@@ -312,7 +372,11 @@ const LONGEST: usize = 160;
 /// else the differing words with `CONTEXT` words each side and `…` where text is left out.
 /// Values that differ in blanks only are shown by the first line where they do, quoted.
 fn excerpt(before: &str, after: &str) -> (String, String) {
-    if before.chars().count() <= SHORT && after.chars().count() <= SHORT && !before.contains('\n') {
+    if before.chars().count() <= SHORT
+        && after.chars().count() <= SHORT
+        && !before.contains('\n')
+        && !after.contains('\n')
+    {
         return (before.to_owned(), after.to_owned());
     }
     let (b, a): (Vec<&str>, Vec<&str>) =
@@ -390,8 +454,8 @@ impl Schema {
                             changes.push(Change::Changed {
                                 key: key.clone(),
                                 attribute,
-                                before: b.unwrap_or("none").to_owned(),
-                                after: a.unwrap_or("none").to_owned(),
+                                before: b.unwrap_or(ABSENT).to_owned(),
+                                after: a.unwrap_or(ABSENT).to_owned(),
                             });
                         }
                     }
@@ -406,6 +470,92 @@ impl Schema {
     /// deterministic: the committed schema snapshot.
     pub fn to_sql(&self) -> String {
         render::script(self)
+    }
+
+    /// Every object in an order it can be created in: each after what it is built on (its
+    /// schema, the types its columns have, the table its index is on, the key its foreign key
+    /// references, the function its default calls, the views a view reads, as PostgreSQL
+    /// records them), else by kind (types before tables, tables before indexes) and name.
+    /// Drops go the other way. A cycle, which PostgreSQL allows through function bodies only,
+    /// is broken by kind and name.
+    pub fn creation_order(&self) -> Vec<&Key> {
+        const RANK: [Kind; 21] = [
+            Kind::Schema,
+            Kind::Extension,
+            Kind::Collation,
+            Kind::Enum,
+            Kind::Domain,
+            Kind::Composite,
+            Kind::Range,
+            Kind::Sequence,
+            Kind::Function,
+            Kind::Procedure,
+            Kind::Aggregate,
+            Kind::Table,
+            Kind::Column,
+            Kind::Constraint,
+            Kind::View,
+            Kind::MaterializedView,
+            Kind::Index,
+            Kind::Trigger,
+            Kind::Rule,
+            Kind::Policy,
+            Kind::Statistics,
+        ];
+        let place = |key: &Key| {
+            let rank = RANK.iter().position(|k| *k == key.kind).unwrap_or(RANK.len());
+            (rank, self.objects.get(key).map_or(0, |o| o.depth))
+        };
+        let mut waiting: BTreeMap<&Key, usize> = BTreeMap::new();
+        let mut dependents: BTreeMap<&Key, Vec<&Key>> = BTreeMap::new();
+        for key in self.objects.keys() {
+            // A column comes after its table, so after what the table is built on.
+            let table = (key.kind == Kind::Column).then(|| Key {
+                kind: Kind::Table,
+                schema: key.schema.clone(),
+                table: None,
+                name: key.table.clone().unwrap_or_default(),
+            });
+            let on: Vec<&Key> = self
+                .dependencies
+                .get(key)
+                .into_iter()
+                .flatten()
+                .chain(table.as_ref())
+                .filter_map(|d| self.objects.get_key_value(d).map(|(k, _)| k))
+                .collect();
+            waiting.insert(key, on.len());
+            for d in on {
+                dependents.entry(d).or_default().push(key);
+            }
+        }
+        let mut ready: BTreeSet<((usize, usize), &Key)> =
+            waiting.iter().filter(|(_, n)| **n == 0).map(|(k, _)| (place(k), *k)).collect();
+        let mut order = Vec::with_capacity(self.objects.len());
+        while order.len() < self.objects.len() {
+            let next = match ready.pop_first() {
+                Some((_, key)) => key,
+                // A cycle: the first of what is left.
+                None => match waiting.iter().filter(|(_, n)| **n > 0).map(|(k, _)| (place(k), *k)).min() {
+                    Some((_, key)) => key,
+                    None => break,
+                },
+            };
+            waiting.insert(next, 0);
+            order.push(next);
+            for dependent in dependents.get(next).into_iter().flatten() {
+                if let Some(n) = waiting.get_mut(dependent)
+                    && *n > 0
+                {
+                    *n -= 1;
+                    if *n == 0 {
+                        ready.insert((place(dependent), *dependent));
+                    }
+                }
+            }
+            waiting.remove(next);
+        }
+        order
     }
 
     /// The statement that creates object `key` as it is here, comment aside (`CREATE TABLE` with
@@ -477,7 +627,7 @@ mod tests {
             differences(&before.diff(&after)),
             "+ function `public.touch()`\n\
              ~ column `email` of `public.people`: type text → character varying(200)\n\
-             ~ column `email` of `public.people`: comment none → where we write\n\
+             ~ column `email` of `public.people`: comment (none) → where we write\n\
              - index `people_email` on `public.people`"
         );
     }
@@ -495,6 +645,27 @@ mod tests {
         );
         assert_eq!(moved_columns(&names("id name email"), &names("id email")), None);
         assert_eq!(moved_columns(&names("id email"), &names("id email phone")), None);
+    }
+
+    #[test]
+    fn hostile_names_cannot_pass_for_other_objects() {
+        let column = |schema: &str, table: &str, name: &str| Key {
+            kind: Kind::Column,
+            schema: schema.into(),
+            table: Some(table.into()),
+            name: name.into(),
+        };
+        let (one, other) = (column("public.x", "y", "b, c"), column("public", "x.y", "b, c"));
+        assert_ne!(one.to_string(), other.to_string());
+        assert_eq!(one.to_string(), "column `\"b, c\"` of `\"public.x\".y`");
+        assert_eq!(column("public", "t", "line\ntwo").to_string().lines().count(), 1);
+        assert_eq!(
+            column("public", "t`1", "a` of `b").to_string(),
+            "column `\"a\\` of \\`b\"` of `public.\"t\\`1\"`"
+        );
+        let function =
+            Key { kind: Kind::Function, schema: "public".into(), table: None, name: "touch(integer)".into() };
+        assert_eq!(function.to_string(), "function `public.touch(integer)`");
     }
 
     #[test]

@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use postgres::{Client, GenericClient, SimpleQueryMessage};
 
+use migrate_core::sql::{quote_ident, quote_literal};
+
 use super::{Key, Kind, Object, Schema};
 use crate::runner::TableNames;
 
@@ -153,6 +155,11 @@ fn text_array(value: &str) -> Vec<String> {
     items
 }
 
+/// The last column of `row`, an object's oid (0 when there is none).
+fn last(row: &Row) -> u32 {
+    row.last().cloned().flatten().and_then(|oid| oid.parse().ok()).unwrap_or(0)
+}
+
 fn yes(value: Option<String>) -> bool {
     value.as_deref() == Some("t")
 }
@@ -205,9 +212,13 @@ impl Reader<'_, '_> {
     /// Every kind's query, sent in one batch (one round trip), and each kind's results.
     fn read_all(&mut self) -> Result<(), postgres::Error> {
         type Take<'a, 'c> = fn(&mut Reader<'a, 'c>, Vec<Row>);
-        let kinds: [(String, Take<'_, '_>); 12] = [
+        let kinds: [(String, Take<'_, '_>); 16] = [
             (self.schemas_sql(), Reader::schemas),
             (self.extensions_sql(), Reader::extensions),
+            (self.collations_sql(), Reader::collations),
+            (self.aggregates_sql(), Reader::aggregates),
+            (self.statistics_sql(), Reader::statistics),
+            (self.rules_sql(), Reader::rules),
             (self.types_sql(), Reader::types),
             (self.sequences_sql(), Reader::sequences),
             (self.functions_sql(), Reader::functions),
@@ -219,18 +230,23 @@ impl Reader<'_, '_> {
             (self.triggers_sql(), Reader::triggers),
             (self.policies_sql(), Reader::policies),
         ];
-        let batch: Vec<&str> = kinds.iter().map(|(sql, _)| sql.as_str()).collect();
+        let dependencies = self.dependencies_sql();
+        let mut batch: Vec<&str> = kinds.iter().map(|(sql, _)| sql.as_str()).collect();
+        batch.push(&dependencies);
         let mut results = result_sets(self.client, &batch.join(";\n"))?.into_iter();
         for (_, take) in &kinds {
             take(self, results.next().unwrap_or_default());
         }
+        // Dependencies name objects by oid: they are resolved once every object is read.
+        self.dependencies(results.next().unwrap_or_default());
         Ok(())
     }
 
     fn schemas_sql(&self) -> String {
         format!(
-            "SELECT n.nspname, quote_ident(n.nspname), pg_get_userbyid(n.nspowner), n.nspacl::text, {} \
-             FROM pg_namespace n WHERE {USER_SCHEMA} AND {}",
+            "SELECT n.nspname, quote_ident(n.nspname), pg_get_userbyid(n.nspowner), \
+             coalesce(n.nspacl, acldefault('n', n.nspowner))::text, {} \
+             , n.oid FROM pg_namespace n WHERE {USER_SCHEMA} AND {}",
             comment("n.oid", "pg_namespace"),
             not_in_extension("pg_namespace", "n.oid"),
         )
@@ -239,6 +255,7 @@ impl Reader<'_, '_> {
     fn schemas(&mut self, rows: Vec<Row>) {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 1), ..Object::default() };
+            object.oid = last(&row);
             self.ownership(&mut object, at(&row, 2), at(&row, 3));
             object.set("comment", at(&row, 4));
             let name = text(&row, 0);
@@ -249,7 +266,7 @@ impl Reader<'_, '_> {
     fn extensions_sql(&self) -> String {
         format!(
             "SELECT e.extname, n.nspname, e.extversion, quote_ident(e.extname), quote_ident(n.nspname), {} \
-             FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'",
+             , e.oid FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'",
             comment("e.oid", "pg_extension"),
         )
     }
@@ -257,13 +274,14 @@ impl Reader<'_, '_> {
     fn extensions(&mut self, rows: Vec<Row>) {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.oid = last(&row);
             object.set("version", at(&row, 2));
             object.set("comment", at(&row, 5));
             object.sql = Some(format!(
                 "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} VERSION {};",
                 text(&row, 3),
                 text(&row, 4),
-                migrate_core::sql::quote_literal(&text(&row, 2))
+                quote_literal(&text(&row, 2))
             ));
             self.add(Kind::Extension, text(&row, 1), None, text(&row, 0), object);
         }
@@ -272,7 +290,7 @@ impl Reader<'_, '_> {
     fn types_sql(&self) -> String {
         format!(
             "SELECT t.typtype, n.nspname, t.typname, quote_ident(n.nspname) || '.' || quote_ident(t.typname), \
-             pg_get_userbyid(t.typowner), t.typacl::text, {comment}, \
+             pg_get_userbyid(t.typowner), coalesce(t.typacl, acldefault('T', t.typowner))::text, {comment}, \
              (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), \
              (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) || \
                  CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation THEN ' COLLATE ' || {attcollation} ELSE '' END, \
@@ -286,8 +304,11 @@ impl Reader<'_, '_> {
              (SELECT format_type(r.rngsubtype, NULL) || \
                  CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text ELSE '' END || \
                  CASE WHEN r.rngcanonical <> 0 THEN ', CANONICAL = ' || r.rngcanonical::regproc::text ELSE '' END || \
-                 CASE WHEN r.rngcollation <> 0 THEN ', COLLATION = ' || {rngcollation} ELSE '' END \
-              FROM pg_range r WHERE r.rngtypid = t.oid) \
+                 CASE WHEN r.rngcollation <> 0 THEN ', COLLATION = ' || {rngcollation} ELSE '' END || \
+                 CASE WHEN r.rngsubopc <> (SELECT o.oid FROM pg_opclass o WHERE o.opcmethod = 403 AND o.opcintype = r.rngsubtype \
+                     AND o.opcdefault LIMIT 1) THEN ', SUBTYPE_OPCLASS = ' || (SELECT quote_ident(o.opcname) FROM pg_opclass o \
+                     WHERE o.oid = r.rngsubopc) ELSE '' END || {multirange} \
+              FROM pg_range r WHERE r.rngtypid = t.oid), t.oid \
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
              WHERE {USER_SCHEMA} AND {ext} AND (t.typtype IN ('e', 'd', 'r') \
                 OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))",
@@ -295,6 +316,11 @@ impl Reader<'_, '_> {
             attcollation = collation("a.attcollation"),
             typcollation = collation("t.typcollation"),
             rngcollation = collation("r.rngcollation"),
+            multirange = if self.version >= 140_000 {
+                "', MULTIRANGE_TYPE_NAME = ' || format_type(r.rngmultitypid, NULL)"
+            } else {
+                "''"
+            },
             ext = not_in_extension("pg_type", "t.oid"),
         )
     }
@@ -303,6 +329,7 @@ impl Reader<'_, '_> {
         for row in rows {
             let name = text(&row, 3);
             let mut object = Object { sql_name: name.clone(), ..Object::default() };
+            object.oid = last(&row);
             let kind = match text(&row, 0).as_str() {
                 "e" => {
                     object.set("values", at(&row, 7));
@@ -359,7 +386,7 @@ impl Reader<'_, '_> {
               FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'), \
-             pg_get_userbyid(c.relowner), c.relacl::text, {} \
+             pg_get_userbyid(c.relowner), coalesce(c.relacl, acldefault('s', c.relowner))::text, {}, c.oid \
              FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {USER_SCHEMA} AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass \
                 AND x.objid = c.oid AND x.deptype IN ('i', 'e'))",
@@ -371,6 +398,7 @@ impl Reader<'_, '_> {
         for row in rows {
             let name = text(&row, 2);
             let mut object = Object { sql_name: name.clone(), ..Object::default() };
+            object.oid = last(&row);
             let labels = ["type", "start", "increment", "minimum", "maximum", "cache"];
             for (i, label) in labels.into_iter().enumerate() {
                 object.set(label, at(&row, 3 + i));
@@ -414,9 +442,10 @@ impl Reader<'_, '_> {
              CASE WHEN p.proleakproof THEN 'LEAKPROOF' ELSE 'NOT LEAKPROOF' END, p.procost, p.prorows, \
              {settings}, {body}, pg_get_functiondef(p.oid), \
              quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')', \
-             pg_get_userbyid(p.proowner), p.proacl::text, {comment} \
+             pg_get_userbyid(p.proowner), coalesce(p.proacl, acldefault('f', p.proowner))::text, {comment}, p.oid \
              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
-             WHERE {USER_SCHEMA} AND {kind} IN ('f', 'p', 'w') AND {ext}",
+             WHERE {USER_SCHEMA} AND {kind} IN ('f', 'p', 'w') AND {ext} AND NOT EXISTS (SELECT 1 FROM pg_depend x \
+                WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'i')",
             settings = sorted_array("p.proconfig"),
             comment = comment("p.oid", "pg_proc"),
             ext = not_in_extension("pg_proc", "p.oid"),
@@ -426,8 +455,8 @@ impl Reader<'_, '_> {
     fn functions(&mut self, rows: Vec<Row>) {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 16), ..Object::default() };
+            object.oid = last(&row);
             let procedure = text(&row, 2) == "p";
-            object.set("kind", Some(if procedure { "procedure" } else { "function" }.to_owned()));
             object.set("arguments", at(&row, 3));
             object.set("returns", at(&row, 4));
             object.set("language", at(&row, 5));
@@ -443,7 +472,8 @@ impl Reader<'_, '_> {
             object.sql = at(&row, 15).map(|definition| format!("{};", definition.trim_end()));
             self.ownership(&mut object, at(&row, 17), at(&row, 18));
             object.set("comment", at(&row, 19));
-            self.add(Kind::Function, text(&row, 0), None, text(&row, 1), object);
+            let kind = if procedure { Kind::Procedure } else { Kind::Function };
+            self.add(kind, text(&row, 0), None, text(&row, 1), object);
         }
     }
 
@@ -461,9 +491,15 @@ impl Reader<'_, '_> {
              {options}, c.relrowsecurity, c.relforcerowsecurity, \
              (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a \
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), \
-             pg_get_userbyid(c.relowner), c.relacl::text, {comment}, \
+             pg_get_userbyid(c.relowner), coalesce(c.relacl, acldefault('r', c.relowner))::text, {comment}, \
              (SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a \
-              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::text \
+              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::text, \
+             CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' WHEN 'i' THEN 'USING INDEX ' || \
+                 (SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+                  WHERE i.indrelid = c.oid AND i.indisreplident) END, \
+             (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
+             (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = c.reltablespace), \
+             (SELECT format_type(c.reloftype, NULL) WHERE c.reloftype <> 0), c.oid \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {USER_SCHEMA} AND c.relkind IN ('r', 'p', 'f') AND {ext}",
             options = sorted_array("c.reloptions"),
@@ -481,6 +517,7 @@ impl Reader<'_, '_> {
             }
             let mut object =
                 Object { sql_name: text(&row, 2), columns: text_array(&text(&row, 16)), ..Object::default() };
+            object.oid = last(&row);
             object.set(super::COLUMN_ORDER, at(&row, 12));
             object.set("persistence", at(&row, 4).filter(|_| text(&row, 3) != "f"));
             object.set("foreign", (text(&row, 3) == "f").then(|| "yes".to_owned()));
@@ -496,6 +533,10 @@ impl Reader<'_, '_> {
                 (true, true) => Some("enabled, forced"),
             };
             object.set("row level security", security.map(str::to_owned));
+            object.set("replica identity", at(&row, 17));
+            object.set("access method", at(&row, 18));
+            object.set("tablespace", at(&row, 19));
+            object.set("of type", at(&row, 20));
             self.ownership(&mut object, at(&row, 13), at(&row, 14));
             object.set("comment", at(&row, 15));
             if let Some(parent) = at(&row, 6) {
@@ -541,11 +582,20 @@ impl Reader<'_, '_> {
                  AND x.classid = 'pg_class'::regclass AND x.refobjid = c.oid AND x.refobjsubid = a.attnum AND x.deptype = 'i'), \
              CASE WHEN {generated} = 's' THEN pg_get_expr(d.adbin, d.adrelid) END, \
              CASE WHEN a.attcollation <> t.typcollation THEN {collation} END, \
-             col_description(c.oid, a.attnum), a.attacl::text \
+             col_description(c.oid, a.attnum), a.attacl::text, \
+             CASE WHEN a.attstorage <> t.typstorage THEN CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' \
+                 WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END END, \
+             {compression}, CASE WHEN a.attstattarget > 0 THEN a.attstattarget::text END, {options} \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
              WHERE {USER_SCHEMA} AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND {ext}",
             collation = collation("a.attcollation"),
+            compression = if self.version >= 140_000 {
+                "CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END"
+            } else {
+                "NULL"
+            },
+            options = sorted_array("a.attoptions"),
             ext = not_in_extension("pg_class", "c.oid"),
         )
     }
@@ -561,6 +611,10 @@ impl Reader<'_, '_> {
             object.set("identity sequence", at(&row, 8));
             object.set("generated", at(&row, 9));
             object.set("comment", at(&row, 11));
+            object.set("storage", at(&row, 13));
+            object.set("compression", at(&row, 14));
+            object.set("statistics", at(&row, 15));
+            object.set("options", at(&row, 16));
             if self.options.privileges {
                 object.set("privileges", at(&row, 12).map(|a| acl(Some(a))));
             }
@@ -569,10 +623,17 @@ impl Reader<'_, '_> {
     }
 
     fn constraints_sql(&self) -> String {
-        let inherited = if self.version >= 110_000 { "con.conparentid <> 0" } else { "false" };
+        let inherited = if self.version >= 110_000 {
+            "(con.conparentid <> 0 OR (con.coninhcount > 0 AND NOT con.conislocal))"
+        } else {
+            "(con.coninhcount > 0 AND NOT con.conislocal)"
+        };
         format!(
             "SELECT n.nspname, c.relname, con.conname, quote_ident(con.conname), pg_get_constraintdef(con.oid), \
-             quote_ident(n.nspname) || '.' || quote_ident(c.relname), {inherited}, {} \
+             quote_ident(n.nspname) || '.' || quote_ident(c.relname), {inherited}, {}, \
+             obj_description(con.conindid, 'pg_class'), \
+             (SELECT string_agg(o, ', ' ORDER BY o) FROM pg_class ic, unnest(ic.reloptions) o \
+              WHERE ic.oid = con.conindid AND con.contype IN ('p', 'u', 'x')), con.oid \
              FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {USER_SCHEMA} AND con.contype NOT IN ('t', 'n') AND {}",
             comment("con.oid", "pg_constraint"),
@@ -583,8 +644,11 @@ impl Reader<'_, '_> {
     fn constraints(&mut self, rows: Vec<Row>) {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.oid = last(&row);
             object.set("definition", at(&row, 4));
             object.set("comment", at(&row, 7));
+            object.set("index comment", at(&row, 8));
+            object.set("index options", at(&row, 9));
             object.sql = (!yes(at(&row, 6))).then(|| {
                 format!("ALTER TABLE {} ADD CONSTRAINT {} {};", text(&row, 5), text(&row, 3), text(&row, 4))
             });
@@ -604,7 +668,9 @@ impl Reader<'_, '_> {
     fn indexes_sql(&self) -> String {
         format!(
             "SELECT n.nspname, c.relname, ic.relname, quote_ident(n.nspname) || '.' || quote_ident(ic.relname), \
-             pg_get_indexdef(i.indexrelid), i.indisvalid, EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid), {} \
+             pg_get_indexdef(i.indexrelid), i.indisvalid, EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid), {}, \
+             i.indisclustered, (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = ic.reltablespace), \
+             quote_ident(n.nspname) || '.' || quote_ident(c.relname), i.indexrelid \
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {USER_SCHEMA} AND {} AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
@@ -617,17 +683,27 @@ impl Reader<'_, '_> {
     fn indexes(&mut self, rows: Vec<Row>) {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.oid = last(&row);
             object.set("definition", at(&row, 4));
             object.set(
                 "valid",
                 (!yes(at(&row, 5))).then(|| "no (a CREATE INDEX CONCURRENTLY failed)".to_owned()),
             );
             object.set("comment", at(&row, 7));
+            object.set("clustered", yes(at(&row, 8)).then(|| "yes".to_owned()));
+            object.set("tablespace", at(&row, 9));
             // A partitioned table's index is printed `ON ONLY`, which would build it invalid until
-            // every partition's index is attached; without it, the partitions' indexes are built
-            // with it, under the names PostgreSQL gave them.
-            object.sql =
-                (!yes(at(&row, 6))).then(|| format!("{};", text(&row, 4).replacen(" ON ONLY ", " ON ", 1)));
+            // every partition's index is attached. Without it, it attaches the partitions' own
+            // indexes, written before it (see the dependencies), and builds those missing.
+            let mut sql = format!("{};", text(&row, 4).replacen(" ON ONLY ", " ON ", 1));
+            if yes(at(&row, 8)) {
+                sql.push_str(&format!(
+                    "\nALTER TABLE {} CLUSTER ON {};",
+                    text(&row, 10),
+                    quote_ident(&text(&row, 2))
+                ));
+            }
+            object.sql = Some(sql);
             self.add(Kind::Index, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
         }
     }
@@ -641,11 +717,12 @@ impl Reader<'_, '_> {
              (SELECT string_agg(E'\\nCOMMENT ON COLUMN ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || '.' || quote_ident(a.attname) \
                  || ' IS ' || quote_literal(col_description(c.oid, a.attnum)) || ';', '' ORDER BY a.attnum) \
               FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND col_description(c.oid, a.attnum) IS NOT NULL), \
-             pg_get_userbyid(c.relowner), c.relacl::text, {comment}, \
-             (SELECT string_agg(DISTINCT quote_ident(rn.nspname) || '.' || quote_ident(rc.relname), ',') \
+             pg_get_userbyid(c.relowner), coalesce(c.relacl, acldefault('r', c.relowner))::text, {comment}, \
+             (SELECT array_agg(DISTINCT quote_ident(rn.nspname) || '.' || quote_ident(rc.relname)) \
               FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
               JOIN pg_class rc ON rc.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-              WHERE r.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass AND rc.oid <> c.oid AND rc.relkind IN ('v', 'm')) \
+              WHERE r.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass AND rc.oid <> c.oid AND rc.relkind IN ('v', 'm'))::text, \
+             c.relispopulated, c.oid \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {USER_SCHEMA} AND c.relkind IN ('v', 'm') AND {ext}",
             options = sorted_array("c.reloptions"),
@@ -661,22 +738,24 @@ impl Reader<'_, '_> {
             let name = text(&row, 2);
             let materialized = text(&row, 3) == "m";
             let mut object = Object { sql_name: name.clone(), ..Object::default() };
+            object.oid = last(&row);
             let definition = text(&row, 4);
             object.set("definition", Some(definition.clone()));
             object.set("options", at(&row, 5));
             object.set("column comments", at(&row, 6));
+            object.set("populated", (materialized && !yes(at(&row, 12))).then(|| "no".to_owned()));
             self.ownership(&mut object, at(&row, 8), at(&row, 9));
             object.set("comment", at(&row, 10));
             let with = at(&row, 5).map(|o| format!(" WITH ({o})")).unwrap_or_default();
             let body = definition.trim().trim_end_matches(';');
             let column_comments = at(&row, 7).unwrap_or_default();
             object.sql = Some(if materialized {
-                format!("CREATE MATERIALIZED VIEW {name}{with} AS\n{body}\nWITH NO DATA;{column_comments}")
+                let data = if yes(at(&row, 12)) { "WITH DATA" } else { "WITH NO DATA" };
+                format!("CREATE MATERIALIZED VIEW {name}{with} AS\n{body}\n{data};{column_comments}")
             } else {
                 format!("CREATE VIEW {name}{with} AS\n{body};{column_comments}")
             });
-            let read: Vec<String> =
-                at(&row, 11).map(|r| r.split(',').map(str::to_owned).collect()).unwrap_or_default();
+            let read: Vec<String> = at(&row, 11).map(|r| text_array(&r)).unwrap_or_default();
             reads.insert(name.clone(), read);
             let kind = if materialized { Kind::MaterializedView } else { Kind::View };
             let key = Key { kind, schema: text(&row, 0), table: None, name: text(&row, 1) };
@@ -703,7 +782,7 @@ impl Reader<'_, '_> {
         format!(
             "SELECT n.nspname, c.relname, t.tgname, quote_ident(t.tgname), pg_get_triggerdef(t.oid, true), \
              CASE t.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica only' ELSE 'always' END, \
-             quote_ident(n.nspname) || '.' || quote_ident(c.relname), {inherited}, {} \
+             quote_ident(n.nspname) || '.' || quote_ident(c.relname), {inherited}, {}, t.oid \
              FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {USER_SCHEMA} AND NOT t.tgisinternal AND {}",
             comment("t.oid", "pg_trigger"),
@@ -714,6 +793,7 @@ impl Reader<'_, '_> {
     fn triggers(&mut self, rows: Vec<Row>) {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.oid = last(&row);
             object.set("definition", at(&row, 4));
             let enabled = text(&row, 5);
             let toggle = match enabled.as_str() {
@@ -724,14 +804,249 @@ impl Reader<'_, '_> {
             };
             object.set("state", (enabled != "enabled").then_some(enabled));
             object.set("comment", at(&row, 8));
+            // A partition's copy of its parent's trigger comes with the partition; its state
+            // is its own.
+            let mut sql = Vec::new();
             if !yes(at(&row, 7)) {
-                let mut sql = format!("{};", text(&row, 4));
-                if !toggle.is_empty() {
-                    sql.push_str(&format!("\nALTER TABLE {} {toggle} {};", text(&row, 6), text(&row, 3)));
-                }
-                object.sql = Some(sql);
+                sql.push(format!("{};", text(&row, 4)));
             }
+            if !toggle.is_empty() {
+                sql.push(format!("ALTER TABLE {} {toggle} {};", text(&row, 6), text(&row, 3)));
+            }
+            object.sql = (!sql.is_empty()).then(|| sql.join("\n"));
             self.add(Kind::Trigger, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
+        }
+    }
+
+    fn collations_sql(&self) -> String {
+        let locale = match self.version {
+            170_000.. => "c.colllocale",
+            150_000.. => "c.colliculocale",
+            _ => "NULL",
+        };
+        format!(
+            "SELECT n.nspname, c.collname, quote_ident(n.nspname) || '.' || quote_ident(c.collname), \
+             CASE c.collprovider WHEN 'i' THEN 'icu' WHEN 'c' THEN 'libc' WHEN 'b' THEN 'builtin' ELSE 'default' END, \
+             c.collcollate, c.collctype, {locale}, c.collisdeterministic, {}, c.oid \
+             FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE {USER_SCHEMA} AND {}",
+            comment("c.oid", "pg_collation"),
+            not_in_extension("pg_collation", "c.oid"),
+        )
+    }
+
+    fn collations(&mut self, rows: Vec<Row>) {
+        for row in rows {
+            let name = text(&row, 2);
+            let mut object = Object { sql_name: name.clone(), ..Object::default() };
+            object.oid = last(&row);
+            let provider = text(&row, 3);
+            object.set("provider", Some(provider.clone()));
+            object.set("locale", at(&row, 6));
+            object.set("lc_collate", at(&row, 4));
+            object.set("lc_ctype", at(&row, 5));
+            object.set("deterministic", (!yes(at(&row, 7))).then(|| "no".to_owned()));
+            object.set("comment", at(&row, 8));
+            let mut options = vec![format!("provider = {provider}")];
+            for (label, column) in [("locale", 6), ("lc_collate", 4), ("lc_ctype", 5)] {
+                if let Some(value) = at(&row, column) {
+                    options.push(format!("{label} = {}", quote_literal(&value)));
+                }
+            }
+            if !yes(at(&row, 7)) {
+                options.push("deterministic = false".to_owned());
+            }
+            object.sql = Some(format!("CREATE COLLATION {name} ({});", options.join(", ")));
+            self.add(Kind::Collation, text(&row, 0), None, text(&row, 1), object);
+        }
+    }
+
+    fn aggregates_sql(&self) -> String {
+        format!(
+            "SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', \
+             quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')', \
+             a.aggkind, a.aggtransfn::regproc::text, format_type(a.aggtranstype, NULL), \
+             NULLIF(a.aggfinalfn::regproc::text, '-'), NULLIF(a.aggcombinefn::regproc::text, '-'), a.agginitval, \
+             pg_get_userbyid(p.proowner), coalesce(p.proacl, acldefault('f', p.proowner))::text, {}, p.oid \
+             FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE {USER_SCHEMA} AND {}",
+            comment("p.oid", "pg_proc"),
+            not_in_extension("pg_proc", "p.oid"),
+        )
+    }
+
+    fn aggregates(&mut self, rows: Vec<Row>) {
+        for row in rows {
+            let name = text(&row, 2);
+            let mut object = Object { sql_name: name.clone(), ..Object::default() };
+            object.oid = last(&row);
+            let ordinary = text(&row, 3) == "n";
+            object.set("kind", (!ordinary).then(|| "ordered-set".to_owned()));
+            object.set("state function", at(&row, 4));
+            object.set("state type", at(&row, 5));
+            object.set("final function", at(&row, 6));
+            object.set("combine function", at(&row, 7));
+            object.set("initial state", at(&row, 8));
+            self.ownership(&mut object, at(&row, 9), at(&row, 10));
+            object.set("comment", at(&row, 11));
+            let mut options =
+                vec![format!("SFUNC = {}", text(&row, 4)), format!("STYPE = {}", text(&row, 5))];
+            for (label, column) in [("FINALFUNC", 6), ("COMBINEFUNC", 7)] {
+                if let Some(value) = at(&row, column) {
+                    options.push(format!("{label} = {value}"));
+                }
+            }
+            if let Some(value) = at(&row, 8) {
+                options.push(format!("INITCOND = {}", quote_literal(&value)));
+            }
+            object.sql = Some(if ordinary {
+                format!("CREATE AGGREGATE {name} ({});", options.join(", "))
+            } else {
+                format!("-- {name} is an ordered-set aggregate: it is not written out.")
+            });
+            self.add(Kind::Aggregate, text(&row, 0), None, text(&row, 1), object);
+        }
+    }
+
+    fn statistics_sql(&self) -> String {
+        let target = if self.version >= 130_000 {
+            "CASE WHEN s.stxstattarget > 0 THEN s.stxstattarget::text END"
+        } else {
+            "NULL"
+        };
+        format!(
+            "SELECT n.nspname, s.stxname, quote_ident(n.nspname) || '.' || quote_ident(s.stxname), \
+             pg_get_statisticsobjdef(s.oid), {target}, {}, s.oid \
+             FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {USER_SCHEMA}",
+            comment("s.oid", "pg_statistic_ext"),
+        )
+    }
+
+    fn statistics(&mut self, rows: Vec<Row>) {
+        for row in rows {
+            let name = text(&row, 2);
+            let mut object = Object { sql_name: name.clone(), ..Object::default() };
+            object.oid = last(&row);
+            object.set("definition", at(&row, 3));
+            object.set("statistics", at(&row, 4));
+            object.set("comment", at(&row, 5));
+            let mut sql = format!("{};", text(&row, 3));
+            if let Some(target) = at(&row, 4) {
+                sql.push_str(&format!("\nALTER STATISTICS {name} SET STATISTICS {target};"));
+            }
+            object.sql = Some(sql);
+            self.add(Kind::Statistics, text(&row, 0), None, text(&row, 1), object);
+        }
+    }
+
+    fn rules_sql(&self) -> String {
+        format!(
+            "SELECT n.nspname, c.relname, r.rulename, quote_ident(r.rulename), pg_get_ruledef(r.oid, true), \
+             CASE r.ev_enabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica only' ELSE 'always' END, \
+             quote_ident(n.nspname) || '.' || quote_ident(c.relname), {}, r.oid \
+             FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {USER_SCHEMA} AND r.rulename <> '_RETURN' AND {}",
+            comment("r.oid", "pg_rewrite"),
+            not_in_extension("pg_class", "c.oid"),
+        )
+    }
+
+    fn rules(&mut self, rows: Vec<Row>) {
+        for row in rows {
+            let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.oid = last(&row);
+            object.set("definition", at(&row, 4));
+            let state = text(&row, 5);
+            let toggle = match state.as_str() {
+                "disabled" => "DISABLE RULE",
+                "replica only" => "ENABLE REPLICA RULE",
+                "always" => "ENABLE ALWAYS RULE",
+                _ => "",
+            };
+            let mut sql = text(&row, 4);
+            if !toggle.is_empty() {
+                sql.push_str(&format!("\nALTER TABLE {} {toggle} {};", text(&row, 6), text(&row, 3)));
+            }
+            object.sql = Some(sql);
+            object.set("state", (state != "enabled").then_some(state));
+            object.set("comment", at(&row, 7));
+            self.add(Kind::Rule, text(&row, 0), Some(text(&row, 1)), text(&row, 2), object);
+        }
+    }
+
+    /// What depends on what among the objects of the user's schemas (oids from
+    /// `FirstNormalObjectId` up), and how a row of a catalog the model does not read leads to
+    /// one it does: an array type to its element, a table's row type to the table, a composite
+    /// type's relation to the type, the index behind a key to its constraint, a default to its
+    /// table, a view's rule to the view, a domain's constraint to the domain, an extension's
+    /// member to the extension.
+    fn dependencies_sql(&self) -> String {
+        "SELECT 'depends', classid::regclass::text, objid::text, refclassid::regclass::text, refobjid::text, deptype::text \
+         FROM pg_depend WHERE objid >= 16384 AND refobjid >= 16384 AND deptype IN ('n', 'a', 'P') \
+         UNION ALL SELECT 'is', 'pg_type', t.oid::text, \
+            CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN 'pg_type' ELSE 'pg_class' END, \
+            CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN t.typelem ELSE t.typrelid END::text, '' \
+         FROM pg_type t WHERE t.oid >= 16384 AND ((t.typcategory = 'A' AND t.typelem <> 0) \
+            OR (t.typrelid <> 0 AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) <> 'c')) \
+         UNION ALL SELECT 'is', 'pg_class', c.oid::text, 'pg_type', c.reltype::text, '' FROM pg_class c \
+            WHERE c.oid >= 16384 AND c.relkind = 'c' \
+         UNION ALL SELECT 'is', 'pg_class', k.conindid::text, 'pg_constraint', k.oid::text, '' FROM pg_constraint k \
+            WHERE k.oid >= 16384 AND k.contype IN ('p', 'u', 'x') AND k.conindid <> 0 \
+         UNION ALL SELECT 'is', 'pg_attrdef', d.oid::text, 'pg_class', d.adrelid::text, '' FROM pg_attrdef d WHERE d.oid >= 16384 \
+         UNION ALL SELECT 'is', 'pg_rewrite', r.oid::text, 'pg_class', r.ev_class::text, '' FROM pg_rewrite r \
+            WHERE r.oid >= 16384 AND r.rulename = '_RETURN' \
+         UNION ALL SELECT 'is', 'pg_constraint', k.oid::text, 'pg_type', k.contypid::text, '' FROM pg_constraint k \
+            WHERE k.oid >= 16384 AND k.contypid <> 0 \
+         UNION ALL SELECT 'is', classid::regclass::text, objid::text, 'pg_extension', refobjid::text, '' FROM pg_depend \
+            WHERE deptype = 'e' AND objid >= 16384"
+            .to_owned()
+    }
+
+    /// Resolves the dependencies to keys: each object's `dependencies`, the objects it is
+    /// built on.
+    fn dependencies(&mut self, rows: Vec<Row>) {
+        let mut keys: BTreeMap<(String, u32), Key> = BTreeMap::new();
+        for (key, object) in &self.schema.objects {
+            if object.oid != 0 && key.kind != Kind::Column {
+                keys.insert((key.kind.catalog().to_owned(), object.oid), key.clone());
+            }
+        }
+        let number = |row: &Row, i: usize| at(row, i).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+        let mut is: BTreeMap<(String, u32), (String, u32)> = BTreeMap::new();
+        let mut edges = Vec::new();
+        for row in &rows {
+            let from = (text(row, 1), number(row, 2));
+            let to = (text(row, 3), number(row, 4));
+            if text(row, 0) == "is" {
+                is.insert(from, to);
+            } else {
+                edges.push((from, to, text(row, 5)));
+            }
+        }
+        let resolve = |mut at: (String, u32)| {
+            for _ in 0..8 {
+                if let Some(key) = keys.get(&at) {
+                    return Some(key.clone());
+                }
+                at = is.get(&at)?.clone();
+            }
+            None
+        };
+        for (from, to, kind) in edges {
+            let (Some(mut dependent), Some(mut referenced)) = (resolve(from), resolve(to)) else {
+                continue;
+            };
+            if dependent == referenced {
+                continue;
+            }
+            // A partition's index is written before the parent's index, which attaches it.
+            if kind == "P" && dependent.kind == Kind::Index {
+                std::mem::swap(&mut dependent, &mut referenced);
+            }
+            // A sequence owned by a column is written before its table, whose default reads it.
+            if dependent.kind == Kind::Sequence && referenced.kind == Kind::Table {
+                continue;
+            }
+            self.schema.dependencies.entry(dependent).or_default().insert(referenced);
         }
     }
 
@@ -742,7 +1057,7 @@ impl Reader<'_, '_> {
              CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END, \
              (SELECT string_agg(role, ', ' ORDER BY role) FROM (SELECT CASE WHEN r = 0 THEN 'PUBLIC' \
                 ELSE quote_ident(pg_get_userbyid(r)) END AS role FROM unnest(p.polroles) r) roles), \
-             pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), obj_description(p.oid, 'pg_policy') \
+             pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), obj_description(p.oid, 'pg_policy'), p.oid \
              FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {USER_SCHEMA}"
         )
@@ -751,6 +1066,7 @@ impl Reader<'_, '_> {
     fn policies(&mut self, rows: Vec<Row>) {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
+            object.oid = last(&row);
             object.set("command", at(&row, 5));
             object.set("kind", at(&row, 6));
             object.set("roles", at(&row, 7));

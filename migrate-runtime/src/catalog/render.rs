@@ -1,29 +1,9 @@
 //! Writing the model out as SQL: the committed schema snapshot, read by reviewers and
 //! runnable on an empty database (a test replays it and reads back the same model).
 
-use migrate_core::sql::quote_literal;
+use migrate_core::sql::{quote_ident, quote_literal};
 
 use super::{Key, Kind, Object, Schema};
-
-/// The order statements are written in: what others are built on first; indexes and
-/// triggers after the materialized views they may be on.
-const ORDER: [Kind; 15] = [
-    Kind::Schema,
-    Kind::Extension,
-    Kind::Enum,
-    Kind::Domain,
-    Kind::Composite,
-    Kind::Range,
-    Kind::Sequence,
-    Kind::Function,
-    Kind::Table,
-    Kind::Constraint,
-    Kind::View,
-    Kind::MaterializedView,
-    Kind::Index,
-    Kind::Trigger,
-    Kind::Policy,
-];
 
 /// The words of `COMMENT ON` for an object.
 fn comment_target(schema: &Schema, key: &Key, object: &Object) -> String {
@@ -40,11 +20,13 @@ fn comment_target(schema: &Schema, key: &Key, object: &Object) -> String {
     match key.kind {
         Kind::Schema => format!("SCHEMA {name}"),
         Kind::Extension => format!("EXTENSION {name}"),
+        Kind::Collation => format!("COLLATION {name}"),
         Kind::Enum | Kind::Composite | Kind::Range => format!("TYPE {name}"),
         Kind::Domain => format!("DOMAIN {name}"),
         Kind::Sequence => format!("SEQUENCE {name}"),
-        Kind::Function if object.get("kind") == Some("procedure") => format!("PROCEDURE {name}"),
+        Kind::Procedure => format!("PROCEDURE {name}"),
         Kind::Function => format!("FUNCTION {name}"),
+        Kind::Aggregate => format!("AGGREGATE {name}"),
         Kind::Table if object.get("foreign").is_some() => format!("FOREIGN TABLE {name}"),
         Kind::Table => format!("TABLE {name}"),
         Kind::Column => format!("COLUMN {}.{name}", table()),
@@ -54,82 +36,120 @@ fn comment_target(schema: &Schema, key: &Key, object: &Object) -> String {
         Kind::MaterializedView => format!("MATERIALIZED VIEW {name}"),
         Kind::Trigger => format!("TRIGGER {name} ON {}", table()),
         Kind::Policy => format!("POLICY {name} ON {}", table()),
+        Kind::Rule => format!("RULE {name} ON {}", table()),
+        Kind::Statistics => format!("STATISTICS {name}"),
     }
 }
 
-/// `CREATE TABLE` with its columns in order.
+/// `CREATE TABLE` with its columns in order, and what a column or the table holds beyond what
+/// `CREATE TABLE` says: a partition's or a typed table's own defaults and NOT NULLs, storage,
+/// compression, statistics targets, row-level security.
 fn create_table(schema: &Schema, key: &Key, table: &Object) -> String {
     let name = &table.sql_name;
     if table.get("foreign").is_some() {
         return format!("-- {name} is a foreign table: its server and options are not written out.");
     }
-    if let (Some(parent), Some(bound)) = (table.get("partition of"), table.get("bound")) {
-        let mut sql = format!("CREATE TABLE {name} PARTITION OF {parent} {bound}");
-        if let Some(by) = table.get("partitioned by") {
-            sql.push_str(&format!(" PARTITION BY {by}"));
-        }
-        return format!("{sql};");
-    }
-    let columns: Vec<String> = table
+    let columns: Vec<&Object> = table
         .columns
         .iter()
         .filter_map(|column| {
-            let key = Key {
+            schema.get(&Key {
                 kind: Kind::Column,
                 schema: key.schema.clone(),
                 table: Some(key.name.clone()),
                 name: column.clone(),
-            };
-            let object = schema.get(&key)?;
-            let mut line = format!("    {} {}", object.sql_name, object.get("type").unwrap_or_default());
-            if let Some(collation) = object.get("collation") {
-                line.push_str(&format!(" COLLATE {collation}"));
-            }
-            if let Some(expression) = object.get("generated") {
-                line.push_str(&format!(" GENERATED ALWAYS AS ({expression}) STORED"));
-            }
-            if let Some(identity) = object.get("identity") {
-                line.push_str(&format!(" GENERATED {identity} AS IDENTITY"));
-                if let Some(sequence) = object.get("identity sequence") {
-                    line.push_str(&format!(" ({sequence})"));
-                }
-            }
-            if let Some(default) = object.get("default") {
-                line.push_str(&format!(" DEFAULT {default}"));
-            }
-            if object.get("not null").is_some() {
-                line.push_str(" NOT NULL");
-            }
-            Some(line)
+            })
         })
         .collect();
+    // A partition and a typed table take their columns from their parent or type.
+    let borrowed = table.get("partition of").is_some() || table.get("of type").is_some();
+    let mut after = Vec::new();
+    for column in &columns {
+        let alter = format!("ALTER TABLE {name} ALTER COLUMN {}", column.sql_name);
+        if borrowed {
+            if let Some(default) = column.get("default") {
+                after.push(format!("{alter} SET DEFAULT {default};"));
+            }
+            if column.get("not null").is_some() {
+                after.push(format!("{alter} SET NOT NULL;"));
+            }
+        }
+        for (attribute, clause) in
+            [("storage", "SET STORAGE"), ("compression", "SET COMPRESSION"), ("statistics", "SET STATISTICS")]
+        {
+            if let Some(value) = column.get(attribute) {
+                after.push(format!("{alter} {clause} {value};"));
+            }
+        }
+        if let Some(options) = column.get("options") {
+            after.push(format!("{alter} SET ({options});"));
+        }
+    }
     let unlogged = if table.get("persistence") == Some("unlogged") { "UNLOGGED " } else { "" };
-    let mut sql = if columns.is_empty() {
-        format!("CREATE {unlogged}TABLE {name} ()")
+    let mut sql = if let (Some(parent), Some(bound)) = (table.get("partition of"), table.get("bound")) {
+        format!("CREATE {unlogged}TABLE {name} PARTITION OF {parent} {bound}")
+    } else if let Some(of) = table.get("of type") {
+        format!("CREATE {unlogged}TABLE {name} OF {of}")
     } else {
-        format!("CREATE {unlogged}TABLE {name} (\n{}\n)", columns.join(",\n"))
+        let lines: Vec<String> =
+            columns.iter().map(|column| format!("    {}", column_definition(column))).collect();
+        if lines.is_empty() {
+            format!("CREATE {unlogged}TABLE {name} ()")
+        } else {
+            format!("CREATE {unlogged}TABLE {name} (\n{}\n)", lines.join(",\n"))
+        }
     };
-    if let Some(parents) = table.get("inherits") {
-        sql.push_str(&format!(" INHERITS ({parents})"));
-    }
-    if let Some(by) = table.get("partitioned by") {
-        sql.push_str(&format!(" PARTITION BY {by}"));
-    }
-    if let Some(options) = table.get("options") {
-        sql.push_str(&format!(" WITH ({options})"));
+    for (attribute, clause) in [
+        ("inherits", "INHERITS ("),
+        ("partitioned by", "PARTITION BY "),
+        ("access method", "USING "),
+        ("options", "WITH ("),
+        ("tablespace", "TABLESPACE "),
+    ] {
+        if let Some(value) = table.get(attribute) {
+            let close = if clause.ends_with('(') { ")" } else { "" };
+            sql.push_str(&format!(" {clause}{value}{close}"));
+        }
     }
     sql.push(';');
     match table.get("row level security") {
-        Some("enabled") => sql.push_str(&format!("\nALTER TABLE {name} ENABLE ROW LEVEL SECURITY;")),
-        Some("forced (not enabled)") => {
-            sql.push_str(&format!("\nALTER TABLE {name} FORCE ROW LEVEL SECURITY;"))
+        Some("enabled") => after.push(format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;")),
+        Some("forced (not enabled)") => after.push(format!("ALTER TABLE {name} FORCE ROW LEVEL SECURITY;")),
+        Some(_) => {
+            after.push(format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;"));
+            after.push(format!("ALTER TABLE {name} FORCE ROW LEVEL SECURITY;"));
         }
-        Some(_) => sql.push_str(&format!(
-            "\nALTER TABLE {name} ENABLE ROW LEVEL SECURITY;\nALTER TABLE {name} FORCE ROW LEVEL SECURITY;"
-        )),
         None => {}
     }
+    for line in after {
+        sql.push('\n');
+        sql.push_str(&line);
+    }
     sql
+}
+
+/// A column as `CREATE TABLE` defines it.
+fn column_definition(column: &Object) -> String {
+    let mut line = format!("{} {}", column.sql_name, column.get("type").unwrap_or_default());
+    if let Some(collation) = column.get("collation") {
+        line.push_str(&format!(" COLLATE {collation}"));
+    }
+    if let Some(expression) = column.get("generated") {
+        line.push_str(&format!(" GENERATED ALWAYS AS ({expression}) STORED"));
+    }
+    if let Some(identity) = column.get("identity") {
+        line.push_str(&format!(" GENERATED {identity} AS IDENTITY"));
+        if let Some(sequence) = column.get("identity sequence") {
+            line.push_str(&format!(" ({sequence})"));
+        }
+    }
+    if let Some(default) = column.get("default") {
+        line.push_str(&format!(" DEFAULT {default}"));
+    }
+    if column.get("not null").is_some() {
+        line.push_str(" NOT NULL");
+    }
+    line
 }
 
 /// The statement that creates an object (`None` for what comes with every database or is
@@ -157,18 +177,40 @@ pub(super) fn script(schema: &Schema) -> String {
         "-- Function bodies are checked when they run, so that the order of this file need not\n\
          -- follow what they read.\nSET check_function_bodies = off;\n",
     );
-    for kind in ORDER {
-        let mut objects: Vec<(&Key, &Object)> = schema.objects().filter(|(k, _)| k.kind == kind).collect();
-        objects.sort_by_key(|(key, object)| (object.depth, *key));
-        let statements: Vec<String> =
-            objects.into_iter().filter_map(|(key, object)| statement(schema, key, object)).collect();
-        if !statements.is_empty() {
-            out.push('\n');
-            out.push_str(&statements.join("\n\n"));
-            out.push('\n');
-        }
+    let statements: Vec<String> = schema
+        .creation_order()
+        .into_iter()
+        .filter_map(|key| statement(schema, key, schema.get(key)?))
+        .collect();
+    if !statements.is_empty() {
+        out.push('\n');
+        out.push_str(&statements.join("\n\n"));
+        out.push('\n');
     }
     let mut tail = Vec::new();
+    for (key, object) in schema.objects() {
+        // After every index: a replica identity may name one.
+        if key.kind == Kind::Table
+            && let Some(identity) = object.get("replica identity")
+        {
+            tail.push(format!("ALTER TABLE {} REPLICA IDENTITY {identity};", object.sql_name));
+        }
+        // The index behind a key is the key's own: its options and comment come here.
+        if key.kind == Kind::Constraint {
+            let index = format!("{}.{}", quote_ident(&key.schema), object.sql_name);
+            if let Some(options) = object.get("index options") {
+                tail.push(format!("ALTER INDEX {index} SET ({options});"));
+            }
+            if let Some(comment) = object.get("index comment") {
+                tail.push(format!("COMMENT ON INDEX {index} IS {};", quote_literal(comment)));
+            }
+        }
+        if key.kind == Kind::Index
+            && let Some(tablespace) = object.get("tablespace")
+        {
+            tail.push(format!("ALTER INDEX {} SET TABLESPACE {tablespace};", object.sql_name));
+        }
+    }
     for (key, object) in schema.objects() {
         if key.kind == Kind::Sequence
             && let Some(owner) = object.get("owned by")
