@@ -189,7 +189,9 @@ fn body(plan: &Plan) -> String {
 
 /// One operation or a few that belong together, with what orders it.
 struct Step {
-    order: (u32, usize, Key),
+    /// The phase, the object's place in it (the schema model's creation order; reversed for
+    /// removals), the step's place among the object's steps, the object.
+    order: (u32, usize, usize, Key),
     lines: Vec<String>,
     /// It must run outside a transaction (a concurrent build, a validation after `NOT VALID`…).
     outside: bool,
@@ -202,54 +204,14 @@ struct Plan {
     notes: Vec<String>,
 }
 
-/// Where a removal goes: what depends on others first.
-fn removal_phase(kind: Kind) -> u32 {
-    match kind {
-        Kind::Policy => 0,
-        Kind::Trigger => 1,
-        Kind::MaterializedView => 2,
-        Kind::View => 3,
-        Kind::Index => 4,
-        Kind::Constraint => 5,
-        Kind::Column => 6,
-        Kind::Table => 7,
-        Kind::Function => 8,
-        Kind::Sequence => 9,
-        Kind::Range => 10,
-        Kind::Composite => 11,
-        Kind::Domain => 12,
-        Kind::Enum => 13,
-        Kind::Extension => 14,
-        _ => 15,
-    }
-}
-
-/// Where a creation or a change goes: what others are built on first.
-fn creation_phase(kind: Kind) -> u32 {
-    match kind {
-        Kind::Schema => 20,
-        Kind::Extension => 21,
-        Kind::Enum => 22,
-        Kind::Domain => 23,
-        Kind::Composite => 24,
-        Kind::Range => 25,
-        Kind::Sequence => 26,
-        Kind::Function => 27,
-        Kind::Table => 28,
-        Kind::Column => 29,
-        Kind::Constraint => 31,
-        Kind::Index => 32,
-        Kind::View => 33,
-        Kind::MaterializedView => 34,
-        Kind::Trigger => 35,
-        _ => 36,
-    }
-}
-
-/// After the columns: a sequence's owner.
-const OWNERSHIP: u32 = 30;
+/// The phase of a removal: before every creation.
+const REMOVAL: u32 = 0;
+/// The phase of a creation or a change.
+const CREATION: u32 = 1;
+/// After the creations: a sequence's owner.
+const OWNERSHIP: u32 = 2;
 /// Last: comments.
-const COMMENTS: u32 = 40;
+const COMMENTS: u32 = 3;
 
 /// A Rust string literal of `text`: quoted, or raw when it holds quotes or lines.
 fn lit(text: &str) -> String {
@@ -281,11 +243,8 @@ fn table_key(key: &Key) -> Key {
 
 /// The columns of a table, in order.
 fn columns_of<'s>(schema: &'s Schema, table: &Key) -> Vec<(&'s Key, &'s Object)> {
-    let order: Vec<String> = schema
-        .get(table)
-        .and_then(|t| t.get("column order"))
-        .map(split_identifiers)
-        .unwrap_or_default();
+    let order: Vec<String> =
+        schema.get(table).and_then(|t| t.get("column order")).map(split_identifiers).unwrap_or_default();
     let mut columns: Vec<(&Key, &Object)> = schema
         .objects()
         .filter(|(k, _)| {
@@ -643,8 +602,12 @@ fn drop_sql(schema: &Schema, key: &Key, object: &Object) -> String {
         Kind::Enum | Kind::Composite | Kind::Range => format!("DROP TYPE {name}"),
         Kind::Domain => format!("DROP DOMAIN {name}"),
         Kind::Sequence => format!("DROP SEQUENCE {name}"),
-        Kind::Function if object.get("kind") == Some("procedure") => format!("DROP PROCEDURE {name}"),
+        Kind::Procedure => format!("DROP PROCEDURE {name}"),
         Kind::Function => format!("DROP FUNCTION {name}"),
+        Kind::Aggregate => format!("DROP AGGREGATE {name}"),
+        Kind::Collation => format!("DROP COLLATION {name}"),
+        Kind::Statistics => format!("DROP STATISTICS {name}"),
+        Kind::Rule => format!("DROP RULE {name} ON {}", table()),
         Kind::Table => format!("DROP TABLE {name}"),
         Kind::Column => format!("ALTER TABLE {} DROP COLUMN {name}", table()),
         Kind::Constraint => format!("ALTER TABLE {} DROP CONSTRAINT {name}", table()),
@@ -664,11 +627,22 @@ struct Planner<'a> {
     to: &'a Schema,
     upgrade: bool,
     plan: Plan,
+    /// Each object's place in the creation order of `from` and of `to`.
+    places: [BTreeMap<Key, usize>; 2],
 }
 
 impl Planner<'_> {
+    /// A step of `phase`: objects are removed in the reverse of the order `from` was built in,
+    /// and created or changed in the order `to` is built in (the schema model's creation order,
+    /// which follows PostgreSQL's dependencies); `sub` orders one object's steps.
     fn step(&mut self, phase: u32, sub: usize, key: &Key, lines: Vec<String>, outside: bool) {
-        self.plan.steps.push(Step { order: (phase, sub, key.clone()), lines, outside });
+        let [from, to] = &self.places;
+        let place = if phase == REMOVAL {
+            from.get(key).map_or(0, |p| from.len() - p)
+        } else {
+            to.get(key).or_else(|| from.get(key)).copied().unwrap_or(usize::MAX)
+        };
+        self.plan.steps.push(Step { order: (phase, place, sub, key.clone()), lines, outside });
     }
 
     /// `// DECIDE: …` above the lines in the upgrade, and listed.
@@ -686,7 +660,7 @@ impl Planner<'_> {
             format!("todo!({});", lit(&format!("{key}: {what}"))),
         ];
         self.plan.decisions.push(format!("{key}: {what}: write it by hand"));
-        self.step(creation_phase(key.kind), 0, key, lines, false);
+        self.step(CREATION, 0, key, lines, false);
     }
 
     fn execute(sql: &str) -> String {
@@ -785,7 +759,7 @@ impl Planner<'_> {
 
     fn added(&mut self, key: &Key) {
         let Some(object) = self.to.get(key) else { return };
-        let phase = creation_phase(key.kind);
+        let phase = CREATION;
         match key.kind {
             Kind::Table => self.create_table(key, object),
             Kind::Column if self.table_added(key) => {}
@@ -806,6 +780,11 @@ impl Planner<'_> {
             | Kind::Range
             | Kind::Sequence
             | Kind::Function
+            | Kind::Procedure
+            | Kind::Aggregate
+            | Kind::Collation
+            | Kind::Statistics
+            | Kind::Rule
             | Kind::View
             | Kind::MaterializedView
             | Kind::Trigger
@@ -863,7 +842,7 @@ impl Planner<'_> {
                 None => return self.unsupported(key, "created".to_owned()),
             }
         };
-        self.step(creation_phase(Kind::Table), object.depth(), key, lines, false);
+        self.step(CREATION, object.depth(), key, lines, false);
         for (column, c) in columns {
             if c.get("comment").is_some() {
                 self.comment(column, c.get("comment"));
@@ -902,7 +881,7 @@ impl Planner<'_> {
                 lines,
             );
         }
-        self.step(creation_phase(Kind::Column), 0, key, lines, false);
+        self.step(CREATION, 0, key, lines, false);
     }
 
     fn add_constraint(&mut self, key: &Key, object: &Object) {
@@ -963,7 +942,7 @@ impl Planner<'_> {
                 }
             }
         }
-        self.step(creation_phase(Kind::Constraint), sub, key, lines, outside);
+        self.step(CREATION, sub, key, lines, outside);
     }
 
     fn add_index(&mut self, key: &Key, object: &Object) {
@@ -1000,7 +979,7 @@ impl Planner<'_> {
                 Self::execute(&sql)
             }
         };
-        self.step(creation_phase(Kind::Index), 0, key, vec![line], existing);
+        self.step(CREATION, 0, key, vec![line], existing);
     }
 
     fn removed(&mut self, key: &Key, renames: &BTreeMap<Key, Vec<String>>) {
@@ -1008,7 +987,7 @@ impl Planner<'_> {
         if key.table.is_some() && self.table_removed(key) {
             return; // dropped with its table
         }
-        let phase = removal_phase(key.kind);
+        let phase = REMOVAL;
         let mut outside = false;
         let (lines, what) = match key.kind {
             Kind::Table => (
@@ -1088,7 +1067,7 @@ impl Planner<'_> {
             {
                 let table = op_name(&key.schema, key.table.as_deref().unwrap_or_default());
                 let line = format!("op.validate_constraint({}, {});", lit(&table), lit(&key.name));
-                self.step(creation_phase(Kind::Constraint), 3, key, vec![line], true);
+                self.step(CREATION, 3, key, vec![line], true);
             }
             Kind::Extension if rest == ["version"] => {
                 let sql = format!(
@@ -1096,11 +1075,13 @@ impl Planner<'_> {
                     after.sql_name(),
                     migrate_core::sql::quote_literal(after.get("version").unwrap_or_default())
                 );
-                self.step(creation_phase(Kind::Extension), 0, key, vec![Self::execute(&sql)], false);
+                self.step(CREATION, 0, key, vec![Self::execute(&sql)], false);
             }
-            Kind::Function if !rest.iter().any(|a| matches!(*a, "kind" | "returns" | "arguments")) => {
+            Kind::Function | Kind::Procedure
+                if !rest.iter().any(|a| matches!(*a, "returns" | "arguments")) =>
+            {
                 if let Some(sql) = self.to.create_statement(key) {
-                    self.step(creation_phase(Kind::Function), 0, key, vec![Self::execute(&sql)], false);
+                    self.step(CREATION, 0, key, vec![Self::execute(&sql)], false);
                 }
             }
             Kind::Sequence => {
@@ -1120,7 +1101,7 @@ impl Planner<'_> {
                     after.sql_name(),
                     after.get("owned by").unwrap_or("NONE")
                 );
-                self.step(creation_phase(Kind::Sequence), 0, key, vec![Self::execute(&sql)], false);
+                self.step(CREATION, 0, key, vec![Self::execute(&sql)], false);
                 if rest.contains(&"owned by") {
                     self.step(OWNERSHIP, 0, key, vec![Self::execute(&owner)], false);
                 }
@@ -1144,7 +1125,7 @@ impl Planner<'_> {
         };
         let sub = usize::MAX - before.depth();
         self.step(
-            removal_phase(key.kind),
+            REMOVAL,
             sub,
             key,
             vec![format!("// {key} changes: dropped, then made again"), line],
@@ -1157,9 +1138,7 @@ impl Planner<'_> {
             Kind::Index => self.add_index(key, after),
             Kind::Constraint => self.add_constraint(key, after),
             _ => match self.to.create_statement(key) {
-                Some(sql) => {
-                    self.step(creation_phase(key.kind), after.depth(), key, vec![Self::execute(&sql)], false)
-                }
+                Some(sql) => self.step(CREATION, after.depth(), key, vec![Self::execute(&sql)], false),
                 None => self.unsupported(key, "changed".to_owned()),
             },
         }
@@ -1169,7 +1148,7 @@ impl Planner<'_> {
         let table = op_name(&key.schema, key.table.as_deref().unwrap_or_default());
         let alter = format!("op.alter_column({}, {})", lit(&table), lit(&key.name));
         let column = format!("{table}.{}", key.name);
-        let phase = creation_phase(Kind::Column);
+        let phase = CREATION;
         let mut outside = false;
         let mut lines = Vec::new();
         let (b_type, a_type) =
@@ -1279,7 +1258,7 @@ impl Planner<'_> {
                     let sql = format!(
                         "ALTER TABLE {name} {enable} ROW LEVEL SECURITY;\nALTER TABLE {name} {force} ROW LEVEL SECURITY"
                     );
-                    self.step(creation_phase(Kind::Table), 1, key, vec![Self::execute(&sql)], false);
+                    self.step(CREATION, 1, key, vec![Self::execute(&sql)], false);
                 }
                 other => self.unsupported(key, format!("`{}` changes {other}", key.name)),
             }
@@ -1308,7 +1287,7 @@ impl Planner<'_> {
                 };
                 lines.push(format!("op.add_enum_value({}, {}){place};", lit(&name), lit(value)));
             }
-            self.step(creation_phase(Kind::Enum), 0, key, lines, true);
+            self.step(CREATION, 0, key, lines, true);
             return;
         }
         // Made again: renamed away, created with the new values, every column converted.
@@ -1376,7 +1355,7 @@ impl Planner<'_> {
             );
             lines
         };
-        self.step(creation_phase(Kind::Enum), 0, key, lines, false);
+        self.step(CREATION, 0, key, lines, false);
     }
 
     fn comment(&mut self, key: &Key, text: Option<&str>) {
@@ -1409,7 +1388,10 @@ impl Planner<'_> {
 
 /// The steps that make `from` into `to`.
 fn plan(from: &Schema, to: &Schema, upgrade: bool) -> Plan {
-    Planner { from, to, upgrade, plan: Plan::default() }.run()
+    let places = [from, to].map(|schema| {
+        schema.creation_order().into_iter().enumerate().map(|(place, key)| (key.clone(), place)).collect()
+    });
+    Planner { from, to, upgrade, plan: Plan::default(), places }.run()
 }
 
 #[cfg(test)]
