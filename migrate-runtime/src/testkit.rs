@@ -673,13 +673,29 @@ fn query(client: &mut Client, sql: &str) -> Result<Vec<String>, TestkitError> {
 /// The user schema of the database through the schema model ([`crate::catalog`]), the
 /// migrator's own tables, owners and privileges left out.
 pub fn schema(client: &mut Client, migrator: &Migrator) -> Result<Schema, TestkitError> {
-    read_schema(client, migrator, false)
+    Schema::read(client, &Options::new().ignore_runner_tables(&migrator.table_names()))
+        .map_err(|e| fail(format!("cannot read the catalog: {}", describe(&e))))
 }
 
-/// [`schema`], with owners and privileges when `privileges`.
-fn read_schema(client: &mut Client, migrator: &Migrator, privileges: bool) -> Result<Schema, TestkitError> {
-    let options = Options::new().ignore_runner_tables(&migrator.table_names()).privileges(privileges);
-    Schema::read(client, &options).map_err(|e| fail(format!("cannot read the catalog: {}", describe(&e))))
+/// The session the stairway reads the schema through, again and again: its own, its catalog
+/// caches warm and the model's queries prepared once.
+struct Reading {
+    client: Client,
+    prepared: bool,
+}
+
+impl Reading {
+    fn new(database: &TestDatabase) -> Result<Reading, TestkitError> {
+        Ok(Reading { client: database.connect()?, prepared: false })
+    }
+
+    /// The schema, grants included: on one server, one set of roles, a grant a downgrade
+    /// forgets counts too.
+    fn schema(&mut self, migrator: &Migrator) -> Result<Schema, TestkitError> {
+        let options = Options::new().ignore_runner_tables(&migrator.table_names()).privileges(true);
+        crate::catalog::read_prepared(&mut self.client, &options, &mut self.prepared)
+            .map_err(|e| fail(format!("cannot read the catalog: {}", describe(&e))))
+    }
 }
 
 /// What the stairway check found wrong with one migration.
@@ -749,9 +765,8 @@ pub fn stairway(migrator: &Migrator) -> Result<Stairway, TestkitError> {
 
 fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
     let mut database = TestDatabase::new()?;
-    // One session reads the schema throughout (its catalog caches stay warm), another per step
-    // migrates.
-    let mut reader = database.connect()?;
+    // One session reads the schema throughout, another per step migrates.
+    let mut reader = Reading::new(&database)?;
     let graph = migrator.graph();
     let mut report = Stairway::default();
     let mut applied: Vec<NodeId> = Vec::new();
@@ -763,8 +778,7 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
             file: migration.file.to_owned(),
             problem,
         };
-        // One server, one set of roles: grants a downgrade forgets count too.
-        let before = read_schema(&mut reader, migrator, true)?;
+        let before = reader.schema(migrator)?;
         if let Err(error) = migrator.step(database.url(), node, true) {
             report.failures.push(failure(format!("upgrade failed: {}", error.report())));
             // What grows from a migration that does not apply cannot be checked.
@@ -791,10 +805,9 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
         let broken = match migrator.step(database.url(), node, false) {
             Err(error) => Some(format!("downgrade failed: {}", error.report())),
             Ok(()) => {
-                let changes = before.diff(&read_schema(&mut reader, migrator, true)?);
-                (!changes.is_empty()).then(|| {
-                    format!("downgrade did not restore the schema:\n{}", differences(&changes))
-                })
+                let changes = before.diff(&reader.schema(migrator)?);
+                (!changes.is_empty())
+                    .then(|| format!("downgrade did not restore the schema:\n{}", differences(&changes)))
             }
         };
         match broken {
@@ -804,13 +817,13 @@ fn stairway_here(migrator: &Migrator) -> Result<Stairway, TestkitError> {
                         .failures
                         .push(failure(format!("upgrade after its downgrade failed: {}", error.report())));
                     database = rebuild(migrator, &rows_after)?;
-                    reader = database.connect()?;
+                    reader = Reading::new(&database)?;
                 }
             }
             Some(problem) => {
                 report.failures.push(failure(problem));
                 database = rebuild(migrator, &rows_after)?;
-                reader = database.connect()?;
+                reader = Reading::new(&database)?;
             }
         }
         applied = rows_after;

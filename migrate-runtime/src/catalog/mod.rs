@@ -28,6 +28,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 pub use read::Options;
+#[cfg(feature = "testkit")]
+pub(crate) use read::read_prepared;
 
 /// The kind of a schema object, in the order a schema is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

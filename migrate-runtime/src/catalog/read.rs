@@ -168,20 +168,41 @@ impl Schema {
     /// Reads the schema of the database `client` is connected to, in one read-only
     /// transaction.
     pub fn read(client: &mut Client, options: &Options) -> Result<Schema, postgres::Error> {
-        let mut transaction = client.build_transaction().read_only(true).start()?;
-        let version: u32 =
-            result_sets(&mut transaction, "SET LOCAL search_path = pg_catalog; SHOW server_version_num")?
-                .concat()
-                .first()
-                .and_then(|r| at(r, 0))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-        let mut reader = Reader { client: &mut transaction, options, version, schema: Schema::default() };
-        reader.read_all()?;
-        let schema = reader.schema;
-        transaction.commit()?;
-        Ok(schema)
+        read(client, options, None)
     }
+}
+
+/// [`Schema::read`] for a session that reads again and again (the stairway's): its queries are
+/// prepared the first time (`prepared` false, then set), and only executed afterwards, which
+/// spares PostgreSQL planning them at every read. The session must be the caller's own (a
+/// pooled connection would carry the prepared statements to someone else).
+#[cfg(feature = "testkit")]
+pub(crate) fn read_prepared(
+    client: &mut Client,
+    options: &Options,
+    prepared: &mut bool,
+) -> Result<Schema, postgres::Error> {
+    read(client, options, Some(prepared))
+}
+
+fn read(
+    client: &mut Client,
+    options: &Options,
+    prepared: Option<&mut bool>,
+) -> Result<Schema, postgres::Error> {
+    let mut transaction = client.build_transaction().read_only(true).start()?;
+    let version: u32 =
+        result_sets(&mut transaction, "SET LOCAL search_path = pg_catalog; SHOW server_version_num")?
+            .concat()
+            .first()
+            .and_then(|r| at(r, 0))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+    let mut reader = Reader { client: &mut transaction, options, version, schema: Schema::default() };
+    reader.read_all(prepared)?;
+    let schema = reader.schema;
+    transaction.commit()?;
+    Ok(schema)
 }
 
 struct Reader<'a, 'c> {
@@ -210,7 +231,7 @@ impl Reader<'_, '_> {
     }
 
     /// Every kind's query, sent in one batch (one round trip), and each kind's results.
-    fn read_all(&mut self) -> Result<(), postgres::Error> {
+    fn read_all(&mut self, prepared: Option<&mut bool>) -> Result<(), postgres::Error> {
         type Take<'a, 'c> = fn(&mut Reader<'a, 'c>, Vec<Row>);
         let kinds: [(String, Take<'_, '_>); 16] = [
             (self.schemas_sql(), Reader::schemas),
@@ -231,9 +252,27 @@ impl Reader<'_, '_> {
             (self.policies_sql(), Reader::policies),
         ];
         let dependencies = self.dependencies_sql();
-        let mut batch: Vec<&str> = kinds.iter().map(|(sql, _)| sql.as_str()).collect();
-        batch.push(&dependencies);
-        let mut results = result_sets(self.client, &batch.join(";\n"))?.into_iter();
+        let mut statements: Vec<&str> = kinds.iter().map(|(sql, _)| sql.as_str()).collect();
+        statements.push(&dependencies);
+        let batch = match prepared {
+            None => statements.join(";\n"),
+            Some(done) => {
+                if !*done {
+                    let prepare: Vec<String> = statements
+                        .iter()
+                        .enumerate()
+                        .map(|(i, sql)| format!("PREPARE migrate_catalog_{i} AS {sql}"))
+                        .collect();
+                    self.client.batch_execute(&prepare.join(";\n"))?;
+                    *done = true;
+                }
+                (0..statements.len())
+                    .map(|i| format!("EXECUTE migrate_catalog_{i}"))
+                    .collect::<Vec<_>>()
+                    .join(";\n")
+            }
+        };
+        let mut results = result_sets(self.client, &batch)?.into_iter();
         for (_, take) in &kinds {
             take(self, results.next().unwrap_or_default());
         }
