@@ -2,7 +2,8 @@
 //! level, a function's body or settings, a view's definition, a column's position, collation,
 //! generated expression or identity, constraints, indexes, sequences, types, extensions,
 //! comments, row level security, persistence, partition bounds, a trigger's state, a schema, a
-//! default, a NOT NULL and a grant.
+//! default, a NOT NULL, a grant, a rule, a statistics object, a collation, an aggregate, a
+//! procedure, a column's comment and storage, and a replica identity.
 //! Every broken migration must be named with its object, and none of the correct ones between
 //! them: a difference the catalog comparison invents would show up here.
 
@@ -44,6 +45,14 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ("fa0000000036", "column", "status", "'pending'"),
     ("fa0000000037", "column", "email", "not null"),
     ("fa0000000038", "table", "accounts", "privileges"),
+    ("fa0000000039", "rule", "accounts_quiet", ""),
+    ("fa0000000040", "statistics object", "accounts_status_handle", ""),
+    ("fa0000000041", "collation", "loose", ""),
+    ("fa0000000042", "aggregate", "product", ""),
+    ("fa0000000043", "procedure", "close_accounts", ""),
+    ("fa0000000044", "column", "handle", "the public name"),
+    ("fa0000000045", "column", "body", "main"),
+    ("fa0000000046", "table", "accounts", "replica identity"),
 ];
 
 /// The correctly reversible migrations, which must not be named.

@@ -168,27 +168,30 @@ impl Schema {
     /// Reads the schema of the database `client` is connected to, in one read-only
     /// transaction.
     pub fn read(client: &mut Client, options: &Options) -> Result<Schema, postgres::Error> {
-        read(client, options, None)
+        read(client, options, None, true)
     }
 }
 
 /// [`Schema::read`] for a session that reads again and again (the stairway's): its queries are
 /// prepared the first time (`prepared` false, then set), and only executed afterwards, which
 /// spares PostgreSQL planning them at every read. The session must be the caller's own (a
-/// pooled connection would carry the prepared statements to someone else).
+/// pooled connection would carry the prepared statements to someone else). Dependencies, which
+/// only order the creation of objects, are not read: such a schema compares, and its
+/// [`Schema::creation_order`] is by kind and name alone.
 #[cfg(feature = "testkit")]
 pub(crate) fn read_prepared(
     client: &mut Client,
     options: &Options,
     prepared: &mut bool,
 ) -> Result<Schema, postgres::Error> {
-    read(client, options, Some(prepared))
+    read(client, options, Some(prepared), false)
 }
 
 fn read(
     client: &mut Client,
     options: &Options,
     prepared: Option<&mut bool>,
+    dependencies: bool,
 ) -> Result<Schema, postgres::Error> {
     let mut transaction = client.build_transaction().read_only(true).start()?;
     let version: u32 =
@@ -199,7 +202,7 @@ fn read(
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
     let mut reader = Reader { client: &mut transaction, options, version, schema: Schema::default() };
-    reader.read_all(prepared)?;
+    reader.read_all(prepared, dependencies)?;
     let schema = reader.schema;
     transaction.commit()?;
     Ok(schema)
@@ -231,7 +234,11 @@ impl Reader<'_, '_> {
     }
 
     /// Every kind's query, sent in one batch (one round trip), and each kind's results.
-    fn read_all(&mut self, prepared: Option<&mut bool>) -> Result<(), postgres::Error> {
+    fn read_all(
+        &mut self,
+        prepared: Option<&mut bool>,
+        with_dependencies: bool,
+    ) -> Result<(), postgres::Error> {
         type Take<'a, 'c> = fn(&mut Reader<'a, 'c>, Vec<Row>);
         let kinds: [(String, Take<'_, '_>); 16] = [
             (self.schemas_sql(), Reader::schemas),
@@ -253,7 +260,9 @@ impl Reader<'_, '_> {
         ];
         let dependencies = self.dependencies_sql();
         let mut statements: Vec<&str> = kinds.iter().map(|(sql, _)| sql.as_str()).collect();
-        statements.push(&dependencies);
+        if with_dependencies {
+            statements.push(&dependencies);
+        }
         let batch = match prepared {
             None => statements.join(";\n"),
             Some(done) => {
@@ -277,7 +286,9 @@ impl Reader<'_, '_> {
             take(self, results.next().unwrap_or_default());
         }
         // Dependencies name objects by oid: they are resolved once every object is read.
-        self.dependencies(results.next().unwrap_or_default());
+        if with_dependencies {
+            self.dependencies(results.next().unwrap_or_default());
+        }
         Ok(())
     }
 
@@ -618,7 +629,8 @@ impl Reader<'_, '_> {
              (SELECT 'START WITH ' || s.seqstart || ' INCREMENT BY ' || s.seqincrement || ' MINVALUE ' || s.seqmin || \
                  ' MAXVALUE ' || s.seqmax || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END \
               FROM pg_depend x JOIN pg_sequence s ON s.seqrelid = x.objid WHERE a.attidentity <> '' \
-                 AND x.classid = 'pg_class'::regclass AND x.refobjid = c.oid AND x.refobjsubid = a.attnum AND x.deptype = 'i'), \
+                 AND x.classid = 'pg_class'::regclass AND x.refclassid = 'pg_class'::regclass AND x.refobjid = c.oid \
+                 AND x.refobjsubid = a.attnum AND x.deptype = 'i'), \
              CASE WHEN {generated} = 's' THEN pg_get_expr(d.adbin, d.adrelid) END, \
              CASE WHEN a.attcollation <> t.typcollation THEN {collation} END, \
              col_description(c.oid, a.attnum), a.attacl::text, \
