@@ -148,8 +148,8 @@ pub enum Command {
     /// without --db. The database is checked twice: at its heads, and without drift: the
     /// migrations are replayed up to its version rows on a throwaway database (on --dev-url's
     /// server, else on a throwaway PostgreSQL started from the machine's binaries; never on the
-    /// checked server), and both schemas are compared. Exit 1 marks a difference (for deploy
-    /// gates).
+    /// checked server), and both schemas are compared, owners and privileges aside (roles differ
+    /// between servers). Exit 1 marks a difference (for deploy gates).
     Check {
         /// Check the database: exit 1 unless it is at the heads and has no drift.
         #[arg(long)]
@@ -434,6 +434,11 @@ fn current_nodes(migrator: &Migrator, url: &str) -> Result<Vec<NodeId>, Stop> {
 /// the database's own, one line per change (`+` added outside migrations, `-` dropped, `~`
 /// changed from the replay to the database).
 fn drift(chain: &Chain, url: &str, rows: &[String], dev_url: Option<&str>) -> Result<Vec<String>, Stop> {
+    // Its synchronous clients may not block a runtime's thread (a binary's `main` on tokio).
+    crate::session::outside_runtime(|| drift_here(chain, url, rows, dev_url))
+}
+
+fn drift_here(chain: &Chain, url: &str, rows: &[String], dev_url: Option<&str>) -> Result<Vec<String>, Stop> {
     // Quiet: the replay is not a change of the user's database.
     let replayer = Migrator::new(chain);
     let graph = replayer.graph();
@@ -591,13 +596,15 @@ fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
                 }
                 if drift.is_empty() {
                     emit(&format!(
-                        "its schema is what its revision(s) {} build: no drift\n",
+                        "its schema is what its revision(s) {} build: no drift (owners and privileges are not \
+                         compared)\n",
                         rows_text(&rows)
                     ))?;
                 } else {
                     emit(&format!(
                         "the database's schema differs from what its revision(s) {} build:\n{}\n(+ added outside \
-                         migrations, - dropped outside migrations, ~ changed: built → found)\n",
+                         migrations, - dropped outside migrations, ~ changed: built → found; owners and privileges \
+                         are not compared)\n",
                         rows_text(&rows),
                         drift.join("\n")
                     ))?;
