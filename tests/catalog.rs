@@ -350,3 +350,33 @@ fn the_runner_tables_and_privileges_are_left_out_unless_asked() {
         differences(&before.diff(&after))
     );
 }
+
+#[test]
+fn what_the_script_cannot_write_is_named_and_left_out_whole() {
+    let original = read(&built(
+        "CREATE FOREIGN DATA WRAPPER files; CREATE SERVER disk FOREIGN DATA WRAPPER files;
+         CREATE FOREIGN TABLE app_log (line text) SERVER disk;
+         COMMENT ON FOREIGN TABLE app_log IS 'the log'; COMMENT ON COLUMN app_log.line IS 'one line';
+         ALTER FOREIGN TABLE app_log ALTER COLUMN line SET STORAGE EXTERNAL;
+         CREATE AGGREGATE my_pct(float8 ORDER BY anyelement) (SFUNC = ordered_set_transition, STYPE = internal,
+             FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA);
+         CREATE TABLE kept (id integer)",
+    ));
+    let script = original.to_sql();
+    assert!(script.contains("--   table `public.app_log`"), "{script}");
+    assert!(
+        script.contains("--   aggregate `public.my_pct(double precision ORDER BY anyelement)`"),
+        "{script}"
+    );
+    // It runs, and builds everything else.
+    let copy = read(&built(&script));
+    let changes = original.diff(&copy);
+    let unwritten = |key: &Key| {
+        key.name == "app_log" || key.table.as_deref() == Some("app_log") || key.name.starts_with("my_pct(")
+    };
+    assert!(
+        !changes.is_empty() && changes.iter().all(|c| matches!(c, Change::Removed(key) if unwritten(key))),
+        "{}",
+        differences(&changes)
+    );
+}

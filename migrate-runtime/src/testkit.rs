@@ -863,9 +863,10 @@ fn head_revs(migrator: &Migrator) -> String {
 }
 
 /// What differs between the schema file at `path` and the schema the chain's heads build, one
-/// line each, empty when the file is up to date. Compared as schemas, not as text: the file's
-/// SQL is run on a throwaway database of [`server`] and read back through the schema model,
-/// so a server of another version printing a definition differently does not make it stale.
+/// line each, empty when the file is up to date: when it is, to the byte, what `schema` writes
+/// now, or else when it builds the same schema: the file's SQL is run on a throwaway database
+/// of [`server`] and read back through the schema model, so a server of another version
+/// printing a definition differently does not make it stale.
 /// Lines are [`crate::catalog::Change`]s from the file to the head (`+` in the head only, `-`
 /// in the file only, `~` changed), and `~ head: …` when the header names other heads.
 pub fn schema_file_differences(migrator: &Migrator, path: &Path) -> Result<Vec<String>, TestkitError> {
@@ -878,6 +879,11 @@ pub fn schema_file_differences(migrator: &Migrator, path: &Path) -> Result<Vec<S
             Err(e) => return Err(fail(format!("cannot read `{}`: {e}", path.display()))),
         };
         let head = TestDatabase::migrated(migrator)?.schema(migrator)?;
+        // What `schema` would write now: up to date, even where the model cannot write an
+        // object so that the file rebuilds it (README, "The schema model").
+        if text == format!("{}{}", schema_file_header(migrator), head.to_sql()) {
+            return Ok(Vec::new());
+        }
         let loaded = TestDatabase::new()?;
         let mut client = loaded.connect()?;
         if let Err(e) = client.batch_execute(&text) {

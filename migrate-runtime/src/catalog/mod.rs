@@ -219,6 +219,31 @@ impl Object {
         self.attributes.iter().map(|(n, v)| (*n, v.as_str()))
     }
 
+    /// A column's definition as `CREATE TABLE` and `ADD COLUMN` write it: name, type, collation,
+    /// generated expression, identity, default, NOT NULL.
+    pub fn column_definition(&self) -> String {
+        let mut line = format!("{} {}", self.sql_name, self.get("type").unwrap_or_default());
+        if let Some(collation) = self.get("collation") {
+            line.push_str(&format!(" COLLATE {collation}"));
+        }
+        if let Some(expression) = self.get("generated") {
+            line.push_str(&format!(" GENERATED ALWAYS AS ({expression}) STORED"));
+        }
+        if let Some(identity) = self.get("identity") {
+            line.push_str(&format!(" GENERATED {identity} AS IDENTITY"));
+            if let Some(sequence) = self.get("identity sequence") {
+                line.push_str(&format!(" ({sequence})"));
+            }
+        }
+        if let Some(default) = self.get("default") {
+            line.push_str(&format!(" DEFAULT {default}"));
+        }
+        if self.get("not null").is_some() {
+            line.push_str(" NOT NULL");
+        }
+        line
+    }
+
     /// Its name as SQL writes it: schema-qualified (the table's name alone for objects on a
     /// table, as `ALTER TABLE … RENAME` and `CREATE INDEX` take it), quoted where needed.
     pub fn sql_name(&self) -> &str {

@@ -92,7 +92,7 @@ fn create_table(schema: &Schema, key: &Key, table: &Object) -> String {
         format!("CREATE {unlogged}TABLE {name} OF {of}")
     } else {
         let lines: Vec<String> =
-            columns.iter().map(|column| format!("    {}", column_definition(column))).collect();
+            columns.iter().map(|column| format!("    {}", column.column_definition())).collect();
         if lines.is_empty() {
             format!("CREATE {unlogged}TABLE {name} ()")
         } else {
@@ -128,30 +128,6 @@ fn create_table(schema: &Schema, key: &Key, table: &Object) -> String {
     sql
 }
 
-/// A column as `CREATE TABLE` defines it.
-fn column_definition(column: &Object) -> String {
-    let mut line = format!("{} {}", column.sql_name, column.get("type").unwrap_or_default());
-    if let Some(collation) = column.get("collation") {
-        line.push_str(&format!(" COLLATE {collation}"));
-    }
-    if let Some(expression) = column.get("generated") {
-        line.push_str(&format!(" GENERATED ALWAYS AS ({expression}) STORED"));
-    }
-    if let Some(identity) = column.get("identity") {
-        line.push_str(&format!(" GENERATED {identity} AS IDENTITY"));
-        if let Some(sequence) = column.get("identity sequence") {
-            line.push_str(&format!(" ({sequence})"));
-        }
-    }
-    if let Some(default) = column.get("default") {
-        line.push_str(&format!(" DEFAULT {default}"));
-    }
-    if column.get("not null").is_some() {
-        line.push_str(" NOT NULL");
-    }
-    line
-}
-
 /// The statement that creates an object (`None` for what comes with every database or is
 /// built with another object: the public schema, a column, a partition's copy of its parent's
 /// index).
@@ -172,14 +148,41 @@ pub(super) fn comment_statement(schema: &Schema, key: &Key, object: &Object) -> 
 }
 
 /// The whole script.
+/// Whether the script leaves `key` out: the model cannot write a foreign table (its server and
+/// options are not read) nor an ordered-set aggregate, nor what is on them.
+pub(super) fn unwritten(schema: &Schema, key: &Key) -> bool {
+    let foreign = |table: &str| {
+        let key = Key { kind: Kind::Table, schema: key.schema.clone(), table: None, name: table.to_owned() };
+        schema.get(&key).is_some_and(|t| t.get("foreign").is_some())
+    };
+    match (&key.table, key.kind) {
+        (Some(table), _) => foreign(table),
+        (None, Kind::Table) => foreign(&key.name),
+        (None, Kind::Aggregate) => schema.get(key).is_some_and(|a| a.get("kind").is_some()),
+        _ => false,
+    }
+}
+
 pub(super) fn script(schema: &Schema) -> String {
     let mut out = String::from(
         "-- Function bodies are checked when they run, so that the order of this file need not\n\
          -- follow what they read.\nSET check_function_bodies = off;\n",
     );
+    let left_out: Vec<String> = schema
+        .objects()
+        .filter(|(key, _)| key.kind != Kind::Column && unwritten(schema, key))
+        .map(|(key, _)| format!("--   {key}"))
+        .collect();
+    if !left_out.is_empty() {
+        out.push_str(&format!(
+            "-- Not written out (the schema model cannot write them), nor what is on them:\n{}\n",
+            left_out.join("\n")
+        ));
+    }
     let statements: Vec<String> = schema
         .creation_order()
         .into_iter()
+        .filter(|key| !unwritten(schema, key))
         .filter_map(|key| statement(schema, key, schema.get(key)?))
         .collect();
     if !statements.is_empty() {
@@ -188,7 +191,7 @@ pub(super) fn script(schema: &Schema) -> String {
         out.push('\n');
     }
     let mut tail = Vec::new();
-    for (key, object) in schema.objects() {
+    for (key, object) in schema.objects().filter(|(key, _)| !unwritten(schema, key)) {
         // After every index: a replica identity may name one.
         if key.kind == Kind::Table
             && let Some(identity) = object.get("replica identity")
@@ -218,7 +221,12 @@ pub(super) fn script(schema: &Schema) -> String {
             tail.push(format!("ALTER SEQUENCE {} OWNED BY {owner};", object.sql_name));
         }
     }
-    tail.extend(schema.objects().filter_map(|(key, object)| comment_statement(schema, key, object)));
+    tail.extend(
+        schema
+            .objects()
+            .filter(|(key, _)| !unwritten(schema, key))
+            .filter_map(|(key, object)| comment_statement(schema, key, object)),
+    );
     for (key, object) in schema.objects() {
         let (owner, privileges) = (object.get("owner"), object.get("privileges"));
         if owner.is_some() || privileges.is_some() {
