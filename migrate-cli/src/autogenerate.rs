@@ -457,30 +457,6 @@ fn serial(schema: &Schema, column: &Key, object: &Object) -> Option<(Key, &'stat
     (sequence.get("type") == object.get("type")).then_some((key, ty))
 }
 
-/// A column definition for `ADD COLUMN`, as SQL.
-fn column_sql(object: &Object) -> String {
-    let mut line = format!("{} {}", object.sql_name(), object.get("type").unwrap_or_default());
-    if let Some(collation) = object.get("collation") {
-        line.push_str(&format!(" COLLATE {collation}"));
-    }
-    if let Some(expression) = object.get("generated") {
-        line.push_str(&format!(" GENERATED ALWAYS AS ({expression}) STORED"));
-    }
-    if let Some(identity) = object.get("identity") {
-        line.push_str(&format!(" GENERATED {identity} AS IDENTITY"));
-        if let Some(sequence) = object.get("identity sequence") {
-            line.push_str(&format!(" ({sequence})"));
-        }
-    }
-    if let Some(default) = object.get("default") {
-        line.push_str(&format!(" DEFAULT {default}"));
-    }
-    if object.get("not null").is_some() {
-        line.push_str(" NOT NULL");
-    }
-    line
-}
-
 /// Whether the column builder writes this column exactly: otherwise its SQL is written.
 fn builder_fits(object: &Object) -> bool {
     let ty = object.get("type").unwrap_or_default();
@@ -867,7 +843,10 @@ impl Planner<'_> {
             ));
         } else {
             let table_sql = self.to.get(&table_key(key)).map(Object::sql_name).unwrap_or_default();
-            lines.push(Self::execute(&format!("ALTER TABLE {table_sql} ADD COLUMN {}", column_sql(object))));
+            lines.push(Self::execute(&format!(
+                "ALTER TABLE {table_sql} ADD COLUMN {}",
+                object.column_definition()
+            )));
         }
         if object.get("not null").is_some()
             && object.get("default").is_none()

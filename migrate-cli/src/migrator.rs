@@ -41,6 +41,18 @@ pub(crate) fn run(
     database_url: Option<&str>,
     dev_url: Option<&str>,
 ) -> Result<Exit> {
+    let (command, binary) = command(project, args, database_url, dev_url)?;
+    exec(command, &binary)
+}
+
+/// The migrator (built first if need be) with `args`, and the database URL and the dev
+/// server's in its environment.
+fn command(
+    project: &Project,
+    args: &[String],
+    database_url: Option<&str>,
+    dev_url: Option<&str>,
+) -> Result<(Command, PathBuf)> {
     let binary = build(project)?;
     let mut command = Command::new(&binary);
     command.args(args);
@@ -50,7 +62,7 @@ pub(crate) fn run(
     if let Some(url) = dev_url {
         command.env("MIGRATE_DEV_URL", url);
     }
-    exec(command, &binary)
+    Ok((command, binary))
 }
 
 /// Runs a database command through the migrator as a child, for a command of `cargo migrate`'s
@@ -62,12 +74,7 @@ pub(crate) fn run_child(
     database_url: Option<&str>,
     stdout_to_stderr: bool,
 ) -> Result<Exit> {
-    let binary = build(project)?;
-    let mut command = Command::new(&binary);
-    command.args(args);
-    if let Some(url) = database_url {
-        command.env("DATABASE_URL", url);
-    }
+    let (mut command, binary) = command(project, args, database_url, None)?;
     if stdout_to_stderr {
         use std::os::fd::AsFd as _;
         let stderr = std::io::stderr().as_fd().try_clone_to_owned().context("cannot pass stderr on")?;

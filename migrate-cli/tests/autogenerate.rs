@@ -6,25 +6,10 @@
 
 mod common;
 
-use common::{Fixture, stderr, stdout};
+use common::{Fixture, migration, stderr, stdout};
 use migrate_runtime::TableNames;
 use migrate_runtime::catalog::{Options, Schema, differences};
 use migrate_runtime::testkit::TestDatabase;
-
-fn migration(
-    stamp: &str,
-    rev: &str,
-    parent: Option<&str>,
-    slug: &str,
-    upgrade: &str,
-    downgrade: &str,
-) -> (String, String) {
-    let down = parent.map_or_else(|| "None".to_owned(), |p| format!("\"{p}\""));
-    let text = format!(
-        "/// The CRM needs it.\n#[migration(rev = \"{rev}\", down_revision = {down})]\nmod {slug} {{\n    use migrate_runtime::prelude::*;\n\n    pub fn upgrade(op: &mut Op) {{\n        {upgrade}\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n        {downgrade}\n    }}\n}}\n"
-    );
-    (format!("{stamp}_{rev}_{slug}.rs"), text)
-}
 
 const PEOPLE: &str = "aaaa00000001";
 const INTERACTIONS: &str = "bbbb00000002";

@@ -117,6 +117,23 @@ impl Fixture {
     }
 }
 
+/// A migration file (its name and text) whose upgrade is `upgrade` and downgrade `downgrade`
+/// (statements on `op`), after `parent`.
+pub fn migration(
+    stamp: &str,
+    rev: &str,
+    parent: Option<&str>,
+    slug: &str,
+    upgrade: &str,
+    downgrade: &str,
+) -> (String, String) {
+    let down = parent.map_or_else(|| "None".to_owned(), |p| format!("\"{p}\""));
+    let text = format!(
+        "/// Why: {slug}.\n#[migration(rev = \"{rev}\", down_revision = {down})]\nmod {slug} {{\n    use migrate_runtime::prelude::*;\n\n    pub fn upgrade(op: &mut Op) {{\n        {upgrade}\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n        {downgrade}\n    }}\n}}\n"
+    );
+    (format!("{stamp}_{rev}_{slug}.rs"), text)
+}
+
 /// Standard output, as text.
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
