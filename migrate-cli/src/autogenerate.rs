@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, anyhow, bail};
+use migrate_core::text::on_one_line;
 use migrate_runtime::TableNames;
 use migrate_runtime::catalog::{Change, Key, Kind, Object, Options, Schema};
 use migrate_runtime::testkit::TestDatabase;
@@ -233,12 +234,7 @@ fn op_name(schema: &str, name: &str) -> String {
 }
 
 fn table_key(key: &Key) -> Key {
-    Key {
-        kind: Kind::Table,
-        schema: key.schema.clone(),
-        table: None,
-        name: key.table.clone().unwrap_or_default(),
-    }
+    Key::new(Kind::Table, &key.schema, None, key.table.as_deref().unwrap_or_default())
 }
 
 /// The columns of a table, in order.
@@ -437,7 +433,7 @@ fn serial(schema: &Schema, column: &Key, object: &Object) -> Option<(Key, &'stat
     let default = object.get("default")?;
     let table = column.table.as_deref()?;
     let name = format!("{table}_{}_seq", column.name);
-    let key = Key { kind: Kind::Sequence, schema: column.schema.clone(), table: None, name };
+    let key = Key::new(Kind::Sequence, &column.schema, None, &name);
     let sequence = schema.get(&key)?;
     let owner = format!(
         "{}.{}",
@@ -571,7 +567,10 @@ fn parse_index(definition: &str) -> Option<(bool, Vec<String>, String, Option<St
 /// The statement that drops an object of `schema`.
 fn drop_sql(schema: &Schema, key: &Key, object: &Object) -> String {
     let name = object.sql_name();
-    let table = || schema.get(&table_key(key)).map(Object::sql_name).unwrap_or_default().to_owned();
+    let table = || match object.relation() {
+        Some(relation) => relation.to_owned(),
+        None => schema.get(&table_key(key)).map(Object::sql_name).unwrap_or_default().to_owned(),
+    };
     match key.kind {
         Kind::Schema => format!("DROP SCHEMA {name}"),
         Kind::Extension => format!("DROP EXTENSION {name}"),
@@ -624,7 +623,7 @@ impl Planner<'_> {
     /// `// DECIDE: …` above the lines in the upgrade, and listed.
     fn decide(&mut self, what: String, mut lines: Vec<String>) -> Vec<String> {
         if self.upgrade {
-            lines.insert(0, format!("// DECIDE: {what}"));
+            lines.insert(0, format!("// DECIDE: {}", on_one_line(&what)));
             self.plan.decisions.push(what);
         }
         lines
@@ -632,7 +631,7 @@ impl Planner<'_> {
 
     fn unsupported(&mut self, key: &Key, what: String) {
         let lines = vec![
-            format!("// DECIDE: {what}: no operation does it; write it with op.execute(…)"),
+            format!("// DECIDE: {}: no operation does it; write it with op.execute(…)", on_one_line(&what)),
             format!("todo!({});", lit(&format!("{key}: {what}"))),
         ];
         self.plan.decisions.push(format!("{key}: {what}: write it by hand"));
@@ -695,10 +694,11 @@ impl Planner<'_> {
                         "`{table}.{}` dropped and `{table}.{}` added with the same type: if it is a rename, use `{line}`",
                         old.name, new.name
                     ));
+                    let (was, now) = (on_one_line(&old.name), on_one_line(&new.name));
                     notes.entry(old.clone()).or_default().push(format!(
-                        "// RENAME? `{}` is dropped and `{}` added with the same type: if `{}` was renamed (its data kept),\n\
-                         // write this instead of the drop and the add:\n// {line}",
-                        old.name, new.name, old.name
+                        "// RENAME? `{was}` is dropped and `{now}` added with the same type: if `{was}` was renamed (its \
+                         data kept),\n// write this instead of the drop and the add:\n// {}",
+                        on_one_line(&line)
                     ));
                 }
             }
@@ -724,8 +724,10 @@ impl Planner<'_> {
                     ));
                     notes.entry((*old).clone()).or_default().push(format!(
                         "// RENAME? table `{}` is dropped and `{}` added with the same column types: if it was renamed\n\
-                         // (its rows kept), write this instead of the drop and the creation:\n// {line}",
-                        old.name, new.name
+                         // (its rows kept), write this instead of the drop and the creation:\n// {}",
+                        on_one_line(&old.name),
+                        on_one_line(&new.name),
+                        on_one_line(&line)
                     ));
                 }
             }
@@ -1256,13 +1258,12 @@ impl Planner<'_> {
                 if old.contains(value) {
                     continue;
                 }
-                let place = if new[i..].iter().any(|v| old.contains(v)) {
-                    match i {
-                        0 => format!(".before({})", lit(&new[1])),
-                        _ => format!(".after({})", lit(&new[i - 1])),
-                    }
-                } else {
-                    String::new()
+                // Values are added in order: the one before is there already; at the front, the
+                // first value the type had is.
+                let place = match (i, new[i..].iter().find(|v| old.contains(v))) {
+                    (_, None) => String::new(),
+                    (0, Some(first_kept)) => format!(".before({})", lit(first_kept)),
+                    _ => format!(".after({})", lit(&new[i - 1])),
                 };
                 lines.push(format!("op.add_enum_value({}, {}){place};", lit(&name), lit(value)));
             }
@@ -1329,7 +1330,7 @@ impl Planner<'_> {
                 format!(
                     "// PostgreSQL cannot drop an enum value: `{}` is made again without the values the upgrade added;\n\
                      // rows holding one of them make this fail.",
-                    key.name
+                    on_one_line(&key.name)
                 ),
             );
             lines

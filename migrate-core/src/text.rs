@@ -28,6 +28,17 @@ pub fn shorten(text: &str, chars: usize) -> String {
     }
 }
 
+/// `text` on one line: each control character (a newline, a carriage return, a tab…) written
+/// as its escape (`\n`), so that a name quoted in a comment or a message cannot end the line.
+pub fn on_one_line(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely
 /// typo (at most a third of the word's length, and at least 1 edit allowed).
 pub fn closest<'a, I>(word: &str, candidates: I) -> Option<&'a str>

@@ -27,6 +27,8 @@ mod render;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use migrate_core::text::on_one_line;
+
 pub use read::Options;
 #[cfg(feature = "testkit")]
 pub(crate) use read::read_prepared;
@@ -142,6 +144,7 @@ impl Kind {
 /// indexes, triggers, policies) and its name (a function's with its argument types:
 /// `touch(integer)`). Names are as the catalog stores them, unquoted.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub struct Key {
     /// The kind.
     pub kind: Kind,
@@ -153,9 +156,17 @@ pub struct Key {
     pub name: String,
 }
 
+impl Key {
+    /// The object of `kind` named `name` in `schema`, on `table` for kinds on a table.
+    pub fn new(kind: Kind, schema: &str, table: Option<&str>, name: &str) -> Key {
+        Key { kind, schema: schema.to_owned(), table: table.map(str::to_owned), name: name.to_owned() }
+    }
+}
+
 /// A name as a diff line shows it: bare when it is a plain identifier, else quoted and escaped
 /// as SQL would need it quoted (`"x.y"`, `"a, b"`, `"line\ntwo"`), so that a hostile name cannot
-/// pass for another object or break the line. A function's argument list is left as it is.
+/// pass for another object or break the line. A function's argument list is kept as PostgreSQL
+/// prints it, its control characters and backticks escaped.
 fn shown(name: &str) -> String {
     let (head, arguments) = match name.find('(') {
         Some(at) if name.ends_with(')') => name.split_at(at),
@@ -163,7 +174,12 @@ fn shown(name: &str) -> String {
     };
     let plain = head.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && head.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    if plain { name.to_owned() } else { format!("{}{arguments}", format!("{head:?}").replace('`', "\\`")) }
+    let arguments = on_one_line(arguments).replace('`', "\\`");
+    if plain {
+        format!("{head}{arguments}")
+    } else {
+        format!("{}{arguments}", format!("{head:?}").replace('`', "\\`"))
+    }
 }
 
 impl fmt::Display for Key {
@@ -198,6 +214,8 @@ pub struct Object {
     columns: Vec<String>,
     /// Its row's oid in its catalog (0 for a column), to resolve dependencies.
     oid: u32,
+    /// For an object on a table or a view, that relation's name as SQL writes it.
+    relation: String,
 }
 
 impl PartialEq for Object {
@@ -217,6 +235,12 @@ impl Object {
     /// Every compared attribute, in the order a difference is shown.
     pub fn attributes(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.attributes.iter().map(|(n, v)| (*n, v.as_str()))
+    }
+
+    /// For an object on a table or a view (a constraint, an index, a trigger, a rule, a
+    /// policy), that relation's name as SQL writes it, schema-qualified; `None` otherwise.
+    pub fn relation(&self) -> Option<&str> {
+        (!self.relation.is_empty()).then_some(self.relation.as_str())
     }
 
     /// A column's definition as `CREATE TABLE` and `ADD COLUMN` write it: name, type, collation,
@@ -244,8 +268,9 @@ impl Object {
         line
     }
 
-    /// Its name as SQL writes it: schema-qualified (the table's name alone for objects on a
-    /// table, as `ALTER TABLE … RENAME` and `CREATE INDEX` take it), quoted where needed.
+    /// Its name as SQL writes it, quoted where needed: schema-qualified for what has a schema of
+    /// its own (a table, a type, a function, an index…), bare for what is named within a
+    /// relation (a column, a constraint, a trigger, a rule, a policy: see [`Object::relation`]).
     pub fn sql_name(&self) -> &str {
         &self.sql_name
     }
@@ -374,8 +399,8 @@ fn moved_columns(before: &[String], after: &[String]) -> Option<(String, String)
     let place = |order: &[&String], column: &String| {
         let at = order.iter().position(|c| *c == column).unwrap_or(0);
         match at.checked_sub(1) {
-            None => format!("`{column}` first"),
-            Some(previous) => format!("`{column}` after `{}`", order[previous]),
+            None => format!("`{}` first", shown(column)),
+            Some(previous) => format!("`{}` after `{}`", shown(column), shown(order[previous])),
         }
     };
     let moved: Vec<&String> = before.iter().copied().filter(|c| !stay.contains(c)).collect();
@@ -404,7 +429,7 @@ fn excerpt(before: &str, after: &str) -> (String, String) {
         && !before.contains('\n')
         && !after.contains('\n')
     {
-        return (before.to_owned(), after.to_owned());
+        return (on_one_line(before), on_one_line(after));
     }
     let (b, a): (Vec<&str>, Vec<&str>) =
         (before.split_whitespace().collect(), after.split_whitespace().collect());

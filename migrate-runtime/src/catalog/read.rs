@@ -696,6 +696,7 @@ impl Reader<'_, '_> {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.oid = last(&row);
+            object.relation = text(&row, 5);
             object.set("definition", at(&row, 4));
             object.set("comment", at(&row, 7));
             object.set("index comment", at(&row, 8));
@@ -735,6 +736,7 @@ impl Reader<'_, '_> {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.oid = last(&row);
+            object.relation = text(&row, 10);
             object.set("definition", at(&row, 4));
             object.set(
                 "valid",
@@ -845,6 +847,7 @@ impl Reader<'_, '_> {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.oid = last(&row);
+            object.relation = text(&row, 6);
             object.set("definition", at(&row, 4));
             let enabled = text(&row, 5);
             let toggle = match enabled.as_str() {
@@ -1005,6 +1008,7 @@ impl Reader<'_, '_> {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.oid = last(&row);
+            object.relation = text(&row, 6);
             object.set("definition", at(&row, 4));
             let state = text(&row, 5);
             let toggle = match state.as_str() {
@@ -1118,6 +1122,7 @@ impl Reader<'_, '_> {
         for row in rows {
             let mut object = Object { sql_name: text(&row, 3), ..Object::default() };
             object.oid = last(&row);
+            object.relation = text(&row, 4);
             object.set("command", at(&row, 5));
             object.set("kind", at(&row, 6));
             object.set("roles", at(&row, 7));

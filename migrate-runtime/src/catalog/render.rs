@@ -2,19 +2,23 @@
 //! runnable on an empty database (a test replays it and reads back the same model).
 
 use migrate_core::sql::{quote_ident, quote_literal};
+use migrate_core::text::on_one_line;
 
 use super::{Key, Kind, Object, Schema};
 
 /// The words of `COMMENT ON` for an object.
 fn comment_target(schema: &Schema, key: &Key, object: &Object) -> String {
-    let table = || {
-        let table = Key {
-            kind: Kind::Table,
-            schema: key.schema.clone(),
-            table: None,
-            name: key.table.clone().unwrap_or_default(),
-        };
-        schema.get(&table).map(|t| t.sql_name.clone()).unwrap_or_default()
+    let table = || match object.relation() {
+        Some(relation) => relation.to_owned(),
+        None => {
+            let table = Key {
+                kind: Kind::Table,
+                schema: key.schema.clone(),
+                table: None,
+                name: key.table.clone().unwrap_or_default(),
+            };
+            schema.get(&table).map(|t| t.sql_name.clone()).unwrap_or_default()
+        }
     };
     let name = &object.sql_name;
     match key.kind {
@@ -147,7 +151,6 @@ pub(super) fn comment_statement(schema: &Schema, key: &Key, object: &Object) -> 
     Some(format!("COMMENT ON {} IS {};", comment_target(schema, key, object), quote_literal(comment)))
 }
 
-/// The whole script.
 /// Whether the script leaves `key` out: the model cannot write a foreign table (its server and
 /// options are not read) nor an ordered-set aggregate, nor what is on them.
 pub(super) fn unwritten(schema: &Schema, key: &Key) -> bool {
@@ -163,6 +166,7 @@ pub(super) fn unwritten(schema: &Schema, key: &Key) -> bool {
     }
 }
 
+/// The whole script.
 pub(super) fn script(schema: &Schema) -> String {
     let mut out = String::from(
         "-- Function bodies are checked when they run, so that the order of this file need not\n\
@@ -190,6 +194,11 @@ pub(super) fn script(schema: &Schema) -> String {
         out.push_str(&statements.join("\n\n"));
         out.push('\n');
     }
+    let left_out_tables: Vec<&str> = schema
+        .objects()
+        .filter(|(key, _)| key.kind == Kind::Table && unwritten(schema, key))
+        .map(|(_, table)| table.sql_name.as_str())
+        .collect();
     let mut tail = Vec::new();
     for (key, object) in schema.objects().filter(|(key, _)| !unwritten(schema, key)) {
         // After every index: a replica identity may name one.
@@ -217,6 +226,7 @@ pub(super) fn script(schema: &Schema) -> String {
     for (key, object) in schema.objects() {
         if key.kind == Kind::Sequence
             && let Some(owner) = object.get("owned by")
+            && !left_out_tables.iter().any(|table| owner.starts_with(&format!("{table}.")))
         {
             tail.push(format!("ALTER SEQUENCE {} OWNED BY {owner};", object.sql_name));
         }
@@ -232,8 +242,8 @@ pub(super) fn script(schema: &Schema) -> String {
         if owner.is_some() || privileges.is_some() {
             tail.push(format!(
                 "-- {key}: owner {}, privileges {}",
-                owner.unwrap_or("(not read)"),
-                privileges.unwrap_or("(not read)")
+                on_one_line(owner.unwrap_or("(not read)")),
+                on_one_line(privileges.unwrap_or("(not read)"))
             ));
         }
     }
