@@ -75,13 +75,19 @@ pub(crate) fn run_child(
     stdout_to_stderr: bool,
 ) -> Result<Exit> {
     let (mut command, binary) = command(project, args, database_url, None)?;
-    if stdout_to_stderr {
-        use std::os::fd::AsFd as _;
-        let stderr = std::io::stderr().as_fd().try_clone_to_owned().context("cannot pass stderr on")?;
-        command.stdout(Stdio::from(stderr));
-    }
     let _ = std::io::stdout().flush();
-    let status = command.status().with_context(|| format!("cannot run `{}`", binary.display()))?;
+    let status = if stdout_to_stderr {
+        // Its output is passed on to stderr once it ends (it is short: a check's verdict).
+        let output = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .output()
+            .with_context(|| format!("cannot run `{}`", binary.display()))?;
+        std::io::stderr().write_all(&output.stdout).context("cannot write to stderr")?;
+        output.status
+    } else {
+        command.status().with_context(|| format!("cannot run `{}`", binary.display()))?
+    };
     Ok(exit_of(status))
 }
 
