@@ -109,6 +109,17 @@ impl Settings {
                 settings.schema_file.display()
             ));
         }
+        if settings.declared_schema == settings.schema_file
+            || settings.schema_file.starts_with(&settings.declared_schema)
+        {
+            return Err(format!(
+                "`declared_schema = \"{}\"` holds the schema file `{}`, which `cargo migrate schema` writes over: \
+                 keep the schema you write apart from the one it writes, such as declared_schema = \"schema\" and \
+                 schema_file = \"schema.sql\"",
+                settings.declared_schema.display(),
+                settings.schema_file.display()
+            ));
+        }
         Ok(settings)
     }
 }
@@ -204,6 +215,18 @@ mod tests {
                 "[package.metadata.migrate]\nschema_file = \"migrations/schema.sql\"\n",
                 "`schema_file = \"migrations/schema.sql\"` is inside the migrations folder, where it would be a stray \
                  file: put it beside Cargo.toml, such as \"schema.sql\"",
+            ),
+            (
+                "[package.metadata.migrate]\ndeclared_schema = \"schema.sql\"\n",
+                "`declared_schema = \"schema.sql\"` holds the schema file `schema.sql`, which `cargo migrate schema` \
+                 writes over: keep the schema you write apart from the one it writes, such as declared_schema = \
+                 \"schema\" and schema_file = \"schema.sql\"",
+            ),
+            (
+                "[package.metadata.migrate]\ndeclared_schema = \"db\"\nschema_file = \"db/schema.sql\"\n",
+                "`declared_schema = \"db\"` holds the schema file `db/schema.sql`, which `cargo migrate schema` \
+                 writes over: keep the schema you write apart from the one it writes, such as declared_schema = \
+                 \"schema\" and schema_file = \"schema.sql\"",
             ),
         ];
         for (text, message) in cases {

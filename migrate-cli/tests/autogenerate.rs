@@ -199,7 +199,7 @@ fn what_postgresql_normalizes_is_no_difference() {
     let fixture = Fixture::new("autogenerate-normalized", &files);
     std::fs::create_dir_all(fixture.dir.join("schema")).unwrap();
     std::fs::write(
-        fixture.dir.join("schema.sql"),
+        fixture.dir.join("declared.sql"),
         "CREATE EXTENSION citext;
          CREATE TYPE mood AS ENUM ('happy', 'sad');
          CREATE DOMAIN positive AS int4 CHECK (VALUE > 0);
@@ -229,7 +229,7 @@ fn what_postgresql_normalizes_is_no_difference() {
         &manifest,
         text.replace(
             "[dependencies]",
-            "[package.metadata.migrate]\ndeclared_schema = \"schema.sql\"\n\n[dependencies]",
+            "[package.metadata.migrate]\ndeclared_schema = \"declared.sql\"\n\n[dependencies]",
         ),
     )
     .unwrap();
@@ -237,7 +237,7 @@ fn what_postgresql_normalizes_is_no_difference() {
     assert!(output.status.success(), "{}{}", stdout(&output), stderr(&output));
     assert_eq!(
         stdout(&output),
-        "no difference between the head's schema and schema.sql: nothing written\n",
+        "no difference between the head's schema and declared.sql: nothing written\n",
         "{}",
         written(&fixture).iter().map(|n| fixture.read(n)).collect::<String>()
     );
