@@ -616,10 +616,7 @@ impl Drop for TestDatabase {
             if let Ok(server) = server()
                 && let Ok(mut admin) = server.admin()
             {
-                let _ = admin.batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    quote_ident(&self.name)
-                ));
+                drop_database(&mut admin, &self.name);
             }
         });
     }
@@ -956,9 +953,18 @@ pub(crate) fn replayed_schema(
             migrator.upgrade_to(&url, rows)?;
             schema(&mut connect(&url)?, migrator)
         })();
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&name)));
+        drop_database(&mut admin, &name);
         replayed
     })
+}
+
+/// Drops database `name`, ending its sessions (`WITH (FORCE)`, PostgreSQL 13 and later; a plain
+/// drop before).
+fn drop_database(admin: &mut Client, name: &str) {
+    let drop = format!("DROP DATABASE IF EXISTS {}", quote_ident(name));
+    if admin.batch_execute(&format!("{drop} WITH (FORCE)")).is_err() {
+        let _ = admin.batch_execute(&drop);
+    }
 }
 
 /// A fresh database with `rows` applied, replacing one a failed step left in doubt.
