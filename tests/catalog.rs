@@ -116,7 +116,7 @@ fn built(sql: &str) -> TestDatabase {
 }
 
 fn key(kind: Kind, table: Option<&str>, name: &str) -> Key {
-    Key { kind, schema: "app".into(), table: table.map(str::to_owned), name: name.into() }
+    Key::new(kind, "app", table, name)
 }
 
 #[test]

@@ -50,12 +50,7 @@ fn empty_head_base_head_walking_the_merge_both_ways() {
     assert_eq!(applied, [A, B, C, D, E]);
     assert_eq!(report.after, [E]);
     let at_head = db.schema(&migrator).expect("reads the schema");
-    let phone = Key {
-        kind: Kind::Column,
-        schema: "public".into(),
-        table: Some("people".into()),
-        name: "phone".into(),
-    };
+    let phone = Key::new(Kind::Column, "public", Some("people"), "phone");
     assert_eq!(at_head.get(&phone).and_then(|c| c.get("type")), Some("text"));
 
     // Down to one arm: the merge and what follows it are undone, the other arm stays.

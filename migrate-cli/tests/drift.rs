@@ -102,7 +102,8 @@ fn check_db_names_what_changed_outside_migrations() {
         stdout(&json)
     );
 
-    // The replay runs on the dev server it is given, never on the checked database.
+    // The replay runs on the dev server it is given, never on the checked database: a replay
+    // there would have built what the database holds, and found no drift.
     let dev = testkit::server().expect("the test server").url("postgres");
     let on_dev = fixture.run(&["--database-url", url, "check", "--db", "--dev-url", &dev]);
     assert_eq!(on_dev.status.code(), Some(1), "{}", stderr(&on_dev));
