@@ -399,23 +399,11 @@ fn rust_type(sql: &str) -> String {
     format!("Type::Sql({})", lit(sql))
 }
 
-/// Whether changing a column from `before` to `after` rewrites the table (PostgreSQL's
-/// binary-compatible changes excepted, as `rewriting_type_change` judges them).
+/// Whether changing a column from `before` to `after` rewrites the table: the lock rule's own
+/// judgement (`rewriting_type_change`), so that what autogenerate asks to decide is what the
+/// build would refuse.
 fn rewrites(before: &str, after: &str) -> bool {
-    let number = |text: &str, prefix: &str| -> Option<Vec<u32>> {
-        let inner = text.strip_prefix(prefix)?.strip_suffix(')')?;
-        inner.split(',').map(|n| n.trim().parse().ok()).collect()
-    };
-    let varchar = |t: &str| number(t, "character varying(");
-    match (before, after) {
-        (b, "text" | "character varying") if b == "text" || b.starts_with("character varying") => false,
-        (b, a) if varchar(b).is_some() && varchar(a).is_some() => varchar(a) < varchar(b),
-        (b, "numeric") if b.starts_with("numeric") => false,
-        (b, a) => match (number(b, "numeric("), number(a, "numeric(")) {
-            (Some(b), Some(a)) if b.len() == 2 && a.len() == 2 => !(a[1] == b[1] && a[0] >= b[0]),
-            _ => b != a,
-        },
-    }
+    !migrate_core::lint::type_changes_in_place(before, after)
 }
 
 /// The identity sequence PostgreSQL gives a column of this type by default.
@@ -566,32 +554,15 @@ fn parse_index(definition: &str) -> Option<(bool, Vec<String>, String, Option<St
 
 /// The statement that drops an object of `schema`.
 fn drop_sql(schema: &Schema, key: &Key, object: &Object) -> String {
-    let name = object.sql_name();
     let table = || match object.relation() {
         Some(relation) => relation.to_owned(),
         None => schema.get(&table_key(key)).map(Object::sql_name).unwrap_or_default().to_owned(),
     };
-    match key.kind {
-        Kind::Schema => format!("DROP SCHEMA {name}"),
-        Kind::Extension => format!("DROP EXTENSION {name}"),
-        Kind::Enum | Kind::Composite | Kind::Range => format!("DROP TYPE {name}"),
-        Kind::Domain => format!("DROP DOMAIN {name}"),
-        Kind::Sequence => format!("DROP SEQUENCE {name}"),
-        Kind::Procedure => format!("DROP PROCEDURE {name}"),
-        Kind::Function => format!("DROP FUNCTION {name}"),
-        Kind::Aggregate => format!("DROP AGGREGATE {name}"),
-        Kind::Collation => format!("DROP COLLATION {name}"),
-        Kind::Statistics => format!("DROP STATISTICS {name}"),
-        Kind::Rule => format!("DROP RULE {name} ON {}", table()),
-        Kind::Table => format!("DROP TABLE {name}"),
-        Kind::Column => format!("ALTER TABLE {} DROP COLUMN {name}", table()),
-        Kind::Constraint => format!("ALTER TABLE {} DROP CONSTRAINT {name}", table()),
-        Kind::Index => format!("DROP INDEX {name}"),
-        Kind::View => format!("DROP VIEW {name}"),
-        Kind::MaterializedView => format!("DROP MATERIALIZED VIEW {name}"),
-        Kind::Trigger => format!("DROP TRIGGER {name} ON {}", table()),
-        Kind::Policy => format!("DROP POLICY {name} ON {}", table()),
-        _ => format!("-- {key}"),
+    match (key.kind, schema.sql_target(key)) {
+        (Kind::Column, _) => format!("ALTER TABLE {} DROP COLUMN {}", table(), object.sql_name()),
+        (Kind::Constraint, _) => format!("ALTER TABLE {} DROP CONSTRAINT {}", table(), object.sql_name()),
+        (_, Some(target)) => format!("DROP {target}"),
+        (_, None) => format!("-- {key}"),
     }
 }
 
@@ -1349,12 +1320,7 @@ impl Planner<'_> {
             _ => {
                 let sql = match text {
                     Some(_) => self.to.comment_statement(key),
-                    None => self.from.comment_statement(key).and_then(|s| {
-                        let old = self.from.get(key)?.get("comment")?;
-                        let target =
-                            s.strip_suffix(&format!(" IS {};", migrate_core::sql::quote_literal(old)))?;
-                        Some(format!("{target} IS NULL"))
-                    }),
+                    None => self.from.sql_target(key).map(|target| format!("COMMENT ON {target} IS NULL")),
                 };
                 match sql {
                     Some(sql) => Self::execute(&sql),

@@ -293,6 +293,13 @@ fn name_of(node: &SyntaxNode) -> String {
     }
 }
 
+/// Whether PostgreSQL changes a column of type `old` to `new` in place, without rewriting the
+/// table (the judgement of the `rewriting_type_change` rule); types in any spelling
+/// (`character varying(20)`, `varchar(20)`).
+pub fn type_changes_in_place(old: &str, new: &str) -> bool {
+    crate::rules::rewriting_type_change::in_place(&normal_type(old), &normal_type(new))
+}
+
 /// A type as written, in a canonical spelling: `character varying(20)` gives `varchar(20)`.
 pub fn normal_type(text: &str) -> String {
     let mut lower: String = text.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -51,8 +51,8 @@ pub(crate) fn check(fact: &Fact, cx: &Context<'_>) -> Option<Finding> {
 }
 
 /// Whether PostgreSQL changes `old` to `new` without rewriting (binary-coercible, or a
-/// widening it checks without a scan).
-fn in_place(old: &str, new: &str) -> bool {
+/// widening it checks without a scan). Both in [`crate::lint::normal_type`]'s spelling.
+pub(crate) fn in_place(old: &str, new: &str) -> bool {
     if old == new {
         return true;
     }

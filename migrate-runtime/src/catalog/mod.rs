@@ -618,6 +618,12 @@ impl Schema {
         render::statement(self, key, self.objects.get(key)?)
     }
 
+    /// How SQL names object `key` after `COMMENT ON` or `DROP`: `TRIGGER touch ON
+    /// public.accounts`, `FUNCTION public.touch()`, `MATERIALIZED VIEW public.counts`.
+    pub fn sql_target(&self, key: &Key) -> Option<String> {
+        Some(render::comment_target(self, key, self.objects.get(key)?))
+    }
+
     /// `COMMENT ON … IS …;` for the comment of object `key`, if it has one.
     pub fn comment_statement(&self, key: &Key) -> Option<String> {
         render::comment_statement(self, key, self.objects.get(key)?)

@@ -6,8 +6,8 @@ use migrate_core::text::on_one_line;
 
 use super::{Key, Kind, Object, Schema};
 
-/// The words of `COMMENT ON` for an object.
-fn comment_target(schema: &Schema, key: &Key, object: &Object) -> String {
+/// How SQL names an object after `COMMENT ON` or `DROP`.
+pub(super) fn comment_target(schema: &Schema, key: &Key, object: &Object) -> String {
     let table = || match object.relation() {
         Some(relation) => relation.to_owned(),
         None => {
