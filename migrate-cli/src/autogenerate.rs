@@ -406,6 +406,26 @@ fn rewrites(before: &str, after: &str) -> bool {
     !migrate_core::lint::type_changes_in_place(before, after)
 }
 
+/// An identity's sequence options (`START WITH 1 INCREMENT BY 1 … NO CYCLE`, as the schema model
+/// reads them) as `ALTER COLUMN … SET GENERATED …` takes them: ` SET START WITH 1 SET INCREMENT
+/// BY 1 …`.
+fn identity_settings(options: &str) -> String {
+    let words: Vec<&str> = options.split_whitespace().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < words.len() {
+        let take = match words[i] {
+            "START" | "INCREMENT" => 3,
+            "MINVALUE" | "MAXVALUE" | "CACHE" | "NO" => 2,
+            _ => 1,
+        };
+        let end = (i + take).min(words.len());
+        out.push_str(&format!(" SET {}", words[i..end].join(" ")));
+        i = end;
+    }
+    out
+}
+
 /// The identity sequence PostgreSQL gives a column of this type by default.
 fn default_identity(ty: &str) -> String {
     let max = match ty {
@@ -1166,9 +1186,10 @@ impl Planner<'_> {
                             "ALTER TABLE {table_sql} ALTER COLUMN {name} ADD GENERATED {kind} AS IDENTITY ({})",
                             after.get("identity sequence").unwrap_or_default()
                         ),
-                        (Some(_), Some(kind)) => {
-                            format!("ALTER TABLE {table_sql} ALTER COLUMN {name} SET GENERATED {kind}")
-                        }
+                        (Some(_), Some(kind)) => format!(
+                            "ALTER TABLE {table_sql} ALTER COLUMN {name} SET GENERATED {kind}{}",
+                            identity_settings(after.get("identity sequence").unwrap_or_default())
+                        ),
                     };
                     lines.push(Self::execute(&sql));
                 }
@@ -1388,6 +1409,15 @@ mod tests {
         assert!(!rewrites("numeric(10,2)", "numeric(12,2)"));
         assert!(rewrites("integer", "bigint"));
         assert!(rewrites("character varying(100)", "character varying(50)"));
+    }
+
+    #[test]
+    fn identity_options_become_settings() {
+        assert_eq!(
+            identity_settings("START WITH 10 INCREMENT BY 5 MINVALUE 1 MAXVALUE 100 CACHE 1 NO CYCLE"),
+            " SET START WITH 10 SET INCREMENT BY 5 SET MINVALUE 1 SET MAXVALUE 100 SET CACHE 1 SET NO CYCLE"
+        );
+        assert_eq!(identity_settings(""), "");
     }
 
     #[test]
