@@ -11,7 +11,8 @@
 //! let before = Schema::read(&mut left, &Options::new())?;
 //! let after = Schema::read(&mut right, &Options::new())?;
 //! for change in before.diff(&after) {
-//!     println!("{change}"); // ~ trigger `touch` on `public.accounts`: …FOR EACH STATEMENT… → …FOR EACH ROW…
+//!     // ~ trigger `touch` on `public.accounts`: …FOR EACH STATEMENT EXECUTE FUNCTION… → …FOR EACH ROW EXECUTE FUNCTION…
+//!     println!("{change}");
 //! }
 //! # Ok::<(), postgres::Error>(())
 //! ```
