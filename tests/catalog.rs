@@ -73,6 +73,9 @@ CREATE STATISTICS app.accounts_mood_score ON mood, score FROM app.accounts;
 ALTER TABLE app.accounts ALTER COLUMN email SET STORAGE EXTERNAL, ALTER COLUMN score SET STATISTICS 500;
 ALTER TABLE app.accounts REPLICA IDENTITY FULL;
 CREATE INDEX scratch_note ON app.scratch (note);
+COMMENT ON COLUMN app.pair.left_side IS 'the left one';
+COMMENT ON CONSTRAINT email_has_at ON DOMAIN app.email IS 'an address has an at';
+ALTER VIEW app.happy ALTER COLUMN name SET DEFAULT 'someone';
 "#;
 
 /// What the script must order by dependency, not by kind: a function of a table's row type
@@ -188,7 +191,7 @@ fn the_sql_it_writes_rebuilds_the_same_schema() {
 }
 
 /// Each alteration, made on a copy, and the line that must name it.
-const ALTERATIONS: [(&str, &str); 30] = [
+const ALTERATIONS: [(&str, &str); 33] = [
     (
         "DROP TRIGGER accounts_audit ON app.accounts; CREATE TRIGGER accounts_audit AFTER INSERT ON app.accounts FOR EACH ROW EXECUTE FUNCTION app.touch(); ALTER TABLE app.accounts DISABLE TRIGGER accounts_audit",
         "~ trigger `accounts_audit` on `app.accounts`: …FOR EACH STATEMENT EXECUTE FUNCTION… → …FOR EACH ROW EXECUTE FUNCTION…",
@@ -289,6 +292,18 @@ const ALTERATIONS: [(&str, &str); 30] = [
     (
         "ALTER TABLE app.accounts REPLICA IDENTITY DEFAULT",
         "~ table `app.accounts`: replica identity FULL → (none)",
+    ),
+    (
+        "COMMENT ON COLUMN app.pair.left_side IS NULL",
+        "~ composite type `app.pair`: attribute comments left_side: the left one → (none)",
+    ),
+    (
+        "COMMENT ON CONSTRAINT email_has_at ON DOMAIN app.email IS 'an at'",
+        "~ domain `app.email`: constraint comments email_has_at: an address has an at → email_has_at: an at",
+    ),
+    (
+        "ALTER VIEW app.happy ALTER COLUMN name DROP DEFAULT",
+        "~ view `app.happy`: column defaults name 'someone'::text → (none)",
     ),
     (
         "ALTER TABLE app.scratch CLUSTER ON scratch_note",

@@ -358,7 +358,21 @@ impl Reader<'_, '_> {
                  CASE WHEN r.rngsubopc <> (SELECT o.oid FROM pg_opclass o WHERE o.opcmethod = 403 AND o.opcintype = r.rngsubtype \
                      AND o.opcdefault LIMIT 1) THEN ', SUBTYPE_OPCLASS = ' || (SELECT quote_ident(o.opcname) FROM pg_opclass o \
                      WHERE o.oid = r.rngsubopc) ELSE '' END || {multirange} \
-              FROM pg_range r WHERE r.rngtypid = t.oid), t.oid \
+              FROM pg_range r WHERE r.rngtypid = t.oid), \
+             (SELECT string_agg(quote_ident(a.attname) || ': ' || d.description, ', ' ORDER BY a.attnum) \
+              FROM pg_attribute a JOIN pg_description d ON d.objoid = a.attrelid AND d.classoid = 'pg_class'::regclass \
+                 AND d.objsubid = a.attnum WHERE a.attrelid = t.typrelid AND t.typrelid <> 0), \
+             (SELECT string_agg(E'\\nCOMMENT ON COLUMN ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname) || '.' \
+                 || quote_ident(a.attname) || ' IS ' || quote_literal(d.description) || ';', '' ORDER BY a.attnum) \
+              FROM pg_attribute a JOIN pg_description d ON d.objoid = a.attrelid AND d.classoid = 'pg_class'::regclass \
+                 AND d.objsubid = a.attnum WHERE a.attrelid = t.typrelid AND t.typrelid <> 0), \
+             (SELECT string_agg(quote_ident(c.conname) || ': ' || d.description, ', ' ORDER BY c.conname) \
+              FROM pg_constraint c JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_constraint'::regclass \
+              WHERE c.contypid = t.oid), \
+             (SELECT string_agg(E'\\nCOMMENT ON CONSTRAINT ' || quote_ident(c.conname) || ' ON DOMAIN ' || quote_ident(n.nspname) \
+                 || '.' || quote_ident(t.typname) || ' IS ' || quote_literal(d.description) || ';', '' ORDER BY c.conname) \
+              FROM pg_constraint c JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_constraint'::regclass \
+              WHERE c.contypid = t.oid), t.oid \
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
              WHERE {USER_SCHEMA} AND {ext} AND (t.typtype IN ('e', 'd', 'r') \
                 OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))",
@@ -389,8 +403,12 @@ impl Reader<'_, '_> {
                 }
                 "c" => {
                     object.set("attributes", at(&row, 8));
-                    object.sql =
-                        Some(format!("CREATE TYPE {name} AS ({});", at(&row, 8).unwrap_or_default()));
+                    object.set("attribute comments", at(&row, 15));
+                    object.sql = Some(format!(
+                        "CREATE TYPE {name} AS ({});{}",
+                        at(&row, 8).unwrap_or_default(),
+                        at(&row, 16).unwrap_or_default()
+                    ));
                     Kind::Composite
                 }
                 "d" => {
@@ -399,6 +417,7 @@ impl Reader<'_, '_> {
                     object.set("default", at(&row, 11));
                     object.set("not null", yes(at(&row, 10)).then(|| "yes".to_owned()));
                     object.set("constraints", at(&row, 12));
+                    object.set("constraint comments", at(&row, 17));
                     let mut sql = format!("CREATE DOMAIN {name} AS {}", text(&row, 9));
                     for (prefix, value) in
                         [(" COLLATE ", at(&row, 13)), (" DEFAULT ", at(&row, 11)), (" ", at(&row, 12))]
@@ -410,7 +429,7 @@ impl Reader<'_, '_> {
                     if yes(at(&row, 10)) {
                         sql.push_str(" NOT NULL");
                     }
-                    object.sql = Some(format!("{sql};"));
+                    object.sql = Some(format!("{sql};{}", at(&row, 18).unwrap_or_default()));
                     Kind::Domain
                 }
                 _ => {
@@ -775,7 +794,13 @@ impl Reader<'_, '_> {
               FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
               JOIN pg_class rc ON rc.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
               WHERE r.ev_class = c.oid AND d.refclassid = 'pg_class'::regclass AND rc.oid <> c.oid AND rc.relkind IN ('v', 'm'))::text, \
-             c.relispopulated, c.oid \
+             c.relispopulated, \
+             (SELECT string_agg(quote_ident(a.attname) || ' ' || pg_get_expr(d.adbin, d.adrelid), ', ' ORDER BY a.attnum) \
+              FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = c.oid), \
+             (SELECT string_agg(E'\\nALTER VIEW ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' ALTER COLUMN ' \
+                 || quote_ident(a.attname) || ' SET DEFAULT ' || pg_get_expr(d.adbin, d.adrelid) || ';', '' ORDER BY a.attnum) \
+              FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+              WHERE a.attrelid = c.oid AND c.relkind = 'v'), c.oid \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {USER_SCHEMA} AND c.relkind IN ('v', 'm') AND {ext}",
             options = sorted_array("c.reloptions"),
@@ -796,12 +821,14 @@ impl Reader<'_, '_> {
             object.set("definition", Some(definition.clone()));
             object.set("options", at(&row, 5));
             object.set("column comments", at(&row, 6));
+            object.set("column defaults", at(&row, 13));
             object.set("populated", (materialized && !yes(at(&row, 12))).then(|| "no".to_owned()));
             self.ownership(&mut object, at(&row, 8), at(&row, 9));
             object.set("comment", at(&row, 10));
             let with = at(&row, 5).map(|o| format!(" WITH ({o})")).unwrap_or_default();
             let body = definition.trim().trim_end_matches(';');
-            let column_comments = at(&row, 7).unwrap_or_default();
+            let column_comments =
+                format!("{}{}", at(&row, 7).unwrap_or_default(), at(&row, 14).unwrap_or_default());
             object.sql = Some(if materialized {
                 let data = if yes(at(&row, 12)) { "WITH DATA" } else { "WITH NO DATA" };
                 format!("CREATE MATERIALIZED VIEW {name}{with} AS\n{body}\n{data};{column_comments}")
