@@ -381,13 +381,15 @@ impl<'a> Session<'a> {
     }
 
     /// Gives a cancel request this session sent, and that no statement met, a statement of
-    /// no consequence to meet, should it arrive in the next tenth of a second.
+    /// no consequence to meet, should it arrive in the next half second (the server hands a
+    /// cancel request to a process of its own, which a loaded machine may start late; a tenth
+    /// of a second was seen to be too short).
     async fn absorb_cancel(&mut self) {
         let interrupt = self.interrupt.take();
         // One wait per request in flight, while any is: one that does not come in time counts on.
         let mut rounds = self.cancel_sent.load(Ordering::SeqCst);
         while rounds > 0 && self.cancel_sent.load(Ordering::SeqCst) > 0 {
-            if is_cancel(&self.send("SELECT pg_sleep(0.1)").await) {
+            if is_cancel(&self.send("SELECT pg_sleep(0.5)").await) {
                 met(&self.cancel_sent);
             }
             rounds -= 1;
