@@ -840,10 +840,18 @@ const SCHEMA_FILE_HEAD: &str = "-- head: ";
 /// schema`, not by hand.
 pub fn schema_file(migrator: &Migrator) -> Result<String, TestkitError> {
     outside_runtime(|| {
-        let database = TestDatabase::migrated(migrator)?;
-        let schema = database.schema(migrator)?;
+        let schema = head_schema(migrator)?;
         Ok(format!("{}{}", schema_file_header(migrator), schema.to_sql()))
     })
+}
+
+/// The schema the chain's heads build, on a throwaway database dropped afterwards: unlike a
+/// template, it leaves nothing on a server of `DATABASE_URL`'s where `cargo migrate schema`
+/// runs.
+fn head_schema(migrator: &Migrator) -> Result<Schema, TestkitError> {
+    let database = TestDatabase::new()?;
+    migrator.upgrade(database.url(), "heads")?;
+    database.schema(migrator)
 }
 
 fn schema_file_header(migrator: &Migrator) -> String {
@@ -875,7 +883,7 @@ pub fn schema_file_differences(migrator: &Migrator, path: &Path) -> Result<Vec<S
             }
             Err(e) => return Err(fail(format!("cannot read `{}`: {e}", path.display()))),
         };
-        let head = TestDatabase::migrated(migrator)?.schema(migrator)?;
+        let head = head_schema(migrator)?;
         // What `schema` would write now: up to date, even where the model cannot write an
         // object so that the file rebuilds it (README, "The schema model").
         if text == format!("{}{}", schema_file_header(migrator), head.to_sql()) {
