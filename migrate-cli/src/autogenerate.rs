@@ -1412,6 +1412,36 @@ mod tests {
     }
 
     #[test]
+    fn a_name_cannot_end_a_comment_and_become_code() {
+        let (from, to) = (Schema::default(), Schema::default());
+        let mut planner = Planner {
+            from: &from,
+            to: &to,
+            upgrade: true,
+            plan: Plan::default(),
+            places: [BTreeMap::new(), BTreeMap::new()],
+        };
+        let lines = planner.decide(
+            "column `a\nop.execute(\"DROP TABLE accounts\");` is dropped".to_owned(),
+            vec!["op.drop_column(\"t\", \"a\");".to_owned()],
+        );
+        assert_eq!(lines[0], "// DECIDE: column `a\\nop.execute(\"DROP TABLE accounts\");` is dropped");
+        let plan = Plan {
+            steps: vec![Step {
+                order: (0, 0, 0, Key::new(Kind::Column, "public", Some("t"), "a")),
+                lines,
+                outside: false,
+            }],
+            ..Plan::default()
+        };
+        assert!(
+            body(&plan)
+                .lines()
+                .all(|l| l.trim_start().starts_with("//") || l.trim_start().starts_with("op.drop_column"))
+        );
+    }
+
+    #[test]
     fn identity_options_become_settings() {
         assert_eq!(
             identity_settings("START WITH 10 INCREMENT BY 5 MINVALUE 1 MAXVALUE 100 CACHE 1 NO CYCLE"),
