@@ -25,8 +25,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use migrate_runtime::op::{Op, Type, sql};
-use migrate_runtime::testkit::TestDatabase;
 use migrate_runtime::{Body, Chain, Migration, Migrator};
+
+mod support;
 
 /// Rows per backfill batch, each committing on its own.
 const BATCH: u32 = 20_000;
@@ -529,7 +530,7 @@ fn row(case: &str, form: &str, f: &Figures) -> String {
 #[test]
 fn unsafe_changes_block_writers_and_their_recipes_do_not() {
     let rows = rows();
-    let database = TestDatabase::new().unwrap_or_else(|e| panic!("no test database: {e}"));
+    let database = support::database();
     let url = database.url().to_owned();
     let began = Instant::now();
 

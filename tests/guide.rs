@@ -8,6 +8,9 @@ use migrate_runtime::testkit::{self, TestDatabase};
 use migrate_runtime::{Chain, Error, Migrator};
 use postgres::error::SqlState;
 
+mod support;
+use support::{database, rows};
+
 static GUIDE: Chain = migrate_runtime::embed_migrations!("guide");
 
 /// The CRM the examples start from: organisations, people, users, interactions, campaigns.
@@ -31,7 +34,7 @@ const EXAMPLE_4: &str = "9d00000000e4";
 
 /// A fresh database, its empty schema, and the migrator of the guide's chain.
 fn setup() -> (TestDatabase, Schema, Migrator) {
-    let database = TestDatabase::new().unwrap_or_else(|e| panic!("no test database: {e}"));
+    let database = database();
     let migrator = Migrator::new(&GUIDE);
     let empty = database.schema(&migrator).expect("reads the schema");
     (database, empty, migrator)
@@ -53,22 +56,6 @@ fn back_to_base(database: &TestDatabase, migrator: &Migrator, empty: &Schema) {
     assert_eq!(migrator.current(database.url()).expect("reads"), Vec::<String>::new());
 }
 
-/// The rows of a query, each as its text values joined by spaces.
-fn rows(database: &TestDatabase, query: &str) -> Vec<String> {
-    let mut client = database.connect().expect("connects");
-    client
-        .simple_query(query)
-        .unwrap_or_else(|e| panic!("{query}: {e}"))
-        .into_iter()
-        .filter_map(|m| match m {
-            postgres::SimpleQueryMessage::Row(row) => {
-                Some((0..row.len()).map(|i| row.get(i).unwrap_or("NULL")).collect::<Vec<_>>().join(" "))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 fn execute(database: &TestDatabase, sql: &str) {
     database.connect().expect("connects").batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
@@ -83,7 +70,6 @@ fn fails_with(database: &TestDatabase, sql: &str) -> SqlState {
 /// there is no such column.
 fn column(database: &TestDatabase, table: &str, column: &str) -> Vec<String> {
     rows(
-        database,
         &format!(
             "SELECT format_type(a.atttypid, a.atttypmod), \
              CASE WHEN a.attnotnull THEN 'not null' ELSE 'null' END, \
@@ -92,28 +78,29 @@ fn column(database: &TestDatabase, table: &str, column: &str) -> Vec<String> {
              FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
              WHERE a.attrelid = to_regclass('public.{table}') AND a.attname = '{column}' AND NOT a.attisdropped"
         ),
+        database,
     )
 }
 
 /// The columns of a table, in order.
 fn column_names(database: &TestDatabase, table: &str) -> Vec<String> {
     rows(
-        database,
         &format!(
             "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass('public.{table}') \
              AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
         ),
+        database,
     )
 }
 
 /// A table's constraints of one kind (`f`, `u`, `p`, `c`), each as its name and definition.
 fn constraints(database: &TestDatabase, table: &str, kind: char) -> Vec<String> {
     rows(
-        database,
         &format!(
             "SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint \
              WHERE conrelid = to_regclass('public.{table}') AND contype = '{kind}' ORDER BY conname"
         ),
+        database,
     )
 }
 
@@ -146,12 +133,12 @@ fn example_1_adds_an_optional_text_column() {
     assert_eq!(column(&db, "interactions", "ai_summary"), ["text null no default no identity"]);
     // Rows already there have none, and new ones need not give one.
     execute(&db, "INSERT INTO interactions (organisation_id, type) VALUES (1, 'email')");
-    assert_eq!(rows(&db, "SELECT count(*) FROM interactions WHERE ai_summary IS NULL"), ["2"]);
+    assert_eq!(rows("SELECT count(*) FROM interactions WHERE ai_summary IS NULL", &db), ["2"]);
     execute(&db, "UPDATE interactions SET ai_summary = 'Asked for a demo' WHERE id = 1");
 
     downgrade(&db, &migrator, CRM);
     assert_eq!(column(&db, "interactions", "ai_summary"), Vec::<String>::new());
-    assert_eq!(rows(&db, "SELECT count(*) FROM interactions"), ["2"], "the rows stay");
+    assert_eq!(rows("SELECT count(*) FROM interactions", &db), ["2"], "the rows stay");
     back_to_base(&db, &migrator, &empty);
 }
 
@@ -182,11 +169,11 @@ fn example_2_creates_lead_scores_referencing_people() {
         &db,
         "INSERT INTO people (full_name) VALUES ('Ada'); INSERT INTO lead_scores (person_id) VALUES (1)",
     );
-    assert_eq!(rows(&db, "SELECT person_id, score FROM lead_scores"), ["1 0"]);
+    assert_eq!(rows("SELECT person_id, score FROM lead_scores", &db), ["1 0"]);
     assert_eq!(fails_with(&db, "DELETE FROM people"), SqlState::FOREIGN_KEY_VIOLATION);
 
     downgrade(&db, &migrator, EXAMPLE_1);
-    assert_eq!(rows(&db, "SELECT to_regclass('public.lead_scores') IS NULL"), ["t"]);
+    assert_eq!(rows("SELECT to_regclass('public.lead_scores') IS NULL", &db), ["t"]);
     back_to_base(&db, &migrator, &empty);
 }
 
@@ -202,7 +189,7 @@ fn example_3_fills_missing_statuses_then_makes_them_required() {
     assert_eq!(column(&db, "interactions", "status"), ["character varying(50) null no default no identity"]);
 
     upgrade(&db, &migrator, EXAMPLE_3);
-    assert_eq!(rows(&db, "SELECT status FROM interactions ORDER BY id"), ["pending", "done", "pending"]);
+    assert_eq!(rows("SELECT status FROM interactions ORDER BY id", &db), ["pending", "done", "pending"]);
     assert_eq!(
         column(&db, "interactions", "status"),
         ["character varying(50) not null no default no identity"]
@@ -217,7 +204,7 @@ fn example_3_fills_missing_statuses_then_makes_them_required() {
     // The downgrade lifts the constraint and keeps the filled-in statuses.
     downgrade(&db, &migrator, EXAMPLE_2);
     assert_eq!(column(&db, "interactions", "status"), ["character varying(50) null no default no identity"]);
-    assert_eq!(rows(&db, "SELECT status FROM interactions ORDER BY id"), ["pending", "done", "pending"]);
+    assert_eq!(rows("SELECT status FROM interactions ORDER BY id", &db), ["pending", "done", "pending"]);
     execute(&db, "INSERT INTO interactions (organisation_id, type) VALUES (1, 'call')");
     back_to_base(&db, &migrator, &empty);
 }
@@ -241,7 +228,7 @@ fn example_3_failing_undoes_its_backfill_too() {
     let error = migrator.upgrade(db.url(), EXAMPLE_3).expect_err("SET NOT NULL fails");
     let Error::MigrationFailed(failure) = &error else { panic!("unexpected error: {error}") };
     assert_eq!((failure.rev.as_str(), failure.code.as_deref()), (EXAMPLE_3, Some("23502")), "{error}");
-    assert_eq!(rows(&db, "SELECT status, body FROM interactions"), ["NULL NULL"], "the UPDATE is undone");
+    assert_eq!(rows("SELECT status, body FROM interactions", &db), ["NULL NULL"], "the UPDATE is undone");
     assert_eq!(column(&db, "interactions", "status"), ["character varying(50) null no default no identity"]);
     assert_eq!(migrator.current(db.url()).expect("reads"), [EXAMPLE_2]);
 }
@@ -259,11 +246,11 @@ fn example_5_renames_body_to_description_with_its_data() {
     upgrade(&db, &migrator, EXAMPLE_5);
     assert_eq!(column(&db, "interactions", "body"), Vec::<String>::new());
     assert_eq!(column(&db, "interactions", "description"), ["text null no default no identity"]);
-    assert_eq!(rows(&db, "SELECT description FROM interactions"), ["Intro call"]);
+    assert_eq!(rows("SELECT description FROM interactions", &db), ["Intro call"]);
 
     downgrade(&db, &migrator, EXAMPLE_3);
     assert_eq!(column(&db, "interactions", "description"), Vec::<String>::new());
-    assert_eq!(rows(&db, "SELECT body FROM interactions"), ["Intro call"]);
+    assert_eq!(rows("SELECT body FROM interactions", &db), ["Intro call"]);
     back_to_base(&db, &migrator, &empty);
 }
 
@@ -272,22 +259,22 @@ fn an_index_on_organisation_and_creation_time() {
     let (db, empty, migrator) = setup();
     upgrade(&db, &migrator, INDEX);
     assert_eq!(
-        rows(&db, "SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_interactions_org_created'"),
+        rows("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_interactions_org_created'", &db),
         [
             "CREATE INDEX idx_interactions_org_created ON public.interactions USING btree (organisation_id, created_at)"
         ]
     );
     assert_eq!(
         rows(
-            &db,
-            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('public.idx_interactions_org_created')"
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('public.idx_interactions_org_created')",
+            &db
         ),
         ["t"]
     );
 
     downgrade(&db, &migrator, EXAMPLE_5);
     assert_eq!(
-        rows(&db, "SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_interactions_org_created'"),
+        rows("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_interactions_org_created'", &db),
         ["0"]
     );
     back_to_base(&db, &migrator, &empty);
@@ -336,7 +323,7 @@ fn a_foreign_key_from_interactions_to_their_assignee() {
     assert_eq!(fails_with(&db, "UPDATE interactions SET assignee_id = 99"), SqlState::FOREIGN_KEY_VIOLATION);
     // Deleting the user unassigns the interaction.
     execute(&db, "DELETE FROM users");
-    assert_eq!(rows(&db, "SELECT assignee_id FROM interactions"), ["NULL"]);
+    assert_eq!(rows("SELECT assignee_id FROM interactions", &db), ["NULL"]);
 
     downgrade(&db, &migrator, UNIQUE);
     assert_eq!(constraints(&db, "interactions", 'f').len(), 2);
@@ -351,9 +338,9 @@ fn example_4_adds_an_enum_value_outside_a_transaction_and_cannot_be_undone() {
     assert_eq!(migrator.current(db.url()).expect("reads"), [EXAMPLE_4]);
     assert_eq!(
         rows(
-            &db,
             "SELECT string_agg(enumlabel, ', ' ORDER BY enumsortorder) FROM pg_enum \
-             WHERE enumtypid = 'interaction_type'::regtype"
+             WHERE enumtypid = 'interaction_type'::regtype",
+            &db
         ),
         ["call, email, meeting, linkedin_message"]
     );
@@ -363,7 +350,7 @@ fn example_4_adds_an_enum_value_outside_a_transaction_and_cannot_be_undone() {
         "INSERT INTO organisations (name) VALUES ('Acme');
          INSERT INTO interactions (organisation_id, type, status) VALUES (1, 'linkedin_message', 'pending')",
     );
-    assert_eq!(rows(&db, "SELECT type FROM interactions"), ["linkedin_message"]);
+    assert_eq!(rows("SELECT type FROM interactions", &db), ["linkedin_message"]);
     // It alone of the guide's migrations runs outside a transaction.
     let outside: Vec<&str> = GUIDE.iter().filter(|m| !m.transactional).map(|m| m.rev).collect();
     assert_eq!(outside, [EXAMPLE_4]);
