@@ -180,19 +180,13 @@ fn collect_local_names(tokens: &[TokenTree], names: &mut std::collections::HashS
                 }
             }
             TokenTree::Ident(keyword) if keyword == "let" => {
-                for t in tokens[i + 1..].iter().take_while(
-                    |t| !matches!(t, TokenTree::Punct(p) if p.as_char() == '=' || p.as_char() == ';'),
-                ) {
-                    match t {
-                        TokenTree::Ident(name) if name != "mut" && name != "ref" => {
-                            names.insert(name.to_string());
-                        }
-                        TokenTree::Group(group) => {
-                            collect_pattern_names(&group.stream().into_iter().collect::<Vec<_>>(), names)
-                        }
-                        _ => {}
-                    }
-                }
+                let end = tokens[i + 1..]
+                    .iter()
+                    .position(
+                        |t| matches!(t, TokenTree::Punct(p) if p.as_char() == '=' || p.as_char() == ';'),
+                    )
+                    .map_or(tokens.len(), |at| i + 1 + at);
+                collect_pattern_names(&tokens[i + 1..end], names);
             }
             TokenTree::Group(group) => {
                 collect_local_names(&group.stream().into_iter().collect::<Vec<_>>(), names)
@@ -1121,6 +1115,15 @@ mod tests {
         assert_eq!(unreadable(&found), 1, "{found:?}");
         let found = recorded(r#"const TABLE: &str = "CREATE INDEX a ON t (x)"; op.execute(TABLE);"#);
         assert_eq!(unreadable(&found), 1, "{found:?}");
+        // A `let` shadowing a module's constant, plainly or inside a pattern.
+        for binding in [r#"let SQL = "SELECT 1";"#, r#"let (SQL, _) = ("SELECT 1", 0);"#] {
+            let text = format!(
+                "#[migration(rev = \"a1b2c3d4e5f6\")]\nmod add_people_table {{\n    const SQL: &str = \"CREATE INDEX a ON t (x)\";\n    \
+                 pub fn upgrade(op: &mut Op) {{ {binding} op.execute(SQL); }}\n}}\n"
+            );
+            let found = parse_file(&text).expect("lexes").modules[0].source.recorded.clone();
+            assert_eq!(unreadable(&found), 1, "{binding}: {found:?}");
+        }
         // What plainly records nothing is left out.
         assert_eq!(recorded("let _ = op; drop(op);"), []);
         // Twins under `#[cfg]`: which one runs is not known.
