@@ -849,9 +849,7 @@ pub fn schema_file(migrator: &Migrator) -> Result<String, TestkitError> {
 /// template, it leaves nothing on a server of `DATABASE_URL`'s where `cargo migrate schema`
 /// runs.
 fn head_schema(migrator: &Migrator) -> Result<Schema, TestkitError> {
-    let database = TestDatabase::new()?;
-    migrator.upgrade(database.url(), "heads")?;
-    database.schema(migrator)
+    rebuild(migrator, &migrator.graph().heads())?.schema(migrator)
 }
 
 fn schema_file_header(migrator: &Migrator) -> String {
