@@ -25,9 +25,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use migrate_runtime::op::{Op, Type, sql};
-use migrate_runtime::{Body, Chain, Migration, Migrator};
+use migrate_runtime::{Chain, Migration, Migrator};
 
 mod support;
+use support::nothing;
 
 /// Rows per backfill batch, each committing on its own.
 const BATCH: u32 = 20_000;
@@ -70,19 +71,8 @@ const fn step(
     upgrade: fn(&mut Op),
     downgrade: fn(&mut Op),
 ) -> Migration {
-    Migration {
-        rev,
-        parents,
-        slug: "blocking",
-        file: "blocking.rs",
-        why: "",
-        transactional,
-        upgrade: Body::Code(upgrade),
-        downgrade: Body::Code(downgrade),
-    }
+    support::migration(rev, parents, ("blocking", "blocking.rs"), transactional, upgrade, downgrade)
 }
-
-fn nothing(_: &mut Op) {}
 
 // 1. An index.
 fn index(op: &mut Op) {

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use migrate_runtime::op::Op;
 use migrate_runtime::testkit::TestDatabase;
-use migrate_runtime::{Body, Chain, Error, Migration, Migrator, TableNames};
+use migrate_runtime::{Chain, Error, Migration, Migrator, TableNames};
 
 mod support;
-use support::{database, rows};
+use support::{database, nothing, rows};
 
 /// People (A), notes (B) and tags (C), their merge (D), then `ALTER TABLE people ADD
 /// COLUMN phone` (E), each inside a transaction.
@@ -52,19 +52,8 @@ const fn migration(
     transactional: bool,
     upgrade: fn(&mut Op),
 ) -> Migration {
-    Migration {
-        rev,
-        parents,
-        slug: "lock_timeouts",
-        file: "lock_timeouts.rs",
-        why: "",
-        transactional,
-        upgrade: Body::Code(upgrade),
-        downgrade: Body::Code(nothing),
-    }
+    support::migration(rev, parents, ("lock_timeouts", "lock_timeouts.rs"), transactional, upgrade, nothing)
 }
-
-fn nothing(_: &mut Op) {}
 
 fn people(op: &mut Op) {
     op.execute("CREATE TABLE people (id bigint PRIMARY KEY, email text)");

@@ -9,10 +9,10 @@
 
 use migrate_runtime::op::Op;
 use migrate_runtime::testkit::TestDatabase;
-use migrate_runtime::{Body, Chain, Error, Migration, Migrator};
+use migrate_runtime::{Chain, Error, Migration, Migrator};
 
 mod support;
-use support::database;
+use support::{database, nothing};
 
 /// The first value of each row `query` returns, as text (`NULL` for null).
 fn values(database: &TestDatabase, query: &str) -> Vec<String> {
@@ -39,34 +39,14 @@ fn execute(database: &TestDatabase, sql: &str) {
     database.connect().expect("connects").batch_execute(sql).expect("executes");
 }
 
-fn nothing(_: &mut Op) {}
-
 /// The setup step `rev`, making a table and its rows in a transaction.
 const fn setup(rev: &'static str, upgrade: fn(&mut Op)) -> Migration {
-    Migration {
-        rev,
-        parents: &[],
-        slug: "setup",
-        file: "setup.rs",
-        why: "",
-        transactional: true,
-        upgrade: Body::Code(upgrade),
-        downgrade: Body::Code(nothing),
-    }
+    support::migration(rev, &[], ("setup", "setup.rs"), true, upgrade, nothing)
 }
 
 /// The recipe step `rev` after `parent`, outside a transaction.
 const fn recipe(rev: &'static str, parents: &'static [&'static str], upgrade: fn(&mut Op)) -> Migration {
-    Migration {
-        rev,
-        parents,
-        slug: "recipe",
-        file: "recipe.rs",
-        why: "",
-        transactional: false,
-        upgrade: Body::Code(upgrade),
-        downgrade: Body::Code(nothing),
-    }
+    support::migration(rev, parents, ("recipe", "recipe.rs"), false, upgrade, nothing)
 }
 
 /// Each recipe step is marked outside a transaction exactly when one of its statements says so.

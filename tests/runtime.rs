@@ -219,16 +219,14 @@ fn line_endings_down(op: &mut migrate_runtime::op::Op) {
 }
 
 const fn line_endings(upgrade: fn(&mut migrate_runtime::op::Op)) -> migrate_runtime::Migration {
-    migrate_runtime::Migration {
-        rev: "ffff00000006",
-        parents: &[],
-        slug: "line_endings",
-        file: "migrations/20240101_0000_ffff00000006_line_endings.rs",
-        why: "",
-        transactional: true,
-        upgrade: migrate_runtime::Body::Code(upgrade),
-        downgrade: migrate_runtime::Body::Code(line_endings_down),
-    }
+    support::migration(
+        "ffff00000006",
+        &[],
+        ("line_endings", "migrations/20240101_0000_ffff00000006_line_endings.rs"),
+        true,
+        upgrade,
+        line_endings_down,
+    )
 }
 
 static LINE_ENDINGS_LF: migrate_runtime::Migration = line_endings(line_endings_lf);

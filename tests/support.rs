@@ -1,7 +1,10 @@
-//! What several test files share: a throwaway database, and the rows of a query as text.
+//! What several test files share: a throwaway database, the rows of a query as text, and
+//! migrations written in the test itself.
 #![allow(dead_code, reason = "each test file uses part of it")]
 
+use migrate_runtime::op::Op;
 use migrate_runtime::testkit::TestDatabase;
+use migrate_runtime::{Body, Migration};
 
 /// A database of the test kit's throwaway server; a test that cannot have one fails.
 pub fn database() -> TestDatabase {
@@ -23,3 +26,28 @@ pub fn rows(query: &str, database: &TestDatabase) -> Vec<String> {
         })
         .collect()
 }
+
+/// A migration written in the test itself, not read from a folder: `upgrade` and `downgrade`
+/// on `op`, after `parents`, named `slug` in `file`.
+pub const fn migration(
+    rev: &'static str,
+    parents: &'static [&'static str],
+    (slug, file): (&'static str, &'static str),
+    transactional: bool,
+    upgrade: fn(&mut Op),
+    downgrade: fn(&mut Op),
+) -> Migration {
+    Migration {
+        rev,
+        parents,
+        slug,
+        file,
+        why: "",
+        transactional,
+        upgrade: Body::Code(upgrade),
+        downgrade: Body::Code(downgrade),
+    }
+}
+
+/// A body that records nothing.
+pub fn nothing(_: &mut Op) {}
