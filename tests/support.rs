@@ -40,6 +40,8 @@ pub const fn migration(
     Migration {
         rev,
         parents,
+        branch_labels: &[],
+        depends_on: &[],
         slug,
         file,
         why: "",

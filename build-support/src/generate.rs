@@ -55,6 +55,8 @@ pub(crate) fn folder_module(
                     && !concerned.contains(&(file.source.path.as_str(), module.name.as_str())),
                 rev: module.rev.clone().unwrap_or_default(),
                 parents: module.down_revision.parents().into_iter().map(str::to_owned).collect(),
+                labels: module.branch_labels.clone(),
+                depends_on: module.depends_on.clone(),
                 why: module.why(),
             });
         }

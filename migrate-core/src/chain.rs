@@ -11,6 +11,10 @@ pub struct Migration {
     pub rev: &'static str,
     /// The parents' ids: none for the first migration, two or more for a merge.
     pub parents: &'static [&'static str],
+    /// The branch labels it declares (`label@head` names the head of its branch).
+    pub branch_labels: &'static [&'static str],
+    /// The revisions (or branch labels) applied before it without merging with it.
+    pub depends_on: &'static [&'static str],
     /// The slug: the module's name.
     pub slug: &'static str,
     /// The migration file, relative to the crate root.
@@ -172,6 +176,8 @@ mod tests {
         Migration {
             rev,
             parents,
+            branch_labels: &[],
+            depends_on: &[],
             slug,
             file: "",
             why: "",

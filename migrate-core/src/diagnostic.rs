@@ -136,6 +136,10 @@ pub enum Locator {
     DownRevisionValue,
     /// The n-th literal of `down_revision` (0 for a single parent).
     DownRevision(usize),
+    /// The n-th literal of `branch_labels`.
+    BranchLabel(usize),
+    /// The n-th literal of `depends_on`.
+    DependsOn(usize),
     /// The name of the n-th argument of the attribute.
     Argument(usize),
     /// The module's name.
@@ -163,6 +167,8 @@ impl fmt::Display for Locator {
             Locator::Revision => f.write_str("rev"),
             Locator::DownRevisionValue => f.write_str("down"),
             Locator::DownRevision(i) => write!(f, "down:{i}"),
+            Locator::BranchLabel(i) => write!(f, "label:{i}"),
+            Locator::DependsOn(i) => write!(f, "depends:{i}"),
             Locator::Argument(i) => write!(f, "arg:{i}"),
             Locator::Module => f.write_str("module"),
             Locator::Import(i) => write!(f, "import:{i}"),
@@ -188,6 +194,10 @@ impl FromStr for Locator {
             _ => {
                 if let Some(i) = indexed("down:") {
                     Locator::DownRevision(i)
+                } else if let Some(i) = indexed("label:") {
+                    Locator::BranchLabel(i)
+                } else if let Some(i) = indexed("depends:") {
+                    Locator::DependsOn(i)
                 } else if let Some(i) = indexed("arg:") {
                     Locator::Argument(i)
                 } else if let Some(i) = indexed("import:") {

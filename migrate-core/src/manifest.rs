@@ -5,8 +5,8 @@
 //! `\n` escaped:
 //!
 //! ```text
-//! migrate-manifest 1
-//! migration <path> <module> <display> <transactional 0|1> <clean 0|1> <rev> <parents> <why>
+//! migrate-manifest 2
+//! migration <path> <module> <display> <transactional 0|1> <clean 0|1> <rev> <parents> <labels> <depends_on> <why>
 //! diagnostic <path> <module or empty> <locator> <rule> <message> <help>
 //! ```
 //!
@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Diagnostic, Locator, RuleId};
 
 /// The first line of every manifest; its number changes with the format.
-pub const HEADER: &str = "migrate-manifest 1";
+pub const HEADER: &str = "migrate-manifest 2";
 
 /// The manifest's file name inside `OUT_DIR/migrate/`.
 pub const FILE_NAME: &str = "manifest";
@@ -44,6 +44,10 @@ pub struct ManifestEntry {
     pub rev: String,
     /// The parents' ids (meaningful when clean; ids hold no whitespace).
     pub parents: Vec<String>,
+    /// The branch labels (meaningful when clean; labels hold no whitespace).
+    pub labels: Vec<String>,
+    /// The `depends_on` names (meaningful when clean; they hold no whitespace).
+    pub depends_on: Vec<String>,
     /// The doc comment saying why, as one paragraph.
     pub why: String,
 }
@@ -119,6 +123,8 @@ impl Manifest {
                 u8::from(e.clean).to_string(),
                 escape(&e.rev),
                 escape(&e.parents.join(" ")),
+                escape(&e.labels.join(" ")),
+                escape(&e.depends_on.join(" ")),
                 escape(&e.why),
             ];
             text.push_str(&format!("migration\t{}\n", fields.join("\t")));
@@ -150,7 +156,7 @@ impl Manifest {
             let bad = || format!("line {} is malformed", n + 2);
             let fields: Vec<&str> = line.split('\t').collect();
             match fields.as_slice() {
-                ["migration", path, module, display, transactional, clean, rev, parents, why] => manifest
+                ["migration", path, module, display, transactional, clean, rev, parents, labels, depends_on, why] => manifest
                     .add_entry(ManifestEntry {
                         path: unescape(path),
                         module: unescape(module),
@@ -158,7 +164,9 @@ impl Manifest {
                         transactional: *transactional == "1",
                         clean: *clean == "1",
                         rev: unescape(rev),
-                        parents: unescape(parents).split_whitespace().map(str::to_owned).collect(),
+                        parents: words(parents),
+                        labels: words(labels),
+                        depends_on: words(depends_on),
                         why: unescape(why),
                     }),
                 ["diagnostic", file, module, locator, rule, message, help] => {
@@ -179,6 +187,11 @@ impl Manifest {
     }
 }
 
+/// A field of names separated by spaces.
+fn words(field: &str) -> Vec<String> {
+    unescape(field).split_whitespace().map(str::to_owned).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +207,8 @@ mod tests {
             clean: false,
             rev: "3f2a9c1b7d4e".into(),
             parents: vec!["a1b2c3d4e5f6".into(), "b2c3d4e5f6a1".into()],
+            labels: vec!["billing".into()],
+            depends_on: vec!["c3d4e5f6a1b2".into(), "core".into()],
             why: "Why,\tand how.".into(),
         });
         manifest.diagnostics.push(Diagnostic {

@@ -67,6 +67,11 @@ pub struct ModuleSource {
     pub rev: Option<String>,
     /// The parents.
     pub down_revision: DownRevision,
+    /// `branch_labels = […]`: the names the migration's branch answers to (`label@head`).
+    pub branch_labels: Vec<String>,
+    /// `depends_on = […]`: revisions or branch labels applied before this one without merging
+    /// with it.
+    pub depends_on: Vec<String>,
     /// `transactional = …`, if given.
     pub transactional: Option<bool>,
     /// The names of the attribute's arguments, in order.

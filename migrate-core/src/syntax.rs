@@ -74,6 +74,10 @@ pub struct Spans {
     pub down_value: Option<Range>,
     /// Each literal of `down_revision`.
     pub down: Vec<Range>,
+    /// Each literal of `branch_labels`.
+    pub labels: Vec<Range>,
+    /// Each literal of `depends_on`.
+    pub depends: Vec<Range>,
     /// Each argument's name.
     pub arguments: Vec<Range>,
     /// The module's name.
@@ -101,6 +105,8 @@ impl Spans {
             rev: None,
             down_value: None,
             down: Vec::new(),
+            labels: Vec::new(),
+            depends: Vec::new(),
             arguments: Vec::new(),
             module,
             imports: Vec::new(),
@@ -118,6 +124,8 @@ impl Spans {
         all.extend(self.rev.map(|r| (Locator::Revision, r)));
         all.extend(self.down_value.map(|r| (Locator::DownRevisionValue, r)));
         all.extend(self.down.iter().enumerate().map(|(i, r)| (Locator::DownRevision(i), *r)));
+        all.extend(self.labels.iter().enumerate().map(|(i, r)| (Locator::BranchLabel(i), *r)));
+        all.extend(self.depends.iter().enumerate().map(|(i, r)| (Locator::DependsOn(i), *r)));
         all.extend(self.arguments.iter().enumerate().map(|(i, r)| (Locator::Argument(i), *r)));
         all.extend(self.imports.iter().enumerate().map(|(i, r)| (Locator::Import(i), *r)));
         all.extend(self.literals.iter().enumerate().map(|(i, r)| (Locator::Literal(i), *r)));
@@ -136,6 +144,8 @@ impl Spans {
             Locator::Revision => self.rev,
             Locator::DownRevisionValue => self.down_value.or(self.rev),
             Locator::DownRevision(i) => self.down.get(*i).copied(),
+            Locator::BranchLabel(i) => self.labels.get(*i).copied(),
+            Locator::DependsOn(i) => self.depends.get(*i).copied(),
             Locator::Argument(i) => self.arguments.get(*i).copied(),
             Locator::Module => Some(self.module),
             Locator::Import(i) => self.imports.get(*i).copied(),
@@ -574,8 +584,11 @@ pub fn meaning(args: &TokenStream, item: &[TokenTree]) -> Meaning {
     let mut meaning = Meaning::default();
     let args: Vec<TokenTree> = args.clone().into_iter().collect();
     for argument in split_commas(&args) {
-        // Parents are compared on their own; an `allow(…)` changes what is judged, not what runs.
-        let left_out = is_ident(argument.first(), "down_revision") || is_ident(argument.first(), "allow");
+        // Parents are compared on their own; an `allow(…)` changes what is judged, not what runs,
+        // and a branch label how it is named.
+        let left_out = is_ident(argument.first(), "down_revision")
+            || is_ident(argument.first(), "allow")
+            || is_ident(argument.first(), "branch_labels");
         if !left_out && !argument.is_empty() {
             canonical(argument, &mut meaning);
             meaning.tokens.push(',');
@@ -995,6 +1008,26 @@ fn read_arguments(
                 Range::of(segment),
                 "`down_revision` needs a value: `None`, `\"<parent>\"` or `[\"<parent>\", \"<parent>\"]`".to_owned(),
             ),
+            ("branch_labels" | "depends_on", Some(value)) if !value.is_empty() => match read_names(value) {
+                Some((names, ranges)) if name == "branch_labels" => {
+                    source.branch_labels = names;
+                    spans.labels = ranges;
+                }
+                Some((names, ranges)) => {
+                    source.depends_on = names;
+                    spans.depends = ranges;
+                }
+                None => first_error(
+                    error,
+                    Range::of(value),
+                    format!("`{name}` takes a string literal or a list of string literals: `{name} = [\"…\"]`"),
+                ),
+            },
+            ("branch_labels" | "depends_on", _) => first_error(
+                error,
+                Range::of(segment),
+                format!("`{name}` needs a value: `{name} = [\"…\"]`"),
+            ),
             ("transactional", Some([TokenTree::Ident(value)])) if value == "true" || value == "false" => {
                 source.transactional = Some(value == "true");
             }
@@ -1057,25 +1090,40 @@ fn read_down_revision(value: &[TokenTree]) -> Option<(DownRevision, Vec<Range>)>
             Some((DownRevision::One(string_value(literal)?), vec![Range::token(literal.span())]))
         }
         [TokenTree::Group(list)] if list.delimiter() == Delimiter::Bracket => {
-            let elements: Vec<TokenTree> = list.stream().into_iter().collect();
-            let mut parents = Vec::new();
-            let mut ranges = Vec::new();
-            let segments = split_commas(&elements);
-            let last = segments.len().saturating_sub(1);
-            for (n, element) in segments.into_iter().enumerate() {
-                match element {
-                    [] if n == last => {}
-                    [TokenTree::Literal(literal)] => {
-                        parents.push(string_value(literal)?);
-                        ranges.push(Range::token(literal.span()));
-                    }
-                    _ => return None,
-                }
-            }
+            let (parents, ranges) = read_list(list)?;
             Some((DownRevision::Many(parents), ranges))
         }
         _ => None,
     }
+}
+
+/// `"name"` or `["name", …]`: the names with their ranges.
+fn read_names(value: &[TokenTree]) -> Option<(Vec<String>, Vec<Range>)> {
+    match value {
+        [TokenTree::Literal(literal)] => Some((vec![string_value(literal)?], vec![Range::token(literal.span())])),
+        [TokenTree::Group(list)] if list.delimiter() == Delimiter::Bracket => read_list(list),
+        _ => None,
+    }
+}
+
+/// The string literals of a bracketed list, a trailing comma allowed.
+fn read_list(list: &Group) -> Option<(Vec<String>, Vec<Range>)> {
+    let elements: Vec<TokenTree> = list.stream().into_iter().collect();
+    let mut names = Vec::new();
+    let mut ranges = Vec::new();
+    let segments = split_commas(&elements);
+    let last = segments.len().saturating_sub(1);
+    for (n, element) in segments.into_iter().enumerate() {
+        match element {
+            [] if n == last => {}
+            [TokenTree::Literal(literal)] => {
+                names.push(string_value(literal)?);
+                ranges.push(Range::token(literal.span()));
+            }
+            _ => return None,
+        }
+    }
+    Some((names, ranges))
 }
 
 /// What `upgrade` records, statement by statement ([`calls`]); an SQL literal is located

@@ -15,6 +15,8 @@ use crate::manifest::LoadError;
 struct Descriptor<'a> {
     rev: &'a str,
     parents: Vec<&'a str>,
+    labels: Vec<&'a str>,
+    depends_on: Vec<&'a str>,
     slug: &'a str,
     file: &'a str,
     why: &'a str,
@@ -43,6 +45,8 @@ pub(crate) fn migration(
         let descriptor = Descriptor {
             rev: &entry.rev,
             parents: entry.parents.iter().map(String::as_str).collect(),
+            labels: entry.labels.iter().map(String::as_str).collect(),
+            depends_on: entry.depends_on.iter().map(String::as_str).collect(),
             slug: &entry.module,
             file: &entry.display,
             why: &entry.why,
@@ -136,6 +140,8 @@ fn descriptor(parsed: &ParsedModule, file: &str, transactional: bool, sound: boo
     let descriptor = Descriptor {
         rev: source.rev.as_deref().unwrap_or_default(),
         parents: source.down_revision.parents(),
+        labels: source.branch_labels.iter().map(String::as_str).collect(),
+        depends_on: source.depends_on.iter().map(String::as_str).collect(),
         slug: &source.name,
         file,
         why: &why,
@@ -289,12 +295,14 @@ fn descriptor_tokens(
             code(quote!(::migrate_runtime::__private::unavailable)),
         ),
     };
-    let Descriptor { rev, parents, slug, file, why, transactional } = d;
+    let Descriptor { rev, parents, labels, depends_on, slug, file, why, transactional } = d;
     quote! {
         #[doc(hidden)]
         pub static __MIGRATION: ::migrate_runtime::__private::Migration = ::migrate_runtime::__private::Migration {
             rev: #rev,
             parents: &[#(#parents),*],
+            branch_labels: &[#(#labels),*],
+            depends_on: &[#(#depends_on),*],
             slug: #slug,
             file: #file,
             why: #why,
@@ -349,6 +357,8 @@ mod tests {
             clean: diagnostics.is_empty(),
             rev: "3f2a9c1b7d4e".into(),
             parents: vec!["a1b2c3d4e5f6".into()],
+            labels: Vec::new(),
+            depends_on: Vec::new(),
             why: "Marketing needs a score per person to rank leads.".into(),
         };
         for i in 0..others {

@@ -325,6 +325,8 @@ mod tests {
         Migration {
             rev,
             parents,
+            branch_labels: &[],
+            depends_on: &[],
             slug: "step",
             file: "migrations/step.rs",
             why: "",

@@ -10,14 +10,14 @@ use crate::source::{MigrationFile, ModuleSource};
 use crate::text::closest;
 
 /// The arguments of `#[migration(...)]`.
-pub const ARGUMENTS: &[&str] = &["rev", "down_revision", "transactional", "allow"];
+pub const ARGUMENTS: &[&str] = &["rev", "down_revision", "branch_labels", "depends_on", "transactional", "allow"];
 
 pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Report) {
     for (i, argument) in module.arguments.iter().enumerate() {
         if ARGUMENTS.contains(&argument.as_str()) {
             continue;
         }
-        let known = "`#[migration]` takes `rev`, `down_revision` and `transactional`";
+        let known = "`#[migration]` takes `rev`, `down_revision`, `branch_labels`, `depends_on`, `transactional` and `allow`";
         let help = match closest(argument, ARGUMENTS.iter().copied()) {
             Some(near) => format!("did you mean `{near}`? {known}"),
             None => known.to_owned(),
@@ -46,7 +46,7 @@ mod tests {
         assert_eq!(found(&[f.clone()]), rows(&[("unknown_argument", "a1b2c3d4e5f6", "arg:1")]));
         assert_eq!(
             check(&[f], &Config::default())[0].help,
-            "did you mean `down_revision`? `#[migration]` takes `rev`, `down_revision` and `transactional`"
+            "did you mean `down_revision`? `#[migration]` takes `rev`, `down_revision`, `branch_labels`, `depends_on`, `transactional` and `allow`"
         );
     }
 }
