@@ -1,6 +1,6 @@
 //! The compiled chain: the migrations of a folder in their checked, linear order.
 
-use crate::graph::{Graph, NodeId};
+use crate::graph::{ChainEntry, Graph, NodeId};
 use crate::op::Op;
 use crate::target::TargetError;
 
@@ -118,7 +118,13 @@ impl Chain {
 
     /// The revision graph; node ids are positions in the chain.
     pub fn graph(&self) -> Graph {
-        Graph::from_chain(self.migrations.iter().map(|m| (m.rev, m.parents))).0
+        Graph::from_chain(self.migrations.iter().map(|m| ChainEntry {
+            rev: m.rev,
+            parents: m.parents,
+            depends_on: m.depends_on,
+            labels: m.branch_labels,
+        }))
+        .0
     }
 
     /// The heads: the migrations nothing follows.

@@ -1,11 +1,19 @@
-//! The revision graph: parents, heads, bases, cycles, the linear order, and paths.
+//! The revision graph: parents, dependencies, branch labels, heads, bases, cycles, the linear
+//! order, and paths.
 //!
 //! A revision names its parents (`down_revision`): none for a base, one for a step, two or
-//! more for a merge. Building a graph never fails: duplicate ids, unknown parents and cycles
-//! are returned as [`Problem`]s next to a graph that leaves the faulty edges out, so that every
-//! problem of a folder can be reported in one build.
+//! more for a merge. It may also name dependencies (`depends_on`, revisions or branch labels):
+//! they are applied before it, and reverting one reverts it, but it does not merge with them,
+//! so they stay heads of their own branches when nothing else grows from them. Building a
+//! graph never fails: duplicate ids and labels, unknown parents and dependencies, labels that
+//! could be read as a revision, and cycles are returned as [`Problem`]s next to a graph that
+//! leaves the faulty edges out, so that every problem of a folder can be reported in one build.
 //!
-//! **Linear order.** Parents come before children. Among the revisions whose parents are all
+//! **Heads.** A head is a revision no other revision names as its parent. A head some revision
+//! depends on is an *effective head* ([`Graph::effective_heads`]): the version row of its
+//! dependant stands for it, so it is not one of [`Graph::heads`].
+//!
+//! **Linear order.** Parents and dependencies come before children. Among the revisions whose parents are all
 //! placed, the one with the smallest sort key comes first; build-support uses the file name,
 //! which starts with the creation date and time, so the order is chronological wherever the
 //! graph leaves a choice. Revisions on a cycle (and what grows from them) come last, by key.
@@ -24,6 +32,10 @@ pub struct Revision {
     pub rev: String,
     /// The ids of its parents, in declaration order.
     pub parents: Vec<String>,
+    /// The revisions or branch labels it depends on, in declaration order.
+    pub depends_on: Vec<String>,
+    /// The branch labels it declares.
+    pub labels: Vec<String>,
     /// The sort key that breaks ties in the linear order.
     pub key: String,
 }
@@ -34,9 +46,71 @@ impl Revision {
         Revision {
             rev: rev.into(),
             parents: parents.iter().map(|p| (*p).to_owned()).collect(),
+            depends_on: Vec::new(),
+            labels: Vec::new(),
             key: key.into(),
         }
     }
+
+    /// The same revision, depending on these revisions or labels.
+    pub fn depending_on(mut self, names: &[&str]) -> Self {
+        self.depends_on = names.iter().map(|n| (*n).to_owned()).collect();
+        self
+    }
+
+    /// The same revision, declaring these branch labels.
+    pub fn labelled(mut self, labels: &[&str]) -> Self {
+        self.labels = labels.iter().map(|l| (*l).to_owned()).collect();
+        self
+    }
+}
+
+/// A revision of an embedded chain, as [`Graph::from_chain`] reads it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChainEntry<'a> {
+    /// The revision id.
+    pub rev: &'a str,
+    /// The parents' ids.
+    pub parents: &'a [&'a str],
+    /// The revisions or labels it depends on.
+    pub depends_on: &'a [&'a str],
+    /// The labels it declares.
+    pub labels: &'a [&'a str],
+}
+
+impl<'a> ChainEntry<'a> {
+    /// A revision with only parents.
+    pub fn new(rev: &'a str, parents: &'a [&'a str]) -> Self {
+        ChainEntry { rev, parents, depends_on: &[], labels: &[] }
+    }
+}
+
+/// The words of the target grammar, which a branch label may not be.
+pub const RESERVED_LABELS: [&str; 4] = ["head", "heads", "base", "current"];
+
+/// The characters the target grammar gives a meaning to, which a branch label may not hold.
+pub const RESERVED_CHARACTERS: [char; 4] = ['@', ':', '+', '-'];
+
+/// Why a branch label cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Clash {
+    /// It is the id of this input's revision.
+    Revision(usize),
+    /// It is the start of the id of this input's revision, so it reads as a prefix of it.
+    Prefix(usize),
+    /// It is a word of the target grammar (`head`, `heads`, `base`, `current`).
+    Reserved,
+    /// It is empty, or holds whitespace or a character of the target grammar.
+    Character(char),
+}
+
+/// One edge of a cycle: how a member names the next one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    /// Through this position of its `down_revision`.
+    Parent(usize),
+    /// Through this position of its `depends_on`.
+    DependsOn(usize),
 }
 
 /// A defect found while building a graph. Indices are positions in the builder's input.
@@ -61,6 +135,40 @@ pub enum Problem {
         /// The inputs on the cycle, in parent order.
         members: Vec<usize>,
     },
+    /// These inputs form a cycle through at least one dependency: each one names the next as a
+    /// parent or a dependency (`via`, one edge per member), the last one names the first.
+    DependencyCycle {
+        /// The inputs on the cycle, in order.
+        members: Vec<usize>,
+        /// How each member names the next one.
+        via: Vec<Edge>,
+    },
+    /// Input `child` depends on a name that is neither a revision nor a branch label.
+    UnknownDependency {
+        /// The input naming it.
+        child: usize,
+        /// Its position in the input's `depends_on`.
+        position: usize,
+    },
+    /// Input `again` declares a label the earlier input `first` declares (the same input, for
+    /// a label listed twice).
+    DuplicateLabel {
+        /// The input that keeps the label.
+        first: usize,
+        /// The input declaring it again.
+        again: usize,
+        /// The label's position in `again`'s labels.
+        position: usize,
+    },
+    /// A label of input `input` could be read as something else.
+    LabelClash {
+        /// The input declaring the label.
+        input: usize,
+        /// The label's position in its labels.
+        position: usize,
+        /// What it clashes with.
+        clash: Clash,
+    },
 }
 
 /// A checked revision graph with its linear order.
@@ -68,8 +176,12 @@ pub enum Problem {
 pub struct Graph {
     revs: Vec<String>,
     parents: Vec<Vec<NodeId>>,
+    depends: Vec<Vec<NodeId>>,
     children: Vec<Vec<NodeId>>,
+    dependants: Vec<Vec<NodeId>>,
     index: BTreeMap<String, NodeId>,
+    labels: BTreeMap<String, NodeId>,
+    labels_of: Vec<Vec<String>>,
     order: Vec<NodeId>,
     position: Vec<usize>,
     input: Vec<NodeId>,
@@ -79,7 +191,8 @@ impl Graph {
     /// Builds the graph of `revisions`, returning it with every problem found.
     ///
     /// Node ids are assigned in input order to the inputs the graph keeps (the first of
-    /// duplicates); edges to unknown parents and edges closing a cycle are left out.
+    /// duplicates); edges to unknown parents or dependencies, edges closing a cycle, and
+    /// labels that clash or repeat are left out.
     pub fn build(revisions: &[Revision]) -> (Graph, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut graph = Graph::default();
@@ -96,9 +209,30 @@ impl Graph {
             keys.push(&revision.key);
             kept_inputs.push(i);
         }
+        let n = graph.revs.len();
         graph.input = kept_inputs.clone();
-        graph.parents = vec![Vec::new(); graph.revs.len()];
-        graph.children = vec![Vec::new(); graph.revs.len()];
+        graph.labels_of = vec![Vec::new(); n];
+        for (id, &i) in kept_inputs.iter().enumerate() {
+            for (position, label) in revisions[i].labels.iter().enumerate() {
+                if let Some(clash) = graph.clash(label) {
+                    let clash = match clash {
+                        Clash::Revision(node) => Clash::Revision(kept_inputs[node]),
+                        Clash::Prefix(node) => Clash::Prefix(kept_inputs[node]),
+                        other => other,
+                    };
+                    problems.push(Problem::LabelClash { input: i, position, clash });
+                } else if let Some(&first) = graph.labels.get(label) {
+                    problems.push(Problem::DuplicateLabel { first: kept_inputs[first], again: i, position });
+                } else {
+                    graph.labels.insert(label.clone(), id);
+                    graph.labels_of[id].push(label.clone());
+                }
+            }
+        }
+        graph.parents = vec![Vec::new(); n];
+        graph.depends = vec![Vec::new(); n];
+        graph.children = vec![Vec::new(); n];
+        graph.dependants = vec![Vec::new(); n];
         for (id, &i) in kept_inputs.iter().enumerate() {
             for (position, parent) in revisions[i].parents.iter().enumerate() {
                 match graph.index.get(parent) {
@@ -107,53 +241,119 @@ impl Graph {
                     None => problems.push(Problem::UnknownParent { child: i, position }),
                 }
             }
+            for (position, name) in revisions[i].depends_on.iter().enumerate() {
+                match graph.named(name) {
+                    Some(d) if !graph.parents[id].contains(&d) && !graph.depends[id].contains(&d) => {
+                        graph.depends[id].push(d);
+                    }
+                    Some(_) => {}
+                    None => problems.push(Problem::UnknownDependency { child: i, position }),
+                }
+            }
         }
 
         // Cycles: strongly connected components of more than one node, or with a self-edge.
-        let mut on_cycle = vec![false; graph.revs.len()];
+        let mut on_cycle = vec![false; n];
         for component in graph.strongly_connected() {
-            let cyclic = component.len() > 1 || graph.parents[component[0]].contains(&component[0]);
+            let first = component[0];
+            let cyclic = component.len() > 1 || graph.requires(first).contains(&first);
             if !cyclic {
                 continue;
             }
-            for &n in &component {
-                on_cycle[n] = true;
+            for &node in &component {
+                on_cycle[node] = true;
             }
             let members = graph.cycle_through(&component, &keys);
-            problems.push(Problem::Cycle { members: members.iter().map(|&n| kept_inputs[n]).collect() });
-        }
-        // Edges inside a cycle are dropped so the graph stays acyclic for every later query.
-        for id in 0..graph.revs.len() {
-            if on_cycle[id] {
-                let parents = std::mem::take(&mut graph.parents[id]);
-                graph.parents[id] = parents.into_iter().filter(|&p| !on_cycle[p]).collect();
+            let via: Vec<Edge> = members
+                .iter()
+                .enumerate()
+                .map(|(k, &member)| {
+                    let next = members[(k + 1) % members.len()];
+                    graph.edge(&revisions[kept_inputs[member]], next)
+                })
+                .collect();
+            let inputs = members.iter().map(|&m| kept_inputs[m]).collect();
+            if via.iter().all(|e| matches!(e, Edge::Parent(_))) {
+                problems.push(Problem::Cycle { members: inputs });
+            } else {
+                problems.push(Problem::DependencyCycle { members: inputs, via });
             }
         }
-        for id in 0..graph.revs.len() {
+        // Edges inside a cycle are dropped so the graph stays acyclic for every later query.
+        for id in 0..n {
+            if on_cycle[id] {
+                graph.parents[id].retain(|&p| !on_cycle[p]);
+                graph.depends[id].retain(|&p| !on_cycle[p]);
+            }
+        }
+        for id in 0..n {
             for p in graph.parents[id].clone() {
                 graph.children[p].push(id);
+            }
+            for d in graph.depends[id].clone() {
+                graph.dependants[d].push(id);
             }
         }
         graph.linearize(&keys, &on_cycle);
         (graph, problems)
     }
 
+    /// Why `label` cannot be a branch label of this graph, if it cannot.
+    fn clash(&self, label: &str) -> Option<Clash> {
+        if let Some(c) = label.chars().find(|&c| c.is_whitespace() || RESERVED_CHARACTERS.contains(&c)) {
+            return Some(Clash::Character(c));
+        }
+        if label.is_empty() {
+            return Some(Clash::Character(' '));
+        }
+        if RESERVED_LABELS.contains(&label) {
+            return Some(Clash::Reserved);
+        }
+        if let Some(&node) = self.index.get(label) {
+            return Some(Clash::Revision(node));
+        }
+        if label.len() >= crate::target::MIN_PREFIX
+            && let Some((_, &node)) = self.ids_from(label).next()
+        {
+            return Some(Clash::Prefix(node));
+        }
+        None
+    }
+
+    /// The node a `depends_on` name stands for: a revision id, else a branch label.
+    fn named(&self, name: &str) -> Option<NodeId> {
+        self.index.get(name).or_else(|| self.labels.get(name)).copied()
+    }
+
+    /// How `revision` names `next`: the first parent or dependency naming it.
+    fn edge(&self, revision: &Revision, next: NodeId) -> Edge {
+        let rev = self.rev(next);
+        if let Some(position) = revision.parents.iter().position(|p| p == rev) {
+            return Edge::Parent(position);
+        }
+        let position = revision.depends_on.iter().position(|d| self.named(d) == Some(next)).unwrap_or(0);
+        Edge::DependsOn(position)
+    }
+
     /// Builds a graph from revisions known to be sound, such as an embedded chain already
     /// checked at build time; the input order is the tie-break.
-    pub fn from_chain<'a>(
-        revisions: impl IntoIterator<Item = (&'a str, &'a [&'a str])>,
-    ) -> (Graph, Vec<Problem>) {
+    pub fn from_chain<'a>(revisions: impl IntoIterator<Item = ChainEntry<'a>>) -> (Graph, Vec<Problem>) {
         let revisions: Vec<Revision> = revisions
             .into_iter()
             .enumerate()
-            .map(|(i, (rev, parents))| Revision::new(rev, parents, format!("{i:010}")))
+            .map(|(i, entry)| {
+                Revision::new(entry.rev, entry.parents, format!("{i:010}"))
+                    .depending_on(entry.depends_on)
+                    .labelled(entry.labels)
+            })
             .collect();
         Graph::build(&revisions)
     }
 
     fn linearize(&mut self, keys: &[&str], on_cycle: &[bool]) {
         let n = self.revs.len();
-        let mut pending: Vec<usize> = self.parents.iter().map(Vec::len).collect();
+        let mut pending: Vec<usize> =
+            (0..n).map(|id| self.parents[id].len() + self.depends[id].len()).collect();
         let mut ready: BinaryHeap<Reverse<(&str, NodeId)>> = (0..n)
             .filter(|&id| pending[id] == 0 && !on_cycle[id])
             .map(|id| Reverse((keys[id], id)))
@@ -162,7 +362,7 @@ impl Graph {
         while let Some(Reverse((_, id))) = ready.pop() {
             placed[id] = true;
             self.order.push(id);
-            for &child in &self.children[id] {
+            for &child in self.children[id].iter().chain(&self.dependants[id]) {
                 pending[child] -= 1;
                 if pending[child] == 0 && !on_cycle[child] {
                     ready.push(Reverse((keys[child], child)));
@@ -178,7 +378,7 @@ impl Graph {
         }
     }
 
-    /// Tarjan's algorithm, iteratively, over child -> parent edges.
+    /// Tarjan's algorithm, iteratively, over child -> parent and dependant -> dependency edges.
     fn strongly_connected(&self) -> Vec<Vec<NodeId>> {
         let n = self.revs.len();
         let mut index = vec![usize::MAX; n];
@@ -200,7 +400,9 @@ impl Graph {
                     stack.push(node);
                     on_stack[node] = true;
                 }
-                if let Some(&parent) = self.parents[node].get(*edge) {
+                let (parents, depends) = (&self.parents[node], &self.depends[node]);
+                let next = parents.get(*edge).or_else(|| depends.get(*edge - parents.len()));
+                if let Some(&parent) = next {
                     *edge += 1;
                     if index[parent] == usize::MAX {
                         work.push((parent, 0));
@@ -230,7 +432,7 @@ impl Graph {
     }
 
     /// One cycle inside a strongly connected component, starting at its smallest key and
-    /// following parents.
+    /// following parents, then dependencies.
     fn cycle_through(&self, component: &[NodeId], keys: &[&str]) -> Vec<NodeId> {
         let mut inside = vec![false; self.revs.len()];
         for &n in component {
@@ -243,7 +445,8 @@ impl Graph {
         let mut seen_at = BTreeMap::from([(start, 0)]);
         let mut node = start;
         loop {
-            let Some(&parent) = self.parents[node].iter().find(|&&p| inside[p]) else {
+            let Some(&parent) = self.parents[node].iter().chain(&self.depends[node]).find(|&&p| inside[p])
+            else {
                 return path;
             };
             if let Some(&at) = seen_at.get(&parent) {
@@ -285,6 +488,21 @@ impl Graph {
         &self.parents[id]
     }
 
+    /// The dependencies of node `id` that the graph kept (labels resolved).
+    pub fn depends(&self, id: NodeId) -> &[NodeId] {
+        &self.depends[id]
+    }
+
+    /// The revisions depending on node `id`.
+    pub fn dependants(&self, id: NodeId) -> &[NodeId] {
+        &self.dependants[id]
+    }
+
+    /// What node `id` needs applied before it: its parents, then its dependencies.
+    pub fn requires(&self, id: NodeId) -> Vec<NodeId> {
+        self.parents[id].iter().chain(&self.depends[id]).copied().collect()
+    }
+
     /// The children of node `id`, in linear order.
     pub fn children(&self, id: NodeId) -> Vec<NodeId> {
         let mut children = self.children[id].clone();
@@ -302,9 +520,24 @@ impl Graph {
         self.position[id]
     }
 
-    /// The revisions nothing grows from, in linear order.
+    /// The heads: the revisions nothing grows from and nothing depends on, in linear order.
+    /// These are the version rows of a database at every head.
     pub fn heads(&self) -> Vec<NodeId> {
-        self.order.iter().copied().filter(|&id| self.children[id].is_empty()).collect()
+        self.order
+            .iter()
+            .copied()
+            .filter(|&id| self.children[id].is_empty() && self.dependants[id].is_empty())
+            .collect()
+    }
+
+    /// The effective heads: revisions nothing grows from but some revision depends on, in
+    /// linear order. The row of a dependant stands for them.
+    pub fn effective_heads(&self) -> Vec<NodeId> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|&id| self.children[id].is_empty() && !self.dependants[id].is_empty())
+            .collect()
     }
 
     /// The revisions without parents, in linear order.
@@ -312,30 +545,55 @@ impl Graph {
         self.order.iter().copied().filter(|&id| self.parents[id].is_empty()).collect()
     }
 
-    /// Marks `from` and every ancestor of a node in `from`.
+    /// The revision declaring branch label `label`.
+    pub fn label(&self, label: &str) -> Option<NodeId> {
+        self.labels.get(label).copied()
+    }
+
+    /// The branch labels node `id` declares.
+    pub fn labels_of(&self, id: NodeId) -> &[String] {
+        &self.labels_of[id]
+    }
+
+    /// Marks `from` and every ancestor of a node in `from`, through parents and dependencies:
+    /// what must be applied for `from` to be.
     pub fn ancestors(&self, from: &[NodeId]) -> Vec<bool> {
-        self.reach(from, &self.parents)
+        self.reach(from, |id| self.parents[id].iter().chain(&self.depends[id]))
     }
 
-    /// Marks `from` and every descendant of a node in `from`.
+    /// Marks `from` and every descendant of a node in `from`, through children and
+    /// dependants: what must be reverted for `from` to be.
     pub fn descendants(&self, from: &[NodeId]) -> Vec<bool> {
-        self.reach(from, &self.children)
+        self.reach(from, |id| self.children[id].iter().chain(&self.dependants[id]))
     }
 
-    fn reach(&self, from: &[NodeId], edges: &[Vec<NodeId>]) -> Vec<bool> {
+    /// Marks the branch of node `id`: it, its ancestors through parents and its descendants
+    /// through children. Dependencies link branches; they do not make them one.
+    pub fn lineage(&self, id: NodeId) -> Vec<bool> {
+        let below = self.reach(&[id], |n| self.parents[n].iter());
+        let above = self.reach(&[id], |n| self.children[n].iter());
+        below.iter().zip(&above).map(|(b, a)| *b || *a).collect()
+    }
+
+    fn reach<'a, I: Iterator<Item = &'a NodeId>>(
+        &'a self,
+        from: &[NodeId],
+        edges: impl Fn(NodeId) -> I,
+    ) -> Vec<bool> {
         let mut seen = vec![false; self.revs.len()];
         let mut todo: Vec<NodeId> = from.to_vec();
         while let Some(id) = todo.pop() {
             if !std::mem::replace(&mut seen[id], true) {
-                todo.extend(edges[id].iter().copied().filter(|&n| !seen[n]));
+                todo.extend(edges(id).copied().filter(|&n| !seen[n]));
             }
         }
         seen
     }
 
     /// The revisions to apply, in order, to go from the applied heads `current` up to
-    /// `target` (empty for base): every ancestor of the target that is not already below a
-    /// current head. Merges are walked through: all their parents' lines are included.
+    /// `target` (empty for base): every ancestor of the target, dependencies included, that
+    /// is not already below a current head. Merges are walked through: all their parents'
+    /// lines are included.
     pub fn upgrade_path(&self, current: &[NodeId], target: &[NodeId]) -> Vec<NodeId> {
         let needed = self.ancestors(target);
         let applied = self.ancestors(current);
@@ -344,8 +602,8 @@ impl Graph {
 
     /// The revisions to revert, in order, to go from the applied heads `current` down to
     /// `target` (empty for base): every applied revision that descends from a target
-    /// revision, newest first. Lines that do not grow from the target are left alone, and a
-    /// merge is undone before any of its parents' lines.
+    /// revision, dependants included, newest first. Lines that do not grow from the target
+    /// are left alone, and a merge is undone before any of its parents' lines.
     pub fn downgrade_path(&self, current: &[NodeId], target: &[NodeId]) -> Vec<NodeId> {
         let applied = self.ancestors(current);
         let keep = self.ancestors(target);
@@ -358,6 +616,16 @@ impl Graph {
         self.order.iter().rev().copied().filter(|&id| remove[id]).collect()
     }
 
+    /// The revisions to revert, newest first, to take away `roots` and what grows from them
+    /// (dependants included) from the applied heads `current`, keeping `keep` and its
+    /// ancestors: a downgrade restricted to one branch.
+    pub fn remove_path(&self, current: &[NodeId], roots: &[NodeId], keep: &[NodeId]) -> Vec<NodeId> {
+        let applied = self.ancestors(current);
+        let kept = self.ancestors(keep);
+        let below = self.descendants(roots);
+        self.order.iter().rev().copied().filter(|&id| applied[id] && below[id] && !kept[id]).collect()
+    }
+
     /// The applied heads once `path` is applied (`upgrade`) or reverted from `current`.
     pub fn heads_after(&self, current: &[NodeId], path: &[NodeId], upgrade: bool) -> Vec<NodeId> {
         let mut present = self.ancestors(current);
@@ -365,7 +633,9 @@ impl Graph {
             present[id] = upgrade;
         }
         let mut heads: Vec<NodeId> = (0..self.revs.len())
-            .filter(|&id| present[id] && self.children[id].iter().all(|&c| !present[c]))
+            .filter(|&id| {
+                present[id] && self.children[id].iter().chain(&self.dependants[id]).all(|&c| !present[c])
+            })
             .collect();
         heads.sort_by_key(|&id| self.position[id]);
         heads
@@ -389,6 +659,11 @@ impl Graph {
     /// Every id, in id order.
     pub(crate) fn all_ids(&self) -> impl Iterator<Item = &String> {
         self.index.keys()
+    }
+
+    /// Every branch label, in label order, with the revision declaring it.
+    pub fn labels(&self) -> impl Iterator<Item = (&str, NodeId)> {
+        self.labels.iter().map(|(label, &node)| (label.as_str(), node))
     }
 }
 
@@ -555,6 +830,8 @@ mod tests {
             .map(|i| Revision {
                 rev: format!("{i:012x}"),
                 parents: if i == 0 { vec![] } else { vec![format!("{:012x}", i - 1)] },
+                depends_on: Vec::new(),
+                labels: Vec::new(),
                 key: format!("{i:012}"),
             })
             .collect();

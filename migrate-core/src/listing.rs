@@ -204,7 +204,7 @@ mod tests {
     fn diamond() -> (Graph, Vec<Listed>) {
         let spec: &[(&str, &[&str])] =
             &[("aaaa", &[]), ("bbbb", &["aaaa"]), ("cccc", &["aaaa"]), ("dddd", &["bbbb", "cccc"])];
-        let graph = Graph::from_chain(spec.iter().map(|(r, p)| (*r, *p))).0;
+        let graph = Graph::from_chain(spec.iter().map(|(r, p)| crate::graph::ChainEntry::new(r, p))).0;
         let entries = spec
             .iter()
             .map(|(rev, parents)| Listed {

@@ -156,19 +156,30 @@ impl Manifest {
             let bad = || format!("line {} is malformed", n + 2);
             let fields: Vec<&str> = line.split('\t').collect();
             match fields.as_slice() {
-                ["migration", path, module, display, transactional, clean, rev, parents, labels, depends_on, why] => manifest
-                    .add_entry(ManifestEntry {
-                        path: unescape(path),
-                        module: unescape(module),
-                        display: unescape(display),
-                        transactional: *transactional == "1",
-                        clean: *clean == "1",
-                        rev: unescape(rev),
-                        parents: words(parents),
-                        labels: words(labels),
-                        depends_on: words(depends_on),
-                        why: unescape(why),
-                    }),
+                [
+                    "migration",
+                    path,
+                    module,
+                    display,
+                    transactional,
+                    clean,
+                    rev,
+                    parents,
+                    labels,
+                    depends_on,
+                    why,
+                ] => manifest.add_entry(ManifestEntry {
+                    path: unescape(path),
+                    module: unescape(module),
+                    display: unescape(display),
+                    transactional: *transactional == "1",
+                    clean: *clean == "1",
+                    rev: unescape(rev),
+                    parents: words(parents),
+                    labels: words(labels),
+                    depends_on: words(depends_on),
+                    why: unescape(why),
+                }),
                 ["diagnostic", file, module, locator, rule, message, help] => {
                     let module = unescape(module);
                     manifest.diagnostics.push(Diagnostic {

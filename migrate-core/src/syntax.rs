@@ -1100,7 +1100,9 @@ fn read_down_revision(value: &[TokenTree]) -> Option<(DownRevision, Vec<Range>)>
 /// `"name"` or `["name", …]`: the names with their ranges.
 fn read_names(value: &[TokenTree]) -> Option<(Vec<String>, Vec<Range>)> {
     match value {
-        [TokenTree::Literal(literal)] => Some((vec![string_value(literal)?], vec![Range::token(literal.span())])),
+        [TokenTree::Literal(literal)] => {
+            Some((vec![string_value(literal)?], vec![Range::token(literal.span())]))
+        }
         [TokenTree::Group(list)] if list.delimiter() == Delimiter::Bracket => read_list(list),
         _ => None,
     }

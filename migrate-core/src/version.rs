@@ -410,8 +410,8 @@ impl Graph {
         let mut after: Vec<NodeId> = rows.to_vec();
         let mut changes = Vec::new();
         if upgrade {
-            let present: Vec<NodeId> =
-                self.parents(node).iter().copied().filter(|p| rows.contains(p)).collect();
+            // Parents, then dependencies: a dependency's row is taken in by its dependant.
+            let present: Vec<NodeId> = self.requires(node).into_iter().filter(|p| rows.contains(p)).collect();
             match present.split_last() {
                 None => changes.push(RowChange::Insert(rev(node))),
                 Some((last, others)) => {
@@ -426,7 +426,13 @@ impl Graph {
         } else {
             after.retain(|&r| r != node);
             let implied = self.ancestors(&after);
-            let parents: Vec<NodeId> = self.parents(node).iter().copied().filter(|&p| !implied[p]).collect();
+            let candidates: Vec<NodeId> = self.requires(node).into_iter().filter(|&p| !implied[p]).collect();
+            // Only the topmost come back as rows: a dependency below a parent is implied by it.
+            let parents: Vec<NodeId> = candidates
+                .iter()
+                .copied()
+                .filter(|&p| !candidates.iter().any(|&o| o != p && self.ancestors(&[o])[p]))
+                .collect();
             match parents.split_first() {
                 None => changes.push(RowChange::Delete(rev(node))),
                 Some((first, others)) => {

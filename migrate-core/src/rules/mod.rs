@@ -272,6 +272,8 @@ impl<'a> Analysis<'a> {
             .map(|e| Revision {
                 rev: e.rev.to_owned(),
                 parents: e.module.down_revision.parents().into_iter().map(str::to_owned).collect(),
+                depends_on: e.module.depends_on.clone(),
+                labels: e.module.branch_labels.clone(),
                 key: e.file.file_name.clone(),
             })
             .collect();

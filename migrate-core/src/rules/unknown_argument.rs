@@ -10,7 +10,8 @@ use crate::source::{MigrationFile, ModuleSource};
 use crate::text::closest;
 
 /// The arguments of `#[migration(...)]`.
-pub const ARGUMENTS: &[&str] = &["rev", "down_revision", "branch_labels", "depends_on", "transactional", "allow"];
+pub const ARGUMENTS: &[&str] =
+    &["rev", "down_revision", "branch_labels", "depends_on", "transactional", "allow"];
 
 pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Report) {
     for (i, argument) in module.arguments.iter().enumerate() {
