@@ -575,6 +575,19 @@ impl Graph {
         below.iter().zip(&above).map(|(b, a)| *b || *a).collect()
     }
 
+    /// Where the branch of node `id` starts: going down from `id` while the line neither
+    /// forks nor merges, the lowest revision reached (a base, or the child of a branch point).
+    /// `downgrade label@base` reverts from there.
+    pub fn branch_root(&self, id: NodeId) -> NodeId {
+        let mut at = id;
+        while let [parent] = self.parents[at].as_slice()
+            && self.children[*parent].len() == 1
+        {
+            at = *parent;
+        }
+        at
+    }
+
     fn reach<'a, I: Iterator<Item = &'a NodeId>>(
         &'a self,
         from: &[NodeId],
@@ -821,6 +834,116 @@ mod tests {
         let down = graph.downgrade_path(&ids(&graph, &["n"]), &ids(&graph, &["c2"]));
         let after = graph.heads_after(&ids(&graph, &["n"]), &down, false);
         assert_eq!(revs(&graph, &after), ["d1", "c2"]);
+    }
+
+    /// Two trees: a - b - c, and the labelled `net` line n1 - n2 where n2 depends on b; and
+    /// `lib` (k), a third base that n1 depends on through its label.
+    fn forest() -> Graph {
+        let (graph, problems) = Graph::build(&[
+            Revision::new("a", &[], "1"),
+            Revision::new("b", &["a"], "2"),
+            Revision::new("k", &[], "3").labelled(&["lib"]),
+            Revision::new("n1", &[], "4").labelled(&["net"]).depending_on(&["lib"]),
+            Revision::new("n2", &["n1"], "5").depending_on(&["b"]),
+            Revision::new("c", &["b"], "6"),
+        ]);
+        assert!(problems.is_empty(), "{problems:?}");
+        graph
+    }
+
+    #[test]
+    fn dependencies_order_and_hide_effective_heads() {
+        let graph = forest();
+        assert_eq!(revs(&graph, graph.linear()), ["a", "b", "k", "n1", "n2", "c"]);
+        // k is a head nothing grows from, but n1 depends on it: an effective head.
+        assert_eq!(revs(&graph, &graph.heads()), ["n2", "c"]);
+        assert_eq!(revs(&graph, &graph.effective_heads()), ["k"]);
+        assert_eq!(revs(&graph, &graph.bases()), ["a", "k", "n1"]);
+        assert_eq!(graph.label("net"), graph.node("n1"));
+        assert_eq!(revs(&graph, graph.depends(graph.node("n1").expect("known"))), ["k"]);
+        // Upgrading the net line pulls in what it depends on, and nothing of c.
+        let up = graph.upgrade_path(&[], &ids(&graph, &["n2"]));
+        assert_eq!(revs(&graph, &up), ["a", "b", "k", "n1", "n2"]);
+        // Reverting b reverts what depends on it, in the other tree too.
+        let down = graph.downgrade_path(&ids(&graph, &["n2", "c"]), &ids(&graph, &["a"]));
+        assert_eq!(revs(&graph, &down), ["c", "n2", "b"]);
+        let lineage = graph.lineage(graph.node("n2").expect("known"));
+        let on: Vec<&str> = (0..graph.len()).filter(|&n| lineage[n]).map(|n| graph.rev(n)).collect();
+        assert_eq!(on, ["n1", "n2"]);
+    }
+
+    #[test]
+    fn a_dependants_row_stands_for_its_dependency() {
+        let graph = forest();
+        let step = |rows: &[&str], rev: &str, upgrade: bool| {
+            let (_, after) = graph.row_changes(&ids(&graph, rows), ids(&graph, &[rev])[0], upgrade);
+            revs(&graph, &after)
+        };
+        // n1's parents are none, its dependency k is a row: k's row becomes n1's.
+        assert_eq!(step(&["k"], "n1", true), ["n1"]);
+        assert_eq!(step(&["b", "n1"], "n2", true), ["n2"]);
+        // c grows from b, which only n2's row implies: a new row.
+        assert_eq!(step(&["n2"], "c", true), ["n2", "c"]);
+        // Reverting n2 brings back the rows of its parent and its dependency.
+        assert_eq!(step(&["n2"], "n2", false), ["b", "n1"]);
+        // With c still applied, b stays implied by c: only n1 comes back.
+        assert_eq!(step(&["n2", "c"], "n2", false), ["n1", "c"]);
+        assert_eq!(step(&["n1"], "n1", false), ["k"]);
+        assert_eq!(
+            revs(&graph, &graph.heads_after(&ids(&graph, &["n2", "c"]), &ids(&graph, &["n2"]), false)),
+            ["n1", "c"]
+        );
+    }
+
+    #[test]
+    fn label_and_dependency_problems() {
+        let (_, problems) = Graph::build(&[
+            Revision::new("a1b2c3d4e5f6", &[], "1").labelled(&["core", "core"]),
+            Revision::new("b2", &["a1b2c3d4e5f6"], "2").labelled(&[
+                "core",
+                "a1b2c3d4e5f6",
+                "a1b2",
+                "head",
+                "x-y",
+                "",
+            ]),
+            Revision::new("c3", &["b2"], "3").depending_on(&["nothing", "core"]),
+        ]);
+        assert_eq!(
+            problems,
+            [
+                Problem::DuplicateLabel { first: 0, again: 0, position: 1 },
+                Problem::DuplicateLabel { first: 0, again: 1, position: 0 },
+                Problem::LabelClash { input: 1, position: 1, clash: Clash::Revision(0) },
+                Problem::LabelClash { input: 1, position: 2, clash: Clash::Prefix(0) },
+                Problem::LabelClash { input: 1, position: 3, clash: Clash::Reserved },
+                Problem::LabelClash { input: 1, position: 4, clash: Clash::Character('-') },
+                Problem::LabelClash { input: 1, position: 5, clash: Clash::Character(' ') },
+                Problem::UnknownDependency { child: 2, position: 0 },
+            ]
+        );
+    }
+
+    #[test]
+    fn cycles_through_dependencies_are_named_with_their_edges() {
+        // a - b - c, and a depends on c: a cycle closed by a dependency.
+        let (graph, problems) = Graph::build(&[
+            Revision::new("a", &[], "1").depending_on(&["c"]),
+            Revision::new("b", &["a"], "2"),
+            Revision::new("c", &["b"], "3"),
+            Revision::new("d", &[], "4").depending_on(&["d"]),
+        ]);
+        assert_eq!(
+            problems,
+            [
+                Problem::DependencyCycle {
+                    members: vec![0, 2, 1],
+                    via: vec![Edge::DependsOn(0), Edge::Parent(0), Edge::Parent(0)],
+                },
+                Problem::DependencyCycle { members: vec![3], via: vec![Edge::DependsOn(0)] },
+            ]
+        );
+        assert_eq!(graph.linear().len(), 4);
     }
 
     #[test]

@@ -8,13 +8,25 @@
 //! | `base` | nothing applied |
 //! | `3f2a9c1b7d4e` | that revision |
 //! | `3f2a` | the one revision whose id starts with it (4 characters at least) |
+//! | `billing` | the revision declaring branch label `billing` |
 //! | `+N`, `-N` | N steps up or down from the database's current revision |
 //! | `head-N`, `base+N` | N steps from the head or from base |
-//! | `<rev>+N`, `<rev>-N` | N steps from a revision |
+//! | `<rev>+N`, `<rev>-N` | N steps from a revision (or a label) |
+//! | `billing@head`, `billing@heads` | the head (heads) of the branch `billing` |
+//! | `billing@base` | nothing of the branch: `downgrade billing@base` reverts that branch alone |
+//! | `billing@<rev>` | `<rev>`, which must be on the branch; `downgrade` then reverts that branch alone |
+//! | `billing@+N`, `billing@-N` | N steps within the branch from the branch's current revision |
+//! | `billing@head-N`, `billing@base+N`, `billing@<rev>±N` | N steps within the branch |
 //!
-//! A step moves along one edge. Stepping up from a branch point or down from a merge has no
-//! single answer and is an error that names the revisions to choose from, as is going past
-//! the head or below base.
+//! Before `@`, a revision id or prefix stands for its branch as a label does: `3f2a@head` is
+//! the head of the branch holding `3f2a`. A branch is a revision's lineage through
+//! `down_revision`: its ancestors and its descendants.
+//!
+//! A step moves along one edge (within the branch, for `label@…`). Stepping up from a branch
+//! point has no single answer and is an error naming the revisions to choose from, as is
+//! going past the head or below base. The last step down from a merge goes to all its parents
+//! (`downgrade -1` right after a merge reverts the merge); a further step from there has no
+//! single answer.
 
 use std::fmt;
 
@@ -38,18 +50,26 @@ pub enum Target {
         /// The signed number of steps, never zero.
         steps: i64,
     },
+    /// `branch@target`: a target within one branch.
+    Branch {
+        /// The branch label, or a revision id or prefix standing for its branch.
+        branch: String,
+        /// The target within the branch: never itself a `Branch`.
+        target: Box<Target>,
+    },
 }
 
 /// Where a target points or where relative steps start.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Anchor {
-    /// The database's current revision (only for a bare `+N` / `-N`).
+    /// The database's current revision (only for a bare `+N` / `-N`; within a branch, the
+    /// branch's current revision).
     Current,
     /// `head`.
     Head,
     /// `base`.
     Base,
-    /// A revision id or a prefix of one.
+    /// A revision id, a prefix of one, or a branch label.
     Revision(String),
 }
 
@@ -72,11 +92,11 @@ pub enum TargetError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// No revision has this id or starts with this prefix.
+    /// No revision has this id or starts with this prefix, and no branch has this label.
     Unknown {
         /// The id or prefix as given.
         target: String,
-        /// A known id one typo away, if any.
+        /// A known id or label one typo away, if any.
         closest: Option<String>,
     },
     /// Several revisions start with this prefix.
@@ -85,6 +105,31 @@ pub enum TargetError {
         target: String,
         /// The revisions starting with it.
         candidates: Vec<String>,
+    },
+    /// The prefix is shorter than [`MIN_PREFIX`] though revisions start with it.
+    ShortPrefix {
+        /// The prefix as given.
+        target: String,
+        /// The revisions starting with it.
+        candidates: Vec<String>,
+    },
+    /// No branch label or revision has the name before `@`.
+    UnknownBranch {
+        /// The target as given.
+        target: String,
+        /// The name before `@`.
+        branch: String,
+        /// A known label one typo away, if any.
+        closest: Option<String>,
+    },
+    /// The revision after `@` is not on the branch named before it.
+    NotOnBranch {
+        /// The target as given.
+        target: String,
+        /// The revision.
+        rev: String,
+        /// The branch, as named.
+        branch: String,
     },
     /// The steps go past the head or below base.
     OutOfRange {
@@ -99,7 +144,7 @@ pub enum TargetError {
         /// The number of steps the graph allows from there.
         available: u64,
     },
-    /// A step meets a branch point (going up) or a merge (going down).
+    /// A step meets a branch point (going up) or a merge (going down, before the last step).
     Branching {
         /// The target as given.
         target: String,
@@ -133,11 +178,16 @@ impl fmt::Display for TargetError {
                 write!(f, "invalid target `{target}`: {reason}")
             }
             TargetError::Unknown { target, closest } => {
-                write!(f, "unknown revision `{target}`: no revision has this id")?;
                 if target.len() >= MIN_PREFIX {
-                    write!(f, " or starts with it")?;
+                    write!(
+                        f,
+                        "unknown revision `{target}`: no revision has this id or starts with it, and no branch has this label"
+                    )?;
                 } else {
-                    write!(f, " (a prefix needs at least {MIN_PREFIX} characters)")?;
+                    write!(
+                        f,
+                        "unknown revision `{target}`: no revision has this id and no branch has this label (a prefix needs at least {MIN_PREFIX} characters)"
+                    )?;
                 }
                 match closest {
                     Some(c) => write!(f, "; did you mean `{c}`?"),
@@ -149,6 +199,32 @@ impl fmt::Display for TargetError {
                 "ambiguous revision prefix `{target}`: {} revisions start with it ({}); type more characters",
                 candidates.len(),
                 list(candidates)
+            ),
+            TargetError::ShortPrefix { target, candidates } => match candidates.as_slice() {
+                [one] => write!(
+                    f,
+                    "revision prefix `{target}` is too short: a prefix needs at least {MIN_PREFIX} characters; did you mean `{one}`?"
+                ),
+                many => write!(
+                    f,
+                    "revision prefix `{target}` is too short: a prefix needs at least {MIN_PREFIX} characters, and {} revisions start with it ({})",
+                    many.len(),
+                    list(many)
+                ),
+            },
+            TargetError::UnknownBranch { target, branch, closest } => {
+                write!(
+                    f,
+                    "unknown branch `{branch}` in `{target}`: no branch has this label and no revision this id or prefix"
+                )?;
+                match closest {
+                    Some(c) => write!(f, "; did you mean `{c}`?"),
+                    None => Ok(()),
+                }
+            }
+            TargetError::NotOnBranch { target, rev, branch } => write!(
+                f,
+                "target `{target}`: revision `{rev}` is not on branch `{branch}` (neither below nor above it); name a revision of that branch"
             ),
             TargetError::OutOfRange { target, from, up, steps, available } => {
                 let place = from.as_deref().map_or("base".to_owned(), |r| format!("`{r}`"));
@@ -166,7 +242,7 @@ impl fmt::Display for TargetError {
                 match kind {
                     Branching::Fork => write!(
                         f,
-                        "target `{target}` steps up through a fork: {place} has several children ({}); name the revision to go to instead",
+                        "target `{target}` steps up through a fork: {place} has several children ({}); name the revision to go to instead, or the branch (`<label>@+1`)",
                         list(choices)
                     ),
                     Branching::Merge => write!(
@@ -178,13 +254,13 @@ impl fmt::Display for TargetError {
             }
             TargetError::MultipleHeads { target, heads } => write!(
                 f,
-                "target `{target}` is ambiguous: there are {} heads ({}); use `heads` or name one of them",
+                "target `{target}` is ambiguous: there are {} heads ({}); use `heads`, name one of them, or name a branch (`<label>@head`)",
                 heads.len(),
                 list(heads)
             ),
             TargetError::SeveralCurrent { target, current } => write!(
                 f,
-                "target `{target}` steps from the current revision, but the database is at {} heads ({}); name the revision to go to instead",
+                "target `{target}` steps from the current revision, but the database is at {} heads ({}); name the revision to go to instead, or the branch (`<label>@-1`)",
                 current.len(),
                 list(current)
             ),
@@ -208,6 +284,33 @@ impl Target {
         if text.chars().any(char::is_whitespace) {
             return Err(invalid("it contains whitespace"));
         }
+        if text.contains(':') {
+            return Err(invalid("a range `FROM:TO` is only for `history -r` and for `--sql`"));
+        }
+        if let Some((branch, rest)) = text.split_once('@') {
+            if branch.is_empty() {
+                return Err(invalid("name the branch before `@`, as in `billing@head`"));
+            }
+            if branch.contains(['+', '-']) {
+                return Err(invalid("a step goes after `@`, as in `billing@-1`"));
+            }
+            if rest.is_empty() {
+                return Err(invalid(
+                    "name where to go in the branch after `@`: `head`, `base`, a revision or a step",
+                ));
+            }
+            if rest.contains('@') {
+                return Err(invalid("only one branch may be named"));
+            }
+            let target = Target::parse_plain(rest, text)?;
+            return Ok(Target::Branch { branch: branch.to_owned(), target: Box::new(target) });
+        }
+        Target::parse_plain(text, text)
+    }
+
+    /// Parses a target without `@`; errors quote `whole`.
+    fn parse_plain(text: &str, whole: &str) -> Result<Target, TargetError> {
+        let invalid = |reason| TargetError::Invalid { target: whole.to_owned(), reason };
         if text == "heads" {
             return Ok(Target::Heads);
         }
@@ -243,28 +346,46 @@ impl Target {
     }
 }
 
+/// What a target names: revisions, and the branch it was restricted to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// The revisions named (empty for base).
+    pub nodes: Vec<NodeId>,
+    /// For `branch@…`, the revision standing for the branch: its label's or the one named.
+    pub branch: Option<NodeId>,
+}
+
+/// The scope of a walk: the whole graph, or one branch's lineage.
+struct Scope<'a> {
+    lineage: Option<&'a [bool]>,
+}
+
+impl Scope<'_> {
+    fn keeps(&self, node: NodeId) -> bool {
+        self.lineage.is_none_or(|l| l[node])
+    }
+}
+
 impl Graph {
-    /// Finds the revision an id or a unique prefix (of at least [`MIN_PREFIX`] characters)
-    /// names.
+    /// Finds the revision an id, a branch label or a unique prefix (of at least
+    /// [`MIN_PREFIX`] characters) names.
     pub fn lookup(&self, id: &str) -> Result<NodeId, TargetError> {
-        if let Some(node) = self.node(id) {
+        if let Some(node) = self.node(id).or_else(|| self.label(id)) {
             return Ok(node);
         }
-        let unknown = || TargetError::Unknown {
-            target: id.to_owned(),
-            closest: closest(id, self.all_ids().map(String::as_str)).map(str::to_owned),
-        };
-        if id.len() < MIN_PREFIX {
-            return Err(unknown());
-        }
         let candidates: Vec<(&String, &NodeId)> = self.ids_from(id).collect();
+        let names = || candidates.iter().map(|(rev, _)| (*rev).clone()).collect();
         match candidates.as_slice() {
-            [] => Err(unknown()),
-            [(_, node)] => Ok(**node),
-            many => Err(TargetError::AmbiguousPrefix {
+            [] => Err(TargetError::Unknown {
                 target: id.to_owned(),
-                candidates: many.iter().map(|(rev, _)| (*rev).clone()).collect(),
+                closest: closest(id, self.all_ids().map(String::as_str).chain(self.labels().map(|(l, _)| l)))
+                    .map(str::to_owned),
             }),
+            _ if id.len() < MIN_PREFIX => {
+                Err(TargetError::ShortPrefix { target: id.to_owned(), candidates: names() })
+            }
+            [(_, node)] => Ok(**node),
+            _ => Err(TargetError::AmbiguousPrefix { target: id.to_owned(), candidates: names() }),
         }
     }
 
@@ -276,14 +397,30 @@ impl Graph {
         text: &str,
         current: &[NodeId],
     ) -> Result<Vec<NodeId>, TargetError> {
-        match target {
-            Target::Heads => Ok(self.heads()),
-            Target::Point(anchor) => Ok(self.anchor(anchor, text, current)?.into_iter().collect()),
-            Target::Relative { from, steps } => {
-                let start = self.anchor(from, text, current)?;
-                Ok(self.walk(start, *steps, text)?.into_iter().collect())
+        Ok(self.resolve_in(target, text, current)?.nodes)
+    }
+
+    /// Resolves `target` to the revisions it names and the branch it is restricted to.
+    pub fn resolve_in(
+        &self,
+        target: &Target,
+        text: &str,
+        current: &[NodeId],
+    ) -> Result<Resolved, TargetError> {
+        let Target::Branch { branch, target } = target else {
+            let nodes = self.resolve_plain(target, text, current, &Scope { lineage: None }, None)?;
+            return Ok(Resolved { nodes, branch: None });
+        };
+        let node = self.lookup(branch).map_err(|error| match error {
+            TargetError::Unknown { closest, .. } => {
+                TargetError::UnknownBranch { target: text.to_owned(), branch: branch.clone(), closest }
             }
-        }
+            other => other,
+        })?;
+        let lineage = self.lineage(node);
+        let scope = Scope { lineage: Some(&lineage) };
+        let nodes = self.resolve_plain(target, text, current, &scope, Some(branch))?;
+        Ok(Resolved { nodes, branch: Some(node) })
     }
 
     /// Parses and resolves a target in one call.
@@ -291,32 +428,118 @@ impl Graph {
         self.resolve(&Target::parse(text)?, text, current)
     }
 
-    fn anchor(&self, anchor: &Anchor, text: &str, current: &[NodeId]) -> Result<Option<NodeId>, TargetError> {
-        match anchor {
-            Anchor::Base => Ok(None),
-            Anchor::Revision(id) => self.lookup(id).map(Some),
-            Anchor::Head => match self.heads().as_slice() {
-                [] => Ok(None),
-                [head] => Ok(Some(*head)),
-                heads => Err(TargetError::MultipleHeads {
-                    target: text.to_owned(),
-                    heads: self.revs_of(heads).into_iter().map(str::to_owned).collect(),
-                }),
-            },
-            Anchor::Current => match current {
-                [] => Ok(None),
-                [one] => Ok(Some(*one)),
-                several => Err(TargetError::SeveralCurrent {
-                    target: text.to_owned(),
-                    current: self.revs_of(several).into_iter().map(str::to_owned).collect(),
-                }),
-            },
+    /// Parses and resolves a target in one call, keeping its branch.
+    pub fn resolve_str_in(&self, text: &str, current: &[NodeId]) -> Result<Resolved, TargetError> {
+        self.resolve_in(&Target::parse(text)?, text, current)
+    }
+
+    fn resolve_plain(
+        &self,
+        target: &Target,
+        text: &str,
+        current: &[NodeId],
+        scope: &Scope<'_>,
+        branch: Option<&String>,
+    ) -> Result<Vec<NodeId>, TargetError> {
+        match target {
+            Target::Heads => Ok(self.scoped_heads(scope)),
+            Target::Point(anchor) => {
+                Ok(self.anchor(anchor, text, current, scope, branch)?.into_iter().collect())
+            }
+            Target::Relative { from, steps } => {
+                let start = self.anchor(from, text, current, scope, branch)?;
+                self.walk(start, *steps, text, scope)
+            }
+            Target::Branch { .. } => {
+                Err(TargetError::Invalid { target: text.to_owned(), reason: "only one branch may be named" })
+            }
         }
     }
 
-    /// Takes `steps` single steps from `start` (`None`: base).
-    fn walk(&self, start: Option<NodeId>, steps: i64, text: &str) -> Result<Option<NodeId>, TargetError> {
-        let owned = |nodes: &[NodeId]| self.revs_of(nodes).into_iter().map(str::to_owned).collect();
+    /// The heads of the scope: every head, or the tips of the branch (effective heads too:
+    /// `label@head` of a branch others depend on is its last revision).
+    fn scoped_heads(&self, scope: &Scope<'_>) -> Vec<NodeId> {
+        match scope.lineage {
+            None => self.heads(),
+            Some(lineage) => self
+                .linear()
+                .iter()
+                .copied()
+                .filter(|&n| lineage[n] && self.children(n).iter().all(|&c| !lineage[c]))
+                .collect(),
+        }
+    }
+
+    fn anchor(
+        &self,
+        anchor: &Anchor,
+        text: &str,
+        current: &[NodeId],
+        scope: &Scope<'_>,
+        branch: Option<&String>,
+    ) -> Result<Option<NodeId>, TargetError> {
+        match anchor {
+            Anchor::Base => Ok(None),
+            Anchor::Revision(id) => {
+                let node = self.lookup(id)?;
+                match branch {
+                    Some(branch) if !scope.keeps(node) => Err(TargetError::NotOnBranch {
+                        target: text.to_owned(),
+                        rev: self.rev(node).to_owned(),
+                        branch: branch.clone(),
+                    }),
+                    _ => Ok(Some(node)),
+                }
+            }
+            Anchor::Head => match self.scoped_heads(scope).as_slice() {
+                [] => Ok(None),
+                [head] => Ok(Some(*head)),
+                heads => {
+                    Err(TargetError::MultipleHeads { target: text.to_owned(), heads: self.owned(heads) })
+                }
+            },
+            Anchor::Current => {
+                let on_branch: Vec<NodeId> = match scope.lineage {
+                    None => current.to_vec(),
+                    // The branch's current revision: the topmost applied revision on it.
+                    Some(lineage) => {
+                        let applied = self.ancestors(current);
+                        self.linear()
+                            .iter()
+                            .copied()
+                            .filter(|&n| {
+                                lineage[n]
+                                    && applied[n]
+                                    && self.children(n).iter().all(|&c| !(lineage[c] && applied[c]))
+                            })
+                            .collect()
+                    }
+                };
+                match on_branch.as_slice() {
+                    [] => Ok(None),
+                    [one] => Ok(Some(*one)),
+                    several => Err(TargetError::SeveralCurrent {
+                        target: text.to_owned(),
+                        current: self.owned(several),
+                    }),
+                }
+            }
+        }
+    }
+
+    fn owned(&self, nodes: &[NodeId]) -> Vec<String> {
+        self.revs_of(nodes).into_iter().map(str::to_owned).collect()
+    }
+
+    /// Takes `steps` single steps from `start` (`None`: base) within `scope`. The last step
+    /// down from a merge goes to all its parents.
+    fn walk(
+        &self,
+        start: Option<NodeId>,
+        steps: i64,
+        text: &str,
+        scope: &Scope<'_>,
+    ) -> Result<Vec<NodeId>, TargetError> {
         let out_of_range = |taken: u64| TargetError::OutOfRange {
             target: text.to_owned(),
             from: start.map(|n| self.rev(n).to_owned()),
@@ -324,14 +547,17 @@ impl Graph {
             steps: steps.unsigned_abs(),
             available: taken,
         };
+        let count = steps.unsigned_abs();
         let mut at = start;
-        for taken in 0..steps.unsigned_abs() {
-            at = if steps > 0 {
-                let next = match at {
+        for taken in 0..count {
+            let last = taken + 1 == count;
+            if steps > 0 {
+                let mut next = match at {
                     None => self.bases(),
                     Some(node) => self.children(node),
                 };
-                match next.as_slice() {
+                next.retain(|&n| scope.keeps(n));
+                at = match next.as_slice() {
                     [] => return Err(out_of_range(taken)),
                     [one] => Some(*one),
                     several => {
@@ -339,29 +565,32 @@ impl Graph {
                             target: text.to_owned(),
                             at: at.map(|n| self.rev(n).to_owned()),
                             kind: Branching::Fork,
-                            choices: owned(several),
+                            choices: self.owned(several),
                         });
                     }
-                }
+                };
             } else {
                 let Some(node) = at else {
                     return Err(out_of_range(taken));
                 };
-                match self.parents(node) {
+                let parents: Vec<NodeId> =
+                    self.parents(node).iter().copied().filter(|&p| scope.keeps(p)).collect();
+                at = match parents.as_slice() {
                     [] => None,
                     [one] => Some(*one),
+                    several if last => return Ok(several.to_vec()),
                     several => {
                         return Err(TargetError::Branching {
                             target: text.to_owned(),
                             at: Some(self.rev(node).to_owned()),
                             kind: Branching::Merge,
-                            choices: owned(several),
+                            choices: self.owned(several),
                         });
                     }
-                }
-            };
+                };
+            }
         }
-        Ok(at)
+        Ok(at.into_iter().collect())
     }
 }
 
@@ -390,6 +619,7 @@ mod tests {
     #[test]
     fn parsing() {
         let rev = |s: &str| Anchor::Revision(s.to_owned());
+        let branch = |b: &str, t: Target| Target::Branch { branch: b.to_owned(), target: Box::new(t) };
         let cases = [
             ("head", Target::Point(Anchor::Head)),
             ("heads", Target::Heads),
@@ -401,11 +631,35 @@ mod tests {
             ("base+1", Target::Relative { from: Anchor::Base, steps: 1 }),
             ("3f2a+1", Target::Relative { from: rev("3f2a"), steps: 1 }),
             ("3f2a-12", Target::Relative { from: rev("3f2a"), steps: -12 }),
+            ("left@head", branch("left", Target::Point(Anchor::Head))),
+            ("left@heads", branch("left", Target::Heads)),
+            ("left@base", branch("left", Target::Point(Anchor::Base))),
+            ("left@3f2a", branch("left", Target::Point(rev("3f2a")))),
+            ("left@-1", branch("left", Target::Relative { from: Anchor::Current, steps: -1 })),
+            ("left@+2", branch("left", Target::Relative { from: Anchor::Current, steps: 2 })),
+            ("3f2a@head-1", branch("3f2a", Target::Relative { from: Anchor::Head, steps: -1 })),
+            ("left@base+1", branch("left", Target::Relative { from: Anchor::Base, steps: 1 })),
         ];
         for (text, target) in cases {
             assert_eq!(Target::parse(text), Ok(target), "{text}");
         }
-        for bad in ["", "3f1c+1zzz", "+", "head-", "+0", "heads-1", "a b", "a+1-2", "+99999999999999999999"] {
+        for bad in [
+            "",
+            "3f1c+1zzz",
+            "+",
+            "head-",
+            "+0",
+            "heads-1",
+            "a b",
+            "a+1-2",
+            "+99999999999999999999",
+            "@head",
+            "left@",
+            "left@right@head",
+            "left-1@head",
+            "a:b",
+            "left@heads-1",
+        ] {
             assert!(
                 matches!(Target::parse(bad), Err(TargetError::Invalid { .. })),
                 "{bad:?} should be invalid"
@@ -433,6 +687,9 @@ mod tests {
             ("3c00+1", &[], &["4d0000000000"]),
             ("3c11-2", &[], &["1a0000000000"]),
             ("2b00-2", &[], &[]),
+            // The last step down from a merge goes to all its parents.
+            ("-1", &["4d0000000000"], &["3c0000000000", "3c1100000000"]),
+            ("head-2", &[], &["3c0000000000", "3c1100000000"]),
         ];
         for (text, current, expected) in cases {
             let current: Vec<NodeId> = current.iter().flat_map(|r| at(r)).collect();
@@ -448,18 +705,25 @@ mod tests {
             let current: Vec<NodeId> = current.iter().map(|r| graph.node(r).expect("known")).collect();
             graph.resolve_str(text, &current).expect_err(text).to_string()
         };
-        assert_eq!(err("ffff", &[]), "unknown revision `ffff`: no revision has this id or starts with it");
+        assert_eq!(
+            err("ffff", &[]),
+            "unknown revision `ffff`: no revision has this id or starts with it, and no branch has this label"
+        );
         assert_eq!(
             err("1a0000000001", &[]),
-            "unknown revision `1a0000000001`: no revision has this id or starts with it; did you mean `1a0000000000`?"
+            "unknown revision `1a0000000001`: no revision has this id or starts with it, and no branch has this label; did you mean `1a0000000000`?"
         );
         assert_eq!(
             err("1a", &[]),
-            "unknown revision `1a`: no revision has this id (a prefix needs at least 4 characters)"
+            "revision prefix `1a` is too short: a prefix needs at least 4 characters; did you mean `1a0000000000`?"
         );
         assert_eq!(
             err("3c", &[]),
-            "unknown revision `3c`: no revision has this id (a prefix needs at least 4 characters)"
+            "revision prefix `3c` is too short: a prefix needs at least 4 characters, and 2 revisions start with it (`3c0000000000` and `3c1100000000`)"
+        );
+        assert_eq!(
+            err("zz", &[]),
+            "unknown revision `zz`: no revision has this id and no branch has this label (a prefix needs at least 4 characters)"
         );
         assert_eq!(graph.lookup("3c00"), Ok(graph.node("3c0000000000").expect("known")));
         assert_eq!(graph.lookup("3c00000"), Ok(graph.node("3c0000000000").expect("known")));
@@ -490,12 +754,93 @@ mod tests {
         );
         assert_eq!(
             err("+3", &[]),
-            "target `+3` steps up through a fork: `2b0000000000` has several children (`3c0000000000` and `3c1100000000`); name the revision to go to instead"
+            "target `+3` steps up through a fork: `2b0000000000` has several children (`3c0000000000` and `3c1100000000`); name the revision to go to instead, or the branch (`<label>@+1`)"
         );
         assert_eq!(
-            err("head-2", &[]),
-            "target `head-2` steps down through a merge: `4d0000000000` merges `3c0000000000` and `3c1100000000`; name the revision to go to instead"
+            err("head-3", &[]),
+            "target `head-3` steps down through a merge: `4d0000000000` merges `3c0000000000` and `3c1100000000`; name the revision to go to instead"
         );
+    }
+
+    /// a - b, then two arms: left (w1 - w2, labelled at w1) and right (x1 - x2, labelled at x1).
+    fn arms() -> Graph {
+        let (graph, problems) = Graph::build(&[
+            Revision::new("a", &[], "1"),
+            Revision::new("b", &["a"], "2"),
+            Revision::new("w1", &["b"], "3").labelled(&["left"]),
+            Revision::new("w2", &["w1"], "4"),
+            Revision::new("x1", &["b"], "5").labelled(&["right"]),
+            Revision::new("x2", &["x1"], "6"),
+        ]);
+        assert!(problems.is_empty());
+        graph
+    }
+
+    #[test]
+    fn targets_within_a_branch() {
+        let graph = arms();
+        let resolve = |text: &str, current: &[&str]| {
+            let current: Vec<NodeId> = current.iter().map(|r| graph.node(r).expect("known")).collect();
+            graph
+                .resolve_str(text, &current)
+                .map(|nodes| graph.revs_of(&nodes).join(","))
+                .map_err(|e| e.to_string())
+        };
+        let cases: &[(&str, &[&str], &str)] = &[
+            ("left", &[], "w1"),
+            ("left@head", &[], "w2"),
+            ("right@head", &[], "x2"),
+            ("left@heads", &[], "w2"),
+            ("w2@head", &[], "w2"),
+            ("left@base", &["w2"], ""),
+            ("left@b", &[], "b"),
+            ("left@w2-1", &[], "w1"),
+            ("left@+1", &[], "a"),
+            ("left@+3", &[], "w1"),
+            ("left@base+3", &[], "w1"),
+            ("left@head-2", &[], "b"),
+            ("left@-1", &["w2", "x2"], "w1"),
+            ("right@-2", &["w2", "x2"], "b"),
+            // The right arm applied: the left branch's current revision is b.
+            ("left@+1", &["x2"], "w1"),
+            ("left+1", &[], "w2"),
+            ("b@heads", &[], "w2,x2"),
+        ];
+        for (text, current, expected) in cases {
+            assert_eq!(resolve(text, current), Ok((*expected).to_owned()), "{text} from {current:?}");
+        }
+        let errors: &[(&str, &[&str], &str)] = &[
+            (
+                "b@head",
+                &[],
+                "target `b@head` is ambiguous: there are 2 heads (`w2` and `x2`); use `heads`, name one of them, or name a branch (`<label>@head`)",
+            ),
+            (
+                "left@x1",
+                &[],
+                "target `left@x1`: revision `x1` is not on branch `left` (neither below nor above it); name a revision of that branch",
+            ),
+            (
+                "lefty@head",
+                &[],
+                "unknown branch `lefty` in `lefty@head`: no branch has this label and no revision this id or prefix; did you mean `left`?",
+            ),
+            (
+                "left@head+1",
+                &[],
+                "target `left@head+1` is out of range: it goes 1 step up from `w2`, but only 0 revisions lie above it",
+            ),
+            (
+                "-1",
+                &["w2", "x2"],
+                "target `-1` steps from the current revision, but the database is at 2 heads (`w2` and `x2`); name the revision to go to instead, or the branch (`<label>@-1`)",
+            ),
+        ];
+        for (text, current, expected) in errors {
+            assert_eq!(resolve(text, current), Err((*expected).to_owned()), "{text}");
+        }
+        let scoped = graph.resolve_str_in("left@base", &[]).expect("resolves");
+        assert_eq!((scoped.nodes.len(), scoped.branch), (0, graph.node("w1")));
     }
 
     #[test]

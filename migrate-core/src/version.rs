@@ -39,6 +39,18 @@ impl Default for Tables {
     }
 }
 
+/// The version tables of other migration tools, with the tool's name as messages say it: a
+/// database holding one was migrated by that tool, and applying from base would run again what
+/// it applied.
+pub const OTHER_TOOLS: &[(&str, &str)] = &[
+    ("__diesel_schema_migrations", "Diesel"),
+    ("_sqlx_migrations", "sqlx"),
+    ("refinery_schema_history", "refinery"),
+    ("flyway_schema_history", "Flyway"),
+    ("schema_migrations", "golang-migrate, dbmate or Rails"),
+    ("goose_db_version", "goose"),
+];
+
 /// One change of the version rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RowChange {
@@ -183,6 +195,65 @@ impl Tables {
     /// How many rows the history holds: one row, one number.
     pub fn history_count_sql(&self) -> String {
         format!("SELECT count(*) FROM {}", self.history_table())
+    }
+
+    /// What a database without the version table already holds, read with
+    /// [`Tables::exist_sql`] in one round trip, both queries empty when the version table
+    /// exists: first the version tables of other tools ([`OTHER_TOOLS`], by name in any
+    /// schema outside the system's; rows: name, schema-qualified name); then the first five
+    /// other objects outside the system's schemas (rows: kind, schema-qualified name, how many
+    /// in all), which are the relations (tables, views, materialized views, sequences not
+    /// owned by a column, foreign tables), the types (enums, domains, ranges, composite types)
+    /// and the functions and procedures, leaving out the members of extensions (PostGIS's
+    /// `spatial_ref_sys`), the version and history tables themselves and the other tools'
+    /// version tables. A system schema is `pg_catalog`, `information_schema` or one whose
+    /// name starts with `pg_` (`pg_toast`, other sessions' `pg_temp_N`).
+    pub fn found_sql(&self) -> [String; 2] {
+        let absent = format!("to_regclass({}) IS NULL", quote_literal(&self.version_table()));
+        let tools = OTHER_TOOLS.iter().map(|(table, _)| quote_literal(table)).collect::<Vec<_>>().join(", ");
+        let user = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
+        let member = |catalog: &str, oid: &str| {
+            format!(
+                "EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.{catalog}'::regclass \
+                 AND d.objid = {oid} AND d.deptype = 'e')"
+            )
+        };
+        [
+            format!(
+                "SELECT c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
+                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE {absent} AND c.relkind IN ('r', 'p') AND c.relname IN ({tools}) AND {user} ORDER BY 2"
+            ),
+            format!(
+                "SELECT kind, quote_ident(nspname) || '.' || quote_ident(name), count(*) OVER () FROM (\
+                 SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' \
+                 WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' ELSE 'table' END AS kind, \
+                 n.nspname, c.relname AS name, 1 AS rank \
+                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE {absent} AND {user} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
+                 AND c.oid IS DISTINCT FROM to_regclass({history})::oid \
+                 AND NOT (c.relkind IN ('r', 'p') AND c.relname IN ({tools})) AND NOT {class_member} \
+                 AND NOT (c.relkind = 'S' AND EXISTS (SELECT FROM pg_catalog.pg_depend d \
+                 WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid \
+                 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i'))) \
+                 UNION ALL \
+                 SELECT CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, n.nspname, t.typname, 2 \
+                 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+                 WHERE {absent} AND {user} AND (t.typtype IN ('d', 'e', 'r') OR (t.typtype = 'c' AND \
+                 (SELECT r.relkind FROM pg_catalog.pg_class r WHERE r.oid = t.typrelid) = 'c')) \
+                 AND NOT {type_member} AND NOT {composite_member} \
+                 UNION ALL \
+                 SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, n.nspname, p.proname, 3 \
+                 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+                 WHERE {absent} AND {user} AND NOT {proc_member}\
+                 ) found ORDER BY rank, nspname, name LIMIT 5",
+                history = quote_literal(&self.history_table()),
+                class_member = member("pg_class", "c.oid"),
+                type_member = member("pg_type", "t.oid"),
+                composite_member = member("pg_class", "t.typrelid"),
+                proc_member = member("pg_proc", "p.oid"),
+            ),
+        ]
     }
 
     /// `statements` in one transaction that holds the version table's lock, after creating

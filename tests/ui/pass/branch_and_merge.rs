@@ -13,7 +13,8 @@ fn main() {
     assert_eq!(merge.parents, ["b2c3d4e5f6a1", "c3d4e5f6a1b2"]);
     let heads: Vec<&str> = MIGRATIONS.heads().iter().map(|m| m.rev).collect();
     assert_eq!(heads, ["d4e5f6a1b2c3"]);
+    // The last step down from a merge goes to all its parents; a further one has no single answer.
     let before_merge: Vec<&str> = MIGRATIONS.resolve("head-1", &[]).map_or(Vec::new(), |m| m.iter().map(|m| m.rev).collect());
-    assert!(before_merge.is_empty(), "head-1 steps down through a merge and must be refused");
-    assert!(MIGRATIONS.resolve("head-1", &[]).is_err());
+    assert_eq!(before_merge, ["b2c3d4e5f6a1", "c3d4e5f6a1b2"]);
+    assert!(MIGRATIONS.resolve("head-2", &[]).is_err());
 }
