@@ -68,7 +68,8 @@ impl Error {
                 "check the path's permissions, then build again".to_owned()
             }
             Error::Settings { .. } => "the keys are `folder`, `id_format` (\"hex12\" or \"alembic\"), \
-                `allow_multiple_heads`, `vague_words`, `specific_words`, `start_after` and `ignore`; see the README"
+                `allow_multiple_heads`, `allow_multiple_bases`, `vague_words`, `specific_words`, `start_after` \
+                and `ignore`; see the README"
                 .to_owned(),
             Error::NoFolder { .. } => "create it with `cargo migrate revision -m <slug>`, or point `folder` \
                 under [package.metadata.migrate] at the right one"

@@ -88,6 +88,10 @@ impl Settings {
                     settings.config.allow_multiple_heads =
                         value.as_bool().ok_or_else(|| format!("`{key}` must be `true` or `false`"))?;
                 }
+                "allow_multiple_bases" => {
+                    settings.config.allow_multiple_bases =
+                        value.as_bool().ok_or_else(|| format!("`{key}` must be `true` or `false`"))?;
+                }
                 "vague_words" => vague_words = words(key, value)?,
                 "specific_words" => specific_words = words(key, value)?,
                 "start_after" => settings.config.start_after = Some(string(key, value)?.to_owned()),
@@ -161,6 +165,7 @@ mod tests {
             folder = "db/migrations"
             id_format = "alembic"
             allow_multiple_heads = true
+            allow_multiple_bases = true
             vague_words = ["crm"]
             specific_words = ["schema"]
             start_after = "a1b2c3d4e5f6"
@@ -174,6 +179,7 @@ mod tests {
         assert_eq!(settings.folder, PathBuf::from("db/migrations"));
         assert_eq!(settings.config.id_format, IdFormat::Alembic);
         assert!(settings.config.allow_multiple_heads);
+        assert!(settings.config.allow_multiple_bases);
         assert!(settings.config.words.is_vague("crm"));
         assert!(!settings.config.words.is_vague("schema"));
         assert_eq!(settings.config.start_after.as_deref(), Some("a1b2c3d4e5f6"));
@@ -190,6 +196,10 @@ mod tests {
             (
                 "[package.metadata.migrate]\nallow_multiple_heads = \"yes\"\n",
                 "`allow_multiple_heads` must be `true` or `false`",
+            ),
+            (
+                "[package.metadata.migrate]\nallow_multiple_bases = 1\n",
+                "`allow_multiple_bases` must be `true` or `false`",
             ),
             ("[package.metadata.migrate]\nvague_words = \"crm\"\n", "`vague_words` must be a list of words"),
             (

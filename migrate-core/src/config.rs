@@ -10,6 +10,9 @@ pub struct Config {
     pub id_format: IdFormat,
     /// Whether several heads are accepted (`multiple_heads` off).
     pub allow_multiple_heads: bool,
+    /// Whether several bases are accepted (`multiple_bases` off): a forest of independent
+    /// branches, where `multiple_heads` reports only heads that share a base.
+    pub allow_multiple_bases: bool,
     /// The words a slug is checked against.
     pub words: WordLists,
     /// The last revision of a history adopted from another tool: it and its ancestors are

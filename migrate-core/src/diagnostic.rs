@@ -48,6 +48,14 @@ rules! {
     UnknownDownRevision = "unknown_down_revision",
     /// Revisions that are each other's ancestors.
     RevisionCycle = "revision_cycle",
+    /// A `depends_on` naming neither a revision nor a branch label.
+    UnknownDependsOn = "unknown_depends_on",
+    /// Revisions that need each other first, through at least one `depends_on`.
+    DependencyCycle = "dependency_cycle",
+    /// Two migrations declare the same branch label.
+    DuplicateBranchLabel = "duplicate_branch_label",
+    /// A branch label a target would read as something else.
+    BranchLabelClash = "branch_label_clash",
     /// More than one head without a merge.
     MultipleHeads = "multiple_heads",
     /// More than one base.
@@ -256,7 +264,7 @@ mod tests {
             assert_eq!(rule.as_str().parse(), Ok(*rule));
             assert!(rule.as_str().bytes().all(|b| b == b'_' || b.is_ascii_lowercase()));
         }
-        assert_eq!(RuleId::ALL.len(), 37);
+        assert_eq!(RuleId::ALL.len(), 41);
     }
 
     #[test]

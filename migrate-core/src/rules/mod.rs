@@ -3,9 +3,10 @@
 //! [`check_folder`] is the entry point: build-support calls it once per build and the
 //! command line once per `cargo migrate check`, so both report the same words. Graph rules that
 //! describe the shape of the history (several heads, several bases) are held back while a
-//! more basic defect (a duplicate id, an unknown parent, a cycle, an unreadable attribute)
-//! exists, because such a defect is usually their cause: the user sees the cause, not a
-//! cascade.
+//! more basic defect (a duplicate id or branch label, an unknown parent or dependency, a label
+//! clash, a cycle, an unreadable attribute) exists, because such a defect is usually their
+//! cause: the user sees the cause, not a cascade. `allow_multiple_bases` makes the history a
+//! forest: a second base is no defect, and heads count per tree.
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
@@ -22,10 +23,13 @@ pub(crate) mod blocking_index;
 pub(crate) mod blocking_not_null;
 #[cfg(feature = "lint")]
 pub(crate) mod blocking_unique;
+pub mod branch_label_clash;
 #[cfg(feature = "lint")]
 pub(crate) mod constraint_without_not_valid;
+pub mod dependency_cycle;
 #[cfg(feature = "lint")]
 pub(crate) mod destructive_change;
+pub mod duplicate_branch_label;
 pub mod duplicate_revision;
 pub mod empty_downgrade;
 pub mod empty_upgrade;
@@ -59,6 +63,7 @@ pub(crate) mod transaction_not_allowed;
 #[cfg(feature = "lint")]
 pub(crate) mod unchecked_sql;
 pub mod unknown_argument;
+pub mod unknown_depends_on;
 pub mod unknown_down_revision;
 pub mod unreadable_seal;
 #[cfg(feature = "lint")]
@@ -149,6 +154,10 @@ pub fn check_sealed_folder<F: Borrow<MigrationFile>>(
     duplicate_revision::check(&analysis, sealing, &mut report);
     unknown_down_revision::check(&analysis, &mut report);
     revision_cycle::check(&analysis, &mut report);
+    unknown_depends_on::check(&analysis, &mut report);
+    dependency_cycle::check(&analysis, &mut report);
+    duplicate_branch_label::check(&analysis, &mut report);
+    branch_label_clash::check(&analysis, &mut report);
     if let Some(sealing) = sealing {
         match sealing.seal {
             Err(error) => unreadable_seal::check(sealing, error, &mut report),
@@ -228,6 +237,14 @@ impl Report {
     fn has(&self, rules: &[RuleId]) -> bool {
         self.diagnostics.iter().any(|d| rules.contains(&d.rule))
     }
+}
+
+/// A name written by the user (a branch label, a `depends_on` name, a revision id) in backticks
+/// for a message: on one line ([`crate::text::on_one_line`]), and fenced with two backticks
+/// when it holds one (``` ``a`b`` ```), so that no name can end the quote or the line.
+pub(crate) fn code(name: &str) -> String {
+    let name = crate::text::on_one_line(name);
+    if name.contains('`') { format!("`` {name} ``") } else { format!("`{name}`") }
 }
 
 /// A migration module that takes part in the graph: its attribute gave a revision id.
@@ -339,6 +356,11 @@ impl<'a> Analysis<'a> {
         self.config.allow_multiple_heads
     }
 
+    /// Whether the folder accepts several bases (a forest of independent branches).
+    pub(crate) fn config_allows_bases(&self) -> bool {
+        self.config.allow_multiple_bases
+    }
+
     /// The entry behind a graph node.
     pub(crate) fn entry(&self, node: usize) -> &Entry<'a> {
         &self.entries[self.graph.input_of(node)]
@@ -352,6 +374,8 @@ impl<'a> Analysis<'a> {
             d.rule == RuleId::InsertedBeforeSealed
                 || (d.rule == RuleId::SealedMigrationChanged && d.locator == Locator::DownRevisionValue)
         });
+        // Every graph problem counts: duplicate ids and labels, unknown parents and
+        // dependencies, label clashes, and cycles through down revisions or dependencies.
         !self.unreadable
             && self.problems.is_empty()
             && !moved
@@ -407,6 +431,14 @@ pub(crate) mod fixtures {
             stray_items: Vec::new(),
             parsed: true,
         }
+    }
+
+    /// `file` with its migration declaring `labels` and depending on `depends_on`.
+    pub(crate) fn with(mut file: MigrationFile, labels: &[&str], depends_on: &[&str]) -> MigrationFile {
+        let module = &mut file.modules[0];
+        module.branch_labels = labels.iter().map(|l| (*l).to_owned()).collect();
+        module.depends_on = depends_on.iter().map(|d| (*d).to_owned()).collect();
+        file
     }
 
     /// The rule ids and locators `check` reports, with the file's revision, in order.

@@ -6,10 +6,17 @@
 //! migration (a `.rs` file, checked by the other rules), a file some migration includes with
 //! `include_str!` (a subfolder holding one is checked entry by entry), or an error naming it.
 //! `ignore = ["notes.md", "drafts"]` under `[package.metadata.migrate]` lists the names left
-//! there on purpose (a folder's name covers what it holds).
+//! there on purpose (a folder's name covers what it holds). `imported.toml` ([`IMPORTED`]),
+//! which `cargo migrate import` writes beside an imported history, belongs there too.
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Locator, RuleId};
+
+/// The file `cargo migrate import` writes at the top of the migrations folder: the source
+/// tool's version of each imported migration and its revision, which `cargo migrate adopt`
+/// reads to stamp a database that tool migrated. No other name is accepted, and not in a
+/// subfolder.
+pub const IMPORTED: &str = "imported.toml";
 
 /// An entry of a migrations folder that is not a migration file, at any depth.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +52,9 @@ pub fn check(entries: &[FolderEntry], included: &[String], config: &Config) -> V
         let inside_reported =
             reported_folders.iter().any(|f| entry.name.strip_prefix(f).is_some_and(|r| r.starts_with('/')));
         if inside_reported || ignored(&entry.name, config) || included.contains(&entry.path) {
+            continue;
+        }
+        if !entry.is_folder && entry.name == IMPORTED {
             continue;
         }
         if entry.is_folder && holds_included(entry) {
@@ -177,6 +187,10 @@ mod tests {
             entry("sql/a.sql", false),
         ];
         assert_eq!(reported(&entries, &["sql/a.sql"], &["README.md", "drafts/"]), Vec::<String>::new());
+        // The import's mapping, at the top only and by its exact name.
+        let imported =
+            [entry("imported.toml", false), entry("Imported.toml", false), entry("sql/imported.toml", false)];
+        assert_eq!(reported(&imported, &[], &[]), ["Imported.toml", "sql/imported.toml"]);
         // A name only covers itself and what it holds.
         assert_eq!(reported(&entries, &["sql/a.sql"], &["README", "draft"]), ["README.md", "drafts"]);
     }
