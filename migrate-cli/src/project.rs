@@ -92,11 +92,14 @@ impl History {
             revisions.push(Revision {
                 rev: rev.clone(),
                 parents: parents.clone(),
+                depends_on: module.depends_on.clone(),
+                labels: module.branch_labels.clone(),
                 key: file.source.file_name.clone(),
             });
             entries.push(Listed {
                 rev: rev.clone(),
                 parents,
+                depends_on: module.depends_on.clone(),
                 slug: module.name.clone(),
                 why: module.why(),
                 file: file.source.display.clone(),

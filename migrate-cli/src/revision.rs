@@ -1,11 +1,21 @@
 //! `revision -m <slug>` and `merge -m <slug> [revs]`: new migration files, named and parented
 //! right, refused before anything is written when the name is vague or the history has
 //! several heads.
+//!
+//! `revision` follows the single head, or the revision `--head` names (`<label>@head`, a
+//! revision, `base` for a new base); `--splice` starts a new branch from a revision that is
+//! not a head, as in Alembic; `--branch-label` and `--depends-on` become `branch_labels` and
+//! `depends_on`. The new migration's labels and dependencies are checked by the build's own
+//! rules, run over the folder with the new file in it, so the command refuses what the build
+//! would, in the build's words.
 
 use anyhow::{Result, bail};
+use migrate_core::diagnostic::RuleId;
+use migrate_core::graph::NodeId;
 use migrate_core::id::generate_id;
 use migrate_core::naming::{FileName, check_slug};
-use migrate_core::rules::missing_why::WHY_PLACEHOLDER;
+use migrate_core::rules::{check_folder, missing_why::WHY_PLACEHOLDER};
+use migrate_core::source::{DownRevision, MigrationFile, ModuleSource};
 use migrate_core::text::list;
 
 use crate::project::{History, Project};
@@ -51,14 +61,8 @@ pub(crate) fn migration_text(
 
 /// Writes `folder/YYYYMMDD_HHMM_<rev>_<slug>.rs` with the why placeholder (which the build
 /// refuses until it is replaced) and the two `functions`; returns its path from the crate.
-fn write_template(
-    project: &Project,
-    rev: &str,
-    slug: &str,
-    down_revision: &str,
-    functions: &str,
-) -> Result<String> {
-    write_migration(project, rev, slug, down_revision, WHY_PLACEHOLDER, "", functions)
+fn write_template(project: &Project, next: &Next, slug: &str, functions: &str) -> Result<String> {
+    write_migration(project, &next.rev, slug, &next.down_revision, WHY_PLACEHOLDER, &next.more, functions)
 }
 
 /// Writes `folder/YYYYMMDD_HHMM_<rev>_<slug>.rs` with its doc comment `why` (lines after the
@@ -104,42 +108,272 @@ const MERGE_FUNCTIONS: &str = "    pub fn upgrade(_op: &mut Op) {}
     pub fn downgrade(_op: &mut Op) {}
 ";
 
-/// `revision -m <slug>`: a migration following the head.
-pub(crate) fn revision(project: &Project, slug: &str) -> Result<Result<String, Refused>> {
-    let (rev, parent) = match next_revision(project, slug)? {
+/// Where `revision` puts the new migration, from its flags.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Placement {
+    /// `--head`: the revision to follow (`<label>@head`, a revision, `base`); default the head.
+    pub(crate) head: Option<String>,
+    /// `--splice`: `--head` may name a revision that is not a head.
+    pub(crate) splice: bool,
+    /// `--branch-label`: the new migration's `branch_labels`.
+    pub(crate) branch_labels: Vec<String>,
+    /// `--depends-on`: revisions or labels, the new migration's `depends_on`.
+    pub(crate) depends_on: Vec<String>,
+}
+
+/// A new migration: its id, its `down_revision` value, and the attribute's other arguments.
+pub(crate) struct Next {
+    /// The new revision id.
+    pub(crate) rev: String,
+    /// `None`, `"a"`.
+    pub(crate) down_revision: String,
+    /// `, branch_labels = [..], depends_on = [..]`, or nothing.
+    pub(crate) more: String,
+}
+
+/// `revision -m <slug>`: a migration following the head, or where `placement` says.
+pub(crate) fn revision(
+    project: &Project,
+    slug: &str,
+    placement: &Placement,
+) -> Result<Result<String, Refused>> {
+    let next = match next_revision_at(project, slug, placement)? {
         Ok(next) => next,
         Err(refused) => return Ok(Err(refused)),
     };
-    let path = write_template(project, &rev, slug, &parent, NEW_FUNCTIONS)?;
+    let path = write_template(project, &next, slug, NEW_FUNCTIONS)?;
     Ok(Ok(path))
 }
 
 /// The id and `down_revision` of a migration `slug` following the head; refused for a vague
 /// slug or several heads.
 pub(crate) fn next_revision(project: &Project, slug: &str) -> Result<Result<(String, String), Refused>> {
+    Ok(next_revision_at(project, slug, &Placement::default())?.map(|next| (next.rev, next.down_revision)))
+}
+
+/// `"a", "b"`: names as the elements of a list literal.
+fn quoted<S: AsRef<str>>(names: &[S]) -> String {
+    names.iter().map(|n| format!("\"{}\"", n.as_ref())).collect::<Vec<_>>().join(", ")
+}
+
+/// The new migration of `slug` where `placement` puts it; refused for a vague slug, several
+/// heads without `--head`, a `--head` or `--depends-on` naming nothing, a non-head without
+/// `--splice`, a new base without a label, or a label or dependency the build would refuse.
+fn next_revision_at(project: &Project, slug: &str, placement: &Placement) -> Result<Result<Next, Refused>> {
     if let Err(refused) = check_name(project, slug) {
         return Ok(Err(refused));
     }
     let folder = if project.folder().is_dir() { Some(project.scan()?) } else { None };
     let history = folder.as_ref().map(History::of);
+    let graph = history.as_ref().map(|h| &h.graph);
     let heads = history.as_ref().map(History::heads).unwrap_or_default();
-    let parent = match heads.as_slice() {
-        [] | [_] => down_revision(&heads),
-        several => {
+    let parents: Vec<String> = match (&placement.head, graph) {
+        (None, _) => match heads.as_slice() {
+            [] | [_] => heads.clone(),
+            several => {
+                return Ok(Err(Refused(format!(
+                    "the history has {} heads ({}): a new migration would not know which to follow\n\
+                     = help: merge them first: `cargo migrate merge -m <slug>`, or name the one to follow: \
+                     `--head <label>@head` (or `--head <rev>`)",
+                    several.len(),
+                    list(several)
+                ))));
+            }
+        },
+        (Some(base), _) if base == "base" => match new_base(project, graph, placement) {
+            Ok(()) => Vec::new(),
+            Err(refused) => return Ok(Err(refused)),
+        },
+        (Some(head), None) => {
             return Ok(Err(Refused(format!(
-                "the history has {} heads ({}): a new migration would not know which to follow\n\
-                 = help: merge them first: `cargo migrate merge -m <slug>`",
-                several.len(),
-                list(several)
+                "`--head {head}` names no revision: the migrations folder `{}` has none yet\n\
+                 = help: leave --head out: the first migration is a base",
+                project.settings.folder.display()
             ))));
         }
+        (Some(head), Some(graph)) => match follow(graph, head, placement.splice) {
+            Ok(parent) => vec![graph.rev(parent).to_owned()],
+            Err(refused) => return Ok(Err(refused)),
+        },
     };
-    let taken = |id: &str| history.as_ref().is_some_and(|h| h.graph.node(id).is_some());
-    Ok(Ok((generate_id(taken), parent)))
+    let mut depends_on = Vec::new();
+    for name in &placement.depends_on {
+        let Some(graph) = graph else {
+            return Ok(Err(Refused(format!(
+                "`--depends-on {name}` names no revision: the migrations folder `{}` has none yet\n\
+                 = help: leave --depends-on out",
+                project.settings.folder.display()
+            ))));
+        };
+        match dependency(graph, name) {
+            Ok(written) => depends_on.push(written),
+            Err(refused) => return Ok(Err(refused)),
+        }
+    }
+    let labels = &placement.branch_labels;
+    // Neither an id nor a label may read as the other (`branch_label_clash`).
+    let taken = |id: &str| {
+        graph.is_some_and(|g| g.node(id).is_some() || g.labels().any(|(label, _)| id.starts_with(label)))
+            || labels.iter().any(|label| id.starts_with(label.as_str()))
+    };
+    let rev = generate_id(taken);
+    if let Some(folder) = &folder
+        && let Err(refused) = refused_by_rules(project, folder, &rev, slug, &parents, labels, &depends_on)
+    {
+        return Ok(Err(refused));
+    }
+    let mut more = String::new();
+    if !labels.is_empty() {
+        more.push_str(&format!(", branch_labels = [{}]", quoted(labels)));
+    }
+    if !depends_on.is_empty() {
+        more.push_str(&format!(", depends_on = [{}]", quoted(&depends_on)));
+    }
+    Ok(Ok(Next { rev, down_revision: down_revision(&parents), more }))
 }
 
-/// `merge -m <slug> [revs]`: a migration merging the given heads (all of them by default).
-pub(crate) fn merge(project: &Project, slug: &str, revs: &[String]) -> Result<Result<String, Refused>> {
+/// `--head base`: a new base. A second base needs a branch label to be reached by, and
+/// `allow_multiple_bases = true`, which `multiple_bases` reads.
+fn new_base(
+    project: &Project,
+    graph: Option<&migrate_core::graph::Graph>,
+    placement: &Placement,
+) -> Result<(), Refused> {
+    let Some(graph) = graph.filter(|g| !g.is_empty()) else {
+        // The first migration is a base anyway.
+        return Ok(());
+    };
+    let setting = "set `allow_multiple_bases = true` under `[package.metadata.migrate]` in Cargo.toml: a second \
+                   base is refused by the build (`multiple_bases`) until then";
+    let allowed = project.settings.config.allow_multiple_bases;
+    if placement.branch_labels.is_empty() {
+        return Err(Refused(format!(
+            "`--head base` starts a new base beside {}, and a new base needs a branch label\n\
+             = help: add `--branch-label <label>`, so that targets reach the new branch (`<label>@head`){}",
+            list(&graph.revs_of(&graph.bases())),
+            if allowed { String::new() } else { format!("; and {setting}") }
+        )));
+    }
+    if !allowed {
+        return Err(Refused(format!(
+            "`--head base` would make a second base beside {}\n= help: {setting}",
+            list(&graph.revs_of(&graph.bases()))
+        )));
+    }
+    Ok(())
+}
+
+/// The revision `--head` names, which must be one revision, a head unless `splice`.
+fn follow(graph: &migrate_core::graph::Graph, head: &str, splice: bool) -> Result<NodeId, Refused> {
+    let nodes = graph.resolve_str(head, &[]).map_err(|e| Refused(format!("--head: {e}")))?;
+    match nodes.as_slice() {
+        [] => Err(Refused(format!(
+            "`--head {head}` names no revision\n= help: `--head base` starts a new base; \
+             `--head <label>@head` follows a branch"
+        ))),
+        [one] if !splice && !graph.children(*one).is_empty() => Err(Refused(format!(
+            "revision `{}` is not a head revision; add --splice to create a new branch from it\n\
+             = help: its branch goes on with {}; `--head <label>@head` follows a branch's head",
+            graph.rev(*one),
+            list(&graph.revs_of(&graph.children(*one)))
+        ))),
+        [one] => Ok(*one),
+        several => Err(Refused(format!(
+            "`--head {head}` names {} revisions ({}): a new migration follows one\n\
+             = help: name one of them, or merge them: `cargo migrate merge -m <slug>`",
+            several.len(),
+            list(&graph.revs_of(several))
+        ))),
+    }
+}
+
+/// What `depends_on` says for `--depends-on name`: a branch label as given, else the full id
+/// of the one revision the target names.
+fn dependency(graph: &migrate_core::graph::Graph, name: &str) -> Result<String, Refused> {
+    if graph.label(name).is_some() {
+        return Ok(name.to_owned());
+    }
+    let nodes = graph.resolve_str(name, &[]).map_err(|e| Refused(format!("--depends-on: {e}")))?;
+    match nodes.as_slice() {
+        [one] => Ok(graph.rev(*one).to_owned()),
+        other => Err(Refused(format!(
+            "`--depends-on {name}` names {} revisions{}: a dependency is one revision or one branch label\n\
+             = help: repeat --depends-on for each revision",
+            other.len(),
+            if other.is_empty() { String::new() } else { format!(" ({})", list(&graph.revs_of(other))) }
+        ))),
+    }
+}
+
+/// The rules on labels and dependencies, run over the folder with the new migration in it:
+/// the command refuses what the build would refuse, in the build's words.
+fn refused_by_rules(
+    project: &Project,
+    folder: &migrate_build::Folder,
+    rev: &str,
+    slug: &str,
+    parents: &[String],
+    labels: &[String],
+    depends_on: &[String],
+) -> Result<(), Refused> {
+    const RULES: [RuleId; 4] = [
+        RuleId::DuplicateBranchLabel,
+        RuleId::BranchLabelClash,
+        RuleId::UnknownDependsOn,
+        RuleId::DependencyCycle,
+    ];
+    let file_name = FileName::format(&stamp_now(), rev, slug);
+    let path = project.folder().join(&file_name);
+    // Checked as sorting after every file (a file of the same minute may sort after the real
+    // name): the new migration is the latest declaration, the one the rules blame.
+    let key = format!("~{file_name}");
+    let mut arguments = vec!["rev".to_owned(), "down_revision".to_owned()];
+    if !labels.is_empty() {
+        arguments.push("branch_labels".to_owned());
+    }
+    if !depends_on.is_empty() {
+        arguments.push("depends_on".to_owned());
+    }
+    let new = MigrationFile {
+        path: path.display().to_string(),
+        display: format!("{}/{file_name}", folder.display),
+        file_name: key,
+        modules: vec![ModuleSource {
+            name: slug.to_owned(),
+            rev: Some(rev.to_owned()),
+            down_revision: match parents {
+                [] => DownRevision::None,
+                [one] => DownRevision::One(one.clone()),
+                many => DownRevision::Many(many.to_vec()),
+            },
+            branch_labels: labels.to_vec(),
+            depends_on: depends_on.to_vec(),
+            arguments,
+            ..ModuleSource::default()
+        }],
+        stray_items: Vec::new(),
+        parsed: true,
+    };
+    let mut files: Vec<&MigrationFile> = folder.files.iter().map(|f| &f.source).collect();
+    files.push(&new);
+    let checked = check_folder(&files, &project.settings.config);
+    let found: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.file == new.path && RULES.contains(&d.rule))
+        .map(|d| d.rustc_message())
+        .collect();
+    if found.is_empty() { Ok(()) } else { Err(Refused(found.join("\nerror: "))) }
+}
+
+/// `merge -m <slug> [revs]`: a migration merging the given heads (all of them by default);
+/// with `splice`, revisions that are not heads too.
+pub(crate) fn merge(
+    project: &Project,
+    slug: &str,
+    revs: &[String],
+    splice: bool,
+) -> Result<Result<String, Refused>> {
     if let Err(refused) = check_name(project, slug) {
         return Ok(Err(refused));
     }
@@ -156,9 +390,10 @@ pub(crate) fn merge(project: &Project, slug: &str, revs: &[String]) -> Result<Re
                 Err(error) => return Ok(Err(Refused(error.to_string()))),
             };
             let rev = history.graph.rev(node).to_owned();
-            if !heads.contains(&rev) {
+            if !splice && !history.graph.children(node).is_empty() {
                 return Ok(Err(Refused(format!(
-                    "revision `{rev}` is not a head: a merge joins heads\n= help: the heads are {}",
+                    "revision `{rev}` is not a head revision; add --splice to merge it all the same\n\
+                     = help: a merge joins heads: the heads are {}",
                     list(&heads)
                 ))));
             }
@@ -175,7 +410,7 @@ pub(crate) fn merge(project: &Project, slug: &str, revs: &[String]) -> Result<Re
         ))));
     }
     let taken = |id: &str| history.graph.node(id).is_some();
-    let rev = generate_id(taken);
-    let path = write_template(project, &rev, slug, &down_revision(&parents), MERGE_FUNCTIONS)?;
+    let next = Next { rev: generate_id(taken), down_revision: down_revision(&parents), more: String::new() };
+    let path = write_template(project, &next, slug, MERGE_FUNCTIONS)?;
     Ok(Ok(path))
 }

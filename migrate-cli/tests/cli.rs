@@ -11,16 +11,7 @@ use common::{Fixture, stderr, stdout};
 use migrate_runtime::testkit::TestDatabase;
 
 fn migration(stamp: &str, rev: &str, parents: &[&str], slug: &str, why: &str) -> (String, String) {
-    let down = match parents {
-        [] => "None".to_owned(),
-        [one] => format!("\"{one}\""),
-        many => format!("[{}]", many.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ")),
-    };
-    let table = slug.trim_start_matches("add_").trim_end_matches("_table");
-    let text = format!(
-        "/// {why}\n#[migration(rev = \"{rev}\", down_revision = {down})]\nmod {slug} {{\n    use migrate_runtime::prelude::*;\n\n    pub fn upgrade(op: &mut Op) {{\n        op.create_table(\"{table}\", |t| {{\n            t.column(\"id\", Type::BigInt).identity().primary_key();\n        }});\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n        op.drop_table(\"{table}\");\n    }}\n}}\n"
-    );
-    (format!("{stamp}_{rev}_{slug}.rs"), text)
+    common::table_migration(stamp, rev, parents, slug, why, "")
 }
 
 const A: &str = "aaaa00000001";
@@ -253,7 +244,7 @@ fn database_commands_through_the_migrator() {
     );
 
     let current = fixture.run(&["--database-url", url, "--json", "current"]);
-    assert_eq!(stdout(&current).trim(), "{\"current\": [\"dddd00000004\"]}");
+    assert_eq!(stdout(&current).trim(), "{\"current\": [\"dddd00000004\"], \"effective_heads\": []}");
     assert_eq!(fixture.run(&["--database-url", url, "check", "--db"]).status.code(), Some(0));
 
     let down = fixture.run(&["--database-url", url, "downgrade", C]);
@@ -297,7 +288,7 @@ fn database_commands_through_the_migrator() {
 }
 
 /// The commands `cargo migrate` shares with a binary's embedded command line.
-const DATABASE_COMMANDS: [&str; 11] = [
+const DATABASE_COMMANDS: [&str; 12] = [
     "current",
     "upgrade",
     "downgrade",
@@ -305,6 +296,7 @@ const DATABASE_COMMANDS: [&str; 11] = [
     "check",
     "history",
     "heads",
+    "bases",
     "show",
     "test",
     "accept",

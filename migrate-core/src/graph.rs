@@ -22,6 +22,8 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
+use crate::id::{RESERVED_CHARS, RESERVED_WORDS};
+
 /// A node id: an index into the graph.
 pub type NodeId = usize;
 
@@ -84,12 +86,6 @@ impl<'a> ChainEntry<'a> {
         ChainEntry { rev, parents, depends_on: &[], labels: &[] }
     }
 }
-
-/// The words of the target grammar, which a branch label may not be.
-pub const RESERVED_LABELS: [&str; 4] = ["head", "heads", "base", "current"];
-
-/// The characters the target grammar gives a meaning to, which a branch label may not hold.
-pub const RESERVED_CHARACTERS: [char; 4] = ['@', ':', '+', '-'];
 
 /// Why a branch label cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -300,13 +296,13 @@ impl Graph {
 
     /// Why `label` cannot be a branch label of this graph, if it cannot.
     fn clash(&self, label: &str) -> Option<Clash> {
-        if let Some(c) = label.chars().find(|&c| c.is_whitespace() || RESERVED_CHARACTERS.contains(&c)) {
+        if let Some(c) = label.chars().find(|&c| c.is_whitespace() || RESERVED_CHARS.contains(&c)) {
             return Some(Clash::Character(c));
         }
         if label.is_empty() {
             return Some(Clash::Character(' '));
         }
-        if RESERVED_LABELS.contains(&label) {
+        if RESERVED_WORDS.contains(&label) {
             return Some(Clash::Reserved);
         }
         if let Some(&node) = self.index.get(label) {

@@ -8,11 +8,12 @@ use std::hash::{BuildHasher, Hasher};
 /// is `varchar(32)`, and PostgreSQL would refuse a longer id only after the migration ran.
 pub const MAX_ID_LEN: usize = 32;
 
-/// Words of the target grammar that can never be revision ids.
-const RESERVED_WORDS: &[&str] = &["head", "heads", "base", "current"];
+/// Words of the target grammar that can never be revision ids or branch labels.
+pub const RESERVED_WORDS: &[&str] = &["head", "heads", "base", "current"];
 
-/// Characters the target grammar gives a meaning (`rev+1`, `rev-1`, `branch@rev`, `a:b`).
-const RESERVED_CHARS: &[char] = &['@', '-', '+', ':'];
+/// Characters the target grammar gives a meaning (`rev+1`, `rev-1`, `branch@rev`, `a:b`), which
+/// no revision id or branch label may hold.
+pub const RESERVED_CHARS: &[char] = &['@', '-', '+', ':'];
 
 /// How the revision ids of a migrations folder look.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -70,17 +70,24 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// `text` without the arguments that look like a connection string (they hold `://`, `@`
-/// or `password`): a command-line parser or an unknown revision quotes a misplaced argument
-/// back, and a connection string may hold a password.
+/// `text` without the arguments that look like a connection string: a command-line parser or
+/// an unknown revision quotes a misplaced argument back, and a connection string may hold a
+/// password. One looks like it when it holds `://` or `password`, or a `user:password@`
+/// part (a `:` before its first `@`); a target such as `billing@head` or
+/// `billing@base:billing@head` does not.
 pub fn without_connection_strings(text: &str, args: &[String]) -> String {
     let mut text = text.to_owned();
     for arg in args {
-        if arg.contains("://") || arg.contains("password") || arg.contains('@') {
+        if is_connection_string(arg) {
             text = text.replace(arg.as_str(), "(a connection string, not shown)");
         }
     }
     text
+}
+
+fn is_connection_string(arg: &str) -> bool {
+    let userinfo = arg.split_once('@').is_some_and(|(before, _)| before.contains(':'));
+    arg.contains("://") || arg.contains("password") || userinfo
 }
 
 #[cfg(test)]
@@ -91,6 +98,28 @@ mod tests {
     fn shorten_collapses_whitespace_and_cuts_at_a_character() {
         assert_eq!(shorten("CREATE  INDEX\n  i", 80), "CREATE INDEX i");
         assert_eq!(shorten("é".repeat(5).as_str(), 3), "ééé…");
+    }
+
+    #[test]
+    fn connection_strings_are_hidden_and_targets_are_not() {
+        let args: Vec<String> = [
+            "postgres://app:Hunter2@db/crm",
+            "app:Hunter2@db",
+            "app:p@ss@db",
+            "host=db password=Hunter2",
+            "billing@head",
+            "billing@base:billing@head",
+            "3f2a@-1",
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+        let shown: Vec<String> = args.iter().map(|a| without_connection_strings(a, &args)).collect();
+        let hidden = "(a connection string, not shown)";
+        assert_eq!(
+            shown,
+            [hidden, hidden, hidden, hidden, "billing@head", "billing@base:billing@head", "3f2a@-1"]
+        );
     }
 
     #[test]

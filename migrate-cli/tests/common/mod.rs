@@ -134,6 +134,29 @@ pub fn migration(
     (format!("{stamp}_{rev}_{slug}.rs"), text)
 }
 
+/// A migration file (its name and text) creating the table its slug names
+/// (`add_notes_table`: `notes`) and dropping it again, after `parents`, with its doc comment
+/// `why` and `more` attribute arguments after `down_revision`.
+pub fn table_migration(
+    stamp: &str,
+    rev: &str,
+    parents: &[&str],
+    slug: &str,
+    why: &str,
+    more: &str,
+) -> (String, String) {
+    let down = match parents {
+        [] => "None".to_owned(),
+        [one] => format!("\"{one}\""),
+        many => format!("[{}]", many.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ")),
+    };
+    let table = slug.trim_start_matches("add_").trim_end_matches("_table");
+    let text = format!(
+        "/// {why}\n#[migration(rev = \"{rev}\", down_revision = {down}{more})]\nmod {slug} {{\n    use migrate_runtime::prelude::*;\n\n    pub fn upgrade(op: &mut Op) {{\n        op.create_table(\"{table}\", |t| {{\n            t.column(\"id\", Type::BigInt).identity().primary_key();\n        }});\n    }}\n\n    pub fn downgrade(op: &mut Op) {{\n        op.drop_table(\"{table}\");\n    }}\n}}\n"
+    );
+    (format!("{stamp}_{rev}_{slug}.rs"), text)
+}
+
 /// Standard output, as text.
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
