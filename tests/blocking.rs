@@ -555,6 +555,9 @@ fn unsafe_changes_block_writers_and_their_recipes_do_not() {
         ))
         .expect("builds the table");
     client.batch_execute("VACUUM big").expect("vacuums");
+    // The tables predate the migrations, which start from base here: said once with the
+    // empty version table, without which the first upgrade is refused.
+    Migrator::new(cases[0].recipe).stamp(url.as_str(), &["base"], false).expect("stamps base");
     let built = began.elapsed();
 
     let shared = Arc::new(Shared::default());

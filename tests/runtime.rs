@@ -283,6 +283,11 @@ fn a_downgrade_through_an_irreversible_migration_is_refused() {
 fn an_existing_object_suggests_stamp() {
     let db = database();
     db.connect().expect("connects").batch_execute("CREATE TABLE people (id bigint)").expect("creates");
+    // Without a version table the run is refused before it starts; with one (empty: told to
+    // start from base here), the migration meets the table.
+    let refused = Migrator::new(&DIAMOND).upgrade(db.url(), "head").expect_err("refused");
+    assert!(matches!(refused, Error::ExistingSchema { .. }), "{refused}");
+    Migrator::new(&DIAMOND).stamp(db.url(), &["base"], false).expect("stamps base");
     let error = Migrator::new(&DIAMOND).upgrade(db.url(), "head").expect_err("fails");
     let Error::MigrationFailed(failure) = &error else { panic!("unexpected error: {error}") };
     assert_eq!(failure.code.as_deref(), Some("42P07"));
@@ -352,8 +357,11 @@ fn targets_and_stamps() {
     assert!(matches!(below, Error::BelowCurrent { .. }), "{below}");
     assert_eq!(migrator.upgrade(db.url(), "heads").expect("the rest").after, [E]);
     assert_eq!(migrator.downgrade(db.url(), "-1").expect("one down").after, [D]);
-    let error = migrator.downgrade(db.url(), "-1").expect_err("a merge");
-    assert!(error.report().contains("steps down through a merge"), "{error}");
+    // Right after the merge, one step down reverts it to its parents; from two rows, a further
+    // step has no single answer.
+    assert_eq!(migrator.downgrade(db.url(), "-1").expect("reverts the merge").after, [B, C]);
+    let error = migrator.downgrade(db.url(), "-1").expect_err("two rows");
+    assert!(error.report().contains("the database is at 2 heads"), "{error}");
 
     migrator.stamp(db.url(), &["base"], false).expect("stamps base");
     assert_eq!(migrator.current(db.url()).expect("reads"), Vec::<String>::new());
@@ -897,4 +905,118 @@ fn apply_runs_one_step_and_refuses_a_database_further_behind_and_revert_restores
     // The downgrade ran as the runner runs it: recorded in the history.
     let directions = rows("SELECT revision, direction FROM migrate_history ORDER BY id DESC LIMIT 2", &db);
     assert_eq!(directions, [format!("{E} downgrade"), format!("{E} upgrade")]);
+}
+
+/// What Diesel's first run leaves: its table, its version rows, and the schema they stand for.
+const DIESEL_DATABASE: &str = "CREATE TABLE __diesel_schema_migrations (version varchar(50) PRIMARY KEY, \
+     run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP);
+     INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000'), ('20240102000000');
+     CREATE TABLE legacy_people (id bigint PRIMARY KEY)";
+
+#[test]
+fn a_database_another_tool_migrated_is_refused_before_anything_changes() {
+    let db = database();
+    db.connect().expect("connects").batch_execute(DIESEL_DATABASE).expect("creates");
+    let nothing_changed = |error: &Error| {
+        assert!(!exists("alembic_version", &db) && !exists("migrate_history", &db), "{error}");
+        assert!(!exists("people", &db), "no migration ran: {error}");
+    };
+    let error = Migrator::new(&DIAMOND).upgrade(db.url(), "head").expect_err("refused");
+    let Error::ExistingSchema { tools, objects, count, .. } = &error else {
+        panic!("unexpected error: {error}")
+    };
+    assert_eq!(tools, &[("Diesel".to_owned(), "public.__diesel_schema_migrations".to_owned())]);
+    assert_eq!((objects.as_slice(), *count), (&["table public.legacy_people".to_owned()][..], 1));
+    assert_eq!(
+        error.to_string(),
+        "the database has no version table public.alembic_version but already has the Diesel table \
+         public.__diesel_schema_migrations and 1 object no migration recorded (table public.legacy_people): applying \
+         from the first migration would run again what is already there"
+    );
+    let help = error.help().unwrap_or_default();
+    assert!(
+        help.starts_with(
+            "if the migrations were imported from Diesel (`cargo migrate import`), run `cargo migrate adopt`"
+        ),
+        "{help}"
+    );
+    assert!(
+        help.contains("run `stamp base` once (it creates the empty version table), then upgrade"),
+        "{help}"
+    );
+    nothing_changed(&error);
+
+    // Every way of starting from base: in one transaction, one step, asynchronously.
+    let error = Migrator::new(&DIAMOND).one_transaction(true).upgrade(db.url(), "+1").expect_err("refused");
+    assert!(matches!(error, Error::ExistingSchema { .. }), "{error}");
+    nothing_changed(&error);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let error =
+        runtime.block_on(Migrator::new(&DIAMOND).upgrade_async(db.url(), "head")).expect_err("refused");
+    assert!(matches!(error, Error::ExistingSchema { .. }), "{error}");
+    nothing_changed(&error);
+    // What does not apply from base is not refused.
+    assert_eq!(Migrator::new(&DIAMOND).current(db.url()).expect("reads"), Vec::<String>::new());
+    assert!(Migrator::new(&DIAMOND).downgrade(db.url(), "base").expect("nothing to do").steps.is_empty());
+    nothing_changed(&error);
+}
+
+#[test]
+fn user_objects_alone_are_refused_and_an_empty_version_table_says_start_from_base() {
+    let db = database();
+    db.connect()
+        .expect("connects")
+        .batch_execute(
+            "CREATE EXTENSION citext;
+             CREATE TYPE mood AS ENUM ('ok');
+             CREATE TABLE orders (id serial PRIMARY KEY, note citext);
+             CREATE VIEW recent_orders AS SELECT * FROM orders;
+             CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 42';
+             CREATE SCHEMA billing;
+             CREATE TABLE billing.invoices (id int);
+             CREATE DOMAIN billing.cents AS bigint;
+             CREATE TYPE billing.money_range AS RANGE (subtype = numeric)",
+        )
+        .expect("creates");
+    let error = Migrator::new(&DIAMOND).upgrade(db.url(), "head").expect_err("refused");
+    let Error::ExistingSchema { tools, objects, count, .. } = &error else {
+        panic!("unexpected error: {error}")
+    };
+    assert!(tools.is_empty(), "{error}");
+    // The extension's type and functions are not the database's own; orders' sequence is its
+    // table's, the range's multirange its range's.
+    assert_eq!(*count, 7, "{error}");
+    assert_eq!(
+        objects,
+        &[
+            "table billing.invoices",
+            "table public.orders",
+            "view public.recent_orders",
+            "domain billing.cents",
+            "type billing.money_range",
+        ]
+    );
+    assert!(
+        error.to_string().contains("7 objects no migration recorded (table billing.invoices, "),
+        "{error}"
+    );
+    assert!(error.to_string().contains("type billing.money_range, …)"), "{error}");
+    let help = error.help().unwrap_or_default();
+    assert!(help.starts_with("record the revision the database is at with `stamp <revision>`"), "{help}");
+    assert!(!exists("alembic_version", &db) && !exists("people", &db));
+
+    // `stamp base` creates the empty version table: the database starts from base here.
+    Migrator::new(&DIAMOND).stamp(db.url(), &["base"], false).expect("stamps base");
+    let report = Migrator::new(&DIAMOND).upgrade(db.url(), "head").expect("upgrades");
+    assert_eq!(report.steps.len(), 5);
+}
+
+#[test]
+fn an_extension_alone_is_no_schema_of_the_database() {
+    let db = database();
+    db.connect()
+        .expect("connects")
+        .batch_execute("CREATE EXTENSION citext; CREATE EXTENSION hstore")
+        .expect("creates");
+    assert_eq!(Migrator::new(&DIAMOND).upgrade(db.url(), "head").expect("upgrades").steps.len(), 5);
 }

@@ -260,7 +260,7 @@ impl fmt::Display for TargetError {
             ),
             TargetError::SeveralCurrent { target, current } => write!(
                 f,
-                "target `{target}` steps from the current revision, but the database is at {} heads ({}); name the revision to go to instead, or the branch (`<label>@-1`)",
+                "target `{target}` steps from the current revision, but the database is at {} heads ({}); name the revision to go to instead, or step within one branch (`<label>@+1`, `<label>@-1`)",
                 current.len(),
                 list(current)
             ),
@@ -833,7 +833,7 @@ mod tests {
             (
                 "-1",
                 &["w2", "x2"],
-                "target `-1` steps from the current revision, but the database is at 2 heads (`w2` and `x2`); name the revision to go to instead, or the branch (`<label>@-1`)",
+                "target `-1` steps from the current revision, but the database is at 2 heads (`w2` and `x2`); name the revision to go to instead, or step within one branch (`<label>@+1`, `<label>@-1`)",
             ),
         ];
         for (text, current, expected) in errors {

@@ -205,17 +205,19 @@ impl Tables {
     /// in all), which are the relations (tables, views, materialized views, sequences not
     /// owned by a column, foreign tables), the types (enums, domains, ranges, composite types)
     /// and the functions and procedures, leaving out the members of extensions (PostGIS's
-    /// `spatial_ref_sys`), the version and history tables themselves and the other tools'
-    /// version tables. A system schema is `pg_catalog`, `information_schema` or one whose
+    /// `spatial_ref_sys`), the parts of other objects (a range's constructors), the version and
+    /// history tables themselves and the other tools' version tables. A system schema is `pg_catalog`, `information_schema` or one whose
     /// name starts with `pg_` (`pg_toast`, other sessions' `pg_temp_N`).
     pub fn found_sql(&self) -> [String; 2] {
         let absent = format!("to_regclass({}) IS NULL", quote_literal(&self.version_table()));
         let tools = OTHER_TOOLS.iter().map(|(table, _)| quote_literal(table)).collect::<Vec<_>>().join(", ");
         let user = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
+        // A member of an extension (`e`), or a part of another object (`i`: a range's
+        // constructors, an identity's sequence).
         let member = |catalog: &str, oid: &str| {
             format!(
                 "EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.{catalog}'::regclass \
-                 AND d.objid = {oid} AND d.deptype = 'e')"
+                 AND d.objid = {oid} AND d.deptype IN ('e', 'i'))"
             )
         };
         [
@@ -235,7 +237,7 @@ impl Tables {
                  AND NOT (c.relkind IN ('r', 'p') AND c.relname IN ({tools})) AND NOT {class_member} \
                  AND NOT (c.relkind = 'S' AND EXISTS (SELECT FROM pg_catalog.pg_depend d \
                  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid \
-                 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i'))) \
+                 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'a')) \
                  UNION ALL \
                  SELECT CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, n.nspname, t.typname, 2 \
                  FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \

@@ -97,7 +97,7 @@ pub struct Options {
     /// The database (else DATABASE_URL, else DATABASE_URL in ./.env).
     #[arg(long, global = true, value_name = "URL", display_order = 100)]
     pub database_url: Option<String>,
-    /// Print JSON (current, heads, history, show, check).
+    /// Print JSON (current, heads, bases, history, show, check).
     #[arg(long, global = true, display_order = 101)]
     pub json: bool,
 }
@@ -188,8 +188,10 @@ pub enum Command {
         #[arg(long)]
         db: bool,
     },
-    /// The heads of the history.
+    /// The heads of the history, then the effective heads (heads another revision depends on).
     Heads,
+    /// The bases of the history: the revisions without a down revision.
+    Bases,
     /// One revision in full.
     Show {
         /// A revision, a prefix, head or -N.
@@ -380,7 +382,14 @@ fn database_url(flag: Option<String>) -> Option<String> {
     })
 }
 
-fn need_url(flag: Option<String>) -> Result<String, String> {
+/// The database of a command: `flag` (`--database-url`), else `DATABASE_URL`, else
+/// `DATABASE_URL=` in `./.env`; the message when there is none. For `cargo migrate`'s own
+/// database commands (`adopt`), which resolve it as these do.
+///
+/// # Errors
+///
+/// The message saying where to put it, when none of them is set.
+pub fn need_url(flag: Option<String>) -> Result<String, String> {
     database_url(flag).ok_or_else(|| {
         "no database: set DATABASE_URL, put `DATABASE_URL=…` in ./.env, or pass --database-url".to_owned()
     })
@@ -411,6 +420,7 @@ fn entries(chain: &Chain) -> Vec<Listed> {
         .map(|m| Listed {
             rev: m.rev.to_owned(),
             parents: m.parents.iter().map(|p| (*p).to_owned()).collect(),
+            depends_on: m.depends_on.iter().map(|d| (*d).to_owned()).collect(),
             slug: m.slug.to_owned(),
             why: m.why.to_owned(),
             file: m.file.to_owned(),
@@ -552,12 +562,22 @@ fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
         Command::Current => {
             let url = need_url(flag)?;
             let rows = migrator.current(url.as_str())?;
+            let graph = migrator.graph();
+            // The effective heads the rows stand for (a dependant's row implies them), as
+            // Alembic's `current` shows them.
+            let known: Vec<NodeId> = rows.iter().filter_map(|r| graph.node(r)).collect();
+            let applied = graph.ancestors(&known);
+            let effective: Vec<NodeId> =
+                graph.effective_heads().into_iter().filter(|&e| applied[e]).collect();
             if json {
-                emit(&format!("{{\"current\": {}}}\n", json_list(&rows)))?;
+                emit(&format!(
+                    "{{\"current\": {}, \"effective_heads\": {}}}\n",
+                    json_list(&rows),
+                    json_list(&graph.revs_of(&effective))
+                ))?;
             } else if rows.is_empty() {
                 emit("base (no migration applied)\n")?;
             } else {
-                let graph = migrator.graph();
                 let entries = entries(chain);
                 let listing = Listing::new(graph, &entries, None);
                 for row in &rows {
@@ -565,6 +585,9 @@ fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
                         Some(node) => emit(&format!("{}\n", listing.line(node)))?,
                         None => emit(&format!("{row} (unknown to this binary)\n"))?,
                     }
+                }
+                for &node in &effective {
+                    emit(&format!("{}\n", listing.line(node)))?;
                 }
             }
         }
@@ -662,9 +685,19 @@ fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
             let entries = entries(chain);
             let listing = Listing::new(graph, &entries, None);
             if json {
-                emit(&listing.json_array(&graph.heads()))?;
+                emit(&listing.json_array(&listing.head_nodes()))?;
             } else {
                 emit(&listing.heads())?;
+            }
+        }
+        Command::Bases => {
+            let graph = migrator.graph();
+            let entries = entries(chain);
+            let listing = Listing::new(graph, &entries, None);
+            if json {
+                emit(&listing.json_array(&graph.bases()))?;
+            } else {
+                emit(&listing.bases())?;
             }
         }
         Command::Show { rev } => {

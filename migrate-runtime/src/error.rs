@@ -100,6 +100,19 @@ pub enum Error {
     },
     /// The version table is missing, though the history records runs.
     MissingVersionTable,
+    /// The version table is missing, and the database holds another tool's version table or
+    /// other objects: applying from the first migration would run again what is already
+    /// there. Refused before anything changed.
+    ExistingSchema {
+        /// The version table looked for, schema-qualified.
+        table: String,
+        /// Other tools' version tables: the tool (`Diesel`), and the table, schema-qualified.
+        tools: Vec<(String, String)>,
+        /// The first few other objects, each with its kind (`table public.people`).
+        objects: Vec<String>,
+        /// How many other objects in all.
+        count: usize,
+    },
     /// Two version rows on one line: one is an ancestor of the other.
     OverlappingRows {
         /// The later row.
@@ -225,6 +238,24 @@ impl fmt::Display for Error {
                 "the version table is missing, though the history table records runs: the database is not fresh, and \
                  applying from the first migration would fail or run migrations twice",
             ),
+            Error::ExistingSchema { table, tools, objects, count } => {
+                let mut found: Vec<String> =
+                    tools.iter().map(|(tool, name)| format!("the {tool} table {name}")).collect();
+                if *count > 0 {
+                    let more = if *count > objects.len() { ", …" } else { "" };
+                    found.push(format!(
+                        "{count} {} no migration recorded ({}{more})",
+                        plural(*count, "object", "objects"),
+                        objects.join(", ")
+                    ));
+                }
+                write!(
+                    f,
+                    "the database has no version table {table} but already has {}: applying from the first \
+                     migration would run again what is already there",
+                    found.join(" and ")
+                )
+            }
             Error::OverlappingRows { row, ancestor } => {
                 write!(f, "the version rows overlap: {ancestor} is an ancestor of {row}, so both cannot be current")
             }
@@ -319,6 +350,25 @@ impl Error {
             Error::MissingVersionTable => "restore the version table, or record where the schema stands with `stamp \
                  <revision>` (it creates the table); nothing was changed"
                 .to_owned(),
+            Error::ExistingSchema { tools, .. } => {
+                let adoptable: Vec<&str> = tools
+                    .iter()
+                    .map(|(tool, _)| tool.as_str())
+                    .filter(|tool| ["Diesel", "sqlx", "refinery"].contains(tool))
+                    .collect();
+                let adopt = match adoptable.first() {
+                    Some(tool) => format!(
+                        "if the migrations were imported from {tool} (`cargo migrate import`), run `cargo migrate \
+                         adopt`: it stamps the revision of the last migration {tool} applied; otherwise record "
+                    ),
+                    None => "record ".to_owned(),
+                };
+                format!(
+                    "{adopt}the revision the database is at with `stamp <revision>`, then upgrade; if what it holds \
+                     belongs to something else and the migrations really start from base here, run `stamp base` \
+                     once (it creates the empty version table), then upgrade; nothing was changed"
+                )
+            }
             Error::OverlappingRows { .. } => {
                 "record where the database really stands with `stamp --purge <revisions>`; nothing was changed"
                     .to_owned()
@@ -818,6 +868,12 @@ mod tests {
     fn every_message_is_one_line_and_its_help_is_apart() {
         let errors = [
             Error::MalformedUrl,
+            Error::ExistingSchema {
+                table: "public.alembic_version".into(),
+                tools: vec![("Diesel".into(), "public.__diesel_schema_migrations".into())],
+                objects: vec!["table public.people".into()],
+                count: 3,
+            },
             Error::UnknownRevision { revisions: vec!["ab12".into()] },
             Error::Conflict {
                 rev: "a".into(),

@@ -28,12 +28,63 @@ pub(crate) struct State {
     /// Whether the last history row records a step outside a transaction whose statements
     /// all ran, only the record of its end having failed.
     pub(crate) ended: bool,
+    /// Without the version table: what the database already holds.
+    pub(crate) found: Found,
+}
+
+/// What a database without the version table already holds, from
+/// [`migrate_core::version::Tables::found_sql`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Found {
+    /// Other tools' version tables: the tool, and the table, schema-qualified.
+    pub(crate) tools: Vec<(String, String)>,
+    /// The first few other objects, each with its kind (`table public.people`).
+    pub(crate) objects: Vec<String>,
+    /// How many other objects in all.
+    pub(crate) count: usize,
+}
+
+impl Found {
+    /// From the rows of [`migrate_core::version::Tables::found_sql`]'s two queries.
+    pub(crate) fn read(tools: &Rows, objects: &Rows) -> Found {
+        let mut found = Found::default();
+        for row in tools {
+            if let [Some(name), Some(table)] = row.as_slice()
+                && let Some((_, tool)) = migrate_core::version::OTHER_TOOLS.iter().find(|(t, _)| t == name)
+            {
+                found.tools.push(((*tool).to_owned(), table.clone()));
+            }
+        }
+        for row in objects {
+            if let [Some(kind), Some(name), count] = row.as_slice() {
+                found.objects.push(format!("{kind} {name}"));
+                found.count = count.as_deref().and_then(|c| c.parse().ok()).unwrap_or(found.objects.len());
+            }
+        }
+        found
+    }
 }
 
 impl State {
     /// Whether both the version and the history tables exist.
     pub(crate) fn has_tables(&self) -> bool {
         self.version_table && self.history_table
+    }
+
+    /// Refuses to apply from base on a database that has no version table (`table`, named as
+    /// messages show it) but holds another tool's version table or other objects: the
+    /// migrations would run again what is already there. A version table, even empty, says
+    /// the database starts where its rows say.
+    pub(crate) fn check_fresh(&self, table: &str) -> Result<(), Error> {
+        if self.version_table || (self.found.tools.is_empty() && self.found.count == 0) {
+            return Ok(());
+        }
+        Err(Error::ExistingSchema {
+            table: table.to_owned(),
+            tools: self.found.tools.clone(),
+            objects: self.found.objects.clone(),
+            count: self.found.count,
+        })
     }
 
     /// The state from the rows of [`migrate_core::version::Tables::state_sql`]'s three
@@ -272,18 +323,27 @@ impl Planner<'_> {
     }
 
     pub(crate) fn downgrade(&self, current: &[NodeId], target: &str) -> Result<Plan, Error> {
-        let targets = self.graph.resolve_str(target, current)?;
+        let resolved = self.graph.resolve_str_in(target, current)?;
+        let targets = resolved.nodes;
         let applied = self.graph.ancestors(current);
         if targets.iter().any(|&t| !applied[t]) {
             return Err(Error::NotBelow { target: self.revs(&targets), current: self.revs(current) });
         }
+        let path = match resolved.branch {
+            None => self.graph.downgrade_path(current, &targets),
+            // `label@…`: only that branch goes, from its base or from above the target.
+            Some(branch) => {
+                let lineage = self.graph.lineage(branch);
+                let roots: Vec<NodeId> = if targets.is_empty() {
+                    vec![self.graph.branch_root(branch)]
+                } else {
+                    targets.iter().flat_map(|&t| self.graph.children(t)).filter(|&c| lineage[c]).collect()
+                };
+                self.graph.remove_path(current, &roots, &targets)
+            }
+        };
         let mut rows = current.to_vec();
-        let steps: Vec<Planned> = self
-            .graph
-            .downgrade_path(current, &targets)
-            .into_iter()
-            .map(|n| self.step(n, &mut rows, false))
-            .collect();
+        let steps: Vec<Planned> = path.into_iter().map(|n| self.step(n, &mut rows, false)).collect();
         if let Some(refused) = steps.iter().find_map(Planned::refused) {
             return Err(refused);
         }
@@ -461,6 +521,68 @@ mod tests {
             let (step, after) = planner.interrupted(&state).expect("the step");
             assert_eq!((step.migration.rev, after.as_slice()), ("e", ["e".to_owned()].as_slice()));
         });
+    }
+
+    /// a - b, then the `left` arm (w1 - w2) and the `right` arm (x1 - x2, x2 depending on the
+    /// `left` label), merged by m.
+    static LA: Migration = migration("a", &[], true);
+    static LB: Migration = migration("b", &["a"], true);
+    static LW1: Migration = Migration { branch_labels: &["left"], ..migration("w1", &["b"], true) };
+    static LW2: Migration = migration("w2", &["w1"], true);
+    static LX1: Migration = Migration { branch_labels: &["right"], ..migration("x1", &["b"], true) };
+    static LX2: Migration = Migration { depends_on: &["left"], ..migration("x2", &["x1"], true) };
+    static LM: Migration = migration("m", &["w2", "x2"], true);
+    static ARMS: Chain = Chain::new(&[&LA, &LB, &LW1, &LW2, &LX1, &LX2]);
+    static MERGED: Chain = Chain::new(&[&LA, &LB, &LW1, &LW2, &LX1, &LX2, &LM]);
+
+    /// The revisions a plan steps through, and the rows it leaves.
+    fn walk(
+        chain: &Chain,
+        rows: &[&str],
+        target: &str,
+        upgrade: bool,
+    ) -> Result<(Vec<&'static str>, Vec<String>), String> {
+        let graph = chain.graph();
+        let compiled: Vec<String> =
+            chain.iter().map(|m| crate::runner::checksum(&m.upgrade_ops().statements())).collect();
+        let planner = Planner { chain, graph: &graph, compiled: &compiled };
+        let current: Vec<NodeId> = rows.iter().map(|r| graph.node(r).expect("known")).collect();
+        let plan =
+            if upgrade { planner.upgrade(&current, target) } else { planner.downgrade(&current, target) }
+                .map_err(|e| e.to_string())?;
+        Ok((plan.steps.iter().map(|s| s.migration.rev).collect(), planner.revs(&plan.rows)))
+    }
+
+    #[test]
+    fn branches_are_upgraded_and_reverted_alone() {
+        let revs = |r: &[&str]| r.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+        assert_eq!(
+            walk(&ARMS, &[], "heads", true),
+            Ok((vec!["a", "b", "w1", "w2", "x1", "x2"], revs(&["w2", "x2"])))
+        );
+        // right@head needs the left label's revision first, not the rest of the left arm.
+        assert_eq!(
+            walk(&ARMS, &[], "right@head", true),
+            Ok((vec!["a", "b", "w1", "x1", "x2"], revs(&["x2"])))
+        );
+        // Reverting the left branch reverts x2, which depends on it, and leaves x1 and b.
+        assert_eq!(
+            walk(&ARMS, &["w2", "x2"], "left@base", false),
+            Ok((vec!["x2", "w2", "w1"], revs(&["x1"])))
+        );
+        assert_eq!(walk(&ARMS, &["w2", "x2"], "right@b", false), Ok((vec!["x2", "x1"], revs(&["w2"]))));
+        // x2 depends on w1: its row stands for w1 once w2 is gone.
+        assert_eq!(walk(&ARMS, &["w2", "x2"], "left@-1", false), Ok((vec!["w2"], revs(&["x2"]))));
+        // Unscoped, going down to b takes both arms.
+        assert_eq!(walk(&ARMS, &["w2", "x2"], "b", false), Ok((vec!["x2", "x1", "w2", "w1"], revs(&["b"]))));
+    }
+
+    #[test]
+    fn downgrade_minus_one_from_a_merge_reverts_the_merge() {
+        let revs = |r: &[&str]| r.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+        assert_eq!(walk(&MERGED, &["m"], "-1", false), Ok((vec!["m"], revs(&["w2", "x2"]))));
+        let error = walk(&MERGED, &["m"], "-2", false).expect_err("refused");
+        assert!(error.contains("steps down through a merge: `m` merges `w2` and `x2`"), "{error}");
     }
 
     #[test]

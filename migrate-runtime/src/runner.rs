@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use crate::connect::Database;
 use crate::diagnose::diagnose;
 use crate::error::{Error, rows_text};
-use crate::plan::{Plan, Planned, Planner, State};
+use crate::plan::{Found, Plan, Planned, Planner, State};
 #[cfg(feature = "tokio")]
 use crate::session::IntoConnection;
 use crate::session::{Conn, IntoDatabase, Outcome, Session, block_on, database};
@@ -423,6 +423,11 @@ impl Migrator {
         TableNames(self.tables.clone())
     }
 
+    /// The version table as messages name it: `public.alembic_version`.
+    fn version_name(&self) -> String {
+        format!("{}.{}", self.tables.schema, self.tables.version)
+    }
+
     fn note(&self, text: &str) {
         if let Some(note) = self.notes {
             note(text);
@@ -674,7 +679,9 @@ impl Migrator {
         }
     }
 
-    /// The state of a database missing one table or both: fresh, or managed by Alembic.
+    /// The state of a database missing one table or both: fresh, managed by Alembic, or
+    /// holding what another tool or someone else made (read in the same round trip, and only
+    /// when the version table is missing).
     async fn read_partial(
         &self,
         session: &mut Session<'_>,
@@ -682,6 +689,7 @@ impl Migrator {
     ) -> Result<State, Error> {
         let at = statements.len();
         statements.push(self.tables.exist_sql());
+        statements.extend(self.tables.found_sql());
         let found = session
             .send(&join_statements(&statements))
             .await
@@ -689,9 +697,11 @@ impl Migrator {
             .map_err(database("cannot read the catalog"))?;
         let flag =
             |i: usize| found.rows.get(at).and_then(|r| r.first()).and_then(|r| r.get(i)).cloned().flatten();
+        let rows = |i: usize| found.rows.get(at + i).cloned().unwrap_or_default();
         let mut state = State {
             version_table: flag(0).as_deref() == Some("t"),
             history_table: flag(1).as_deref() == Some("t"),
+            found: Found::read(&rows(1), &rows(2)),
             ..State::default()
         };
         if state.history_table && !state.version_table {
@@ -829,6 +839,9 @@ impl Migrator {
                 Err(error) => return Err(self.explain(session, &read.state, error).await),
             };
             let plan = plan(&planner, &current)?;
+            if !plan.steps.is_empty() {
+                read.state.check_fresh(&self.version_name())?;
+            }
             if self.one_transaction {
                 planner.check_one_transaction(&plan.steps)?;
             }
@@ -1288,12 +1301,26 @@ impl Migrator {
         let planner = self.planner();
         let before = if purge { Vec::new() } else { planner.nodes(&read.state.rows)? };
         let mut nodes = Vec::new();
+        // `label@base` takes away the rows of that branch alone: the rows left once it and what
+        // depends on it were reverted.
+        let mut staying = before.clone();
+        let mut cleared = false;
         for target in targets {
-            nodes.extend(self.graph().resolve_str(target, &before)?);
+            let resolved = self.graph().resolve_str_in(target, &before)?;
+            match resolved.branch {
+                Some(branch) if resolved.nodes.is_empty() => {
+                    let root = self.graph().branch_root(branch);
+                    let gone = self.graph().remove_path(&staying, &[root], &[]);
+                    staying = self.graph().heads_after(&staying, &gone, false);
+                    cleared = true;
+                }
+                _ => nodes.extend(resolved.nodes),
+            }
         }
         // Targets on one line (one implies the other) would be overlapping rows.
         planner.nodes(&self.revs(&nodes))?;
-        let after = self.graph().stamp_rows(&before, &nodes);
+        let after =
+            if nodes.is_empty() && cleared { staying } else { self.graph().stamp_rows(&staying, &nodes) };
         let mut sql = Vec::new();
         if purge {
             sql.push(format!("DELETE FROM {}", self.tables.version_table()));
@@ -1487,6 +1514,9 @@ impl Migrator {
         let read = self.locked(session, read).await?;
         let planner = self.planner();
         let current = planner.verify(&read.state)?;
+        if upgrade {
+            read.state.check_fresh(&self.version_name())?;
+        }
         let mut rows = current.clone();
         let planned = planner.step(node, &mut rows, upgrade);
         if let Some(refused) = planned.refused().filter(|_| !upgrade) {

@@ -525,9 +525,10 @@ impl TestDatabase {
                 None => {
                     migrator.upgrade(url, "heads")?;
                 }
-                // The rows whose ancestors are the revision's parents and theirs.
+                // The rows whose ancestors are what the revision needs (its parents and
+                // dependencies) and theirs.
                 Some(node) => {
-                    migrator.upgrade_to(&url, &graph.heads_after(graph.parents(node), &[], true))?
+                    migrator.upgrade_to(&url, &graph.heads_after(&graph.requires(node), &[], true))?
                 }
             }
             execute(
