@@ -4,7 +4,7 @@
 //! transaction setting, and its downgrade (or `irreversible` when it has none); its file name
 //! takes the date and the name of the source migration. The crate's `start_after` is set to
 //! the last imported revision, so the style rules, which the history predates, apply only to
-//! what comes after it.
+//! what comes after it. `imported.toml` maps each source version to its revision, for `adopt`.
 //!
 //! Everything is read and planned before anything is written: a source the importer refuses
 //! leaves the crate as it was.
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use migrate_build::Settings;
 use migrate_core::naming::FileName;
+use migrate_core::rules::stray_file::IMPORTED;
 use migrate_core::sql::needs_no_transaction;
 
 use crate::project::Project;
@@ -31,6 +32,8 @@ pub(crate) enum Tool {
     Sqlx,
     /// refinery: `V{n}__name.sql` and `U{n}__name.sql`, in any subfolder.
     Refinery,
+    /// Alembic: a project with `alembic.ini`, imported by [`crate::alembic`].
+    Alembic,
 }
 
 impl Tool {
@@ -39,6 +42,7 @@ impl Tool {
             Tool::Diesel => "Diesel",
             Tool::Sqlx => "sqlx",
             Tool::Refinery => "refinery",
+            Tool::Alembic => "Alembic",
         }
     }
 }
@@ -268,7 +272,7 @@ fn read_refinery(dir: &Path) -> Result<Read> {
 
 /// `YYYYMMDD_HHMM` when the version starts with a real date and time (`20170309122510`,
 /// `2017-09-23-182408`, `2025-11-19-091444-0000`).
-fn stamp_of(version: &str) -> Option<String> {
+pub(crate) fn stamp_of(version: &str) -> Option<String> {
     let digits: String = version.chars().filter(char::is_ascii_digit).collect();
     let stamp = format!("{}_{}", digits.get(..8)?, digits.get(8..12)?);
     FileName::check_timestamp(&stamp).ok().map(|()| stamp)
@@ -302,7 +306,7 @@ const KEYWORDS: &[&str] = &[
 
 /// The source name as a slug: lowercase ASCII words joined by single underscores; never empty,
 /// never starting with a digit, never a keyword.
-fn slug_of(name: &str, version: &str) -> String {
+pub(crate) fn slug_of(name: &str, version: &str) -> String {
     let mut slug = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
@@ -345,6 +349,8 @@ fn plan(tool: Tool, migrations: &[Source]) -> Result<(Vec<Planned>, String)> {
     let mut files = Vec::new();
     let mut taken: Vec<String> = Vec::new();
     let mut parent: Option<String> = None;
+    // Each source version and its revision, for `adopt`.
+    let mut mapped: Vec<(String, String)> = Vec::new();
     for (source, stamp) in migrations.iter().zip(stamps) {
         let mut attempt = 0;
         let mut rev = rev_of(tool, &source.origin, attempt);
@@ -353,6 +359,7 @@ fn plan(tool: Tool, migrations: &[Source]) -> Result<(Vec<Planned>, String)> {
             rev = rev_of(tool, &source.origin, attempt);
         }
         taken.push(rev.clone());
+        mapped.push((source.version.clone(), rev.clone()));
         let slug = slug_of(&source.name, &source.version);
         let file_name = FileName::format(&stamp, &rev, &slug);
         let stem = file_name.trim_end_matches(".rs");
@@ -376,6 +383,7 @@ fn plan(tool: Tool, migrations: &[Source]) -> Result<(Vec<Planned>, String)> {
             Tool::Refinery => "refinery migrations have no downgrade",
             Tool::Diesel => "the Diesel migration had no down.sql",
             Tool::Sqlx => "the sqlx migration had no down.sql",
+            Tool::Alembic => "the Alembic migration had no downgrade",
         };
         match down {
             Some(down) => {
@@ -394,6 +402,8 @@ fn plan(tool: Tool, migrations: &[Source]) -> Result<(Vec<Planned>, String)> {
         files.push((file_name, text));
         parent = Some(rev);
     }
+    let key = tool.name().to_ascii_lowercase();
+    files.push((IMPORTED.to_owned(), crate::adopt::mapping_text(&key, tool.name(), &mapped)));
     match parent {
         Some(last) => Ok((files, last)),
         None => bail!("no {} migration found", tool.name()),
@@ -458,6 +468,7 @@ pub(crate) fn import(project: &Project, tool: Tool, dir: &Path) -> Result<Import
         Tool::Diesel => read_diesel(dir)?,
         Tool::Sqlx => read_sqlx(dir)?,
         Tool::Refinery => read_refinery(dir)?,
+        Tool::Alembic => bail!("an Alembic project is imported by `alembic::import`"),
     };
     let (files, last) = plan(tool, &read.migrations)?;
     let manifest_text = std::fs::read_to_string(&project.manifest).map_err(read_error(&project.manifest))?;

@@ -1,13 +1,14 @@
 //! `cargo migrate`: the daily commands of the migration workflow.
 //!
 //! Source commands work on the files, without a database and without building anything:
-//! `revision`, `merge`, `seal`, `import`, `heads`, `history`, `show`, `check`. Database commands
+//! `revision`, `merge`, `seal`, `import`, `heads`, `bases`, `history`, `show`, `check`. Database commands
 //! (`current`, `upgrade`, `downgrade`, `stamp`, `check --db`, `history --db`, `test`, `accept`,
 //! `schema`)
 //! are defined once, in `migrate_runtime::cli`, for this command line and for a binary's
 //! embedded one: they are parsed here, before anything is built, then run by a migrator built
 //! from the crate's migrations folder, which receives the same arguments. The database is
-//! `--database-url`, else `DATABASE_URL`, else `DATABASE_URL=` in `./.env`.
+//! `--database-url`, else `DATABASE_URL`, else `DATABASE_URL=` in `./.env`. `adopt` reads
+//! both, the imported history and the old tool's table, then stamps through the migrator.
 //!
 //! Exit codes: `migrate_runtime::cli::Exit`, the table both command lines share.
 
@@ -28,6 +29,8 @@ macro_rules! outln {
     }};
 }
 
+mod adopt;
+mod alembic;
 mod autogenerate;
 mod check;
 mod import;
@@ -55,10 +58,11 @@ use crate::revision::Refused;
     bin_name = "cargo migrate",
     version,
     about = "PostgreSQL migrations checked at build time",
-    after_help = "Source commands (revision, merge, seal, import, heads, history, show, check) read the migrations \
+    after_help = "Source commands (revision, merge, seal, import, heads, bases, history, show, check) read the migrations \
                   folder. Database commands (current, upgrade, downgrade, stamp, check --db, history --db, test, \
                   accept, schema) run the crate's migrations through a migrator built from that folder, the first time \
-                  and after a migration changed."
+                  and after a migration changed. adopt reads both: the imported history and the old tool's table, then \
+                  stamps through the migrator."
 )]
 struct Cli {
     /// The crate's Cargo.toml (default: the nearest above the current folder), before or after the command.
@@ -75,7 +79,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create a migration following the head: migrations/YYYYMMDD_HHMM_REV_SLUG.rs.
+    /// Create a migration following the head (or --head): migrations/YYYYMMDD_HHMM_REV_SLUG.rs.
     Revision {
         /// The slug: what changes, in snake_case, such as add_lead_scores_table.
         #[arg(short, long)]
@@ -84,6 +88,19 @@ enum Command {
         /// declared schema (`declared_schema`, default schema/), each built on a throwaway database.
         #[arg(long)]
         autogenerate: bool,
+        /// The revision to follow: LABEL@head, a revision or a prefix, or base for a new base
+        /// (which needs --branch-label); default: the head.
+        #[arg(long, value_name = "TARGET", conflicts_with = "autogenerate")]
+        head: Option<String>,
+        /// Let --head name a revision that is not a head: the new migration starts a branch from it.
+        #[arg(long, requires = "head", conflicts_with = "autogenerate")]
+        splice: bool,
+        /// A branch label of the new migration, so that LABEL@head names its branch (repeat for several).
+        #[arg(long = "branch-label", value_name = "LABEL", conflicts_with = "autogenerate")]
+        branch_labels: Vec<String>,
+        /// A revision or branch label applied before the new migration, without merging (repeat for several).
+        #[arg(long = "depends-on", value_name = "REV", conflicts_with = "autogenerate")]
+        depends_on: Vec<String>,
     },
     /// Create a migration merging heads (all of them by default).
     Merge {
@@ -92,6 +109,9 @@ enum Command {
         message: String,
         /// The heads to merge.
         revs: Vec<String>,
+        /// Merge revisions that are not heads too.
+        #[arg(long)]
+        splice: bool,
     },
     /// Seal the deployed migrations: record their meaning in the folder's seal.lock, checked by every build.
     ///
@@ -105,14 +125,30 @@ enum Command {
         #[arg(long, value_name = "REV")]
         accept: Vec<String>,
     },
-    /// Import a Diesel, sqlx or refinery history into the empty migrations folder.
+    /// Import a Diesel, sqlx, refinery or Alembic history into the empty migrations folder.
     Import {
         /// The tool the history was written for.
         #[arg(long)]
         from: import::Tool,
-        /// Its migrations folder.
+        /// Its migrations folder; for Alembic, the folder of alembic.ini.
         dir: PathBuf,
+        /// Alembic: the `alembic` program to run (default: `alembic` on PATH).
+        #[arg(long, value_name = "PROGRAM")]
+        alembic: Option<PathBuf>,
+        /// Alembic: the output of `alembic upgrade base:heads --sql`, instead of running Alembic.
+        #[arg(long, value_name = "FILE", requires = "downgrade_sql")]
+        upgrade_sql: Option<PathBuf>,
+        /// Alembic: the output of `alembic downgrade heads:base --sql`, with --upgrade-sql.
+        #[arg(long, value_name = "FILE", requires = "upgrade_sql")]
+        downgrade_sql: Option<PathBuf>,
     },
+    /// Stamp a database the imported tool migrated at the revision of the last migration it applied.
+    ///
+    /// Reads migrations/imported.toml (written by import), then the tool's table
+    /// (__diesel_schema_migrations, _sqlx_migrations, refinery_schema_history); refuses an applied
+    /// version the import does not have, an imported migration before the last applied one that
+    /// the tool never applied, and a database that already has version rows.
+    Adopt,
     #[command(flatten)]
     Database(database::Command),
 }
@@ -219,16 +255,24 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
     let project = Project::find(manifest_path.or(cli.manifest_path).as_deref())?;
     let json = cli.options.json;
     let command = match cli.command {
-        Command::Revision { message, autogenerate: false } => {
-            return Ok(refused(revision::revision(&project, &message)?, args)?);
+        Command::Revision { message, autogenerate: false, head, splice, branch_labels, depends_on } => {
+            let placement = revision::Placement { head, splice, branch_labels, depends_on };
+            return Ok(refused(revision::revision(&project, &message, &placement)?, args)?);
         }
-        Command::Revision { message, autogenerate: true } => {
+        Command::Revision { message, autogenerate: true, .. } => {
             return Ok(autogenerated(autogenerate::autogenerate(&project, &message)?, args)?);
         }
-        Command::Merge { message, revs } => {
-            return Ok(refused(revision::merge(&project, &message, &revs)?, args)?);
+        Command::Merge { message, revs, splice } => {
+            return Ok(refused(revision::merge(&project, &message, &revs, splice)?, args)?);
         }
-        Command::Import { from, dir } => {
+        Command::Import { from: import::Tool::Alembic, dir, alembic, upgrade_sql, downgrade_sql } => {
+            let options = alembic::Options { alembic, upgrade_sql, downgrade_sql };
+            for line in alembic::import(&project, &dir, &options)? {
+                outln!("{line}")?;
+            }
+            return Ok(Exit::Done);
+        }
+        Command::Import { from, dir, alembic: None, upgrade_sql: None, downgrade_sql: None } => {
             let imported = import::import(&project, from, &dir)?;
             outln!(
                 "imported {} migrations into {} ({} outside a transaction, {} without a downgrade)",
@@ -245,6 +289,22 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
                 imported.last
             )?;
             return Ok(Exit::Done);
+        }
+        Command::Import { .. } => {
+            anyhow::bail!("--alembic, --upgrade-sql and --downgrade-sql are for --from alembic")
+        }
+        Command::Adopt => {
+            let url = cli.options.database_url.clone();
+            return Ok(match adopt::adopt(&project, url.clone())? {
+                adopt::Adopted::Nothing(said) => {
+                    outln!("{said}")?;
+                    Exit::Done
+                }
+                adopt::Adopted::Stamp { rev, said } => {
+                    outln!("{said}")?;
+                    migrator::run(&project, &["stamp".to_owned(), rev], url.as_deref(), None)?
+                }
+            });
         }
         Command::Seal { to, accept } => {
             return Ok(match seal::seal(&project, to.as_deref(), &accept)? {
@@ -293,13 +353,15 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
             }
         }
         database::Command::Heads
+        | database::Command::Bases
         | database::Command::Show { .. }
         | database::Command::History { db: false, .. } => {
             let folder = project.scan()?;
             let history = History::of(&folder);
             let listing = Listing::new(&history.graph, &history.entries, None);
             let nodes = match &command {
-                database::Command::Heads => history.graph.heads(),
+                database::Command::Heads => listing.head_nodes(),
+                database::Command::Bases => history.graph.bases(),
                 database::Command::Show { rev } => history.graph.resolve_str(rev, &history.graph.heads())?,
                 database::Command::History { range, .. } => listing.range(range.as_deref())?,
                 _ => Vec::new(),
@@ -309,6 +371,7 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
             } else {
                 match &command {
                     database::Command::Heads => out!("{}", listing.heads())?,
+                    database::Command::Bases => out!("{}", listing.bases())?,
                     database::Command::History { verbose, .. } => {
                         out!("{}", listing.history(&nodes, *verbose))?
                     }
