@@ -205,9 +205,10 @@ impl Tables {
     /// in all), which are the relations (tables, views, materialized views, sequences not
     /// owned by a column, foreign tables), the types (enums, domains, ranges, composite types)
     /// and the functions and procedures, leaving out the members of extensions (PostGIS's
-    /// `spatial_ref_sys`), the parts of other objects (a range's constructors), the version and
-    /// history tables themselves and the other tools' version tables. A system schema is `pg_catalog`, `information_schema` or one whose
-    /// name starts with `pg_` (`pg_toast`, other sessions' `pg_temp_N`).
+    /// `spatial_ref_sys`), the parts of other objects (a range's constructors), the version
+    /// and history tables themselves and the other tools' version tables. A system schema is
+    /// `pg_catalog`, `information_schema` or one whose name starts with `pg_` (`pg_toast`,
+    /// other sessions' `pg_temp_N`).
     pub fn found_sql(&self) -> [String; 2] {
         let absent = format!("to_regclass({}) IS NULL", quote_literal(&self.version_table()));
         let tools = OTHER_TOOLS.iter().map(|(table, _)| quote_literal(table)).collect::<Vec<_>>().join(", ");

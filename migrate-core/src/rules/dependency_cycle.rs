@@ -59,7 +59,6 @@ mod tests {
     use crate::config::Config;
     use crate::rules::check;
     use crate::rules::fixtures::{file, found, rows, with};
-    use crate::source::MigrationFile;
 
     #[test]
     fn each_member_is_reported_under_the_edge_naming_the_next() {
