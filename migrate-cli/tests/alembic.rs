@@ -5,117 +5,18 @@
 //! own SQL; a database Alembic migrated part way carries on with `cargo migrate` to the schema
 //! Alembic builds, and goes back to empty. Then the refusals.
 //!
-//! Alembic is `MIGRATE_TEST_ALEMBIC` when set, else the one pinned in
-//! `tests/alembic/requirements.txt`, installed into `target/venv-alembic` from PyPI when it is
-//! not there yet; without it the tests fail, they never skip.
+//! Alembic is the one `common::alembic` finds or installs; without it the tests fail, they
+//! never skip.
 
 // Helpers panic on setup failures, as the tests themselves do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
+use common::alembic::{import, project, run_alembic, schema, version_rows};
 use common::{Fixture, stderr, stdout, workspace};
-use migrate_runtime::catalog::{Options, Schema, differences};
-use migrate_runtime::testkit::{self, TestDatabase};
-
-/// `MIGRATE_TEST_ALEMBIC`, else the Alembic pinned in `tests/alembic/requirements.txt`,
-/// installed from PyPI into `target/venv-alembic` the first time (as `.ci/run` does); a
-/// failing install fails the tests.
-fn alembic() -> PathBuf {
-    if let Some(path) = std::env::var_os("MIGRATE_TEST_ALEMBIC") {
-        let path = PathBuf::from(path);
-        assert!(path.is_file(), "MIGRATE_TEST_ALEMBIC names no program: {}", path.display());
-        return path;
-    }
-    static INSTALLED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    INSTALLED
-        .get_or_init(|| {
-            let venv = workspace().join("target/venv-alembic");
-            let program = venv.join("bin/alembic");
-            if program.is_file() {
-                return program;
-            }
-            let requirements = workspace().join("tests/alembic/requirements.txt");
-            let steps: [(&str, Vec<&std::ffi::OsStr>); 2] = [
-                ("python3", vec!["-m".as_ref(), "venv".as_ref(), venv.as_os_str()]),
-                (
-                    "pip",
-                    vec!["install".as_ref(), "--quiet".as_ref(), "-r".as_ref(), requirements.as_os_str()],
-                ),
-            ];
-            for (name, args) in steps {
-                let program = if name == "pip" { venv.join("bin/pip") } else { PathBuf::from(name) };
-                let output = Command::new(&program)
-                    .args(&args)
-                    .output()
-                    .unwrap_or_else(|e| panic!("cannot run {} to install Alembic: {e}", program.display()));
-                assert!(
-                    output.status.success(),
-                    "installing Alembic into {} failed ({}): {}",
-                    venv.display(),
-                    program.display(),
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
-            assert!(program.is_file(), "no alembic program at {} after installing it", program.display());
-            program
-        })
-        .clone()
-}
-
-/// A copy of `tests/alembic` in a temporary folder, with `edits` (path, text) written over it:
-/// Alembic runs in the copy, so the tests may break it and leave nothing behind in the source.
-fn project(test: &str, edits: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("migrate-cli-alembic-project-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let source = workspace().join("tests").join("alembic");
-    let mut folders = vec![PathBuf::new()];
-    while let Some(folder) = folders.pop() {
-        std::fs::create_dir_all(dir.join(&folder)).expect("creates");
-        for entry in std::fs::read_dir(source.join(&folder)).expect("reads the Alembic project").flatten() {
-            let name = folder.join(entry.file_name());
-            if entry.path().is_dir() {
-                if entry.file_name() != "__pycache__" {
-                    folders.push(name);
-                }
-            } else {
-                std::fs::copy(entry.path(), dir.join(&name)).expect("copies");
-            }
-        }
-    }
-    for (path, text) in edits {
-        std::fs::write(dir.join(path), text).expect("writes");
-    }
-    dir
-}
-
-/// Runs Alembic in `project` against the database `url`.
-fn run_alembic(project: &Path, url: &str, args: &[&str]) -> Output {
-    let output = Command::new(alembic())
-        .args(["-c", "alembic.ini"])
-        .args(args)
-        .current_dir(project)
-        .env("ALEMBIC_DATABASE_URL", url)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("runs alembic");
-    assert!(output.status.success(), "alembic {args:?}: {}", stderr(&output));
-    output
-}
-
-/// `cargo migrate import --from alembic <project>` with the pinned Alembic, and `more`.
-fn import(fixture: &Fixture, project: &Path, more: &[&str]) -> Output {
-    let alembic = alembic();
-    let mut args = vec!["import", "--from", "alembic", project.to_str().expect("UTF-8")];
-    if more.is_empty() {
-        args.extend(["--alembic", alembic.to_str().expect("UTF-8")]);
-    }
-    args.extend(more);
-    fixture.run(&args)
-}
+use migrate_runtime::catalog::differences;
+use migrate_runtime::testkit::TestDatabase;
 
 /// Every file of the migrations folder, then the crate's settings: what the import wrote.
 fn written(fixture: &Fixture) -> String {
@@ -127,26 +28,6 @@ fn written(fixture: &Fixture) -> String {
     let settings = manifest.split("[package.metadata.migrate]").nth(1).unwrap_or("(none)\n");
     text.push_str(&format!("===== Cargo.toml [package.metadata.migrate]{settings}"));
     text
-}
-
-/// The schema of database `url` through the project's schema model, the version tables left out.
-fn schema(url: &str) -> Schema {
-    let mut client = testkit::client(url).expect("connects");
-    let runner = migrate_runtime::TableNames::default();
-    Schema::read(&mut client, &Options::new().ignore_runner_tables(&runner)).expect("reads the catalog")
-}
-
-/// The rows of `alembic_version`, sorted.
-fn version_rows(url: &str) -> Vec<String> {
-    let mut client = testkit::client(url).expect("connects");
-    let mut rows: Vec<String> = client
-        .query("SELECT version_num FROM alembic_version", &[])
-        .expect("reads alembic_version")
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    rows.sort();
-    rows
 }
 
 #[test]

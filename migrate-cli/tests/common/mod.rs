@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod alembic;
+
 /// A crate depending on the workspace's migrate-runtime and migrate-build, with the given
 /// migration files; removed when dropped.
 pub struct Fixture {
