@@ -13,7 +13,7 @@
 //! | `head-N`, `base+N` | N steps from the head or from base |
 //! | `<rev>+N`, `<rev>-N` | N steps from a revision (or a label) |
 //! | `billing@head`, `billing@heads` | the head (heads) of the branch `billing` |
-//! | `billing@base` | nothing of the branch: `downgrade billing@base` reverts that branch alone |
+//! | `billing@base` | nothing of the branch: `downgrade billing@base` reverts that branch alone, from where it forks ([`Graph::branch_root`]) |
 //! | `billing@<rev>` | `<rev>`, which must be on the branch; `downgrade` then reverts that branch alone |
 //! | `billing@+N`, `billing@-N` | N steps within the branch from the branch's current revision |
 //! | `billing@head-N`, `billing@base+N`, `billing@<rev>±N` | N steps within the branch |
@@ -162,6 +162,14 @@ pub enum TargetError {
         /// The heads.
         heads: Vec<String>,
     },
+    /// A revision or a branch named inside a longer target (`zzzz+1`, `audit@zzzz`) that
+    /// names no one place: what is wrong with the name, quoted with the target as given.
+    Within {
+        /// The target as given.
+        target: String,
+        /// What is wrong with the name inside it.
+        error: Box<TargetError>,
+    },
     /// A step from the current revision while the database is at several heads.
     SeveralCurrent {
         /// The target as given.
@@ -258,6 +266,7 @@ impl fmt::Display for TargetError {
                 heads.len(),
                 list(heads)
             ),
+            TargetError::Within { target, error } => write!(f, "target `{target}`: {error}"),
             TargetError::SeveralCurrent { target, current } => write!(
                 f,
                 "target `{target}` steps from the current revision, but the database is at {} heads ({}); name the revision to go to instead, or step within one branch (`<label>@+1`, `<label>@-1`)",
@@ -269,6 +278,11 @@ impl fmt::Display for TargetError {
 }
 
 impl std::error::Error for TargetError {}
+
+/// `error`, about `name`, quoted with the whole target `text` when the name is only part of it.
+fn within(text: &str, name: &str, error: TargetError) -> TargetError {
+    if text == name { error } else { TargetError::Within { target: text.to_owned(), error: Box::new(error) } }
+}
 
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
@@ -415,7 +429,7 @@ impl Graph {
             TargetError::Unknown { closest, .. } => {
                 TargetError::UnknownBranch { target: text.to_owned(), branch: branch.clone(), closest }
             }
-            other => other,
+            other => within(text, branch, other),
         })?;
         let lineage = self.lineage(node);
         let scope = Scope { lineage: Some(&lineage) };
@@ -481,7 +495,7 @@ impl Graph {
         match anchor {
             Anchor::Base => Ok(None),
             Anchor::Revision(id) => {
-                let node = self.lookup(id)?;
+                let node = self.lookup(id).map_err(|error| within(text, id, error))?;
                 match branch {
                     Some(branch) if !scope.keeps(node) => Err(TargetError::NotOnBranch {
                         target: text.to_owned(),
