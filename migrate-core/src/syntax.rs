@@ -1008,7 +1008,15 @@ fn read_arguments(
                 Range::of(segment),
                 "`down_revision` needs a value: `None`, `\"<parent>\"` or `[\"<parent>\", \"<parent>\"]`".to_owned(),
             ),
+            // As Alembic's scripts write it: nothing declared.
+            ("branch_labels" | "depends_on", Some([TokenTree::Ident(none)])) if none == "None" => {}
             ("branch_labels" | "depends_on", Some(value)) if !value.is_empty() => match read_names(value) {
+                // An empty list declares nothing, and reads as if it meant something.
+                Some((names, _)) if names.is_empty() => first_error(
+                    error,
+                    Range::of(value),
+                    format!("`{name} = []` names nothing: remove the argument, or name one: `{name} = [\"…\"]`"),
+                ),
                 Some((names, ranges)) if name == "branch_labels" => {
                     source.branch_labels = names;
                     spans.labels = ranges;
@@ -1020,7 +1028,7 @@ fn read_arguments(
                 None => first_error(
                     error,
                     Range::of(value),
-                    format!("`{name}` takes a string literal or a list of string literals: `{name} = [\"…\"]`"),
+                    format!("`{name}` takes `None`, a string literal or a list of string literals: `{name} = [\"…\"]`"),
                 ),
             },
             ("branch_labels" | "depends_on", _) => first_error(
