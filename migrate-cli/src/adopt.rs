@@ -52,11 +52,24 @@ impl Old {
         OTHER_TOOLS.iter().find(|(_, tool)| *tool == self.name()).map_or("", |(table, _)| table)
     }
 
-    /// The versions it applied, one row each: the version as text and whether it succeeded
-    /// (sqlx records failed ones too).
-    fn applied_sql(self) -> String {
+    /// Its table in every schema outside the system's (the ones where the runtime's refusal
+    /// to start from base looks for it), schema-qualified: the tool may keep it outside
+    /// `public` (a `search_path`), and adopt reads the one upgrade names.
+    fn located_sql(self) -> String {
+        format!(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = '{}' \
+             AND c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1",
+            self.table()
+        )
+    }
+
+    /// The versions it applied in `table` (schema-qualified), one row each: the version as
+    /// text and whether it succeeded (sqlx records failed ones too).
+    fn applied_sql(self, table: &str) -> String {
         let success = if self == Old::Sqlx { "success" } else { "true" };
-        format!("SELECT version::text, {success} FROM {} ORDER BY version", self.table())
+        format!("SELECT version::text, {success} FROM {table} ORDER BY version")
     }
 
     /// The tool's order of versions: Diesel's are strings, sqlx's and refinery's numbers.
@@ -80,8 +93,11 @@ pub(crate) fn mapping_text(key: &str, tool: &str, versions: &[(String, String)])
          # migrated at the revision of the last migration {tool} applied; keep it while one may be left.\n\
          tool = \"{key}\"\n\n[versions]\n"
     );
+    // Quoted as TOML quotes: a Diesel version is whatever precedes the folder name's first
+    // `_`, quotes and backslashes included.
+    let quoted = |s: &str| toml::Value::String(s.to_owned()).to_string();
     for (version, rev) in versions {
-        let _ = writeln!(text, "\"{version}\" = \"{rev}\"");
+        let _ = writeln!(text, "{} = {}", quoted(version), quoted(rev));
     }
     text
 }
@@ -225,6 +241,30 @@ pub(crate) fn adopt(project: &Project, database_url: Option<String>) -> Result<A
              restore the imported migration files, or `{shown}` as the import wrote it"
         );
     }
+    // Stamping the last applied version's revision marks its ancestors applied: each revision
+    // must come once, and each after the previous one (the import writes them so; a hand edit
+    // may not).
+    for (i, (version, rev)) in mapping.versions.iter().enumerate().skip(1) {
+        let (before, earlier) = &mapping.versions[i - 1];
+        let (Some(node), Some(prior)) = (history.graph.node(rev), history.graph.node(earlier)) else {
+            continue;
+        };
+        if let Some((other, _)) = mapping.versions[..i].iter().find(|(_, r)| r == rev) {
+            bail!(
+                "`{shown}` maps both {tool} versions {other} and {version} to the revision {rev}: each imported \
+                 migration has one version, so a revision cannot come twice\n= help: restore `{shown}` as the import \
+                 wrote it"
+            );
+        }
+        if !history.graph.ancestors(&[node])[prior] {
+            bail!(
+                "`{shown}` lists {tool}'s version {version} (revision {rev}) after {before} (revision {earlier}), but \
+                 {rev} does not come after {earlier} in the migrations: the tool's order and the migrations' \
+                 disagree, and the stamp would mark applied what {tool} did not apply\n= help: restore `{shown}` as the \
+                 import wrote it"
+            );
+        }
+    }
     let describe = |rev: &str| match entry(rev) {
         Some(e) => format!("revision {rev}, {}", e.file),
         None => format!("revision {rev}"),
@@ -244,12 +284,26 @@ pub(crate) fn adopt(project: &Project, database_url: Option<String>) -> Result<A
             rows.join(", ")
         );
     }
-    let table = mapping.tool.table();
-    let Some(found) = query(&mut client, &mapping.tool.applied_sql(), &format!("`{table}`"))? else {
-        return Ok(Adopted::Nothing(format!(
-            "the database has no `{table}`: {tool} applied nothing here, so there is nothing to stamp; `cargo \
-             migrate upgrade head` applies the history from its first migration"
-        )));
+    let name = mapping.tool.table();
+    let located = query(&mut client, &mapping.tool.located_sql(), "the catalog")?.unwrap_or_default();
+    let located: Vec<String> = located.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect();
+    let table = match located.as_slice() {
+        [] => {
+            return Ok(Adopted::Nothing(format!(
+                "the database has no `{name}`: {tool} applied nothing here, so there is nothing to stamp; `cargo \
+                 migrate upgrade head` applies the history from its first migration"
+            )));
+        }
+        [table] => table.as_str(),
+        several => bail!(
+            "the database has {} tables named `{name}` ({}): which one holds what {tool} applied here is not \
+             guessed\n= help: drop or rename the ones {tool} does not use for this database, then adopt again",
+            several.len(),
+            several.join(", ")
+        ),
+    };
+    let Some(found) = query(&mut client, &mapping.tool.applied_sql(table), &format!("`{table}`"))? else {
+        bail!("cannot read `{table}`: it was dropped while adopt read it");
     };
     let failed: Vec<String> = found
         .iter()
