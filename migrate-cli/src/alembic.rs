@@ -795,6 +795,75 @@ fn check_id(script: &Script) -> Result<()> {
     Ok(())
 }
 
+/// Refuses, naming the script, a graph the build would refuse (a down revision or a dependency
+/// naming no script, a cycle, a branch label declared twice or that a target would read as
+/// something else): Alembic's offline scripts given by hand need not come from these scripts,
+/// and Alembic accepts labels that clash. Nothing is written then.
+fn check_graph(scripts: &[Script]) -> Result<()> {
+    use migrate_core::graph::{Graph, Problem, Revision};
+    let revisions: Vec<Revision> = scripts
+        .iter()
+        .map(|s| {
+            let parents: Vec<&str> = s.down_revision.iter().map(String::as_str).collect();
+            let mut revision = Revision::new(s.revision.as_str(), &parents, s.file.as_str());
+            revision.labels = s.branch_labels.clone();
+            revision.depends_on = s.depends_on.clone();
+            revision
+        })
+        .collect();
+    let (_, problems) = Graph::build(&revisions);
+    let Some(problem) = problems.first() else {
+        return Ok(());
+    };
+    let named = |input: usize, names: fn(&Script) -> &Vec<String>, position: usize| {
+        scripts.get(input).and_then(|s| names(s).get(position)).map_or("", String::as_str)
+    };
+    let (input, what) = match problem {
+        Problem::Duplicate { again, .. } => {
+            (*again, "declares a revision another script declares".to_owned())
+        }
+        Problem::UnknownParent { child, position } => (
+            *child,
+            format!(
+                "down revision `{}` names no revision script",
+                named(*child, |s| &s.down_revision, *position)
+            ),
+        ),
+        Problem::Cycle { members } | Problem::DependencyCycle { members, .. } => {
+            let revs: Vec<&str> =
+                members.iter().filter_map(|&m| scripts.get(m)).map(|s| s.revision.as_str()).collect();
+            (
+                members.first().copied().unwrap_or(0),
+                format!("is on a cycle of revisions: {}", revs.join(" → ")),
+            )
+        }
+        Problem::UnknownDependency { child, position } => (
+            *child,
+            format!(
+                "`depends_on` name `{}` is neither a revision nor a branch label",
+                named(*child, |s| &s.depends_on, *position)
+            ),
+        ),
+        Problem::DuplicateLabel { again, position, .. } => (
+            *again,
+            format!("branch label `{}` is declared twice", named(*again, |s| &s.branch_labels, *position)),
+        ),
+        Problem::LabelClash { input, position, .. } => (
+            *input,
+            format!(
+                "branch label `{}` would read as something else in a target (a revision id or its start, `head`, \
+                 `heads`, `base`, `current`, or a name holding `@ : + -` or whitespace)",
+                named(*input, |s| &s.branch_labels, *position)
+            ),
+        ),
+    };
+    let file = scripts.get(input).map_or("", |s| s.file.as_str());
+    bail!(
+        "the revision script `{file}` {what}\n= help: the build would refuse it: fix it in Alembic first, then \
+         import again; nothing was written"
+    )
+}
+
 /// The functions of a migration.
 fn functions(stem: &str, up: &str, down: &Result<Step, String>) -> String {
     let mut text = String::new();
@@ -1047,6 +1116,7 @@ pub(crate) fn import(project: &Project, dir: &Path, options: &Options) -> Result
             );
         }
     }
+    check_graph(&scripts)?;
     let (upgrades, downgrades, outside) = match (&options.upgrade_sql, &options.downgrade_sql) {
         (Some(up), Some(down)) => {
             let read = |p: &PathBuf| {
