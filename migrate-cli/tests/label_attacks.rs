@@ -137,7 +137,12 @@ fn malformed_arguments_are_syntax_errors_under_the_token() {
             "`branch_labels` takes `None`, a string literal or a list",
             "^",
         ),
-        ("labels_nested", ", branch_labels = [[\"a\"]]", "`branch_labels` takes `None`, a string literal", "^^^^^^^"),
+        (
+            "labels_nested",
+            ", branch_labels = [[\"a\"]]",
+            "`branch_labels` takes `None`, a string literal",
+            "^^^^^^^",
+        ),
         (
             "depends_twice",
             ", depends_on = \"aaaa\", depends_on = \"aaaa\"",
