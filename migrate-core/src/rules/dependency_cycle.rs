@@ -58,7 +58,7 @@ pub(crate) fn check(analysis: &Analysis<'_>, report: &mut Report) {
 mod tests {
     use crate::config::Config;
     use crate::rules::check;
-    use crate::rules::fixtures::{file, found, rows, with};
+    use crate::rules::fixtures::{audit_history, file, found, rows, with};
 
     #[test]
     fn each_member_is_reported_under_the_edge_naming_the_next() {
@@ -155,19 +155,6 @@ mod tests {
 
     #[test]
     fn a_dependency_on_an_older_branch_passes() {
-        let files = [
-            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_people_table"),
-            with(
-                file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_audit_log_table"),
-                &["audit"],
-                &[],
-            ),
-            with(
-                file("20241023_0900", "c3d4e5f6a1b2", &["a1b2c3d4e5f6"], "add_interactions_table"),
-                &[],
-                &["audit"],
-            ),
-        ];
-        assert_eq!(found(&files), []);
+        assert_eq!(found(&audit_history(&["audit"])), []);
     }
 }

@@ -441,6 +441,24 @@ pub(crate) mod fixtures {
         file
     }
 
+    /// `add_people_table`, then `add_audit_log_table` (labelled `audit`) and `add_interactions_table`
+    /// both after it, the last one depending on `depends_on`.
+    pub(crate) fn audit_history(depends_on: &[&str]) -> Vec<MigrationFile> {
+        vec![
+            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_people_table"),
+            with(
+                file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_audit_log_table"),
+                &["audit"],
+                &[],
+            ),
+            with(
+                file("20241023_0900", "c3d4e5f6a1b2", &["a1b2c3d4e5f6"], "add_interactions_table"),
+                &[],
+                depends_on,
+            ),
+        ]
+    }
+
     /// The rule ids and locators `check` reports, with the file's revision, in order.
     pub(crate) fn found(files: &[MigrationFile]) -> Vec<(String, String, String)> {
         super::check(files, &crate::config::Config::default())

@@ -48,28 +48,11 @@ pub(crate) fn check(analysis: &Analysis<'_>, report: &mut Report) {
 mod tests {
     use crate::config::Config;
     use crate::rules::check;
-    use crate::rules::fixtures::{file, found, rows, with};
-    use crate::source::MigrationFile;
-
-    fn history(depends_on: &[&str]) -> Vec<MigrationFile> {
-        vec![
-            file("20241021_0900", "a1b2c3d4e5f6", &[], "add_people_table"),
-            with(
-                file("20241022_0900", "b2c3d4e5f6a1", &["a1b2c3d4e5f6"], "add_audit_log_table"),
-                &["audit"],
-                &[],
-            ),
-            with(
-                file("20241023_0900", "c3d4e5f6a1b2", &["a1b2c3d4e5f6"], "add_interactions_table"),
-                &[],
-                depends_on,
-            ),
-        ]
-    }
+    use crate::rules::fixtures::{audit_history, found, rows};
 
     #[test]
     fn a_misspelt_label_points_at_the_literal_and_suggests_the_label() {
-        let files = history(&["a1b2c3d4e5f6", "audt"]);
+        let files = audit_history(&["a1b2c3d4e5f6", "audt"]);
         assert_eq!(found(&files), rows(&[("unknown_depends_on", "c3d4e5f6a1b2", "depends:1")]));
         let diagnostic = &check(&files, &Config::default())[0];
         assert_eq!(diagnostic.message, "`depends_on` name `audt` is neither a revision nor a branch label");
@@ -82,14 +65,14 @@ mod tests {
 
     #[test]
     fn a_misspelt_revision_suggests_the_revision() {
-        let diagnostic = &check(&history(&["b2c3d4e5f6a2"]), &Config::default())[0];
+        let diagnostic = &check(&audit_history(&["b2c3d4e5f6a2"]), &Config::default())[0];
         assert_eq!(diagnostic.locator, crate::diagnostic::Locator::DependsOn(0));
         assert!(diagnostic.help.starts_with("did you mean revision `b2c3d4e5f6a1`? "), "{}", diagnostic.help);
     }
 
     #[test]
     fn nothing_close_and_a_hostile_name() {
-        let diagnostic = &check(&history(&["no`such\nthing"]), &Config::default())[0];
+        let diagnostic = &check(&audit_history(&["no`such\nthing"]), &Config::default())[0];
         assert_eq!(
             diagnostic.message,
             "`depends_on` name `` no`such\\nthing `` is neither a revision nor a branch label"
@@ -103,9 +86,10 @@ mod tests {
     #[test]
     fn known_names_pass_and_hold_back_the_shape_rules_when_unknown() {
         // The label and the revision are both known: one head, nothing to report.
-        assert_eq!(found(&history(&["audit", "a1b2c3d4e5f6"])), []);
+        assert_eq!(found(&audit_history(&["audit", "a1b2c3d4e5f6"])), []);
         // Unknown, the dependency leaves `b2c3…` a second head; only the cause is reported.
-        let rules: Vec<String> = found(&history(&["ffffffffffff"])).into_iter().map(|(r, _, _)| r).collect();
+        let rules: Vec<String> =
+            found(&audit_history(&["ffffffffffff"])).into_iter().map(|(r, _, _)| r).collect();
         assert_eq!(rules, ["unknown_depends_on"]);
     }
 }
