@@ -93,6 +93,9 @@ impl Direction {
     }
 }
 
+/// The name of the lease lock's table, in the schema of the version table.
+pub const LEASE_TABLE: &str = "migrate_lock";
+
 impl Tables {
     /// The version table, schema-qualified and quoted.
     pub fn version_table(&self) -> String {
@@ -171,6 +174,91 @@ impl Tables {
         format!("SELECT pg_advisory_unlock({})", self.lock_key_sql())
     }
 
+    /// The table of the lease lock, beside the version table (`<schema>.migrate_lock`): one
+    /// row per version table whose lock is held, naming its holder.
+    pub fn lease_table(&self) -> String {
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(LEASE_TABLE))
+    }
+
+    /// The lease's row key: the version table, as [`Tables::lock_key_sql`] keys the advisory
+    /// lock.
+    fn lease_key(&self) -> String {
+        quote_literal(&format!("{}.{}", self.schema, self.version))
+    }
+
+    /// Creates the lease table if it is missing.
+    pub fn lease_create_sql(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n    name text PRIMARY KEY,\n    holder text NOT NULL,\n    pid integer,\n    \
+             backend_start timestamptz,\n    application text,\n    client inet,\n    \
+             acquired_at timestamptz NOT NULL DEFAULT now(),\n    expires_at timestamptz NOT NULL\n)",
+            self.lease_table()
+        )
+    }
+
+    /// Takes the lease for `holder` (a token of the run) if it is free: one row, `t` or `f`.
+    /// A lease is free when nobody holds it, when it expired (`ttl` after it was taken or
+    /// last renewed), or, with `liveness`, as soon as the session that took it is gone from
+    /// `pg_stat_activity` (its server process and start time; a session whose start time this
+    /// role may not see counts as alive): as an advisory lock is released when its session
+    /// ends, so a killed runner's lease is free at once. Without `liveness`, only the expiry
+    /// frees it.
+    pub fn lease_try_sql(&self, holder: &str, ttl_ms: u128, liveness: bool) -> String {
+        let lease = self.lease_table();
+        let free = if liveness {
+            "NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity a WHERE a.pid = l.pid \
+             AND (a.backend_start = l.backend_start OR a.backend_start IS NULL))"
+                .to_owned()
+        } else {
+            "l.expires_at < now()".to_owned()
+        };
+        format!(
+            "WITH taken AS (INSERT INTO {lease} AS l (name, holder, pid, backend_start, application, client, expires_at) \
+             SELECT {key}, {holder}, a.pid, a.backend_start, a.application_name, a.client_addr, \
+             now() + interval '{ttl_ms} milliseconds' FROM (SELECT pg_backend_pid() AS pid) me \
+             LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = me.pid \
+             ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, pid = EXCLUDED.pid, \
+             backend_start = EXCLUDED.backend_start, application = EXCLUDED.application, client = EXCLUDED.client, \
+             acquired_at = now(), expires_at = EXCLUDED.expires_at WHERE {free} RETURNING 1) \
+             SELECT count(*) > 0 FROM taken",
+            key = self.lease_key(),
+            holder = quote_literal(holder),
+        )
+    }
+
+    /// Who holds the lease, as [`Tables::lock_holder_sql`] says who holds the advisory lock:
+    /// pid, since when its session is connected, application, client address.
+    pub fn lease_holder_sql(&self) -> String {
+        format!(
+            "SELECT pid::text, date_trunc('second', backend_start)::text, application, host(client) FROM {} \
+             WHERE name = {}",
+            self.lease_table(),
+            self.lease_key()
+        )
+    }
+
+    /// Renews the lease `holder` holds for `ttl_ms` more: one row, how many rows it renewed
+    /// (0 when the lease was taken over or released).
+    pub fn lease_renew_sql(&self, holder: &str, ttl_ms: u128) -> String {
+        format!(
+            "WITH renewed AS (UPDATE {} SET expires_at = now() + interval '{ttl_ms} milliseconds' \
+             WHERE name = {} AND holder = {} RETURNING 1) SELECT count(*) FROM renewed",
+            self.lease_table(),
+            self.lease_key(),
+            quote_literal(holder)
+        )
+    }
+
+    /// Releases the lease `holder` holds (nothing when another holds it).
+    pub fn lease_release_sql(&self, holder: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE name = {} AND holder = {}",
+            self.lease_table(),
+            self.lease_key(),
+            quote_literal(holder)
+        )
+    }
+
     /// Drops the statements [`Tables::prepare_sql`] prepared.
     pub fn deallocate_sql(&self) -> [&'static str; 4] {
         [
@@ -208,11 +296,16 @@ impl Tables {
     /// `spatial_ref_sys`), the parts of other objects (a range's constructors), the version
     /// and history tables themselves and the other tools' version tables. A system schema is
     /// `pg_catalog`, `information_schema` or one whose name starts with `pg_` (`pg_toast`,
-    /// other sessions' `pg_temp_N`).
-    pub fn found_sql(&self) -> [String; 2] {
+    /// other sessions' `pg_temp_N`). With `only`, both look in that schema alone (a
+    /// schema-per-tenant target's, whose neighbours hold the other tenants' tables).
+    pub fn found_sql(&self, only: Option<&str>) -> [String; 2] {
         let absent = format!("to_regclass({}) IS NULL", quote_literal(&self.version_table()));
         let tools = OTHER_TOOLS.iter().map(|(table, _)| quote_literal(table)).collect::<Vec<_>>().join(", ");
-        let user = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
+        let user = match only {
+            Some(schema) => format!("n.nspname = {}", quote_literal(schema)),
+            None => "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
+                .to_owned(),
+        };
         // A member of an extension (`e`), or a part of another object (`i`: a range's
         // constructors, an identity's sequence).
         let member = |catalog: &str, oid: &str| {
@@ -234,7 +327,7 @@ impl Tables {
                  n.nspname, c.relname AS name, 1 AS rank \
                  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                  WHERE {absent} AND {user} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') \
-                 AND c.oid IS DISTINCT FROM to_regclass({history})::oid \
+                 AND c.oid IS DISTINCT FROM to_regclass({history})::oid AND c.oid IS DISTINCT FROM to_regclass({lease})::oid \
                  AND NOT (c.relkind IN ('r', 'p') AND c.relname IN ({tools})) AND NOT {class_member} \
                  AND NOT (c.relkind = 'S' AND EXISTS (SELECT FROM pg_catalog.pg_depend d \
                  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid \
@@ -251,6 +344,7 @@ impl Tables {
                  WHERE {absent} AND {user} AND NOT {proc_member}\
                  ) found ORDER BY rank, nspname, name LIMIT 5",
                 history = quote_literal(&self.history_table()),
+                lease = quote_literal(&self.lease_table()),
                 class_member = member("pg_class", "c.oid"),
                 type_member = member("pg_type", "t.oid"),
                 composite_member = member("pg_class", "t.typrelid"),

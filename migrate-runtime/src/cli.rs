@@ -35,11 +35,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use clap::{Args, Parser, Subcommand};
 use migrate_core::chain::Chain;
 use migrate_core::graph::NodeId;
-use migrate_core::listing::{Listed, Listing, json_list, marks};
+use migrate_core::listing::{Listed, Listing, json_list, json_string, marks};
 use migrate_core::target::TargetError;
 use migrate_core::text::without_connection_strings;
 
 use crate::error::rows_text;
+use crate::fleet::{Fleet, Outcome, Target, TargetReport};
 use crate::runner::{Migrator, Report, StepReport};
 use crate::testkit::{self, TestkitError};
 
@@ -102,6 +103,57 @@ pub struct Options {
     pub json: bool,
 }
 
+/// The options of a run that changes the database (`upgrade`, `downgrade`): a backup first,
+/// and the targets of a fan-out run with how it goes.
+#[derive(Args, Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct RunOptions {
+    /// Write a pg_dump backup (custom format) of each database into DIR before its first
+    /// change, named with the database and its revision; a failed backup refuses the run.
+    #[arg(long, value_name = "DIR")]
+    pub backup_to: Option<std::path::PathBuf>,
+    /// Report a standby or a read-only database as skipped instead of failed.
+    #[arg(long)]
+    pub skip_read_only: bool,
+    /// Fan-out: migrate this database (repeatable; instead of --database-url).
+    #[arg(long = "target", value_name = "URL", help_heading = "Fan-out")]
+    pub targets: Vec<String>,
+    /// Fan-out: migrate each database of FILE, a connection string per line (blank lines and
+    /// lines starting with # aside).
+    #[arg(long, value_name = "FILE", help_heading = "Fan-out")]
+    pub targets_file: Option<std::path::PathBuf>,
+    /// Fan-out: migrate each database whose name QUERY returns (its first column), run on
+    /// --database-url, on that server with the same settings.
+    #[arg(long, value_name = "QUERY", help_heading = "Fan-out")]
+    pub databases_query: Option<String>,
+    /// Fan-out: migrate each schema whose name QUERY returns (its first column), run on
+    /// --database-url, in that database: a schema per tenant, holding its own version and
+    /// history tables, its lock, and what the migrations create (search_path: the schema,
+    /// then public).
+    #[arg(long, value_name = "QUERY", help_heading = "Fan-out")]
+    pub schemas_query: Option<String>,
+    /// Fan-out: how many targets at once (fewer when the server has fewer free connections).
+    #[arg(long, value_name = "N", default_value_t = 4, help_heading = "Fan-out")]
+    pub jobs: usize,
+    /// Fan-out: migrate the first N targets first, and stop there when one of them fails.
+    #[arg(long, value_name = "N", default_value_t = 0, help_heading = "Fan-out")]
+    pub canary: usize,
+    /// Fan-out: go on with the other targets when one fails (the exit is 3 all the same, the
+    /// failed targets listed at the end).
+    #[arg(long, help_heading = "Fan-out")]
+    pub continue_on_error: bool,
+}
+
+impl RunOptions {
+    /// Whether the run goes to many targets.
+    fn is_fan_out(&self) -> bool {
+        !self.targets.is_empty()
+            || self.targets_file.is_some()
+            || self.databases_query.is_some()
+            || self.schemas_query.is_some()
+    }
+}
+
 /// The database commands, as both command lines define them.
 #[derive(Subcommand, Clone, Debug)]
 #[non_exhaustive]
@@ -109,6 +161,10 @@ pub enum Command {
     /// The database's current revisions.
     Current,
     /// Apply migrations up to TARGET: head, heads, +N, a revision or a prefix, REV+N.
+    ///
+    /// On one database, or with --target, --targets-file, --databases-query or --schemas-query
+    /// on many (a fan-out): each target is migrated by a run of its own, --jobs at a time, and
+    /// reported with its revision before and after, its steps, its time and its error.
     Upgrade {
         /// Where to go.
         #[arg(allow_hyphen_values = true)]
@@ -119,8 +175,13 @@ pub enum Command {
         /// Run every migration of the run in one transaction.
         #[arg(long)]
         one_transaction: bool,
+        /// A backup first, and the targets of a fan-out run.
+        #[command(flatten)]
+        run: RunOptions,
     },
     /// Revert migrations down to TARGET: -N, base, a revision or a prefix, head-N.
+    ///
+    /// On one database, or on many as upgrade does (--target, --targets-file, …).
     Downgrade {
         /// Where to go.
         #[arg(allow_hyphen_values = true)]
@@ -128,6 +189,9 @@ pub enum Command {
         /// Print the SQL instead of running it; TARGET must then be a range FROM:TO.
         #[arg(long)]
         sql: bool,
+        /// A backup first, and the targets of a fan-out run.
+        #[command(flatten)]
+        run: RunOptions,
     },
     /// Set the version rows to TARGETS without running migrations.
     Stamp {
@@ -506,6 +570,266 @@ fn drift_here(chain: &Chain, url: &str, rows: &[String], dev_url: Option<&str>) 
     Ok(expected.diff(&found).iter().map(ToString::to_string).collect())
 }
 
+/// Which way a run that changes the database goes.
+#[derive(Clone, Copy)]
+enum Way {
+    Upgrade,
+    Downgrade,
+}
+
+/// `upgrade` or `downgrade` (not `--sql`) to `to`: on the one database, or on many.
+fn changing(
+    migrator: Migrator,
+    to: &str,
+    run: RunOptions,
+    flag: Option<String>,
+    json: bool,
+    way: Way,
+) -> Result<Exit, Stop> {
+    let migrator = match &run.backup_to {
+        Some(dir) => migrator.backup_to(dir),
+        None => migrator,
+    };
+    if run.is_fan_out() {
+        return fan_out(migrator, to, &run, flag, json, way);
+    }
+    if run.canary > 0 || run.continue_on_error {
+        let given = if run.canary > 0 { "--canary" } else { "--continue-on-error" };
+        return Err(Stop::Failed(
+            format!(
+                "{given} is for a fan-out run, over --target, --targets-file, --databases-query or --schemas-query"
+            ),
+            Exit::Usage,
+        ));
+    }
+    let url = need_url(flag)?;
+    let result = match way {
+        Way::Upgrade => migrator.upgrade(url.as_str(), to),
+        Way::Downgrade => migrator.downgrade(url.as_str(), to),
+    };
+    match result {
+        Ok(report) => {
+            let backup = report
+                .backup
+                .as_ref()
+                .map(|file| format!(" (backup: {})", file.display()))
+                .unwrap_or_default();
+            emit_summary(&format!("{}{backup}\n", summary(&report)))?;
+        }
+        Err(error @ crate::Error::ReadOnly { .. }) if run.skip_read_only => {
+            emit_summary(&format!("skipped: {error}\n"))?;
+        }
+        Err(error) => return Err(error.into()),
+    }
+    Ok(Exit::Done)
+}
+
+/// The targets of a fan-out run, in the order given: `--target`s, then the file's, then the
+/// queries' (run on `flag`'s database), each once.
+fn fan_out_targets(run: &RunOptions, flag: Option<String>) -> Result<Vec<Target>, Stop> {
+    let mut targets: Vec<Target> = Vec::new();
+    for (i, url) in run.targets.iter().enumerate() {
+        let target =
+            Target::database(url).map_err(|e| format!("--target number {} cannot be used: {e}", i + 1))?;
+        targets.push(target);
+    }
+    if let Some(file) = &run.targets_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read the targets file {}: {e}", file.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let target = Target::database(line).map_err(|e| {
+                format!("line {} of the targets file {} cannot be used: {e}", n + 1, file.display())
+            })?;
+            targets.push(target);
+        }
+    }
+    if run.databases_query.is_some() || run.schemas_query.is_some() {
+        let url = need_url(flag)
+            .map_err(|e| format!("--databases-query and --schemas-query run on a database: {e}"))?;
+        let base = crate::Database::parse(&url)?;
+        let mut client = crate::connect::connect(&url)?;
+        let mut names = |option: &str, query: &str| -> Result<Vec<String>, Stop> {
+            let messages = client.simple_query(query).map_err(|e| {
+                format!("{option} failed on {}: {}", base.target(), crate::error::describe(&e))
+            })?;
+            Ok(messages
+                .into_iter()
+                .filter_map(|message| match message {
+                    postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                    _ => None,
+                })
+                .collect())
+        };
+        if let Some(query) = &run.databases_query {
+            for name in names("--databases-query", query)? {
+                targets.push(Target::Database(base.with_dbname(&name)));
+            }
+        }
+        if let Some(query) = &run.schemas_query {
+            for name in names("--schemas-query", query)? {
+                targets.push(Target::Schema { database: base.clone(), schema: name });
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    targets.retain(|target| {
+        let name = target.name();
+        let first = seen.insert(name.clone());
+        if !first {
+            note(&format!("{name} is listed more than once: it is migrated once"));
+        }
+        first
+    });
+    if targets.is_empty() {
+        return Err("the fan-out has no targets: the file is empty or the queries returned no rows"
+            .to_owned()
+            .into());
+    }
+    Ok(targets)
+}
+
+/// A fan-out run: the targets, `--jobs` at a time, a progress bar on a terminal (else a line
+/// per target as it ends), then a line per target in the order given and the totals; exit 3
+/// when a target failed or was not run, naming them.
+fn fan_out(
+    migrator: Migrator,
+    to: &str,
+    run: &RunOptions,
+    flag: Option<String>,
+    json: bool,
+    way: Way,
+) -> Result<Exit, Stop> {
+    use std::io::IsTerminal as _;
+    let targets = fan_out_targets(run, flag)?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(targets.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} targets, {elapsed} ({eta} left) {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let shown = bar.clone();
+    let fleet = Fleet::new(migrator.silenced())
+        .jobs(run.jobs)
+        .canary(run.canary)
+        .keep_going(run.continue_on_error)
+        .skip_read_only(run.skip_read_only)
+        .on_done(move |report| match &shown {
+            Some(bar) => {
+                if report.is_failure() {
+                    bar.println(format!("failed  {}", report.target));
+                }
+                bar.inc(1);
+            }
+            None => say(&format!("{} {}", kind(report), report.target)),
+        });
+    let report = match way {
+        Way::Upgrade => fleet.upgrade(&targets, to)?,
+        Way::Downgrade => fleet.downgrade(&targets, to)?,
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let count = |k: &str| report.targets.iter().filter(|t| kind(t) == k).count();
+    let totals = format!(
+        "{} targets ({} at a time): {} migrated, {} already there, {} skipped, {} failed, {} not run, in {:.1} s",
+        report.targets.len(),
+        report.jobs,
+        count("migrated"),
+        count("unchanged"),
+        count("skipped"),
+        count("failed"),
+        count("not-run"),
+        report.duration.as_secs_f64()
+    );
+    if json {
+        let items: Vec<String> = report.targets.iter().map(target_json).collect();
+        emit_summary(&format!(
+            "{{\"targets\": [\n  {}\n], \"jobs\": {}, \"summary\": {}}}\n",
+            items.join(",\n  "),
+            report.jobs,
+            json_string(&totals)
+        ))?;
+    } else {
+        let mut text = String::new();
+        for target in &report.targets {
+            text.push_str(&format!("{:<9} {}: {}", kind(target), target.target, target.outcome));
+            if let Outcome::Done(done) = &target.outcome {
+                text.push_str(&format!(" ({:.0} ms", target.duration.as_secs_f64() * 1e3));
+                if let Some(file) = &done.backup {
+                    text.push_str(&format!(", backup {}", file.display()));
+                }
+                text.push(')');
+            }
+            text.push('\n');
+        }
+        text.push_str(&totals);
+        text.push('\n');
+        emit_summary(&text)?;
+    }
+    for target in report.failed() {
+        if let Outcome::Failed(error) = &target.outcome {
+            say(&format!("error: {}: {}", target.target, render(error)));
+        }
+    }
+    let failed: Vec<&str> = report.failed().map(|t| t.target.as_str()).collect();
+    let not_run = report.not_run().count();
+    if failed.is_empty() && not_run == 0 {
+        return Ok(Exit::Done);
+    }
+    let mut message = format!("{} of {} targets failed", failed.len(), report.targets.len());
+    if !failed.is_empty() {
+        message.push_str(&format!(": {}", failed.join(", ")));
+    }
+    if not_run > 0 {
+        message.push_str(&format!("; {not_run} not run"));
+    }
+    Err(Stop::Failed(message, Exit::Failed))
+}
+
+/// A target's outcome in one word, for the report and the progress lines.
+fn kind(report: &TargetReport) -> &'static str {
+    match &report.outcome {
+        Outcome::Done(done) if done.steps.is_empty() => "unchanged",
+        Outcome::Done(_) => "migrated",
+        Outcome::Failed(_) => "failed",
+        Outcome::Skipped(_) => "skipped",
+        Outcome::NotRun(_) => "not-run",
+    }
+}
+
+/// A target's report as a JSON object.
+fn target_json(target: &TargetReport) -> String {
+    let mut fields = vec![
+        format!("\"target\": {}", json_string(&target.target)),
+        format!("\"outcome\": {}", json_string(kind(target))),
+        format!("\"ms\": {:.1}", target.duration.as_secs_f64() * 1e3),
+    ];
+    match &target.outcome {
+        Outcome::Done(done) => {
+            fields.push(format!("\"before\": {}", json_list(&done.before)));
+            fields.push(format!("\"after\": {}", json_list(&done.after)));
+            let steps: Vec<&str> = done.steps.iter().map(|s| s.rev).collect();
+            fields.push(format!("\"steps\": {}", json_list(&steps)));
+            if let Some(file) = &done.backup {
+                fields.push(format!("\"backup\": {}", json_string(&file.display().to_string())));
+            }
+        }
+        Outcome::Failed(error) | Outcome::Skipped(error) => {
+            fields.push(format!("\"error\": {}", json_string(&render(error))));
+        }
+        Outcome::NotRun(why) => fields.push(format!("\"error\": {}", json_string(why))),
+    }
+    format!("{{{}}}", fields.join(", "))
+}
+
 /// Splits `FROM:TO` for `--sql` (`FROM` defaults to `default`).
 fn sql_range<'t>(target: &'t str, default: Option<&'t str>) -> Result<(&'t str, &'t str), String> {
     match (target.split_once(':'), default) {
@@ -529,23 +853,30 @@ fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
     };
     let Options { database_url: flag, json } = cli.options;
     match cli.command {
-        Command::Upgrade { target, sql: true, one_transaction } => {
+        Command::Upgrade { sql: true, run, .. } | Command::Downgrade { sql: true, run, .. }
+            if run.is_fan_out() || run.backup_to.is_some() || run.skip_read_only =>
+        {
+            return Err(Stop::Failed(
+                "--sql prints a script and touches no database: it takes neither --backup-to, --skip-read-only \
+                 nor fan-out targets"
+                    .to_owned(),
+                Exit::Usage,
+            ));
+        }
+        Command::Upgrade { target, sql: true, one_transaction, .. } => {
             let (from, to) = sql_range(&target, Some("base"))?;
             emit(&migrator.one_transaction(one_transaction).upgrade_sql(from, to)?)?;
         }
-        Command::Downgrade { target, sql: true } => {
+        Command::Downgrade { target, sql: true, .. } => {
             let (from, to) = sql_range(&target, None)?;
             emit(&migrator.downgrade_sql(from, to)?)?;
         }
-        Command::Upgrade { target, sql: false, one_transaction } => {
-            let url = need_url(flag)?;
-            let report = migrator.one_transaction(one_transaction).upgrade(url.as_str(), &target)?;
-            emit_summary(&format!("{}\n", summary(&report)))?;
+        Command::Upgrade { target, sql: false, one_transaction, run } => {
+            let migrator = migrator.one_transaction(one_transaction);
+            return changing(migrator, &target, run, flag, json, Way::Upgrade);
         }
-        Command::Downgrade { target, sql: false } => {
-            let url = need_url(flag)?;
-            let report = migrator.downgrade(url.as_str(), &target)?;
-            emit_summary(&format!("{}\n", summary(&report)))?;
+        Command::Downgrade { target, sql: false, run } => {
+            return changing(migrator, &target, run, flag, json, Way::Downgrade);
         }
         Command::Stamp { targets, purge } => {
             let url = need_url(flag)?;

@@ -573,9 +573,85 @@ impl Database {
         self
     }
 
+    /// The same settings for the database `name` of the same server.
+    pub(crate) fn with_dbname(&self, name: &str) -> Database {
+        let mut database = self.clone();
+        database.config.dbname(name);
+        database.target = target(&database.config);
+        database
+    }
+
     /// Who and where: `user@host:port/database`, never the password.
     pub fn target(&self) -> &str {
         &self.target
+    }
+
+    /// The settings as libpq's environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`,
+    /// `PGSSLMODE`, …), for a libpq program such as `pg_dump`: a password stays out of its
+    /// command line, which other users of the machine can read.
+    ///
+    /// # Errors
+    ///
+    /// Why libpq cannot be given them: a TLS connector of the caller's, a password that is not
+    /// UTF-8.
+    pub(crate) fn libpq_environment(&self) -> Result<Vec<(&'static str, String)>, String> {
+        let Tls::Libpq(libpq) = &self.tls else {
+            return Err(
+                "its connections are secured by a TLS connector of the program's, which pg_dump cannot use"
+                    .to_owned(),
+            );
+        };
+        let config = &self.config;
+        let mut env: Vec<(&'static str, String)> = Vec::new();
+        let hosts: Vec<String> = config
+            .get_hosts()
+            .iter()
+            .map(|host| match host {
+                Host::Tcp(name) => name.clone(),
+                #[cfg(unix)]
+                Host::Unix(path) => path.display().to_string(),
+            })
+            .collect();
+        if !hosts.is_empty() {
+            env.push(("PGHOST", hosts.join(",")));
+        }
+        let addresses: Vec<String> = config.get_hostaddrs().iter().map(ToString::to_string).collect();
+        if !addresses.is_empty() {
+            env.push(("PGHOSTADDR", addresses.join(",")));
+        }
+        let ports: Vec<String> = config.get_ports().iter().map(ToString::to_string).collect();
+        if !ports.is_empty() {
+            env.push(("PGPORT", ports.join(",")));
+        }
+        if let Some(user) = config.get_user() {
+            env.push(("PGUSER", user.to_owned()));
+        }
+        if let Some(dbname) = config.get_dbname() {
+            env.push(("PGDATABASE", dbname.to_owned()));
+        }
+        if let Some(password) = config.get_password() {
+            let password = String::from_utf8(password.to_vec()).map_err(|_| {
+                "its password is not UTF-8, which libpq's environment cannot carry".to_owned()
+            })?;
+            env.push(("PGPASSWORD", password));
+        }
+        if let Some(options) = config.get_options() {
+            env.push(("PGOPTIONS", options.to_owned()));
+        }
+        if let Some(timeout) = config.get_connect_timeout() {
+            env.push(("PGCONNECT_TIMEOUT", timeout.as_secs().max(1).to_string()));
+        }
+        env.push(("PGAPPNAME", "migrate backup".to_owned()));
+        let options = &libpq.options;
+        env.push(("PGSSLMODE", libpq.mode.name().to_owned()));
+        for (name, value) in
+            [("PGSSLROOTCERT", &options.root_cert), ("PGSSLCERT", &options.cert), ("PGSSLKEY", &options.key)]
+        {
+            if let Some(value) = value {
+                env.push((name, value.clone()));
+            }
+        }
+        Ok(env)
     }
 
     /// The connector, made on first use.

@@ -182,6 +182,29 @@ pub enum Error {
     /// A migration failed; the database is as it was before it (or, outside a transaction, as
     /// the error says).
     MigrationFailed(Box<Failure>),
+    /// The database cannot be written: a standby in recovery, or read-only transactions
+    /// (`default_transaction_read_only`); nothing was attempted.
+    ReadOnly {
+        /// Who and where, never the password.
+        target: String,
+        /// Why it cannot be written.
+        why: String,
+    },
+    /// A hook of [`crate::Migrator::before_changes`] refused the run; nothing was changed.
+    Refused {
+        /// Who and where, never the password.
+        target: String,
+        /// The hook's reason.
+        reason: String,
+    },
+    /// The backup [`crate::Migrator::backup_to`] asks for could not be written, so the run
+    /// was refused; nothing was changed.
+    Backup {
+        /// Who and where, never the password.
+        target: String,
+        /// Why: `pg_dump`'s own words, or what is missing.
+        reason: String,
+    },
     /// A statement of a migration waited longer than `lock_timeout` for a lock at every
     /// attempt (the first and each retry): the step failed as [`Error::MigrationFailed`] says
     /// of its last attempt, and the sessions that held the lock are named.
@@ -303,6 +326,15 @@ impl fmt::Display for Error {
                 rev.as_ref().map(|r| format!(" while running {r}")).unwrap_or_default()
             ),
             Error::MigrationFailed(failure) => write!(f, "{failure}"),
+            Error::ReadOnly { target, why } => {
+                write!(f, "{target} cannot be migrated: {why}; nothing was attempted")
+            }
+            Error::Refused { target, reason } => {
+                write!(f, "the run on {target} was refused before its first change: {reason}; nothing was changed")
+            }
+            Error::Backup { target, reason } => {
+                write!(f, "cannot back up {target}, so nothing was migrated: {reason}")
+            }
             Error::Blocked { failure, attempts, blocked_by } => {
                 write!(f, "{failure}, at each of {attempts} {}; ", plural(*attempts, "attempt", "attempts"))?;
                 if blocked_by.is_empty() {
@@ -403,6 +435,13 @@ impl Error {
                 format!("drop this connection instead of giving it back to its pool: it may still hold the migration lock{then}")
             }
             Error::MigrationFailed(failure) => failure.help(),
+            Error::ReadOnly { .. } => "migrate the primary (a standby follows it); in a fan-out run, --skip-read-only \
+                 reports such targets as skipped instead of failed"
+                .to_owned(),
+            Error::Refused { .. } => "deal with what the hook refused, then run again".to_owned(),
+            Error::Backup { .. } => "make the backup possible (the folder writable, pg_dump installed and as new as the \
+                 server), or run without --backup-to"
+                .to_owned(),
             Error::Blocked { failure, .. } => format!(
                 "{}; the session named above holds the lock: let it finish, or end it if it is stuck \
                  (`SELECT pg_terminate_backend(<pid>)`)",

@@ -29,12 +29,14 @@
 //! throwaway PostgreSQL and the stairway check for tests (module `testkit`); feature `cli` the
 //! database commands inside a binary (module `cli`).
 
+mod backup;
 pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod connect;
 mod diagnose;
 mod error;
+mod fleet;
 mod plan;
 mod runner;
 mod session;
@@ -43,11 +45,12 @@ pub mod testkit;
 
 pub use connect::Database;
 pub use error::{Cause, Error, Failure, Mismatch, Unfinished, Unrecorded};
+pub use fleet::{Fleet, FleetReport, Outcome, Target, TargetReport};
 pub use migrate_core::chain::{Body, Chain, Migration};
 pub use migrate_core::target::TargetError;
 pub use migrate_core::version::Direction;
 pub use migrate_macros::{embed_migrations, migration};
-pub use runner::{HistoryEntry, Migrator, Report, StepReport, TableNames};
+pub use runner::{Changes, DEFAULT_LEASE_TTL, HistoryEntry, Migrator, Report, StepReport, TableNames};
 pub use session::{IntoConnection, IntoDatabase};
 /// The PostgreSQL driver the asynchronous API runs on, for its `Client` and `Config`.
 #[cfg(feature = "tokio")]

@@ -11,6 +11,7 @@
 //! version and history rows committed with it and checked. The lock lives as long as the
 //! session, which ends with the run.
 
+use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -31,7 +32,7 @@ use crate::error::{Error, rows_text};
 use crate::plan::{Found, Plan, Planned, Planner, State};
 #[cfg(feature = "tokio")]
 use crate::session::IntoConnection;
-use crate::session::{Conn, IntoDatabase, Outcome, Session, block_on, database};
+use crate::session::{Conn, IntoDatabase, Lease, Outcome, Session, block_on, database};
 
 /// Replays a chain on PostgreSQL: `Migrator::new(&MIGRATIONS).upgrade(url, "head")`.
 #[derive(Clone, Debug)]
@@ -59,6 +60,73 @@ pub struct Migrator {
     notes: Option<fn(&str)>,
     /// Set to a signal's number to stop the run.
     interrupt: Option<Arc<AtomicUsize>>,
+    /// The session's `search_path`, when set.
+    search_path: Vec<String>,
+    /// Called under the lock before a run's first change; refuses the run with an error.
+    before_changes: Option<BeforeChanges>,
+    /// Where a `pg_dump` backup of the target is written before a run's first change.
+    backup_to: Option<PathBuf>,
+    /// Whether the migration lock is a lease row instead of an advisory lock.
+    lease_lock: bool,
+    /// How long a lease lasts without renewal.
+    lease_ttl: Duration,
+    /// Whether a lease whose session is gone is free at once.
+    lease_liveness: bool,
+}
+
+/// A token naming a run in the lease it holds: this process and a moment, unique enough that
+/// two runs never share one.
+fn lease_holder() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}-{}", std::process::id(), RUNS.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Runs `work` while `beat` renews the run's lease, if there is one to renew.
+async fn renewing<T>(beat: Option<impl Future<Output = ()>>, work: impl Future<Output = T>) -> T {
+    let Some(beat) = beat else {
+        return work.await;
+    };
+    futures_util::pin_mut!(work, beat);
+    match futures_util::future::select(work, beat).await {
+        futures_util::future::Either::Left((output, _)) => output,
+        futures_util::future::Either::Right(((), work)) => work.await,
+    }
+}
+
+/// How long a lease of the migration lock lasts without renewal, by default.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
+
+/// A hook of [`Migrator::before_changes`].
+#[derive(Clone)]
+struct BeforeChanges(Arc<dyn Fn(&Changes<'_>) -> Result<(), String> + Send + Sync>);
+
+impl std::fmt::Debug for BeforeChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeChanges(..)")
+    }
+}
+
+/// What a run is about to change, told to [`Migrator::before_changes`] under the migration
+/// lock, before the first statement that changes anything.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Changes<'a> {
+    /// The database, as messages name it: `user@host:port/database` (never the password),
+    /// or `database <name>` on a lent connection.
+    pub target: &'a str,
+    /// Its connection settings; none on a lent connection.
+    pub database: Option<&'a Database>,
+    /// Where the run keeps its state (the schema of a schema-per-tenant target).
+    pub tables: TableNames,
+    /// The version rows now.
+    pub before: &'a [String],
+    /// The version rows after the run.
+    pub after: Vec<String>,
+    /// The migrations the run applies or reverts, in order.
+    pub steps: Vec<&'static str>,
 }
 
 /// The `lock_timeout` of a migration's statements when neither the migration
@@ -153,6 +221,8 @@ pub struct Report {
     pub connections: usize,
     /// The queries it sent, each one round trip (connecting aside).
     pub round_trips: usize,
+    /// The backup written before the first change ([`Migrator::backup_to`]).
+    pub backup: Option<PathBuf>,
 }
 
 /// A migration of the chain, as the database knows it.
@@ -288,8 +358,43 @@ fn jitter() -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// What the first read of a session says of the server: whether it can be written, and the
+/// database's name (for a lent connection's messages).
+const SERVER_SQL: &str = "SELECT pg_catalog.pg_is_in_recovery(), current_setting('default_transaction_read_only'), \
+     current_setting('transaction_read_only'), current_database()";
+
+/// The server, as [`SERVER_SQL`] read it.
+#[derive(Clone, Debug, Default)]
+struct Server {
+    /// Why no run may change it: a standby, or read-only transactions; none when it can.
+    read_only: Option<&'static str>,
+    /// `current_database()`.
+    database: String,
+}
+
+impl Server {
+    fn read(row: Option<&Vec<Option<String>>>) -> Server {
+        let on = |i: usize| {
+            row.and_then(|r| r.get(i)).and_then(Option::as_deref).is_some_and(|v| v == "t" || v == "on")
+        };
+        let read_only = if on(0) {
+            Some("it is a standby in recovery (pg_is_in_recovery())")
+        } else if on(1) {
+            Some("its transactions are read-only (default_transaction_read_only is on)")
+        } else if on(2) {
+            Some("its transactions are read-only (transaction_read_only is on)")
+        } else {
+            None
+        };
+        let database = row.and_then(|r| r.get(3)).cloned().flatten().unwrap_or_default();
+        Server { read_only, database }
+    }
+}
+
 /// What the first read of a session found.
 struct Read {
+    /// The server (read by a session's first read only).
+    server: Server,
     state: State,
     /// Whether the session holds the migration lock.
     locked: bool,
@@ -317,7 +422,77 @@ impl Migrator {
             progress: None,
             notes: None,
             interrupt: None,
+            search_path: Vec::new(),
+            before_changes: None,
+            backup_to: None,
+            lease_lock: false,
+            lease_ttl: DEFAULT_LEASE_TTL,
+            lease_liveness: true,
         }
+    }
+
+    /// Holds the migration lock as a lease: a row of the table `migrate_lock` beside the
+    /// version table, naming the run that holds it, instead of a PostgreSQL advisory lock
+    /// (off by default): for servers without advisory locks, and anywhere a session-level
+    /// lock cannot be held. Runners wait for each other as with the advisory lock. The lease
+    /// is given back when the run ends; the lease of a runner that died is free as soon as
+    /// its session is gone from `pg_stat_activity` ([`Migrator::lease_liveness`]), else when it
+    /// expires ([`Migrator::lease_ttl`]), a second session renewing it meanwhile.
+    pub fn lease_lock(mut self, yes: bool) -> Migrator {
+        self.lease_lock = yes;
+        self
+    }
+
+    /// How long a lease lasts without renewal (default 30 s): where the server cannot tell
+    /// that its holder's session ended, a dead runner's lease is free after that. A run on a
+    /// connection of its own renews it every third of that from a second session; a run on a
+    /// lent connection cannot, and must end within it.
+    pub fn lease_ttl(mut self, ttl: Duration) -> Migrator {
+        self.lease_ttl = ttl.max(Duration::from_millis(100));
+        self
+    }
+
+    /// Whether a lease whose session is gone from `pg_stat_activity` is free at once (on by
+    /// default, as on PostgreSQL, where an advisory lock is released when its session ends);
+    /// off, only its expiry frees it: for servers whose `pg_stat_activity` shows only the
+    /// sessions of the node you are connected to.
+    pub fn lease_liveness(mut self, yes: bool) -> Migrator {
+        self.lease_liveness = yes;
+        self
+    }
+
+    /// Sets the session's `search_path` to `schemas`, in order (quoted as needed), for the
+    /// whole run: unqualified names in migrations are created in the first. A schema-per-tenant
+    /// target sets its schema first and the shared ones after (`["tenant_42", "public"]`), with
+    /// [`Migrator::tables`] in the tenant's schema. Then a database without the version table
+    /// is refused as not fresh only for what it holds in the first schema.
+    pub fn search_path(mut self, schemas: &[&str]) -> Migrator {
+        self.search_path = schemas.iter().map(|s| (*s).to_owned()).collect();
+        self
+    }
+
+    /// Calls `hook` under the migration lock before a run changes anything (and only when it
+    /// will), with what it is about to do; an `Err` refuses the run ([`Error::Refused`]),
+    /// nothing changed. Runs after [`Migrator::backup_to`]'s backup.
+    pub fn before_changes(
+        mut self,
+        hook: impl Fn(&Changes<'_>) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Migrator {
+        self.before_changes = Some(BeforeChanges(Arc::new(hook)));
+        self
+    }
+
+    /// Writes a `pg_dump` backup (custom format, restored with `pg_restore`) of the target
+    /// into the folder `dir` under the migration lock before a run changes anything, named
+    /// with the target and the revision it is at: `<host>_<port>_<database>[_<schema>]-<revisions>-<UTC
+    /// time>.dump`. A schema-per-tenant target (its tables in another schema than `public`)
+    /// dumps that schema only. A backup that fails refuses the run ([`Error::Backup`]),
+    /// nothing changed; the file is named in [`Report::backup`]. `pg_dump` comes from `PATH`,
+    /// else from `pg_config --bindir`; it must be as new as the server. A lent connection
+    /// cannot be backed up (its settings are unknown): the run is refused.
+    pub fn backup_to(mut self, dir: impl Into<PathBuf>) -> Migrator {
+        self.backup_to = Some(dir.into());
+        self
     }
 
     /// Uses other names or another schema for the version and history tables.
@@ -413,6 +588,18 @@ impl Migrator {
         self
     }
 
+    /// This migrator without its step and note hooks (a fan-out run reports per target).
+    pub(crate) fn silenced(mut self) -> Migrator {
+        self.progress = None;
+        self.notes = None;
+        self
+    }
+
+    /// Whether the flag of [`Migrator::interrupt_on`] is set.
+    pub(crate) fn is_interrupted(&self) -> bool {
+        self.interrupt.as_ref().is_some_and(|flag| flag.load(std::sync::atomic::Ordering::SeqCst) != 0)
+    }
+
     /// The chain.
     pub fn chain(&self) -> &Chain {
         &self.chain
@@ -460,6 +647,14 @@ impl Migrator {
         let mut statements: Vec<String> =
             if borrowed { LENT_RESET.map(str::to_owned).to_vec() } else { Vec::new() };
         statements.extend(self.session_settings());
+        if !self.search_path.is_empty() {
+            let names: Vec<String> =
+                self.search_path.iter().map(|s| migrate_core::sql::quote_ident(s)).collect();
+            statements.push(format!(
+                "SELECT set_config('search_path', {}, false)",
+                migrate_core::sql::quote_literal(&names.join(", "))
+            ));
+        }
         statements.extend(SESSION_SQL.map(str::to_owned));
         statements
     }
@@ -640,6 +835,7 @@ impl Migrator {
         let pid_at = first.then_some(statements.len());
         if first {
             statements.push("SELECT pg_backend_pid()".to_owned());
+            statements.push(SERVER_SQL.to_owned());
         }
         let lock_at = statements.len();
         if lock {
@@ -654,6 +850,9 @@ impl Migrator {
         if let Some(pid) = pid_at.and_then(|at| outcome.value(at)).and_then(|pid| pid.parse().ok()) {
             session.pid = Some(pid);
         }
+        let server = pid_at.map_or_else(Server::default, |at| {
+            Server::read(outcome.rows.get(at + 1).and_then(|rows| rows.first()))
+        });
         let locked = !lock || outcome.value(lock_at) == Some("t");
         session.held |= lock && outcome.value(lock_at) == Some("t");
         if save && let Some(row) = outcome.rows.first().and_then(|rows| rows.first()) {
@@ -663,7 +862,7 @@ impl Migrator {
             None => {
                 let rows = |i: usize| outcome.rows.get(state_at + i).cloned().unwrap_or_default();
                 let state = State::read(&rows(0), &rows(1), &rows(2));
-                Ok(Read { state, locked, prepared: prepare })
+                Ok(Read { server, state, locked, prepared: prepare })
             }
             Some(error)
                 if outcome.completed() >= state_at
@@ -673,7 +872,7 @@ impl Migrator {
                 // session's): they go again with the catalog's query.
                 let settings = if first { self.first_settings(session.is_borrowed()) } else { Vec::new() };
                 let state = self.read_partial(session, settings).await?;
-                Ok(Read { state, locked, prepared: false })
+                Ok(Read { server, state, locked, prepared: false })
             }
             Some(error) => Err(database("cannot read the version table")(error)),
         }
@@ -689,7 +888,7 @@ impl Migrator {
     ) -> Result<State, Error> {
         let at = statements.len();
         statements.push(self.tables.exist_sql());
-        statements.extend(self.tables.found_sql());
+        statements.extend(self.tables.found_sql(self.search_path.first().map(String::as_str)));
         let found = session
             .send(&join_statements(&statements))
             .await
@@ -721,11 +920,33 @@ impl Migrator {
         Ok(state)
     }
 
-    /// Opens the run's session and reads the state, the lock taken when free.
+    /// Opens the session of a run that changes the database and reads the state, the lock
+    /// taken when free; a database that cannot be written (a standby, read-only
+    /// transactions) is refused there, before anything is attempted.
     async fn open<'a>(&self, conn: Conn<'a>) -> Result<(Session<'a>, Read), Error> {
         let mut session = Session::open(conn, self.interrupt.clone()).await?;
-        match self.read(&mut session, true, self.lock, true).await {
-            Ok(read) => Ok((session, read)),
+        let leased = self.lock && self.lease_lock;
+        if leased {
+            session.lease = Some(Lease {
+                holder: lease_holder(),
+                ttl: self.lease_ttl,
+                liveness: self.lease_liveness,
+                taken: Arc::default(),
+            });
+        }
+        match self.read(&mut session, true, self.lock && !leased, true).await {
+            Ok(read) => match read.server.read_only {
+                Some(why) => {
+                    let error = Error::ReadOnly {
+                        target: self.target_name(&session, &read.server),
+                        why: why.to_owned(),
+                    };
+                    Err(session.release(&self.tables, error).await)
+                }
+                // The lease is taken after the first read, which tells whether it can be.
+                None if leased => Ok((session, Read { locked: false, ..read })),
+                None => Ok((session, read)),
+            },
             Err(error) => Err(session.release(&self.tables, error).await),
         }
     }
@@ -739,7 +960,12 @@ impl Migrator {
         let note = |text: &str| self.note(text);
         session.lock(&self.tables, self.lock_wait, &note).await?;
         let again = self.read(session, false, false, !read.prepared).await?;
-        Ok(Read { locked: true, prepared: read.prepared || again.prepared, state: again.state })
+        Ok(Read {
+            server: read.server,
+            locked: true,
+            prepared: read.prepared || again.prepared,
+            state: again.state,
+        })
     }
 
     /// Applies migrations up to `target` (`head`, `heads`, `+1`, a revision, …) on the
@@ -808,8 +1034,57 @@ impl Migrator {
         plan: impl Fn(&Planner<'_>, &[NodeId]) -> Result<Plan, Error> + Send + Sync,
     ) -> Result<Report, Error> {
         let (mut session, read) = self.open(conn).await?;
-        let result = self.run_in(&mut session, read, plan).await;
+        let beat = self.heartbeat(&session);
+        let result = renewing(beat, self.run_in(&mut session, read, plan)).await;
         session.finish(&self.tables, result).await
+    }
+
+    /// What renews the session's lease while the run holds it, where only its expiry would
+    /// free it (a lease whose session's end is seen needs none): a second session renewing it
+    /// every third of its time to live. None on a lent connection, whose settings are unknown.
+    fn heartbeat(&self, session: &Session<'_>) -> Option<impl Future<Output = ()> + Send + use<>> {
+        let lease = session.lease.clone().filter(|lease| !lease.liveness)?;
+        let database = session.database()?.clone();
+        let (renew, table, notes) = (
+            self.tables.lease_renew_sql(&lease.holder, lease.ttl_ms()),
+            self.tables.lease_table(),
+            self.notes,
+        );
+        Some(async move {
+            let mut client: Option<tokio_postgres::Client> = None;
+            let mut lost = false;
+            loop {
+                tokio::time::sleep(lease.ttl / 3).await;
+                if !lease.taken.load(std::sync::atomic::Ordering::SeqCst) || lost {
+                    continue;
+                }
+                if client.as_ref().is_none_or(tokio_postgres::Client::is_closed) {
+                    client = database.connect().await.ok();
+                }
+                let Some(renewer) = &client else { continue };
+                let renewed = renewer.simple_query(&renew).await.ok().and_then(|messages| {
+                    messages.into_iter().find_map(|message| match message {
+                        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(|n| n != "0"),
+                        _ => None,
+                    })
+                });
+                if renewed == Some(false) {
+                    lost = true;
+                    if let Some(note) = notes {
+                        note(&format!(
+                            "the migration lease in {table} was taken over after it expired: another runner may run \
+                             beside this one (each step still checks the version rows it changes)"
+                        ));
+                    }
+                }
+            }
+        })
+    }
+
+    /// The run's database as messages name it: the connection's target, or on a lent
+    /// connection the database's name.
+    fn target_name(&self, session: &Session<'_>, server: &Server) -> String {
+        session.target().map_or_else(|| format!("database {}", server.database), str::to_owned)
     }
 
     async fn run_in(
@@ -831,6 +1106,7 @@ impl Migrator {
                     steps: Vec::new(),
                     connections: usize::from(!session.is_borrowed()),
                     round_trips: session.trips,
+                    backup: None,
                 });
             }
             let read = self.locked(session, read).await?;
@@ -846,6 +1122,7 @@ impl Migrator {
                 planner.check_one_transaction(&plan.steps)?;
             }
             let setup = self.setup(&read, &current);
+            let backup = self.before_first_change(session, &read, &plan).await?;
             let steps = self.execute(session, &plan, &setup).await?;
             Ok(Report {
                 before: read.state.rows,
@@ -853,8 +1130,55 @@ impl Migrator {
                 steps,
                 connections: usize::from(!session.is_borrowed()) + session.watchers,
                 round_trips: session.trips,
+                backup,
             })
         }
+    }
+
+    /// What runs under the lock before a run's first change, when it has steps: the backup
+    /// ([`Migrator::backup_to`], whose file it returns), then the hook
+    /// ([`Migrator::before_changes`]). Either refuses the run.
+    async fn before_first_change(
+        &self,
+        session: &Session<'_>,
+        read: &Read,
+        plan: &Plan,
+    ) -> Result<Option<PathBuf>, Error> {
+        if plan.steps.is_empty() || (self.backup_to.is_none() && self.before_changes.is_none()) {
+            return Ok(None);
+        }
+        let target = self.target_name(session, &read.server);
+        let mut backup = None;
+        if let Some(dir) = &self.backup_to {
+            let refused = |reason: String| Error::Backup { target: target.clone(), reason };
+            let database = session.database().ok_or_else(|| {
+                refused(
+                    "the run is on a lent connection, whose settings pg_dump would need are unknown; pass a \
+                     connection string"
+                        .to_owned(),
+                )
+            })?;
+            // A schema-per-tenant target: its schema (the search path's first) and the tables'.
+            let mut schemas: Vec<String> = self.search_path.iter().take(1).cloned().collect();
+            if !schemas.is_empty() && !schemas.contains(&self.tables.schema) {
+                schemas.push(self.tables.schema.clone());
+            }
+            let file =
+                crate::backup::dump(database, &schemas, dir, &read.state.rows).await.map_err(refused)?;
+            backup = Some(file);
+        }
+        if let Some(hook) = &self.before_changes {
+            let changes = Changes {
+                target: &target,
+                database: session.database(),
+                tables: self.table_names(),
+                before: &read.state.rows,
+                after: self.revs(&plan.rows),
+                steps: plan.steps.iter().map(|planned| planned.migration.rev).collect(),
+            };
+            (hook.0)(&changes).map_err(|reason| Error::Refused { target: target.clone(), reason })?;
+        }
+        Ok(backup)
     }
 
     /// What a run prepares before its first step: the tables it lacks, the bookkeeping
@@ -1286,7 +1610,8 @@ impl Migrator {
         purge: bool,
     ) -> Result<Report, Error> {
         let (mut session, read) = self.open(conn).await?;
-        let result = self.stamp_in(&mut session, read, targets, purge).await;
+        let beat = self.heartbeat(&session);
+        let result = renewing(beat, self.stamp_in(&mut session, read, targets, purge)).await;
         session.finish(&self.tables, result).await
     }
 
@@ -1350,6 +1675,7 @@ impl Migrator {
             steps: Vec::new(),
             connections: usize::from(!session.is_borrowed()),
             round_trips: session.trips,
+            backup: None,
         })
     }
 
@@ -1361,7 +1687,8 @@ impl Migrator {
 
     pub(crate) async fn accept_checksums_on(&self, conn: Conn<'_>, revs: &[&str]) -> Result<(), Error> {
         let (mut session, read) = self.open(conn).await?;
-        let result = self.accept_in(&mut session, read, revs).await;
+        let beat = self.heartbeat(&session);
+        let result = renewing(beat, self.accept_in(&mut session, read, revs)).await;
         session.finish(&self.tables, result).await
     }
 

@@ -198,6 +198,31 @@ pub(crate) struct Session<'a> {
     watcher: Option<Client>,
     /// How many second sessions the run opened.
     pub(crate) watchers: usize,
+    /// The lease the migration lock is held as, instead of an advisory lock.
+    pub(crate) lease: Option<Lease>,
+    /// Whether this session took the lease.
+    pub(crate) lease_held: bool,
+}
+
+/// The migration lock as a lease row ([`Tables::lease_try_sql`]), for servers without
+/// advisory locks.
+#[derive(Clone, Debug)]
+pub(crate) struct Lease {
+    /// The run's token, naming it in the lease's row.
+    pub(crate) holder: String,
+    /// How long a lease lasts without renewal.
+    pub(crate) ttl: Duration,
+    /// Whether a lease whose session is gone is free at once (PostgreSQL), or only when it
+    /// expires (servers whose `pg_stat_activity` does not show every session).
+    pub(crate) liveness: bool,
+    /// Set once the lease is taken, for the heartbeat that renews it.
+    pub(crate) taken: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Lease {
+    pub(crate) fn ttl_ms(&self) -> u128 {
+        self.ttl.as_millis().max(1)
+    }
 }
 
 impl<'a> Session<'a> {
@@ -223,11 +248,23 @@ impl<'a> Session<'a> {
             pid: None,
             watcher: None,
             watchers: 0,
+            lease: None,
+            lease_held: false,
         };
         if session.is_borrowed() {
             session.check_lent().await?;
         }
         Ok(session)
+    }
+
+    /// Who and where the session is connected, never the password; none on a lent connection.
+    pub(crate) fn target(&self) -> Option<&str> {
+        self.database.as_ref().map(Database::target)
+    }
+
+    /// The connection settings of a session of its own; none on a lent connection.
+    pub(crate) fn database(&self) -> Option<&Database> {
+        self.database.as_ref()
     }
 
     /// Refuses a lent connection that cannot serve a run: inside a transaction (the run's
@@ -403,6 +440,12 @@ impl<'a> Session<'a> {
     /// may still hold the lock, and must be dropped.
     pub(crate) async fn finish<T>(mut self, tables: &Tables, result: Result<T, Error>) -> Result<T, Error> {
         if !self.is_borrowed() {
+            // A lease outlives the session: it is given back (a lease whose session is gone
+            // is free anyway, or free when it expires).
+            if self.lease_held && !self.is_closed() {
+                self.interrupt = None;
+                self.release_lease(tables).await;
+            }
             return result;
         }
         let mut given = if self.is_closed() {
@@ -444,6 +487,11 @@ impl<'a> Session<'a> {
         if std::mem::take(&mut self.held) {
             statements.push(tables.unlock_sql());
         }
+        if std::mem::take(&mut self.lease_held)
+            && let Some(lease) = &self.lease
+        {
+            statements.push(tables.lease_release_sql(&lease.holder));
+        }
         if let Some(restore) = self.saved.take().and_then(|values| restore_settings_sql(&values)) {
             statements.push(restore);
         }
@@ -476,16 +524,36 @@ impl<'a> Session<'a> {
         self.client().is_closed()
     }
 
+    /// Gives the lease back, after rolling back what a failure left open.
+    async fn release_lease(&mut self, tables: &Tables) {
+        if let Some(lease) = &self.lease {
+            let sql = join_statements(&["ROLLBACK".to_owned(), tables.lease_release_sql(&lease.holder)]);
+            let _ = self.send_whole(&sql).await;
+        }
+        self.lease_held = false;
+    }
+
     /// Waits for the migration lock, polling, for up to `wait`; tells `note` who holds it
     /// every few seconds. The lock is held by this session until it ends, or, on a borrowed
-    /// connection, until the run releases it.
+    /// connection, until the run releases it; a lease ([`Session::lease`]) until the run gives
+    /// it back.
     pub(crate) async fn lock(
         &mut self,
         tables: &Tables,
         wait: Duration,
         note: &(dyn Fn(&str) + Sync),
     ) -> Result<(), Error> {
-        let poll = join_statements(&[tables.try_lock_sql(), tables.lock_holder_sql()]);
+        let poll = match self.lease.clone() {
+            Some(lease) => {
+                self.create_lease_table(tables).await?;
+                join_statements(&[
+                    tables.lease_try_sql(&lease.holder, lease.ttl_ms(), lease.liveness),
+                    tables.lease_holder_sql(),
+                ])
+            }
+            None => join_statements(&[tables.try_lock_sql(), tables.lock_holder_sql()]),
+        };
+        let leased = self.lease.is_some();
         let start = Instant::now();
         let mut told = start;
         let mut pause = Duration::from_millis(20);
@@ -496,7 +564,15 @@ impl<'a> Session<'a> {
             }
             let outcome = self.send(&poll).await;
             // Taken, even when what follows in the batch failed: the session holds it.
-            self.held |= outcome.value(0) == Some("t");
+            let taken = outcome.value(0) == Some("t");
+            if leased {
+                self.lease_held |= taken;
+                if let Some(lease) = self.lease.as_ref().filter(|_| taken) {
+                    lease.taken.store(true, Ordering::SeqCst);
+                }
+            } else {
+                self.held |= taken;
+            }
             let outcome = outcome.ok().map_err(database("cannot take the migration lock"))?;
             if outcome.value(0) == Some("t") {
                 return Ok(());
@@ -520,6 +596,27 @@ impl<'a> Session<'a> {
             }
             tokio::time::sleep(pause.min(wait.saturating_sub(start.elapsed()))).await;
             pause = (pause * 2).min(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Session<'_> {
+    /// Creates the lease table when it is missing; two runners creating it at once may see
+    /// each other's (a unique violation of the catalog), which is no failure.
+    async fn create_lease_table(&mut self, tables: &Tables) -> Result<(), Error> {
+        let outcome = self.send(&tables.lease_create_sql()).await;
+        match outcome.error {
+            None => Ok(()),
+            Some(error)
+                if matches!(
+                    error.code(),
+                    Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+                        | Some(&tokio_postgres::error::SqlState::DUPLICATE_TABLE)
+                ) =>
+            {
+                Ok(())
+            }
+            Some(error) => Err(database("cannot create the lock table")(error)),
         }
     }
 }

@@ -30,6 +30,7 @@ use migrate_core::sql::{quote_ident, quote_literal};
 use postgres::{Client, SimpleQueryMessage};
 use sha2::{Digest, Sha256};
 
+use crate::backup::find_binary;
 use crate::catalog::{Options, Schema, differences};
 use crate::connect::connect;
 use crate::error::{Error, describe};
@@ -116,19 +117,6 @@ fn run_owner() -> u32 {
     if matches!(name.trim(), "cargo" | "cargo-nextest") { parent } else { std::process::id() }
 }
 
-fn find_binary(name: &str) -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file());
-    on_path.or_else(|| {
-        let output = Command::new("pg_config").arg("--bindir").output().ok()?;
-        let dir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
-        Some(dir.join(name)).filter(|p| p.is_file())
-    })
-}
-
 /// The `postgres` user's uid and gid, when running as root (initdb refuses root).
 fn postgres_user() -> Result<Option<(u32, u32)>, TestkitError> {
     use std::os::unix::fs::MetadataExt;
@@ -212,6 +200,18 @@ fn init_and_start(dir: &Path, options: &str, settings: &ClusterSettings) -> Resu
     ]);
     run(init, "initdb")?;
     settings.write(&data, user)?;
+    start(dir, data, pg_ctl, user, options)
+}
+
+/// Starts the server of the data directory `data` (in `dir`, which holds its log and
+/// socket) on a free port.
+fn start(
+    dir: &Path,
+    data: PathBuf,
+    pg_ctl: PathBuf,
+    user: Option<(u32, u32)>,
+    options: &str,
+) -> Result<Started, TestkitError> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| fail(format!("cannot find a free port: {e}")))?
@@ -229,6 +229,17 @@ fn init_and_start(dir: &Path, options: &str, settings: &ClusterSettings) -> Resu
         .args(["-w", "-t", "60", "-o", &options, "start"]);
     run(start, "pg_ctl start")?;
     Ok(Started { data, pg_ctl, user, port })
+}
+
+/// A new folder for a cluster of a test's own, given to the server's user.
+fn cluster_dir(user: Option<(u32, u32)>) -> Result<PathBuf, TestkitError> {
+    let dir = std::env::temp_dir().join(format!("migrate-cluster-{}-{}", std::process::id(), fresh_name()));
+    std::fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    if let Some((uid, gid)) = user {
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+            .map_err(|e| fail(format!("cannot give {} to postgres: {e}", dir.display())))?;
+    }
+    Ok(dir)
 }
 
 /// A cluster of a test's own, for tests that restart or stop the server under a run;
@@ -331,10 +342,35 @@ impl Cluster {
     /// Creates and starts a cluster with `settings` (configuration lines, `pg_hba.conf` lines,
     /// files such as a TLS certificate and key).
     pub fn start_with(settings: &ClusterSettings) -> Result<Cluster, TestkitError> {
-        let dir =
-            std::env::temp_dir().join(format!("migrate-cluster-{}-{}", std::process::id(), fresh_name()));
-        std::fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        let dir = cluster_dir(postgres_user()?)?;
         let Started { data, pg_ctl, user, port } = init_and_start(&dir, "", settings)?;
+        Ok(Cluster { dir, data, pg_ctl, user, port })
+    }
+
+    /// A streaming standby of this cluster, as `pg_basebackup -R` makes one: a copy of its
+    /// data that replays what the primary writes and serves read-only queries
+    /// (`pg_is_in_recovery()` is true); stopped and removed when dropped.
+    pub fn standby(&self) -> Result<Cluster, TestkitError> {
+        let base_backup = find_binary("pg_basebackup").ok_or_else(|| {
+            fail("pg_basebackup was found neither on PATH nor in `pg_config --bindir`: install PostgreSQL's binaries")
+        })?;
+        let dir = cluster_dir(self.user)?;
+        let data = dir.join("data");
+        let mut copy = command(&base_backup, self.user);
+        copy.arg("-D").arg(&data).args([
+            "-R",
+            "-X",
+            "stream",
+            "--no-sync",
+            "--checkpoint=fast",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+        ]);
+        copy.arg("-p").arg(self.port.to_string());
+        run(copy, "pg_basebackup")?;
+        let Started { data, pg_ctl, user, port } = start(&dir, data, self.pg_ctl.clone(), self.user, "")?;
         Ok(Cluster { dir, data, pg_ctl, user, port })
     }
 

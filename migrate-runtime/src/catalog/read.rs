@@ -40,9 +40,11 @@ impl Options {
         self
     }
 
-    /// Leave out a runner's version and history tables.
+    /// Leave out a runner's version, history and lease tables.
     pub fn ignore_runner_tables(self, tables: &TableNames) -> Options {
-        self.ignore_table(tables.schema(), tables.version()).ignore_table(tables.schema(), tables.history())
+        self.ignore_table(tables.schema(), tables.version())
+            .ignore_table(tables.schema(), tables.history())
+            .ignore_table(tables.schema(), migrate_core::version::LEASE_TABLE)
     }
 
     fn ignores(&self, schema: &str, table: &str) -> bool {
