@@ -5,8 +5,9 @@
 //! `migrate-racer cli <arguments>` runs the embedded command line over the `diamond` chain,
 //! `migrate-racer cli-slow <arguments>` over the `slow` one. The
 //! session's application name is `racer-<pid>`, so a test can find which process holds the
-//! lock. `RACER_NO_LOCK=1` runs without the migration lock; `RACER_PAUSE_MS=<n>` pauses
-//! after each step.
+//! lock. `RACER_NO_LOCK=1` runs without the migration lock, `RACER_LEASE=1` holds it as a
+//! lease (`RACER_LEASE_TTL_MS=<n>` and `RACER_NO_LIVENESS=1`: one that only expires);
+//! `RACER_PAUSE_MS=<n>` pauses after each step.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -45,7 +46,15 @@ fn main() -> ExitCode {
     };
     let separator = if url.contains('?') { '&' } else { '?' };
     let url = format!("{url}{separator}application_name=racer-{}", std::process::id());
-    let migrator = Migrator::new(chain).lock(std::env::var("RACER_NO_LOCK").is_err()).on_step(pause);
+    let set = |name: &str| std::env::var(name).is_ok();
+    let mut migrator = Migrator::new(chain)
+        .lock(!set("RACER_NO_LOCK"))
+        .lease_lock(set("RACER_LEASE"))
+        .lease_liveness(!set("RACER_NO_LIVENESS"))
+        .on_step(pause);
+    if let Some(ms) = std::env::var("RACER_LEASE_TTL_MS").ok().and_then(|v| v.parse().ok()) {
+        migrator = migrator.lease_ttl(Duration::from_millis(ms));
+    }
     match migrator.upgrade(&url, target) {
         Ok(report) => {
             for step in report.steps {
