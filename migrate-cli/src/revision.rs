@@ -11,7 +11,7 @@
 
 use anyhow::{Result, bail};
 use migrate_core::diagnostic::RuleId;
-use migrate_core::graph::NodeId;
+use migrate_core::graph::{Graph, NodeId};
 use migrate_core::id::generate_id;
 use migrate_core::naming::{FileName, check_slug};
 use migrate_core::rules::{check_folder, missing_why::WHY_PLACEHOLDER};
@@ -211,12 +211,7 @@ fn next_revision_at(project: &Project, slug: &str, placement: &Placement) -> Res
         }
     }
     let labels = &placement.branch_labels;
-    // Neither an id nor a label may read as the other (`branch_label_clash`).
-    let taken = |id: &str| {
-        graph.is_some_and(|g| g.node(id).is_some() || g.labels().any(|(label, _)| id.starts_with(label)))
-            || labels.iter().any(|label| id.starts_with(label.as_str()))
-    };
-    let rev = generate_id(taken);
+    let rev = generate_id(|id| id_taken(graph, labels, id));
     if let Some(folder) = &folder
         && let Err(refused) = refused_by_rules(project, folder, &rev, slug, &parents, labels, &depends_on)
     {
@@ -230,6 +225,14 @@ fn next_revision_at(project: &Project, slug: &str, placement: &Placement) -> Res
         more.push_str(&format!(", depends_on = [{}]", quoted(&depends_on)));
     }
     Ok(Ok(Next { rev, down_revision: down_revision(&parents), more }))
+}
+
+/// Whether a new revision may not take `id`: a revision of `graph` has it, or a branch label
+/// of `graph` or of `labels` (the new migration's own) starts it. Neither an id nor a label may
+/// read as the other, which the build refuses (`branch_label_clash`).
+fn id_taken(graph: Option<&Graph>, labels: &[String], id: &str) -> bool {
+    graph.is_some_and(|g| g.node(id).is_some() || g.labels().any(|(label, _)| id.starts_with(label)))
+        || labels.iter().any(|label| id.starts_with(label.as_str()))
 }
 
 /// `--head base`: a new base. A second base needs a branch label to be reached by, and
@@ -374,6 +377,17 @@ pub(crate) fn merge(
     revs: &[String],
     splice: bool,
 ) -> Result<Result<String, Refused>> {
+    merge_with_ids(project, slug, revs, splice, |taken| generate_id(taken))
+}
+
+/// [`merge`], with the new revision's id from `generate`, which is given what the id may not be.
+fn merge_with_ids(
+    project: &Project,
+    slug: &str,
+    revs: &[String],
+    splice: bool,
+    generate: impl FnOnce(&dyn Fn(&str) -> bool) -> String,
+) -> Result<Result<String, Refused>> {
     if let Err(refused) = check_name(project, slug) {
         return Ok(Err(refused));
     }
@@ -409,8 +423,70 @@ pub(crate) fn merge(
             list(&heads)
         ))));
     }
-    let taken = |id: &str| history.graph.node(id).is_some();
-    let next = Next { rev: generate_id(taken), down_revision: down_revision(&parents), more: String::new() };
+    let rev = generate(&|id| id_taken(Some(&history.graph), &[], id));
+    let next = Next { rev, down_revision: down_revision(&parents), more: String::new() };
     let path = write_template(project, &next, slug, MERGE_FUNCTIONS)?;
     Ok(Ok(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use migrate_build::Settings;
+
+    use super::*;
+
+    /// A crate in a temporary folder of its own, removed when dropped.
+    struct Crate {
+        project: Project,
+    }
+
+    impl Crate {
+        /// A crate named after `test`, with the migrations `(rev, parents, slug, more)` when there
+        /// are any, and no migrations folder otherwise.
+        fn new(test: &str, migrations: &[(&str, &[&str], &str, &str)]) -> Crate {
+            let dir =
+                std::env::temp_dir().join(format!("migrate-cli-revision-{test}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("creates");
+            let manifest = dir.join("Cargo.toml");
+            let text = "[package]\nname = \"revision-fixture\"\nversion = \"0.1.0\"\nedition = \"2024\"\n";
+            std::fs::write(&manifest, text).expect("writes");
+            let settings = Settings::parse(text).expect("settings");
+            let project = Project { dir, manifest, settings };
+            for (i, (rev, parents, slug, more)) in migrations.iter().enumerate() {
+                std::fs::create_dir_all(project.folder()).expect("creates");
+                let name = format!("20241021_{:04}_{rev}_{slug}.rs", 900 + i);
+                let text = migration_text("Why.", rev, &down_revision(parents), more, slug, MERGE_FUNCTIONS);
+                std::fs::write(project.folder().join(name), text).expect("writes");
+            }
+            Crate { project }
+        }
+    }
+
+    impl Drop for Crate {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.project.dir);
+        }
+    }
+
+    #[test]
+    fn a_merge_takes_no_id_a_branch_label_starts() {
+        let fixture = Crate::new(
+            "merge-label",
+            &[
+                ("aaaa00000001", &[], "add_people_table", ""),
+                ("bbbb00000002", &["aaaa00000001"], "add_notes_table", ", branch_labels = [\"beef\"]"),
+                ("cccc00000003", &["aaaa00000001"], "add_tags_table", ""),
+            ],
+        );
+        // The first id offered reads as the label `beef`: the next is taken.
+        let offered = ["beef00000004", "dddd00000004"];
+        let generate = |taken: &dyn Fn(&str) -> bool| {
+            offered.iter().find(|id| !taken(id)).map(|id| (*id).to_owned()).expect("an id")
+        };
+        let path = merge_with_ids(&fixture.project, "merge_notes_and_tags", &[], false, generate)
+            .expect("writes")
+            .unwrap_or_else(|Refused(why)| panic!("refused: {why}"));
+        assert!(path.contains("_dddd00000004_merge_notes_and_tags.rs"), "{path}");
+    }
 }
