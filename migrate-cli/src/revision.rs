@@ -151,9 +151,10 @@ pub(crate) fn next_revision(project: &Project, slug: &str) -> Result<Result<(Str
     Ok(next_revision_at(project, slug, &Placement::default())?.map(|next| (next.rev, next.down_revision)))
 }
 
-/// `"a", "b"`: names as the elements of a list literal.
+/// `"a", "b"`: names as the elements of a list literal, each a Rust string literal (a `"` or
+/// `\` in a name escaped), so that the file parses whatever the name holds.
 fn quoted<S: AsRef<str>>(names: &[S]) -> String {
-    names.iter().map(|n| format!("\"{}\"", n.as_ref())).collect::<Vec<_>>().join(", ")
+    names.iter().map(|n| format!("{:?}", n.as_ref())).collect::<Vec<_>>().join(", ")
 }
 
 /// The new migration of `slug` where `placement` puts it; refused for a vague slug, several
@@ -212,8 +213,9 @@ fn next_revision_at(project: &Project, slug: &str, placement: &Placement) -> Res
     }
     let labels = &placement.branch_labels;
     let rev = generate_id(|id| id_taken(graph, labels, id));
-    if let Some(folder) = &folder
-        && let Err(refused) = refused_by_rules(project, folder, &rev, slug, &parents, labels, &depends_on)
+    // Run on the first migration too, whose folder does not exist yet.
+    if let Err(refused) =
+        refused_by_rules(project, folder.as_ref(), &rev, slug, &parents, labels, &depends_on)
     {
         return Ok(Err(refused));
     }
@@ -308,11 +310,12 @@ fn dependency(graph: &migrate_core::graph::Graph, name: &str) -> Result<String, 
     }
 }
 
-/// The rules on labels and dependencies, run over the folder with the new migration in it:
-/// the command refuses what the build would refuse, in the build's words.
+/// The rules on labels and dependencies, run over the folder (`None` when it does not exist
+/// yet) with the new migration in it: the command refuses what the build would refuse, in the
+/// build's words.
 fn refused_by_rules(
     project: &Project,
-    folder: &migrate_build::Folder,
+    folder: Option<&migrate_build::Folder>,
     rev: &str,
     slug: &str,
     parents: &[String],
@@ -330,6 +333,7 @@ fn refused_by_rules(
     // Checked as sorting after every file (a file of the same minute may sort after the real
     // name): the new migration is the latest declaration, the one the rules blame.
     let key = format!("~{file_name}");
+    let display = folder.map_or_else(|| project.settings.folder.display().to_string(), |f| f.display.clone());
     let mut arguments = vec!["rev".to_owned(), "down_revision".to_owned()];
     if !labels.is_empty() {
         arguments.push("branch_labels".to_owned());
@@ -339,7 +343,7 @@ fn refused_by_rules(
     }
     let new = MigrationFile {
         path: path.display().to_string(),
-        display: format!("{}/{file_name}", folder.display),
+        display: format!("{}/{file_name}", display),
         file_name: key,
         modules: vec![ModuleSource {
             name: slug.to_owned(),
@@ -357,7 +361,7 @@ fn refused_by_rules(
         stray_items: Vec::new(),
         parsed: true,
     };
-    let mut files: Vec<&MigrationFile> = folder.files.iter().map(|f| &f.source).collect();
+    let mut files: Vec<&MigrationFile> = folder.iter().flat_map(|f| &f.files).map(|f| &f.source).collect();
     files.push(&new);
     let checked = check_folder(&files, &project.settings.config);
     let found: Vec<String> = checked
@@ -488,5 +492,53 @@ mod tests {
             .expect("writes")
             .unwrap_or_else(|Refused(why)| panic!("refused: {why}"));
         assert!(path.contains("_dddd00000004_merge_notes_and_tags.rs"), "{path}");
+    }
+
+    /// The labels and dependencies of the scanned folder's files, sorted (files of the same
+    /// minute sort by their random id), with `None` for a file that does not parse.
+    fn scanned(fixture: &Crate) -> Vec<Option<(Vec<String>, Vec<String>)>> {
+        let folder = fixture.project.scan().expect("scans");
+        let mut found: Vec<_> = folder
+            .files
+            .iter()
+            .map(|f| {
+                let module = f.source.modules.first().filter(|_| f.source.parsed)?;
+                Some((module.branch_labels.clone(), module.depends_on.clone()))
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn labels_and_dependencies_are_written_as_rust_strings() {
+        let fixture = Crate::new("quoted-labels", &[("aaaa00000001", &[], "add_people_table", "")]);
+        let labels = vec!["au\"dit".to_owned(), "lo\\g".to_owned()];
+        let placement = Placement { branch_labels: labels.clone(), ..Placement::default() };
+        let written = revision(&fixture.project, "add_audit_log_table", &placement).expect("writes");
+        assert!(written.is_ok(), "refused: {}", written.err().map(|r| r.0).unwrap_or_default());
+        let placement = Placement {
+            head: Some("aaaa00000001".to_owned()),
+            splice: true,
+            depends_on: vec!["au\"dit".to_owned()],
+            ..Placement::default()
+        };
+        let written = revision(&fixture.project, "add_audit_entries_table", &placement).expect("writes");
+        assert!(written.is_ok(), "refused: {}", written.err().map(|r| r.0).unwrap_or_default());
+        assert_eq!(
+            scanned(&fixture),
+            [Some((vec![], vec![])), Some((vec![], vec!["au\"dit".to_owned()])), Some((labels, vec![]))]
+        );
+    }
+
+    #[test]
+    fn the_first_migrations_labels_are_checked_before_the_folder_exists() {
+        let fixture = Crate::new("first-label", &[]);
+        let placement = Placement { branch_labels: vec!["head".to_owned()], ..Placement::default() };
+        let Ok(Err(Refused(why))) = revision(&fixture.project, "add_people_table", &placement) else {
+            panic!("a label the build refuses is written");
+        };
+        assert!(why.contains("branch label `head` is a word of the target grammar"), "{why}");
+        assert!(!fixture.project.folder().exists(), "nothing is written");
     }
 }
