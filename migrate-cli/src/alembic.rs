@@ -38,6 +38,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use migrate_core::id::IdFormat;
 use migrate_core::naming::FileName;
 use migrate_core::sql::needs_no_transaction;
+use migrate_core::text::without_url_passwords;
 
 use crate::import::{slug_of, stamp_of};
 use crate::project::Project;
@@ -612,20 +613,22 @@ fn split(script: &str, upgrade: bool) -> Steps {
     steps
 }
 
-/// The end of Alembic's standard error, enough to see its error.
+/// The end of Alembic's standard error, enough to see its error, with the passwords of the
+/// URLs in it hidden: a SQLAlchemy traceback may quote `sqlalchemy.url`.
 fn stderr_tail(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("INFO  [alembic")).collect();
-    lines[lines.len().saturating_sub(25)..].join("\n")
+    without_url_passwords(&lines[lines.len().saturating_sub(25)..].join("\n"))
 }
 
-/// The exception line Alembic's traceback ends with.
+/// The exception line Alembic's traceback ends with, with the passwords of the URLs in it
+/// hidden.
 fn error_line(run: &Run) -> String {
     if let Some(failed) = run.stdout.lines().find(|l| l.starts_with("FAILED:")) {
-        return failed.to_owned();
+        return without_url_passwords(failed);
     }
     let text = String::from_utf8_lossy(&run.stderr);
-    text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message").trim().to_owned()
+    without_url_passwords(text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message").trim())
 }
 
 /// Runs Alembic in the project.
@@ -675,7 +678,9 @@ fn alembic_failed(run: &Run) -> anyhow::Error {
         // Alembic prints its own errors (`FAILED: …`) on standard output, tracebacks on error.
         [
             stderr_tail(&run.stderr),
-            run.stdout.lines().filter(|l| l.starts_with("FAILED:")).collect::<Vec<_>>().join("\n")
+            without_url_passwords(
+                &run.stdout.lines().filter(|l| l.starts_with("FAILED:")).collect::<Vec<_>>().join("\n")
+            )
         ]
         .iter()
         .filter(|part| !part.is_empty())
@@ -1203,6 +1208,30 @@ pub(crate) fn import(project: &Project, dir: &Path, options: &Options) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alembics_errors_are_shown_without_url_passwords() {
+        let run = Run {
+            ok: false,
+            stdout: "FAILED: Can't connect to postgresql://app:Hunter2@db/crm\n".to_owned(),
+            stderr: b"Traceback (most recent call last):\n  File \"env.py\", line 9\n\
+                      sqlalchemy.exc.OperationalError: connection to postgresql+psycopg2://app:Hunter2@db:5432/crm failed\n"
+                .to_vec(),
+            command: "alembic upgrade head --sql".to_owned(),
+        };
+        let message = alembic_failed(&run).to_string();
+        assert!(!message.contains("Hunter2"), "{message}");
+        assert!(message.contains("postgresql+psycopg2://app:***@db:5432/crm failed"), "{message}");
+        assert!(message.contains("FAILED: Can't connect to postgresql://app:***@db/crm"), "{message}");
+        let line = error_line(&run);
+        assert_eq!(line, "FAILED: Can't connect to postgresql://app:***@db/crm");
+        let run = Run { stdout: String::new(), ..run };
+        assert!(
+            error_line(&run).ends_with("postgresql+psycopg2://app:***@db:5432/crm failed"),
+            "{}",
+            error_line(&run)
+        );
+    }
 
     const TEMPLATE: &str = r#""""Add "quoted" things — it's fine
 

@@ -11,7 +11,7 @@
 
 use anyhow::{Result, bail};
 use migrate_core::diagnostic::RuleId;
-use migrate_core::graph::NodeId;
+use migrate_core::graph::{Graph, NodeId};
 use migrate_core::id::generate_id;
 use migrate_core::naming::{FileName, check_slug};
 use migrate_core::rules::{check_folder, missing_why::WHY_PLACEHOLDER};
@@ -151,9 +151,10 @@ pub(crate) fn next_revision(project: &Project, slug: &str) -> Result<Result<(Str
     Ok(next_revision_at(project, slug, &Placement::default())?.map(|next| (next.rev, next.down_revision)))
 }
 
-/// `"a", "b"`: names as the elements of a list literal.
+/// `"a", "b"`: names as the elements of a list literal, each a Rust string literal (a `"` or
+/// `\` in a name escaped), so that the file parses whatever the name holds.
 fn quoted<S: AsRef<str>>(names: &[S]) -> String {
-    names.iter().map(|n| format!("\"{}\"", n.as_ref())).collect::<Vec<_>>().join(", ")
+    names.iter().map(|n| format!("{:?}", n.as_ref())).collect::<Vec<_>>().join(", ")
 }
 
 /// The new migration of `slug` where `placement` puts it; refused for a vague slug, several
@@ -211,14 +212,10 @@ fn next_revision_at(project: &Project, slug: &str, placement: &Placement) -> Res
         }
     }
     let labels = &placement.branch_labels;
-    // Neither an id nor a label may read as the other (`branch_label_clash`).
-    let taken = |id: &str| {
-        graph.is_some_and(|g| g.node(id).is_some() || g.labels().any(|(label, _)| id.starts_with(label)))
-            || labels.iter().any(|label| id.starts_with(label.as_str()))
-    };
-    let rev = generate_id(taken);
-    if let Some(folder) = &folder
-        && let Err(refused) = refused_by_rules(project, folder, &rev, slug, &parents, labels, &depends_on)
+    let rev = generate_id(|id| id_taken(graph, labels, id));
+    // Run on the first migration too, whose folder does not exist yet.
+    if let Err(refused) =
+        refused_by_rules(project, folder.as_ref(), &rev, slug, &parents, labels, &depends_on)
     {
         return Ok(Err(refused));
     }
@@ -230,6 +227,14 @@ fn next_revision_at(project: &Project, slug: &str, placement: &Placement) -> Res
         more.push_str(&format!(", depends_on = [{}]", quoted(&depends_on)));
     }
     Ok(Ok(Next { rev, down_revision: down_revision(&parents), more }))
+}
+
+/// Whether a new revision may not take `id`: a revision of `graph` has it, or a branch label
+/// of `graph` or of `labels` (the new migration's own) starts it. Neither an id nor a label may
+/// read as the other, which the build refuses (`branch_label_clash`).
+fn id_taken(graph: Option<&Graph>, labels: &[String], id: &str) -> bool {
+    graph.is_some_and(|g| g.node(id).is_some() || g.labels().any(|(label, _)| id.starts_with(label)))
+        || labels.iter().any(|label| id.starts_with(label.as_str()))
 }
 
 /// `--head base`: a new base. A second base needs a branch label to be reached by, and
@@ -305,11 +310,12 @@ fn dependency(graph: &migrate_core::graph::Graph, name: &str) -> Result<String, 
     }
 }
 
-/// The rules on labels and dependencies, run over the folder with the new migration in it:
-/// the command refuses what the build would refuse, in the build's words.
+/// The rules on labels and dependencies, run over the folder (`None` when it does not exist
+/// yet) with the new migration in it: the command refuses what the build would refuse, in the
+/// build's words.
 fn refused_by_rules(
     project: &Project,
-    folder: &migrate_build::Folder,
+    folder: Option<&migrate_build::Folder>,
     rev: &str,
     slug: &str,
     parents: &[String],
@@ -327,6 +333,7 @@ fn refused_by_rules(
     // Checked as sorting after every file (a file of the same minute may sort after the real
     // name): the new migration is the latest declaration, the one the rules blame.
     let key = format!("~{file_name}");
+    let display = folder.map_or_else(|| project.settings.folder.display().to_string(), |f| f.display.clone());
     let mut arguments = vec!["rev".to_owned(), "down_revision".to_owned()];
     if !labels.is_empty() {
         arguments.push("branch_labels".to_owned());
@@ -336,7 +343,7 @@ fn refused_by_rules(
     }
     let new = MigrationFile {
         path: path.display().to_string(),
-        display: format!("{}/{file_name}", folder.display),
+        display: format!("{}/{file_name}", display),
         file_name: key,
         modules: vec![ModuleSource {
             name: slug.to_owned(),
@@ -354,7 +361,7 @@ fn refused_by_rules(
         stray_items: Vec::new(),
         parsed: true,
     };
-    let mut files: Vec<&MigrationFile> = folder.files.iter().map(|f| &f.source).collect();
+    let mut files: Vec<&MigrationFile> = folder.iter().flat_map(|f| &f.files).map(|f| &f.source).collect();
     files.push(&new);
     let checked = check_folder(&files, &project.settings.config);
     let found: Vec<String> = checked
@@ -373,6 +380,17 @@ pub(crate) fn merge(
     slug: &str,
     revs: &[String],
     splice: bool,
+) -> Result<Result<String, Refused>> {
+    merge_with_ids(project, slug, revs, splice, |taken| generate_id(taken))
+}
+
+/// [`merge`], with the new revision's id from `generate`, which is given what the id may not be.
+fn merge_with_ids(
+    project: &Project,
+    slug: &str,
+    revs: &[String],
+    splice: bool,
+    generate: impl FnOnce(&dyn Fn(&str) -> bool) -> String,
 ) -> Result<Result<String, Refused>> {
     if let Err(refused) = check_name(project, slug) {
         return Ok(Err(refused));
@@ -409,8 +427,118 @@ pub(crate) fn merge(
             list(&heads)
         ))));
     }
-    let taken = |id: &str| history.graph.node(id).is_some();
-    let next = Next { rev: generate_id(taken), down_revision: down_revision(&parents), more: String::new() };
+    let rev = generate(&|id| id_taken(Some(&history.graph), &[], id));
+    let next = Next { rev, down_revision: down_revision(&parents), more: String::new() };
     let path = write_template(project, &next, slug, MERGE_FUNCTIONS)?;
     Ok(Ok(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use migrate_build::Settings;
+
+    use super::*;
+
+    /// A crate in a temporary folder of its own, removed when dropped.
+    struct Crate {
+        project: Project,
+    }
+
+    impl Crate {
+        /// A crate named after `test`, with the migrations `(rev, parents, slug, more)` when there
+        /// are any, and no migrations folder otherwise.
+        fn new(test: &str, migrations: &[(&str, &[&str], &str, &str)]) -> Crate {
+            let dir =
+                std::env::temp_dir().join(format!("migrate-cli-revision-{test}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("creates");
+            let manifest = dir.join("Cargo.toml");
+            let text = "[package]\nname = \"revision-fixture\"\nversion = \"0.1.0\"\nedition = \"2024\"\n";
+            std::fs::write(&manifest, text).expect("writes");
+            let settings = Settings::parse(text).expect("settings");
+            let project = Project { dir, manifest, settings };
+            for (i, (rev, parents, slug, more)) in migrations.iter().enumerate() {
+                std::fs::create_dir_all(project.folder()).expect("creates");
+                let name = format!("20241021_{:04}_{rev}_{slug}.rs", 900 + i);
+                let text = migration_text("Why.", rev, &down_revision(parents), more, slug, MERGE_FUNCTIONS);
+                std::fs::write(project.folder().join(name), text).expect("writes");
+            }
+            Crate { project }
+        }
+    }
+
+    impl Drop for Crate {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.project.dir);
+        }
+    }
+
+    #[test]
+    fn a_merge_takes_no_id_a_branch_label_starts() {
+        let fixture = Crate::new(
+            "merge-label",
+            &[
+                ("aaaa00000001", &[], "add_people_table", ""),
+                ("bbbb00000002", &["aaaa00000001"], "add_notes_table", ", branch_labels = [\"beef\"]"),
+                ("cccc00000003", &["aaaa00000001"], "add_tags_table", ""),
+            ],
+        );
+        // The first id offered reads as the label `beef`: the next is taken.
+        let offered = ["beef00000004", "dddd00000004"];
+        let generate = |taken: &dyn Fn(&str) -> bool| {
+            offered.iter().find(|id| !taken(id)).map(|id| (*id).to_owned()).expect("an id")
+        };
+        let path = merge_with_ids(&fixture.project, "merge_notes_and_tags", &[], false, generate)
+            .expect("writes")
+            .unwrap_or_else(|Refused(why)| panic!("refused: {why}"));
+        assert!(path.contains("_dddd00000004_merge_notes_and_tags.rs"), "{path}");
+    }
+
+    /// The labels and dependencies of the scanned folder's files, sorted (files of the same
+    /// minute sort by their random id), with `None` for a file that does not parse.
+    fn scanned(fixture: &Crate) -> Vec<Option<(Vec<String>, Vec<String>)>> {
+        let folder = fixture.project.scan().expect("scans");
+        let mut found: Vec<_> = folder
+            .files
+            .iter()
+            .map(|f| {
+                let module = f.source.modules.first().filter(|_| f.source.parsed)?;
+                Some((module.branch_labels.clone(), module.depends_on.clone()))
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn labels_and_dependencies_are_written_as_rust_strings() {
+        let fixture = Crate::new("quoted-labels", &[("aaaa00000001", &[], "add_people_table", "")]);
+        let labels = vec!["au\"dit".to_owned(), "lo\\g".to_owned()];
+        let placement = Placement { branch_labels: labels.clone(), ..Placement::default() };
+        let written = revision(&fixture.project, "add_audit_log_table", &placement).expect("writes");
+        assert!(written.is_ok(), "refused: {}", written.err().map(|r| r.0).unwrap_or_default());
+        let placement = Placement {
+            head: Some("aaaa00000001".to_owned()),
+            splice: true,
+            depends_on: vec!["au\"dit".to_owned()],
+            ..Placement::default()
+        };
+        let written = revision(&fixture.project, "add_audit_entries_table", &placement).expect("writes");
+        assert!(written.is_ok(), "refused: {}", written.err().map(|r| r.0).unwrap_or_default());
+        assert_eq!(
+            scanned(&fixture),
+            [Some((vec![], vec![])), Some((vec![], vec!["au\"dit".to_owned()])), Some((labels, vec![]))]
+        );
+    }
+
+    #[test]
+    fn the_first_migrations_labels_are_checked_before_the_folder_exists() {
+        let fixture = Crate::new("first-label", &[]);
+        let placement = Placement { branch_labels: vec!["head".to_owned()], ..Placement::default() };
+        let Ok(Err(Refused(why))) = revision(&fixture.project, "add_people_table", &placement) else {
+            panic!("a label the build refuses is written");
+        };
+        assert!(why.contains("branch label `head` is a word of the target grammar"), "{why}");
+        assert!(!fixture.project.folder().exists(), "nothing is written");
+    }
 }

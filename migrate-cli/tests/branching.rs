@@ -7,6 +7,7 @@
 mod common;
 
 use common::{Fixture, stderr, stdout};
+use migrate_runtime::testkit::TestDatabase;
 
 /// A migration file creating a table, with `more` attribute arguments after `down_revision`.
 fn migration(stamp: &str, rev: &str, parents: &[&str], slug: &str, more: &str) -> (String, String) {
@@ -189,6 +190,43 @@ fn labelled() -> Vec<(String, String)> {
         migration("20241022_1100", M, &[L], "add_plugin_settings_table", ""),
         migration("20241023_0900", C, &[B], "add_tags_table", &format!(", depends_on = [\"{M}\"]")),
     ]
+}
+
+/// `current` lists each revision once: the rows, then the effective heads they stand for that
+/// are not rows themselves.
+#[test]
+fn current_lists_a_row_that_is_an_effective_head_once() {
+    let fixture = Fixture::new("branching-current", &labelled());
+    set(&fixture, "allow_multiple_bases = true");
+    let database = TestDatabase::new().expect("a test database");
+    let url = database.url();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--database-url", url];
+        all.extend_from_slice(args);
+        let output = fixture.run(&all);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    let m = format!(
+        "{L} -> {M} (lib) (effective head), add_plugin_settings_table: Why add_plugin_settings_table.\n"
+    );
+    let c = format!("{B} ({M}) -> {C} (core) (head), add_tags_table: Why add_tags_table.\n");
+
+    // The row `M` is itself an effective head (`C` depends on it).
+    run(&["upgrade", "lib@head"]);
+    assert_eq!(run(&["current"]), m);
+    assert_eq!(
+        run(&["--json", "current"]).trim(),
+        format!("{{\"current\": [\"{M}\"], \"effective_heads\": []}}")
+    );
+
+    // The row `C` stands for `M`, which is listed after it.
+    run(&["upgrade", "heads"]);
+    assert_eq!(run(&["current"]), c + &m);
+    assert_eq!(
+        run(&["--json", "current"]).trim(),
+        format!("{{\"current\": [\"{C}\"], \"effective_heads\": [\"{M}\"]}}")
+    );
 }
 
 #[test]

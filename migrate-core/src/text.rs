@@ -85,6 +85,34 @@ pub fn without_connection_strings(text: &str, args: &[String]) -> String {
     text
 }
 
+/// `text` with the password of each `scheme://user:password@host` URL in it written `***`:
+/// for text another program printed, such as a traceback quoting the URL of its settings,
+/// where the connection strings are not known in advance.
+pub fn without_url_passwords(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(found) = rest.find("://") {
+        let start = found + 3;
+        let end = rest[start..]
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"')
+            .map_or(rest.len(), |i| start + i);
+        // The password runs from the first `:` to the last `@`, which may be in it.
+        let userinfo = rest[start..end].rsplit_once('@').map(|(userinfo, _)| userinfo);
+        match userinfo.and_then(|u| u.split_once(':')) {
+            Some((user, password)) if !password.is_empty() => {
+                let host = start + user.len() + 1 + password.len();
+                shown.push_str(&rest[..start + user.len() + 1]);
+                shown.push_str("***");
+                shown.push_str(&rest[host..end]);
+            }
+            _ => shown.push_str(&rest[..end]),
+        }
+        rest = &rest[end..];
+    }
+    shown.push_str(rest);
+    shown
+}
+
 fn is_connection_string(arg: &str) -> bool {
     let userinfo = arg.split_once('@').is_some_and(|(before, _)| before.contains(':'));
     arg.contains("://") || arg.contains("password") || userinfo
@@ -98,6 +126,27 @@ mod tests {
     fn shorten_collapses_whitespace_and_cuts_at_a_character() {
         assert_eq!(shorten("CREATE  INDEX\n  i", 80), "CREATE INDEX i");
         assert_eq!(shorten("é".repeat(5).as_str(), 3), "ééé…");
+    }
+
+    #[test]
+    fn url_passwords_are_hidden_and_the_rest_is_kept() {
+        let cases = [
+            (
+                "sqlalchemy.exc.OperationalError: postgresql+psycopg2://app:Hunter2@db:5432/crm failed",
+                "sqlalchemy.exc.OperationalError: postgresql+psycopg2://app:***@db:5432/crm failed",
+            ),
+            ("url = 'postgresql://app:p@ss:w0rd@db/crm'", "url = 'postgresql://app:***@db/crm'"),
+            ("a://u:x@h b://v:y@k\n", "a://u:***@h b://v:***@k\n"),
+            ("(postgres://app:Hunter2@db)", "(postgres://app:***@db)"),
+            ("postgres://app@db/crm, postgres://db/crm", "postgres://app@db/crm, postgres://db/crm"),
+            ("postgres://app:@db/crm", "postgres://app:@db/crm"),
+            ("https://example.com/a:b@c", "https://example.com/a:b@c"),
+            ("no url: a:b@c ://", "no url: a:b@c ://"),
+            ("é://ü:ö@ä", "é://ü:***@ä"),
+        ];
+        for (text, shown) in cases {
+            assert_eq!(without_url_passwords(text), shown, "{text}");
+        }
     }
 
     #[test]

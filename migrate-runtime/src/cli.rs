@@ -895,11 +895,12 @@ fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
             let rows = migrator.current(url.as_str())?;
             let graph = migrator.graph();
             // The effective heads the rows stand for (a dependant's row implies them), as
-            // Alembic's `current` shows them.
+            // Alembic's `current` shows them. A row that is itself an effective head is listed
+            // once, as a row.
             let known: Vec<NodeId> = rows.iter().filter_map(|r| graph.node(r)).collect();
             let applied = graph.ancestors(&known);
             let effective: Vec<NodeId> =
-                graph.effective_heads().into_iter().filter(|&e| applied[e]).collect();
+                graph.effective_heads().into_iter().filter(|&e| applied[e] && !known.contains(&e)).collect();
             if json {
                 emit(&format!(
                     "{{\"current\": {}, \"effective_heads\": {}}}\n",
