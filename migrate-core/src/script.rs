@@ -124,9 +124,10 @@ pub const SESSION_SQL: [&str; 3] = [
      set_config('tcp_keepalives_count', '3', false)",
 ];
 
-/// Every setting a run may change on its session: [`SESSION_SQL`]'s, and the timeouts a run
-/// or a migration outside a transaction sets. A run on a session it borrowed puts them back.
-pub const SESSION_SETTINGS: [&str; 8] = [
+/// Every setting a run may change on its session: [`SESSION_SQL`]'s, the timeouts a run or a
+/// migration outside a transaction sets, and an engine's own (Citus's shard mode). A run on a session it borrowed puts them back.
+pub const SESSION_SETTINGS: [&str; 9] = [
+    "citus.multi_shard_modify_mode",
     "search_path",
     "standard_conforming_strings",
     "client_connection_check_interval",

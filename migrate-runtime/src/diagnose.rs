@@ -109,7 +109,7 @@ pub(crate) fn failure(planned: &Planned, error: &tokio_postgres::Error) -> Failu
         slug: planned.migration.slug.to_owned(),
         file: planned.migration.file.to_owned(),
         direction: planned.direction.as_str(),
-        transactional: planned.migration.transactional,
+        transactional: planned.transactional,
         statement_index: None,
         op: None,
         statement: None,

@@ -190,6 +190,15 @@ pub enum Error {
         /// Why it cannot be written.
         why: String,
     },
+    /// What the run asks cannot be done safely on the server's engine; nothing was changed.
+    Unsupported {
+        /// The engine: CockroachDB, YugabyteDB.
+        engine: &'static str,
+        /// What was asked.
+        what: String,
+        /// Why it cannot be made safe there.
+        why: String,
+    },
     /// A hook of [`crate::Migrator::before_changes`] refused the run; nothing was changed.
     Refused {
         /// Who and where, never the password.
@@ -329,6 +338,9 @@ impl fmt::Display for Error {
             Error::ReadOnly { target, why } => {
                 write!(f, "{target} cannot be migrated: {why}; nothing was attempted")
             }
+            Error::Unsupported { engine, what, why } => {
+                write!(f, "{what} is refused on {engine}: {why}; nothing was changed")
+            }
             Error::Refused { target, reason } => {
                 write!(f, "the run on {target} was refused before its first change: {reason}; nothing was changed")
             }
@@ -439,6 +451,9 @@ impl Error {
                  reports such targets as skipped instead of failed"
                 .to_owned(),
             Error::Refused { .. } => "deal with what the hook refused, then run again".to_owned(),
+            Error::Unsupported { .. } => {
+                "run in the default mode, where each migration is a step of its own".to_owned()
+            }
             Error::Backup { .. } => "make the backup possible (the folder writable, pg_dump installed and as new as the \
                  server), or run without --backup-to"
                 .to_owned(),

@@ -35,6 +35,7 @@ pub mod catalog;
 pub mod cli;
 mod connect;
 mod diagnose;
+mod engine;
 mod error;
 mod fleet;
 mod plan;
@@ -44,6 +45,7 @@ mod session;
 pub mod testkit;
 
 pub use connect::Database;
+pub use engine::Engine;
 pub use error::{Cause, Error, Failure, Mismatch, Unfinished, Unrecorded};
 pub use fleet::{Fleet, FleetReport, Outcome, Target, TargetReport};
 pub use migrate_core::chain::{Body, Chain, Migration};

@@ -120,6 +120,9 @@ pub(crate) struct Plan {
 /// A step planned, with its SQL.
 pub(crate) struct Planned {
     pub(crate) migration: &'static Migration,
+    /// Whether it runs inside a transaction, its version row committed with it
+    /// ([`Planner::transactional`]).
+    pub(crate) transactional: bool,
     pub(crate) direction: Direction,
     pub(crate) statements: Vec<Statement>,
     pub(crate) settings: Vec<(&'static str, String)>,
@@ -148,7 +151,7 @@ impl Planned {
             rev: self.migration.rev,
             slug: self.migration.slug,
             direction: self.direction,
-            transactional: self.migration.transactional,
+            transactional: self.transactional,
             statements: &self.statements,
             settings: &self.settings,
             checksum: Some(&self.checksum),
@@ -164,11 +167,21 @@ pub(crate) struct Planner<'a> {
     pub(crate) graph: &'a Graph,
     /// Every migration's checksum, by node.
     pub(crate) compiled: &'a [String],
+    /// Whether the server commits a migration's statements atomically with its version row
+    /// in one transaction (the engine's profile; PostgreSQL does).
+    pub(crate) transactional_ddl: bool,
 }
 
 impl Planner<'_> {
     fn migration(&self, node: NodeId) -> &'static Migration {
         self.chain.migrations()[node]
+    }
+
+    /// Whether `migration` runs inside a transaction with its version row: when it asks to
+    /// (`transactional`, the default) and the server's transactions hold DDL atomically; else
+    /// it runs as a step outside a transaction, between the runner's marks.
+    pub(crate) fn transactional(&self, migration: &Migration) -> bool {
+        migration.transactional && self.transactional_ddl
     }
 
     pub(crate) fn revs(&self, nodes: &[NodeId]) -> Vec<String> {
@@ -256,6 +269,7 @@ impl Planner<'_> {
         *rows = after;
         Planned {
             migration,
+            transactional: self.transactional(migration),
             direction: if upgrade { Direction::Upgrade } else { Direction::Downgrade },
             checksum: crate::runner::checksum(&statements),
             statements,
@@ -277,7 +291,7 @@ impl Planner<'_> {
             return Ok(());
         };
         let migration = self.migration(node);
-        if success.is_some() && (*success == Some(true) || migration.transactional) {
+        if success.is_some() && (*success == Some(true) || self.transactional(migration)) {
             return Ok(());
         }
         let done = self.interrupted(state).map(|(_, after)| after).unwrap_or_default();
@@ -352,7 +366,7 @@ impl Planner<'_> {
 
     /// Refuses a run in one transaction holding a migration that cannot run in one.
     pub(crate) fn check_one_transaction(&self, steps: &[Planned]) -> Result<(), Error> {
-        match steps.iter().find(|s| !s.migration.transactional) {
+        match steps.iter().find(|s| !s.transactional) {
             Some(step) => Err(Error::NotTransactional {
                 rev: step.migration.rev.to_owned(),
                 slug: step.migration.slug.to_owned(),
@@ -408,7 +422,7 @@ mod tests {
         let graph = CHAIN.graph();
         let compiled: Vec<String> =
             CHAIN.iter().map(|m| crate::runner::checksum(&m.upgrade_ops().statements())).collect();
-        test(&Planner { chain: &CHAIN, graph: &graph, compiled: &compiled })
+        test(&Planner { chain: &CHAIN, graph: &graph, compiled: &compiled, transactional_ddl: true })
     }
 
     /// A database at `rows` whose history records `recorded` with this chain's checksums.
@@ -446,7 +460,7 @@ mod tests {
     fn verify_crlf(recorded: String) -> Result<Vec<NodeId>, Error> {
         let graph = CRLF_CHAIN.graph();
         let compiled = [crate::runner::checksum(&CRLF.upgrade_ops().statements())];
-        let planner = Planner { chain: &CRLF_CHAIN, graph: &graph, compiled: &compiled };
+        let planner = Planner { chain: &CRLF_CHAIN, graph: &graph, compiled: &compiled, transactional_ddl: true };
         let mut state = State {
             version_table: true,
             history_table: true,
@@ -545,7 +559,7 @@ mod tests {
         let graph = chain.graph();
         let compiled: Vec<String> =
             chain.iter().map(|m| crate::runner::checksum(&m.upgrade_ops().statements())).collect();
-        let planner = Planner { chain, graph: &graph, compiled: &compiled };
+        let planner = Planner { chain, graph: &graph, compiled: &compiled, transactional_ddl: true };
         let current: Vec<NodeId> = rows.iter().map(|r| graph.node(r).expect("known")).collect();
         let plan =
             if upgrade { planner.upgrade(&current, target) } else { planner.downgrade(&current, target) }

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use migrate_core::chain::{Chain, Migration};
 use migrate_core::graph::{Graph, NodeId};
 use migrate_core::op::Statement;
+use migrate_core::sql::quote_literal;
 use migrate_core::script::{
     Batch, LENT_RESET, Part, Piece, SESSION_SQL, Setup, Step, saved_settings_sql, set_sql,
 };
@@ -28,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::connect::Database;
 use crate::diagnose::diagnose;
+use crate::engine::Engine;
 use crate::error::{Error, rows_text};
 use crate::plan::{Found, Plan, Planned, Planner, State};
 #[cfg(feature = "tokio")]
@@ -358,10 +360,11 @@ fn jitter() -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// What the first read of a session says of the server: whether it can be written, and the
-/// database's name (for a lent connection's messages).
+/// What the first read of a session says of the server: whether it can be written, the
+/// database's name (for a lent connection's messages), and which engine it is.
 const SERVER_SQL: &str = "SELECT pg_catalog.pg_is_in_recovery(), current_setting('default_transaction_read_only'), \
-     current_setting('transaction_read_only'), current_database()";
+     current_setting('transaction_read_only'), current_database(), version(), \
+     (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'citus')";
 
 /// The server, as [`SERVER_SQL`] read it.
 #[derive(Clone, Debug, Default)]
@@ -370,6 +373,8 @@ struct Server {
     read_only: Option<&'static str>,
     /// `current_database()`.
     database: String,
+    /// The engine, from `version()` and the `citus` extension.
+    engine: Engine,
 }
 
 impl Server {
@@ -386,8 +391,9 @@ impl Server {
         } else {
             None
         };
-        let database = row.and_then(|r| r.get(3)).cloned().flatten().unwrap_or_default();
-        Server { read_only, database }
+        let text = |i: usize| row.and_then(|r| r.get(i)).cloned().flatten();
+        let engine = Engine::detect(&text(4).unwrap_or_default(), text(5).as_deref());
+        Server { read_only, database: text(3).unwrap_or_default(), engine }
     }
 }
 
@@ -676,10 +682,10 @@ impl Migrator {
         match self.lock_timeout {
             None if self.lifted(planned, 0) => settings.insert(0, ("lock_timeout", "0".to_owned())),
             None => settings.insert(0, ("lock_timeout", ms(DEFAULT_LOCK_TIMEOUT))),
-            Some(Duration::ZERO) if planned.migration.transactional => {
+            Some(Duration::ZERO) if planned.transactional => {
                 settings.insert(0, ("lock_timeout", "0".to_owned()));
             }
-            Some(d) if planned.migration.transactional => settings.insert(0, ("lock_timeout", ms(d))),
+            Some(d) if planned.transactional => settings.insert(0, ("lock_timeout", ms(d))),
             Some(_) => {}
         }
         settings
@@ -689,7 +695,7 @@ impl Migrator {
     /// one: it runs outside a transaction (inside one, a step takes the default as a whole),
     /// and neither it (`op.lock_timeout`) nor the run ([`Migrator::lock_timeout`]) sets one.
     fn outside_with_default(&self, planned: &Planned) -> bool {
-        !planned.migration.transactional
+        !planned.transactional
             && self.lock_timeout.is_none()
             && !planned.settings.iter().any(|(name, _)| *name == "lock_timeout")
     }
@@ -800,8 +806,14 @@ impl Migrator {
             .get_or_init(|| self.chain.iter().map(|m| checksum(&m.upgrade_ops().statements())).collect())
     }
 
+    /// The planner of a script, without a server: PostgreSQL's transactions.
     fn planner(&self) -> Planner<'_> {
-        Planner { chain: &self.chain, graph: self.graph(), compiled: self.compiled() }
+        Planner { chain: &self.chain, graph: self.graph(), compiled: self.compiled(), transactional_ddl: true }
+    }
+
+    /// The planner of a run on `session`'s server, following its engine's profile.
+    fn planner_on(&self, session: &Session<'_>) -> Planner<'_> {
+        Planner { transactional_ddl: session.engine.profile().transactional_ddl, ..self.planner() }
     }
 
     fn migration(&self, node: NodeId) -> &'static Migration {
@@ -853,6 +865,10 @@ impl Migrator {
         let server = pid_at.map_or_else(Server::default, |at| {
             Server::read(outcome.rows.get(at + 1).and_then(|rows| rows.first()))
         });
+        // Known even when the batch failed further on (a lock function the engine lacks).
+        if outcome.rows.len() > pid_at.map_or(usize::MAX, |at| at + 1) {
+            session.engine = server.engine;
+        }
         let locked = !lock || outcome.value(lock_at) == Some("t");
         session.held |= lock && outcome.value(lock_at) == Some("t");
         if save && let Some(row) = outcome.rows.first().and_then(|rows| rows.first()) {
@@ -925,16 +941,42 @@ impl Migrator {
     /// transactions) is refused there, before anything is attempted.
     async fn open<'a>(&self, conn: Conn<'a>) -> Result<(Session<'a>, Read), Error> {
         let mut session = Session::open(conn, self.interrupt.clone()).await?;
-        let leased = self.lock && self.lease_lock;
+        let mut leased = self.lock && self.lease_lock;
         if leased {
-            session.lease = Some(Lease {
-                holder: lease_holder(),
-                ttl: self.lease_ttl,
-                liveness: self.lease_liveness,
-                taken: Arc::default(),
-            });
+            session.lease = Some(self.lease());
         }
-        match self.read(&mut session, true, self.lock && !leased, true).await {
+        let mut first = self.read(&mut session, true, self.lock && !leased, true).await;
+        let profile = session.engine.profile();
+        if self.lock && !leased && !profile.advisory_lock {
+            // The engine's advisory lock locks nothing (or is missing, failing the first read,
+            // which is then made again without it): the lock is a lease.
+            leased = true;
+            if std::mem::take(&mut session.held) {
+                let _ = session.send(&self.tables.unlock_sql()).await;
+            }
+            session.lease = Some(self.lease());
+            if first.is_err() {
+                first = self.read(&mut session, true, false, true).await;
+            }
+        }
+        if let Some(lease) = &mut session.lease {
+            lease.liveness &= profile.sees_every_session;
+        }
+        if first.is_ok() && session.engine != Engine::PostgreSql {
+            self.note(&format!("{} detected: {}", session.engine.name(), profile.summary()));
+            if let Err(error) = self.engine_settings(&mut session, profile.settings).await {
+                return Err(session.release(&self.tables, error).await);
+            }
+            if self.one_transaction && !profile.transactional_ddl {
+                let error = Error::Unsupported {
+                    engine: session.engine.name(),
+                    what: "running every migration in one transaction".to_owned(),
+                    why: "its transactions do not hold schema changes atomically".to_owned(),
+                };
+                return Err(session.release(&self.tables, error).await);
+            }
+        }
+        match first {
             Ok(read) => match read.server.read_only {
                 Some(why) => {
                     let error = Error::ReadOnly {
@@ -949,6 +991,28 @@ impl Migrator {
             },
             Err(error) => Err(session.release(&self.tables, error).await),
         }
+    }
+
+    /// The lease a run of this migrator holds as its lock.
+    fn lease(&self) -> Lease {
+        Lease { holder: lease_holder(), ttl: self.lease_ttl, liveness: self.lease_liveness, taken: Arc::default() }
+    }
+
+    /// Sets the engine's session settings (put back on a lent connection when the run ends).
+    async fn engine_settings(
+        &self,
+        session: &mut Session<'_>,
+        settings: &[(&'static str, &'static str)],
+    ) -> Result<(), Error> {
+        if settings.is_empty() {
+            return Ok(());
+        }
+        let set: Vec<String> = settings
+            .iter()
+            .map(|(name, value)| format!("set_config({}, {}, false)", quote_literal(name), quote_literal(value)))
+            .collect();
+        session.send(&format!("SELECT {}", set.join(", "))).await.ok().map_err(database("cannot set the engine's settings"))?;
+        Ok(())
     }
 
     /// Holds the lock (waiting for it when the first read did not get it), and returns the
@@ -1094,7 +1158,7 @@ impl Migrator {
         plan: impl Fn(&Planner<'_>, &[NodeId]) -> Result<Plan, Error> + Send + Sync,
     ) -> Result<Report, Error> {
         {
-            let planner = self.planner();
+            let planner = self.planner_on(session);
             // Nothing to do, nothing wrong: done, whoever holds the lock.
             if let Ok(current) = planner.verify(&read.state)
                 && let Ok(plan) = plan(&planner, &current)
@@ -1570,7 +1634,7 @@ impl Migrator {
         let Error::Dirty(mut unfinished) = error else {
             return error;
         };
-        let Some((planned, _)) = self.planner().interrupted(state) else {
+        let Some((planned, _)) = self.planner_on(session).interrupted(state) else {
             return Error::Dirty(unfinished);
         };
         let effects: Vec<Option<Effect>> = planned.statements.iter().map(|s| effect(&s.sql)).collect();
@@ -1623,7 +1687,7 @@ impl Migrator {
         purge: bool,
     ) -> Result<Report, Error> {
         let read = self.locked(session, read).await?;
-        let planner = self.planner();
+        let planner = self.planner_on(session);
         let before = if purge { Vec::new() } else { planner.nodes(&read.state.rows)? };
         let mut nodes = Vec::new();
         // `label@base` takes away the rows of that branch alone: the rows left once it and what
@@ -1694,7 +1758,7 @@ impl Migrator {
 
     async fn accept_in(&self, session: &mut Session<'_>, read: Read, revs: &[&str]) -> Result<(), Error> {
         let read = self.locked(session, read).await?;
-        let planner = self.planner();
+        let planner = self.planner_on(session);
         planner.dirty(&read.state)?;
         let applied = self.graph().ancestors(&planner.nodes(&read.state.rows)?);
         let mut sql = Vec::new();
@@ -1839,7 +1903,7 @@ impl Migrator {
         upgrade: bool,
     ) -> Result<(), Error> {
         let read = self.locked(session, read).await?;
-        let planner = self.planner();
+        let planner = self.planner_on(session);
         let current = planner.verify(&read.state)?;
         if upgrade {
             read.state.check_fresh(&self.version_name())?;

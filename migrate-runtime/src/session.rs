@@ -202,6 +202,8 @@ pub(crate) struct Session<'a> {
     pub(crate) lease: Option<Lease>,
     /// Whether this session took the lease.
     pub(crate) lease_held: bool,
+    /// The server's engine, read by the run's first query.
+    pub(crate) engine: crate::engine::Engine,
 }
 
 /// The migration lock as a lease row ([`Tables::lease_try_sql`]), for servers without
@@ -250,6 +252,7 @@ impl<'a> Session<'a> {
             watchers: 0,
             lease: None,
             lease_held: false,
+            engine: crate::engine::Engine::default(),
         };
         if session.is_borrowed() {
             session.check_lent().await?;
