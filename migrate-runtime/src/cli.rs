@@ -98,9 +98,13 @@ pub struct Options {
     /// The database (else DATABASE_URL, else DATABASE_URL in ./.env).
     #[arg(long, global = true, value_name = "URL", display_order = 100)]
     pub database_url: Option<String>,
-    /// Print JSON (current, heads, bases, history, show, check).
+    /// Print JSON (current, heads, bases, history, show, check, a fan-out's report).
     #[arg(long, global = true, display_order = 101)]
     pub json: bool,
+    /// Hold the migration lock as a lease row (table migrate_lock beside the version table)
+    /// instead of an advisory lock; CockroachDB and YugabyteDB always do.
+    #[arg(long, global = true, display_order = 102)]
+    pub lease_lock: bool,
 }
 
 /// The options of a run that changes the database (`upgrade`, `downgrade`): a backup first,
@@ -851,7 +855,8 @@ fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
         }
         _ => Migrator::new(chain).on_step(progress).on_note(note),
     };
-    let Options { database_url: flag, json } = cli.options;
+    let Options { database_url: flag, json, lease_lock } = cli.options;
+    let migrator = migrator.lease_lock(lease_lock);
     match cli.command {
         Command::Upgrade { sql: true, run, .. } | Command::Downgrade { sql: true, run, .. }
             if run.is_fan_out() || run.backup_to.is_some() || run.skip_read_only =>
