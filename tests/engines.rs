@@ -41,7 +41,8 @@ static HALF: Migration = Migration {
 static CHAIN: Chain = Chain::new(&[&FIRST, &HALF]);
 
 const COCKROACH: &str = "CockroachDB CCL v24.1.0 (x86_64-pc-linux-gnu, built 2024/05/15 18:51:03, go1.22.2)";
-const YUGABYTE: &str = "PostgreSQL 11.2-YB-2.21.0.1-b0 on x86_64-pc-linux-gnu, compiled by clang version 16.0.6, 64-bit";
+const YUGABYTE: &str =
+    "PostgreSQL 11.2-YB-2.21.0.1-b0 on x86_64-pc-linux-gnu, compiled by clang version 16.0.6, 64-bit";
 
 /// A database answering `version()` with `answer`.
 fn answering(answer: &str) -> TestDatabase {
@@ -74,7 +75,11 @@ fn on_cockroachdb_and_yugabytedb_the_lock_is_a_lease_and_each_migration_runs_out
             Err(Error::MigrationFailed(_)) => {}
             other => panic!("{answer}: the failing migration did not fail: {other:?}"),
         }
-        assert_eq!(rows("SELECT to_regclass('half') IS NOT NULL", &db), ["t"], "{answer}: it ran in a transaction");
+        assert_eq!(
+            rows("SELECT to_regclass('half') IS NOT NULL", &db),
+            ["t"],
+            "{answer}: it ran in a transaction"
+        );
         match migrator.upgrade(db.url(), "head") {
             Err(Error::Dirty(_)) => {}
             other => panic!("{answer}: a half-applied migration was not refused: {other:?}"),

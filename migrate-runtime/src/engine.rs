@@ -50,20 +50,29 @@ impl Engine {
             // Advisory locks and transactional DDL as PostgreSQL's, on the coordinator; DDL on
             // distributed tables after a multi-shard write in one transaction fails unless the
             // transaction runs its shard commands over one connection per node.
-            Engine::Citus => Profile { settings: &[("citus.multi_shard_modify_mode", "sequential")], ..Profile::POSTGRESQL },
+            Engine::Citus => Profile {
+                settings: &[("citus.multi_shard_modify_mode", "sequential")],
+                ..Profile::POSTGRESQL
+            },
             // No advisory locks (pg_try_advisory_lock answers true and locks nothing), no
             // meaningful pids in pg_stat_activity, and several schema changes in one explicit
             // transaction are not atomic (from v25.1 a DDL statement even commits the
             // transaction before it, autocommit_before_ddl).
-            Engine::CockroachDb => {
-                Profile { advisory_lock: false, sees_every_session: false, transactional_ddl: false, settings: &[] }
-            }
+            Engine::CockroachDb => Profile {
+                advisory_lock: false,
+                sees_every_session: false,
+                transactional_ddl: false,
+                settings: &[],
+            },
             // DDL is not transactional by default (each statement commits on its own, inside
             // BEGIN too); advisory locks are missing before 2.25 and pg_stat_activity shows the
             // sessions of the node you are connected to only.
-            Engine::YugabyteDb => {
-                Profile { advisory_lock: false, sees_every_session: false, transactional_ddl: false, settings: &[] }
-            }
+            Engine::YugabyteDb => Profile {
+                advisory_lock: false,
+                sees_every_session: false,
+                transactional_ddl: false,
+                settings: &[],
+            },
         }
     }
 }
@@ -126,7 +135,11 @@ mod tests {
             Some("12.1-1"),
             Engine::Citus,
         ),
-        ("PostgreSQL 17.0 on aarch64-unknown-linux-gnu, compiled by gcc, 64-bit", Some("13.0-1"), Engine::Citus),
+        (
+            "PostgreSQL 17.0 on aarch64-unknown-linux-gnu, compiled by gcc, 64-bit",
+            Some("13.0-1"),
+            Engine::Citus,
+        ),
         (
             "CockroachDB CCL v20.1.15 (x86_64-unknown-linux-gnu, built 2021/04/26 16:11:58, go1.13.9)",
             None,
@@ -137,7 +150,11 @@ mod tests {
             None,
             Engine::CockroachDb,
         ),
-        ("CockroachDB CCL eb8f08f3a (darwin amd64, built 2017/04/29 20:46:22, go1.8.1)", None, Engine::CockroachDb),
+        (
+            "CockroachDB CCL eb8f08f3a (darwin amd64, built 2017/04/29 20:46:22, go1.8.1)",
+            None,
+            Engine::CockroachDb,
+        ),
         (
             "PostgreSQL 11.2-YB-2.21.0.1-b0 on x86_64-pc-linux-gnu, compiled by clang version 16.0.6 \
              (https://github.com/yugabyte/llvm-project.git 1e6329f40e5c531c09ade7015278078682293ebd), 64-bit",

@@ -460,7 +460,8 @@ mod tests {
     fn verify_crlf(recorded: String) -> Result<Vec<NodeId>, Error> {
         let graph = CRLF_CHAIN.graph();
         let compiled = [crate::runner::checksum(&CRLF.upgrade_ops().statements())];
-        let planner = Planner { chain: &CRLF_CHAIN, graph: &graph, compiled: &compiled, transactional_ddl: true };
+        let planner =
+            Planner { chain: &CRLF_CHAIN, graph: &graph, compiled: &compiled, transactional_ddl: true };
         let mut state = State {
             version_table: true,
             history_table: true,

@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use migrate_core::chain::{Chain, Migration};
 use migrate_core::graph::{Graph, NodeId};
 use migrate_core::op::Statement;
-use migrate_core::sql::quote_literal;
 use migrate_core::script::{
     Batch, LENT_RESET, Part, Piece, SESSION_SQL, Setup, Step, saved_settings_sql, set_sql,
 };
+use migrate_core::sql::quote_literal;
 use migrate_core::sql::{Effect, effect, join_statements, no_transaction_reason, takes_no_blocking_lock};
 use migrate_core::version::{Direction, Record, Tables, rows_diff};
 use sha2::{Digest, Sha256};
@@ -808,7 +808,12 @@ impl Migrator {
 
     /// The planner of a script, without a server: PostgreSQL's transactions.
     fn planner(&self) -> Planner<'_> {
-        Planner { chain: &self.chain, graph: self.graph(), compiled: self.compiled(), transactional_ddl: true }
+        Planner {
+            chain: &self.chain,
+            graph: self.graph(),
+            compiled: self.compiled(),
+            transactional_ddl: true,
+        }
     }
 
     /// The planner of a run on `session`'s server, following its engine's profile.
@@ -995,7 +1000,12 @@ impl Migrator {
 
     /// The lease a run of this migrator holds as its lock.
     fn lease(&self) -> Lease {
-        Lease { holder: lease_holder(), ttl: self.lease_ttl, liveness: self.lease_liveness, taken: Arc::default() }
+        Lease {
+            holder: lease_holder(),
+            ttl: self.lease_ttl,
+            liveness: self.lease_liveness,
+            taken: Arc::default(),
+        }
     }
 
     /// Sets the engine's session settings (put back on a lent connection when the run ends).
@@ -1009,9 +1019,15 @@ impl Migrator {
         }
         let set: Vec<String> = settings
             .iter()
-            .map(|(name, value)| format!("set_config({}, {}, false)", quote_literal(name), quote_literal(value)))
+            .map(|(name, value)| {
+                format!("set_config({}, {}, false)", quote_literal(name), quote_literal(value))
+            })
             .collect();
-        session.send(&format!("SELECT {}", set.join(", "))).await.ok().map_err(database("cannot set the engine's settings"))?;
+        session
+            .send(&format!("SELECT {}", set.join(", ")))
+            .await
+            .ok()
+            .map_err(database("cannot set the engine's settings"))?;
         Ok(())
     }
 
