@@ -101,9 +101,12 @@ async fn renewing<T>(beat: Option<impl Future<Output = ()>>, work: impl Future<O
 /// How long a lease of the migration lock lasts without renewal, by default.
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
 
+/// The function of a [`Migrator::before_changes`] hook.
+type Hook = dyn Fn(&Changes<'_>) -> Result<(), String> + Send + Sync;
+
 /// A hook of [`Migrator::before_changes`].
 #[derive(Clone)]
-struct BeforeChanges(Arc<dyn Fn(&Changes<'_>) -> Result<(), String> + Send + Sync>);
+struct BeforeChanges(Arc<Hook>);
 
 impl std::fmt::Debug for BeforeChanges {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
