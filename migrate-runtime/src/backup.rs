@@ -57,8 +57,7 @@ fn run_pg_dump(
         "pg_dump was found neither on PATH nor in `pg_config --bindir`: install PostgreSQL's client programs".to_owned()
     })?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
-    let file = dir.join(name);
-    let partial = dir.join(format!("{name}.partial"));
+    let (file, partial) = reserve(dir, name)?;
     let mut command = Command::new(&pg_dump);
     // Only the run's settings: none of the environment's own PG variables (a PGSERVICE, a
     // PGSSLCRL) may point the dump at another database than the one migrated.
@@ -81,6 +80,7 @@ fn run_pg_dump(
         .map_err(|e| format!("cannot run {}: {e}", pg_dump.display()));
     let failed = |reason: String| {
         let _ = std::fs::remove_file(&partial);
+        let _ = std::fs::remove_file(&file);
         Err(reason)
     };
     let output = match output {
@@ -96,6 +96,23 @@ fn run_pg_dump(
         Ok(()) => Ok(file),
         Err(e) => failed(format!("cannot name the backup {}: {e}", file.display())),
     }
+}
+
+/// A file of `dir` named `name` that no other backup has (`-2`, `-3`, … before `.dump` when
+/// taken: two tenants whose names differ only in characters a file name cannot hold, dumped
+/// in the same second), created empty to hold the name, and the file `pg_dump` writes first.
+fn reserve(dir: &Path, name: &str) -> Result<(PathBuf, PathBuf), String> {
+    let stem = name.strip_suffix(".dump").unwrap_or(name);
+    for n in 1..1_000 {
+        let candidate = if n == 1 { format!("{stem}.dump") } else { format!("{stem}-{n}.dump") };
+        let file = dir.join(&candidate);
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&file) {
+            Ok(_) => return Ok((file, dir.join(format!("{candidate}.partial")))),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot create a file in {}: {e}", dir.display())),
+        }
+    }
+    Err(format!("{} holds a thousand backups named {stem}", dir.display()))
 }
 
 /// `<host>_<port>_<database>[_<schema>]-<revisions>-<UTC time>.dump`, each part kept to
@@ -161,6 +178,27 @@ mod tests {
             file_name(&["h1,h2", "1,2", "x"], None, &[], UNIX_EPOCH),
             "h1_1_x-base-19700101T000000Z.dump"
         );
+    }
+
+    #[test]
+    fn a_backup_never_takes_the_name_of_another() {
+        let dir = std::env::temp_dir().join(format!("migrate-backup-names-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let first = reserve(&dir, "h_5432_db_tenant_1-base-20261203T010101Z.dump").expect("a name");
+        let second = reserve(&dir, "h_5432_db_tenant_1-base-20261203T010101Z.dump").expect("a name");
+        assert_eq!(
+            first.0.file_name().and_then(|n| n.to_str()),
+            Some("h_5432_db_tenant_1-base-20261203T010101Z.dump")
+        );
+        assert_eq!(
+            second.0.file_name().and_then(|n| n.to_str()),
+            Some("h_5432_db_tenant_1-base-20261203T010101Z-2.dump")
+        );
+        assert_eq!(
+            second.1.file_name().and_then(|n| n.to_str()),
+            Some("h_5432_db_tenant_1-base-20261203T010101Z-2.dump.partial")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
