@@ -401,21 +401,26 @@ fn merge_with_ids(
     let parents: Vec<String> = if revs.is_empty() {
         heads.clone()
     } else {
-        let mut chosen = Vec::new();
-        for rev in revs {
-            let node = match history.graph.lookup(rev) {
-                Ok(node) => node,
+        let mut chosen: Vec<String> = Vec::new();
+        for target in revs {
+            // Any target naming revisions: an id or a prefix, a label, `heads`, `label@head`.
+            let nodes = match history.graph.resolve_str(target, &[]) {
+                Ok(nodes) => nodes,
                 Err(error) => return Ok(Err(Refused(error.to_string()))),
             };
-            let rev = history.graph.rev(node).to_owned();
-            if !splice && !history.graph.children(node).is_empty() {
-                return Ok(Err(Refused(format!(
-                    "revision `{rev}` is not a head revision; add --splice to merge it all the same\n\
-                     = help: a merge joins heads: the heads are {}",
-                    list(&heads)
-                ))));
+            for node in nodes {
+                let rev = history.graph.rev(node).to_owned();
+                if !splice && !history.graph.children(node).is_empty() {
+                    return Ok(Err(Refused(format!(
+                        "revision `{rev}` is not a head revision; add --splice to merge it all the same\n\
+                         = help: a merge joins heads: the heads are {}",
+                        list(&heads)
+                    ))));
+                }
+                if !chosen.contains(&rev) {
+                    chosen.push(rev);
+                }
             }
-            chosen.push(rev);
         }
         chosen
     };
@@ -492,6 +497,38 @@ mod tests {
             .expect("writes")
             .unwrap_or_else(|Refused(why)| panic!("refused: {why}"));
         assert!(path.contains("_dddd00000004_merge_notes_and_tags.rs"), "{path}");
+    }
+
+    #[test]
+    fn a_merge_takes_targets_as_alembic_spells_them() {
+        let fixture = Crate::new(
+            "merge-targets",
+            &[
+                ("aaaa00000001", &[], "add_people_table", ""),
+                ("bbbb00000002", &["aaaa00000001"], "add_notes_table", ", branch_labels = [\"notes\"]"),
+                ("cccc00000003", &["aaaa00000001"], "add_tags_table", ""),
+            ],
+        );
+        let merged = |targets: &[&str]| {
+            let targets: Vec<String> = targets.iter().map(|t| (*t).to_owned()).collect();
+            let path = merge_with_ids(&fixture.project, "merge_notes_and_tags", &targets, false, |_| {
+                "dddd00000004".to_owned()
+            })
+            .expect("writes")
+            .unwrap_or_else(|Refused(why)| panic!("{targets:?} refused: {why}"));
+            let name = path.rsplit('/').next().expect("a file name").to_owned();
+            let file = fixture.project.folder().join(name);
+            let text = std::fs::read_to_string(&file).expect("reads");
+            std::fs::remove_file(&file).expect("removes");
+            text
+        };
+        for targets in [&["heads"][..], &["notes@head", "cccc"], &["heads", "notes"]] {
+            let text = merged(targets);
+            assert!(
+                text.contains("down_revision = [\"bbbb00000002\", \"cccc00000003\"]"),
+                "{targets:?}: {text}"
+            );
+        }
     }
 
     /// The labels and dependencies of the scanned folder's files, sorted (files of the same
