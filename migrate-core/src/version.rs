@@ -190,7 +190,7 @@ impl Tables {
     pub fn lease_create_sql(&self) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {} (\n    name text PRIMARY KEY,\n    holder text NOT NULL,\n    pid integer,\n    \
-             backend_start timestamptz,\n    application text,\n    client inet,\n    \
+             usesysid oid,\n    backend_start timestamptz,\n    application text,\n    client inet,\n    \
              acquired_at timestamptz NOT NULL DEFAULT now(),\n    expires_at timestamptz NOT NULL\n)",
             self.lease_table()
         )
@@ -201,28 +201,59 @@ impl Tables {
     /// last renewed), or, with `liveness`, as soon as the session that took it is gone from
     /// `pg_stat_activity` (its server process and start time; a session whose start time this
     /// role may not see counts as alive): as an advisory lock is released when its session
-    /// ends, so a killed runner's lease is free at once. Without `liveness`, only the expiry
-    /// frees it.
+    /// ends, so a killed runner's lease is free at once (a session of another role on the
+    /// dead holder's pid does not keep it). Without `liveness`, only the expiry frees it.
     pub fn lease_try_sql(&self, holder: &str, ttl_ms: u128, liveness: bool) -> String {
         let lease = self.lease_table();
         let free = if liveness {
             "NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity a WHERE a.pid = l.pid \
+             AND a.usesysid IS NOT DISTINCT FROM l.usesysid \
              AND (a.backend_start = l.backend_start OR a.backend_start IS NULL))"
                 .to_owned()
         } else {
             "l.expires_at < now()".to_owned()
         };
         format!(
-            "WITH taken AS (INSERT INTO {lease} AS l (name, holder, pid, backend_start, application, client, expires_at) \
-             SELECT {key}, {holder}, a.pid, a.backend_start, a.application_name, a.client_addr, \
+            "WITH taken AS (INSERT INTO {lease} AS l (name, holder, pid, usesysid, backend_start, application, client, \
+             expires_at) SELECT {key}, {holder}, a.pid, a.usesysid, a.backend_start, a.application_name, a.client_addr, \
              now() + interval '{ttl_ms} milliseconds' FROM (SELECT pg_backend_pid() AS pid) me \
              LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = me.pid \
-             ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, pid = EXCLUDED.pid, \
+             ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, pid = EXCLUDED.pid, usesysid = EXCLUDED.usesysid, \
              backend_start = EXCLUDED.backend_start, application = EXCLUDED.application, client = EXCLUDED.client, \
              acquired_at = now(), expires_at = EXCLUDED.expires_at WHERE {free} RETURNING 1) \
              SELECT count(*) > 0 FROM taken",
             key = self.lease_key(),
             holder = quote_literal(holder),
+        )
+    }
+
+    /// Whether the lease table exists: one row, `t` or `f`.
+    pub fn lease_exists_sql(&self) -> String {
+        format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&self.lease_table()))
+    }
+
+    /// Whether another session holds the lease, alive (as [`Tables::lease_try_sql`] sees a
+    /// holder with `liveness`): one row, `t` or `f`. For a runner holding the advisory lock,
+    /// which must not run beside a runner holding the lease.
+    pub fn lease_live_sql(&self) -> String {
+        format!(
+            "SELECT EXISTS (SELECT FROM {} l WHERE l.name = {} AND l.pid IS DISTINCT FROM pg_backend_pid() \
+             AND EXISTS (SELECT FROM pg_catalog.pg_stat_activity a WHERE a.pid = l.pid \
+             AND a.usesysid IS NOT DISTINCT FROM l.usesysid \
+             AND (a.backend_start = l.backend_start OR a.backend_start IS NULL)))",
+            self.lease_table(),
+            self.lease_key()
+        )
+    }
+
+    /// Whether another session holds the advisory lock: one row, `t` or `f`. For a runner
+    /// holding the lease, which must not run beside a runner holding the advisory lock.
+    pub fn advisory_held_elsewhere_sql(&self) -> String {
+        format!(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory' AND l.granted \
+             AND l.objsubid = 1 AND ((l.classid::bigint << 32) | l.objid::bigint) = {} \
+             AND l.pid <> pg_backend_pid())",
+            self.lock_key_sql()
         )
     }
 

@@ -2,9 +2,12 @@
 //! `pg_dump` in its custom format, given the run's connection settings in libpq's environment
 //! (never on its command line, which other users of the machine can read).
 
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::connect::Database;
 
@@ -34,6 +37,7 @@ pub(crate) async fn dump(
     schemas: &[String],
     dir: &Path,
     rows: &[String],
+    bounds: Bounds,
 ) -> Result<PathBuf, String> {
     let environment = database.libpq_environment()?;
     let host =
@@ -42,9 +46,30 @@ pub(crate) async fn dump(
     let dbname = environment.iter().find(|(name, _)| *name == "PGDATABASE").map_or("", |(_, v)| v.as_str());
     let name = file_name(&[host, port, dbname], schemas.first().map(String::as_str), rows, SystemTime::now());
     let (dir, schemas) = (dir.to_owned(), schemas.to_vec());
-    tokio::task::spawn_blocking(move || run_pg_dump(&environment, &schemas, &dir, &name))
+    tokio::task::spawn_blocking(move || run_pg_dump(&environment, &schemas, &dir, &name, &bounds))
         .await
         .map_err(|e| format!("the backup's thread failed: {e}"))?
+}
+
+/// What bounds a backup: how long `pg_dump` may wait for a table's lock, and the run's
+/// interrupt, which stops it.
+pub(crate) struct Bounds {
+    /// `pg_dump --lock-wait-timeout`.
+    pub(crate) lock_wait: Duration,
+    /// Set to a signal's number to stop the dump.
+    pub(crate) interrupt: Option<Arc<AtomicUsize>>,
+}
+
+/// PostgreSQL's longest name, in bytes (`NAMEDATALEN` - 1): a longer one is cut there.
+const NAME_BYTES: usize = 63;
+
+/// `name` as PostgreSQL stores it: cut at [`NAME_BYTES`], on a character's boundary.
+fn stored_name(name: &str) -> &str {
+    let mut end = name.len().min(NAME_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
 }
 
 fn run_pg_dump(
@@ -52,11 +77,17 @@ fn run_pg_dump(
     schemas: &[String],
     dir: &Path,
     name: &str,
+    bounds: &Bounds,
 ) -> Result<PathBuf, String> {
     let pg_dump = find_binary("pg_dump").ok_or_else(|| {
         "pg_dump was found neither on PATH nor in `pg_config --bindir`: install PostgreSQL's client programs".to_owned()
     })?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
+    // A backup is a copy of the data: readable by its owner alone, as is a folder made for it.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
     let (file, partial) = reserve(dir, name)?;
     let mut command = Command::new(&pg_dump);
     // Only the run's settings: none of the environment's own PG variables (a PGSERVICE, a
@@ -68,29 +99,47 @@ fn run_pg_dump(
     }
     command.envs(environment.iter().map(|(name, value)| (*name, value.as_str())));
     command.arg("--format=custom").arg("--no-password").arg("--file").arg(&partial);
+    command.arg(format!("--lock-wait-timeout={}ms", bounds.lock_wait.as_millis().max(1)));
     for schema in schemas {
-        // pg_dump reads a pattern: quoted, the name is matched exactly.
-        command.arg("--schema").arg(format!("\"{}\"", schema.replace('"', "\"\"")));
+        // pg_dump reads a pattern: quoted, the name is matched exactly, as PostgreSQL stored it.
+        command.arg("--schema").arg(format!("\"{}\"", stored_name(schema).replace('"', "\"\"")));
     }
-    let output = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", pg_dump.display()));
     let failed = |reason: String| {
         let _ = std::fs::remove_file(&partial);
         let _ = std::fs::remove_file(&file);
         Err(reason)
     };
-    let output = match output {
-        Ok(output) => output,
-        Err(reason) => return failed(reason),
+    let child = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => return failed(format!("cannot run {}: {e}", pg_dump.display())),
     };
-    if !output.status.success() {
-        let said = String::from_utf8_lossy(&output.stderr);
+    // Its error output, read as it comes (a full pipe would stall it).
+    let mut stderr = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(stderr) = stderr.as_mut() {
+            let _ = std::io::Read::read_to_string(stderr, &mut text);
+        }
+        text
+    });
+    let status = loop {
+        if bounds.interrupt.as_ref().is_some_and(|flag| flag.load(Ordering::SeqCst) != 0) {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = reader.join();
+            return failed("interrupted while pg_dump ran".to_owned());
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return failed(format!("cannot wait for pg_dump: {e}")),
+        }
+    };
+    let said = reader.join().unwrap_or_default();
+    if !status.success() {
         let said = said.trim().lines().collect::<Vec<_>>().join(" ");
-        return failed(format!("pg_dump failed ({}): {said}", output.status));
+        return failed(format!("pg_dump failed ({status}): {said}"));
     }
     match std::fs::rename(&partial, &file) {
         Ok(()) => Ok(file),
@@ -106,8 +155,19 @@ fn reserve(dir: &Path, name: &str) -> Result<(PathBuf, PathBuf), String> {
     for n in 1..1_000 {
         let candidate = if n == 1 { format!("{stem}.dump") } else { format!("{stem}-{n}.dump") };
         let file = dir.join(&candidate);
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&file) {
-            Ok(_) => return Ok((file, dir.join(format!("{candidate}.partial")))),
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&file) {
+            Ok(_) => {
+                // pg_dump writes into it, keeping its mode.
+                let partial = dir.join(format!("{candidate}.partial"));
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(&partial)
+                    .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
+                return Ok((file, partial));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(format!("cannot create a file in {}: {e}", dir.display())),
         }
@@ -160,7 +220,14 @@ fn utc(now: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    #[test]
+    fn a_long_name_is_matched_as_postgresql_stored_it() {
+        let long = "ü".repeat(40);
+        assert_eq!(stored_name(&long).len(), 62, "cut on a character's boundary");
+        assert_eq!(stored_name("tenant_1"), "tenant_1");
+        assert_eq!(stored_name(&"x".repeat(70)).len(), 63);
+    }
 
     #[test]
     fn a_backup_is_named_with_the_target_the_revisions_and_the_time() {

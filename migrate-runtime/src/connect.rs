@@ -641,6 +641,16 @@ impl Database {
         if let Some(timeout) = config.get_connect_timeout() {
             env.push(("PGCONNECT_TIMEOUT", timeout.as_secs().max(1).to_string()));
         }
+        // With several hosts, the one the run reached: the writable one, when asked.
+        match config.get_target_session_attrs() {
+            tokio_postgres::config::TargetSessionAttrs::ReadWrite => {
+                env.push(("PGTARGETSESSIONATTRS", "read-write".to_owned()));
+            }
+            tokio_postgres::config::TargetSessionAttrs::ReadOnly => {
+                env.push(("PGTARGETSESSIONATTRS", "read-only".to_owned()));
+            }
+            _ => {}
+        }
         env.push(("PGAPPNAME", "migrate backup".to_owned()));
         let options = &libpq.options;
         env.push(("PGSSLMODE", libpq.mode.name().to_owned()));

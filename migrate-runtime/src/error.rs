@@ -190,6 +190,14 @@ pub enum Error {
         /// Why it cannot be written.
         why: String,
     },
+    /// The lease of the migration lock could not be renewed in time, or was taken over after
+    /// it expired: the run stopped before its next step.
+    LeaseLost {
+        /// The lease table.
+        table: String,
+        /// Where the database stands.
+        left: String,
+    },
     /// What the run asks cannot be done safely on the server's engine; nothing was changed.
     Unsupported {
         /// The engine: CockroachDB, YugabyteDB.
@@ -338,6 +346,11 @@ impl fmt::Display for Error {
             Error::ReadOnly { target, why } => {
                 write!(f, "{target} cannot be migrated: {why}; nothing was attempted")
             }
+            Error::LeaseLost { table, left } => write!(
+                f,
+                "the migration lease in {table} cannot be kept (not renewed in time, taken over after it expired, \
+                 or no session to renew it), so the run stopped before its next change: {left}"
+            ),
             Error::Unsupported { engine, what, why } => {
                 write!(f, "{what} is refused on {engine}: {why}; nothing was changed")
             }
@@ -451,6 +464,9 @@ impl Error {
                  reports such targets as skipped instead of failed"
                 .to_owned(),
             Error::Refused { .. } => "deal with what the hook refused, then run again".to_owned(),
+            Error::LeaseLost { .. } => "run again once the server can be reached from a second session (the lease is \
+                 renewed from one); a longer lease_ttl tolerates longer cuts"
+                .to_owned(),
             Error::Unsupported { .. } => {
                 "run in the default mode, where each migration is a step of its own".to_owned()
             }

@@ -141,8 +141,8 @@ impl TargetReport {
 pub struct FleetReport {
     /// Each target's report, in the order the targets were given.
     pub targets: Vec<TargetReport>,
-    /// How many targets ran at once: [`Fleet::jobs`], or fewer when a server had fewer free
-    /// connections (two per job: a run may open a second session to see who blocks it).
+    /// How many targets ran at once: [`Fleet::jobs`], or fewer when a server had too few free
+    /// connections for them (as many per job as one run may hold).
     pub jobs: usize,
     /// How long the whole run took.
     pub duration: Duration,
@@ -207,8 +207,10 @@ impl Fleet {
     }
 
     /// How many targets are migrated at once (at least 1). Fewer run when a server of the
-    /// targets has fewer free connections than twice that (read from the server before the
-    /// run: `max_connections` less the reserved ones and those in use).
+    /// targets has too few free connections for them (read from the server before the run:
+    /// the least of `max_connections`, the role's and the database's `CONNECTION LIMIT`, less
+    /// the sessions open), a run holding its session, a second one while a statement waits on
+    /// a lock, `pg_dump`'s for a backup and one renewing a lease that only expires.
     pub fn jobs(mut self, jobs: usize) -> Fleet {
         self.jobs = jobs.max(1);
         self
@@ -276,7 +278,11 @@ impl Fleet {
         // Built once, before the migrator is copied for each schema.
         self.migrator.graph();
         self.migrator.compiled();
-        let jobs = self.jobs.min(free_jobs(targets).await).min(targets.len()).max(1);
+        let jobs = self
+            .jobs
+            .min(free_jobs(targets, self.migrator.connections_per_run()).await)
+            .min(targets.len())
+            .max(1);
         let reports: Vec<Mutex<Option<TargetReport>>> = targets.iter().map(|_| Mutex::new(None)).collect();
         let canary = self.canary.min(targets.len());
         let stage = |range: std::ops::Range<usize>, keep_going: bool| {
@@ -390,10 +396,10 @@ fn not_run(targets: &[Target], index: usize, why: &str) -> TargetReport {
 }
 
 /// How many jobs the targets' servers have room for: for each server (host and port), its
-/// free connections (`max_connections` less the reserved ones and those open) halved, a run
-/// holding one session and, while a statement waits on a lock, a second one that watches who
-/// blocks it. A server that cannot be asked sets no bound (its targets fail on their own).
-async fn free_jobs(targets: &[Target]) -> usize {
+/// free connections (`max_connections` less the reserved ones and those open, and the role's
+/// and the database's `CONNECTION LIMIT` less their sessions) divided by what one run may hold
+/// (`per_job`). A server that cannot be asked sets no bound (its targets fail on their own).
+async fn free_jobs(targets: &[Target], per_job: usize) -> usize {
     let mut servers: Vec<(&str, &Database)> = Vec::new();
     for target in targets {
         let database = target.database_of();
@@ -416,14 +422,21 @@ async fn free_jobs(targets: &[Target]) -> usize {
             })
         });
         if let Some(free) = free {
-            bound = bound.min((free / 2).max(1));
+            bound = bound.min((free / per_job.max(1)).max(1));
         }
     }
     bound
 }
 
-/// The connections a server has free for ordinary users (this query's own counted as
-/// free: it ends before the run starts).
-const FREE_CONNECTIONS_SQL: &str = "SELECT greatest(0, current_setting('max_connections')::int \
-     - current_setting('superuser_reserved_connections')::int \
-     - (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend')::int + 1)";
+/// The connections free for this role in this database: the least of the server's (less the
+/// reserved ones), the role's and the database's limits, less the sessions each counts (this
+/// query's own counted as free: it ends before the run starts).
+const FREE_CONNECTIONS_SQL: &str = "SELECT greatest(0, least(\
+     current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int \
+     - (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend')::int, \
+     CASE WHEN r.rolconnlimit >= 0 THEN r.rolconnlimit \
+     - (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usesysid = r.oid)::int END, \
+     CASE WHEN d.datconnlimit >= 0 THEN d.datconnlimit \
+     - (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datid = d.oid)::int END) + 1) \
+     FROM pg_catalog.pg_roles r, pg_catalog.pg_database d \
+     WHERE r.rolname = current_user AND d.datname = current_database()";

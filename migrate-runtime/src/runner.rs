@@ -12,7 +12,7 @@
 //! session, which ends with the run.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -443,10 +443,11 @@ impl Migrator {
     /// Holds the migration lock as a lease: a row of the table `migrate_lock` beside the
     /// version table, naming the run that holds it, instead of a PostgreSQL advisory lock
     /// (off by default): for servers without advisory locks, and anywhere a session-level
-    /// lock cannot be held. Runners wait for each other as with the advisory lock. The lease
-    /// is given back when the run ends; the lease of a runner that died is free as soon as
-    /// its session is gone from `pg_stat_activity` ([`Migrator::lease_liveness`]), else when it
-    /// expires ([`Migrator::lease_ttl`]), a second session renewing it meanwhile.
+    /// lock cannot be held. Runners wait for each other as with the advisory lock, and a
+    /// runner of either kind waits for one holding the other. The lease is given back when the
+    /// run ends; the lease of a runner that died is free as soon as its session is gone from
+    /// `pg_stat_activity` ([`Migrator::lease_liveness`]), else when it expires
+    /// ([`Migrator::lease_ttl`]), a second session renewing it meanwhile.
     pub fn lease_lock(mut self, yes: bool) -> Migrator {
         self.lease_lock = yes;
         self
@@ -496,9 +497,11 @@ impl Migrator {
     /// with the target and the revision it is at: `<host>_<port>_<database>[_<schema>]-<revisions>-<UTC
     /// time>.dump`. A schema-per-tenant target (its tables in another schema than `public`)
     /// dumps that schema only. A backup that fails refuses the run ([`Error::Backup`]),
-    /// nothing changed; the file is named in [`Report::backup`]. `pg_dump` comes from `PATH`,
-    /// else from `pg_config --bindir`; it must be as new as the server. A lent connection
-    /// cannot be backed up (its settings are unknown): the run is refused.
+    /// nothing changed; the file (readable by its owner alone) is named in [`Report::backup`].
+    /// `pg_dump` comes from `PATH`, else from `pg_config --bindir`; it must be as new as the
+    /// server; it waits for a table's lock at most [`Migrator::lock_wait`], and an interrupt
+    /// stops it. A lent connection cannot be backed up (its settings are unknown): the run is
+    /// refused.
     pub fn backup_to(mut self, dir: impl Into<PathBuf>) -> Migrator {
         self.backup_to = Some(dir.into());
         self
@@ -595,6 +598,14 @@ impl Migrator {
     pub fn interrupt_on(mut self, flag: Arc<AtomicUsize>) -> Migrator {
         self.interrupt = Some(flag);
         self
+    }
+
+    /// How many connections a run may hold at once: its session, a second one watching who
+    /// blocks a waiting statement, `pg_dump`'s for a backup, and one renewing a lease that
+    /// only expires.
+    pub(crate) fn connections_per_run(&self) -> usize {
+        2 + usize::from(self.backup_to.is_some())
+            + usize::from(self.lock && self.lease_lock && !self.lease_liveness)
     }
 
     /// This migrator without its step and note hooks (a fan-out run reports per target).
@@ -856,6 +867,7 @@ impl Migrator {
         if first {
             statements.push("SELECT pg_backend_pid()".to_owned());
             statements.push(SERVER_SQL.to_owned());
+            statements.push(self.tables.lease_exists_sql());
         }
         let lock_at = statements.len();
         if lock {
@@ -874,8 +886,13 @@ impl Migrator {
             Server::read(outcome.rows.get(at + 1).and_then(|rows| rows.first()))
         });
         // Known even when the batch failed further on (a lock function the engine lacks).
-        if outcome.rows.len() > pid_at.map_or(usize::MAX, |at| at + 1) {
-            session.engine = server.engine;
+        if let Some(at) = pid_at {
+            if outcome.rows.len() > at + 1 {
+                session.engine = server.engine;
+            }
+            if outcome.rows.len() > at + 2 {
+                session.lease_table = outcome.value(at + 2) == Some("t");
+            }
         }
         let locked = !lock || outcome.value(lock_at) == Some("t");
         session.held |= lock && outcome.value(lock_at) == Some("t");
@@ -948,27 +965,58 @@ impl Migrator {
     /// taken when free; a database that cannot be written (a standby, read-only
     /// transactions) is refused there, before anything is attempted.
     async fn open<'a>(&self, conn: Conn<'a>) -> Result<(Session<'a>, Read), Error> {
-        let mut session = Session::open(conn, self.interrupt.clone()).await?;
-        let mut leased = self.lock && self.lease_lock;
-        if leased {
-            session.lease = Some(self.lease());
+        if self.search_path.first().is_some_and(|schema| schema == "$user") {
+            return Err(Error::Unsupported {
+                engine: "PostgreSQL",
+                what: "a search path whose first schema is named `$user` (a schema per tenant)".to_owned(),
+                why: "PostgreSQL reads `$user` in a search path as the schema named after the role, so the \
+                      migrations' objects would land elsewhere"
+                    .to_owned(),
+            });
         }
-        let mut first = self.read(&mut session, true, self.lock && !leased, true).await;
+        let mut session = Session::open(conn, self.interrupt.clone()).await?;
+        // The advisory lock is tried by the first read, unless the lock is a lease.
+        let mut first = self.read(&mut session, true, self.lock && !self.lease_lock, true).await;
         let profile = session.engine.profile();
-        if self.lock && !leased && !profile.advisory_lock {
+        if self.lock && !profile.advisory_lock {
             // The engine's advisory lock locks nothing (or is missing, failing the first read,
-            // which is then made again without it): the lock is a lease.
-            leased = true;
+            // which is then made again without it): the lock is a lease alone.
             if std::mem::take(&mut session.held) {
                 let _ = session.send(&self.tables.unlock_sql()).await;
             }
-            session.lease = Some(self.lease());
             if first.is_err() {
                 first = self.read(&mut session, true, false, true).await;
             }
         }
-        if let Some(lease) = &mut session.lease {
-            lease.liveness &= profile.sees_every_session;
+        let leased = self.lock && (self.lease_lock || !profile.advisory_lock);
+        if !leased && session.held && session.lease_table {
+            // A runner holding the lease (another setting) excludes this one as the advisory
+            // lock would: the lock goes back, to be waited for.
+            let live = session.send(&self.tables.lease_live_sql()).await;
+            if live.error.is_none() && live.value(0) == Some("t") {
+                session.give_back_lock(&self.tables, false).await;
+                first = first.map(|read| Read { locked: false, ..read });
+            } else if let Ok(read) = first {
+                // The first read may have waited behind a lease holder's step, which has ended
+                // since: what it read is read again, under the lock.
+                first = match self.read(&mut session, false, false, false).await {
+                    Ok(again) => Ok(Read { state: again.state, ..read }),
+                    Err(error) => Err(error),
+                };
+            }
+        }
+        if leased {
+            let lease = Lease { liveness: self.lease_liveness && profile.sees_every_session, ..self.lease() };
+            if !lease.liveness && session.is_borrowed() {
+                let error = Error::LentConnection {
+                    reason:
+                        "the migration lock is a lease that only expires, which a run on a lent connection \
+                             cannot renew while a step lasts"
+                            .to_owned(),
+                };
+                return Err(session.release(&self.tables, error).await);
+            }
+            session.lease = Some(lease);
         }
         if first.is_ok() && session.engine != Engine::PostgreSql {
             self.note(&format!("{} detected: {}", session.engine.name(), profile.summary()));
@@ -993,7 +1041,8 @@ impl Migrator {
                     };
                     Err(session.release(&self.tables, error).await)
                 }
-                // The lease is taken after the first read, which tells whether it can be.
+                // The lease is taken after the first read, which tells whether it can be (the
+                // advisory lock, when it is part of the lock, may be held already).
                 None if leased => Ok((session, Read { locked: false, ..read })),
                 None => Ok((session, read)),
             },
@@ -1008,6 +1057,7 @@ impl Migrator {
             ttl: self.lease_ttl,
             liveness: self.lease_liveness,
             taken: Arc::default(),
+            lost: Arc::default(),
         }
     }
 
@@ -1135,30 +1185,59 @@ impl Migrator {
         );
         Some(async move {
             let mut client: Option<tokio_postgres::Client> = None;
-            let mut lost = false;
+            let mut renewed_at: Option<Instant> = None;
+            let mut said = false;
+            let say = |text: String| {
+                if let Some(note) = notes {
+                    note(&text);
+                }
+            };
             loop {
                 tokio::time::sleep(lease.ttl / 3).await;
-                if !lease.taken.load(std::sync::atomic::Ordering::SeqCst) || lost {
+                if !lease.taken.load(std::sync::atomic::Ordering::SeqCst) || lease.lost.load(Ordering::SeqCst)
+                {
                     continue;
                 }
+                // Taken since the last tick at the earliest.
+                let since = *renewed_at.get_or_insert_with(|| Instant::now() - lease.ttl / 3);
                 if client.as_ref().is_none_or(tokio_postgres::Client::is_closed) {
-                    client = database.connect().await.ok();
+                    client = database.connect().await.map_err(|e| e.to_string()).map_or_else(
+                        |e| {
+                            if !std::mem::replace(&mut said, true) {
+                                say(format!("cannot renew the migration lease in {table}: {e}"));
+                            }
+                            None
+                        },
+                        Some,
+                    );
                 }
-                let Some(renewer) = &client else { continue };
-                let renewed = renewer.simple_query(&renew).await.ok().and_then(|messages| {
-                    messages.into_iter().find_map(|message| match message {
-                        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(|n| n != "0"),
-                        _ => None,
-                    })
-                });
-                if renewed == Some(false) {
-                    lost = true;
-                    if let Some(note) = notes {
-                        note(&format!(
-                            "the migration lease in {table} was taken over after it expired: another runner may run \
-                             beside this one (each step still checks the version rows it changes)"
+                let renewed = match &client {
+                    Some(renewer) => renewer.simple_query(&renew).await.ok().and_then(|messages| {
+                        messages.into_iter().find_map(|message| match message {
+                            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(|n| n != "0"),
+                            _ => None,
+                        })
+                    }),
+                    None => None,
+                };
+                match renewed {
+                    Some(true) => renewed_at = Some(Instant::now()),
+                    Some(false) => {
+                        lease.lost.store(true, Ordering::SeqCst);
+                        say(format!(
+                            "the migration lease in {table} was taken over after it expired: the run stops before its \
+                             next step"
                         ));
                     }
+                    // Not renewed for two thirds of its life: it may expire before the next try.
+                    None if since.elapsed() >= lease.ttl * 2 / 3 => {
+                        lease.lost.store(true, Ordering::SeqCst);
+                        say(format!(
+                            "the migration lease in {table} could not be renewed in time: the run stops before its \
+                             next step"
+                        ));
+                    }
+                    None => client = None,
                 }
             }
         })
@@ -1227,7 +1306,24 @@ impl Migrator {
         read: &Read,
         plan: &Plan,
     ) -> Result<Option<PathBuf>, Error> {
-        if plan.steps.is_empty() || (self.backup_to.is_none() && self.before_changes.is_none()) {
+        if plan.steps.is_empty() {
+            return Ok(None);
+        }
+        // A lease that only expires is renewed from a second session: one that cannot be
+        // opened now (a connection limit) would let it expire under the first step.
+        if let (Some(_), Some(database)) =
+            (session.lease.as_ref().filter(|l| !l.liveness), session.database())
+            && let Err(error) = database.connect().await
+        {
+            return Err(Error::LeaseLost {
+                table: self.tables.lease_table(),
+                left: format!(
+                    "nothing was changed: the second session that renews it cannot connect ({})",
+                    error.to_string().lines().next().unwrap_or_default()
+                ),
+            });
+        }
+        if self.backup_to.is_none() && self.before_changes.is_none() {
             return Ok(None);
         }
         let target = self.target_name(session, &read.server);
@@ -1246,8 +1342,11 @@ impl Migrator {
             if !schemas.is_empty() && !schemas.contains(&self.tables.schema) {
                 schemas.push(self.tables.schema.clone());
             }
-            let file =
-                crate::backup::dump(database, &schemas, dir, &read.state.rows).await.map_err(refused)?;
+            let bounds =
+                crate::backup::Bounds { lock_wait: self.lock_wait, interrupt: self.interrupt.clone() };
+            let file = crate::backup::dump(database, &schemas, dir, &read.state.rows, bounds)
+                .await
+                .map_err(refused)?;
             backup = Some(file);
         }
         if let Some(hook) = &self.before_changes {
@@ -1325,6 +1424,16 @@ impl Migrator {
                     _ => None,
                 })
                 .unwrap_or(0);
+            // Between steps, a lease lost stops the run where it stands, as an interrupt does.
+            if session.lease.as_ref().is_some_and(|lease| lease.lost.load(Ordering::SeqCst))
+                && matches!(piece.part, Part::Step | Part::Claim)
+                && let Some(next) = piece.step.and_then(|n| plan.steps.get(n))
+            {
+                return Err(Error::LeaseLost {
+                    table: self.tables.lease_table(),
+                    left: format!("the database is at {}", rows_text(&next.rows)),
+                });
+            }
             // Between steps, an interrupt stops the run where it stands: at the rows the next
             // step starts from.
             if let Some(signal) = session.interrupted()

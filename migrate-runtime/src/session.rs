@@ -204,6 +204,9 @@ pub(crate) struct Session<'a> {
     pub(crate) lease_held: bool,
     /// The server's engine, read by the run's first query.
     pub(crate) engine: crate::engine::Engine,
+    /// Whether the lease table exists (read by the first read): a runner holding the advisory
+    /// lock then checks that no runner holds the lease.
+    pub(crate) lease_table: bool,
 }
 
 /// The migration lock as a lease row ([`Tables::lease_try_sql`]), for servers without
@@ -219,6 +222,9 @@ pub(crate) struct Lease {
     pub(crate) liveness: bool,
     /// Set once the lease is taken, for the heartbeat that renews it.
     pub(crate) taken: Arc<std::sync::atomic::AtomicBool>,
+    /// Set by the heartbeat when the lease could not be renewed in time or was taken over:
+    /// the run stops before its next step.
+    pub(crate) lost: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Lease {
@@ -253,6 +259,7 @@ impl<'a> Session<'a> {
             lease: None,
             lease_held: false,
             engine: crate::engine::Engine::default(),
+            lease_table: false,
         };
         if session.is_borrowed() {
             session.check_lent().await?;
@@ -546,28 +553,57 @@ impl<'a> Session<'a> {
         wait: Duration,
         note: &(dyn Fn(&str) + Sync),
     ) -> Result<(), Error> {
-        let poll = match self.lease.clone() {
+        let start = Instant::now();
+        match self.lease.clone() {
             Some(lease) => {
-                self.create_lease_table(tables).await?;
-                join_statements(&[
+                let mut poll = vec![
                     tables.lease_try_sql(&lease.holder, lease.ttl_ms(), lease.liveness),
                     tables.lease_holder_sql(),
-                ])
+                ];
+                if self.engine.profile().advisory_lock {
+                    poll.push(tables.advisory_held_elsewhere_sql());
+                }
+                self.wait_for(tables, &join_statements(&poll), true, start, wait, note).await
             }
-            None => join_statements(&[tables.try_lock_sql(), tables.lock_holder_sql()]),
-        };
-        let leased = self.lease.is_some();
-        let start = Instant::now();
-        let mut told = start;
+            None => {
+                let mut poll = vec![tables.try_lock_sql(), tables.lock_holder_sql()];
+                if self.lease_table {
+                    poll.push(tables.lease_live_sql());
+                }
+                self.wait_for(tables, &join_statements(&poll), false, start, wait, note).await
+            }
+        }
+    }
+
+    /// Polls `poll` (a try of the advisory lock, or of the lease with `leased`, then who holds
+    /// it, then whether a runner holds the other kind of lock) until it is taken, the other kind
+    /// free, up to `wait` after `start`. A lock taken while the other kind is held elsewhere is
+    /// given back at once and waited for again: runners of both kinds (a deployment changing
+    /// its setting) never run together; taken together, both back off and try again.
+    async fn wait_for(
+        &mut self,
+        tables: &Tables,
+        poll: &str,
+        leased: bool,
+        start: Instant,
+        wait: Duration,
+        note: &(dyn Fn(&str) + Sync),
+    ) -> Result<(), Error> {
+        let mut told = Instant::now();
         let mut pause = Duration::from_millis(20);
         loop {
             if let Some(signal) = self.interrupted() {
                 let left = "it was waiting for the migration lock: nothing ran".to_owned();
                 return Err(Error::Interrupted { signal, rev: None, left });
             }
-            let outcome = self.send(&poll).await;
+            let outcome = self.send(poll).await;
             // Taken, even when what follows in the batch failed: the session holds it.
-            let taken = outcome.value(0) == Some("t");
+            let mut taken = outcome.value(0) == Some("t");
+            if taken && outcome.error.is_none() && outcome.value(2) == Some("t") {
+                // The other kind of lock is held: this one goes back.
+                self.give_back_lock(tables, leased).await;
+                taken = false;
+            }
             if leased {
                 self.lease_held |= taken;
                 if let Some(lease) = self.lease.as_ref().filter(|_| taken) {
@@ -576,8 +612,17 @@ impl<'a> Session<'a> {
             } else {
                 self.held |= taken;
             }
+            // The lease table is made the first time it is missing, by whoever may: a role that
+            // may not create it can still use it once it is there.
+            if leased
+                && outcome.error.as_ref().and_then(|e| e.code())
+                    == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE)
+            {
+                self.create_lease_table(tables).await?;
+                continue;
+            }
             let outcome = outcome.ok().map_err(database("cannot take the migration lock"))?;
-            if outcome.value(0) == Some("t") {
+            if taken {
                 return Ok(());
             }
             if start.elapsed() >= wait {
@@ -604,6 +649,21 @@ impl<'a> Session<'a> {
 }
 
 impl Session<'_> {
+    /// Gives back the lock just taken: the lease with `leased`, else the advisory lock.
+    pub(crate) async fn give_back_lock(&mut self, tables: &Tables, leased: bool) {
+        let sql = match (&self.lease, leased) {
+            (Some(lease), true) => {
+                self.lease_held = false;
+                tables.lease_release_sql(&lease.holder)
+            }
+            _ => {
+                self.held = false;
+                tables.unlock_sql()
+            }
+        };
+        let _ = self.send(&sql).await;
+    }
+
     /// Creates the lease table when it is missing; two runners creating it at once may see
     /// each other's (a unique violation of the catalog), which is no failure.
     async fn create_lease_table(&mut self, tables: &Tables) -> Result<(), Error> {
