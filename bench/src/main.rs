@@ -5,6 +5,8 @@
 //!                                                [--runs 3] [--peers]
 //! cargo run --release -p migrate-bench -- runtime [--sizes 100,1000] [--runs 3]
 //! cargo run --release -p migrate-bench -- replay [--runs 3]
+//! cargo run --release -p migrate-bench -- fanout [--schemas 1000] [--databases 50] [--migrations 20]
+//!                                               [--jobs 1,4,16] [--memory-jobs 16] [--runs 3]
 //! ```
 //!
 //! `compile` generates crates with N valid migrations, builds them with cargo and reports,
@@ -21,8 +23,14 @@
 //! `replay` imports crates.io's 285 Diesel migrations (`corpus/crates-io`) with `cargo migrate
 //! import` and applies them from empty, beside psql applying the same files in one session and
 //! in one process per file.
+//!
+//! `fanout` applies one chain to many targets of a server of its own (`max_connections = 100`):
+//! tenant schemas of one database and databases, with `Fleet` at several job counts, beside a
+//! sequential loop of `Migrator::upgrade` and one psql process per target; then the peak memory
+//! of a child process running the fleet over the schemas.
 
 mod crates;
+mod fanout;
 mod replay;
 mod runtime;
 
@@ -77,9 +85,12 @@ fn main() -> ExitCode {
         Some("compile") => options(&args[1..]).and_then(|o| compile(&o)),
         Some("runtime") => options(&args[1..]).and_then(|o| runtime::run(&o.sizes, o.runs, &o.out)),
         Some("replay") => options(&args[1..]).and_then(|o| replay::run(o.runs, &o.out)),
+        Some("fanout") => fanout::run(&args[1..]),
+        Some("fanout-child") => fanout::child(&args[1..]),
         _ => Err("usage: migrate-bench compile [--sizes 100,1000,5000] [--release-sizes 1000] [--runs 3] [--peers]\n       \
                   migrate-bench runtime [--sizes 100,1000] [--runs 3]\n       \
-                  migrate-bench replay [--runs 3]"
+                  migrate-bench replay [--runs 3]\n       \
+                  migrate-bench fanout [--schemas 1000] [--databases 50] [--migrations 20] [--jobs 1,4,16] [--memory-jobs 16] [--runs 3]"
             .to_owned()),
     };
     match result {
