@@ -1189,3 +1189,39 @@ fn jobs_stay_under_the_role_connection_limit() {
     let _ = testkit::client(db.url()).expect("c").batch_execute(&format!("DROP ROLE {role}"));
     assert!(report.is_success(), "jobs {}: {:#?}", report.jobs, summary(&report));
 }
+
+chain!(PAUSED:
+    (P1, "a14000000071", &[], "CREATE TABLE p1 (id int)", "DROP TABLE p1"),
+    (P2, "a14000000072", &["a14000000071"], "CREATE TABLE p2 (id int)", "DROP TABLE p2"),
+);
+
+/// A pause after each step, holding the lock, with no transaction open (so that nothing but
+/// the migration lock keeps a second runner out: no read of it waits on a table).
+fn pause_between_steps(_: &migrate_runtime::StepReport) {
+    std::thread::sleep(Duration::from_millis(1500));
+}
+
+#[test]
+fn every_pair_of_lock_kinds_excludes_between_steps() {
+    for (first_leased, second_leased) in [(true, true), (true, false), (false, true), (false, false)] {
+        let db = database();
+        let url = db.url().to_owned();
+        let first = Migrator::new(&PAUSED).lease_lock(first_leased).on_step(pause_between_steps);
+        let second = Migrator::new(&PAUSED).lease_lock(second_leased).lock_wait(Duration::from_secs(20));
+        let (a, b) = std::thread::scope(|scope| {
+            let a = scope.spawn(|| first.upgrade(url.as_str(), "head"));
+            // The first runner is in its pause after its first step, holding its lock.
+            wait_for(|| {
+                query(&url, "SELECT to_regclass('public.alembic_version') IS NOT NULL") == ["t"]
+                    && query(&url, "SELECT count(*) FROM public.alembic_version") == ["1"]
+            });
+            let b = second.upgrade(url.as_str(), "head");
+            (a.join().expect("a"), b)
+        });
+        let kinds = format!("first leased: {first_leased}, second leased: {second_leased}");
+        let a = a.unwrap_or_else(|e| panic!("{kinds}: the first runner failed: {e}"));
+        let b = b.unwrap_or_else(|e| panic!("{kinds}: the second runner failed: {e}"));
+        assert_eq!((a.steps.len(), b.steps.len()), (2, 0), "{kinds}: the second ran beside the first");
+        assert!(lease_rows(&url).is_empty(), "{kinds}: {:?}", lease_rows(&url));
+    }
+}
