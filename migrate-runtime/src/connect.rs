@@ -574,6 +574,7 @@ impl Database {
     }
 
     /// The same settings for the database `name` of the same server.
+    #[cfg(feature = "cli")]
     pub(crate) fn with_dbname(&self, name: &str) -> Database {
         let mut database = self.clone();
         database.config.dbname(name);

@@ -609,6 +609,7 @@ impl Migrator {
     }
 
     /// This migrator without its step and note hooks (a fan-out run reports per target).
+    #[cfg(feature = "cli")]
     pub(crate) fn silenced(mut self) -> Migrator {
         self.progress = None;
         self.notes = None;
