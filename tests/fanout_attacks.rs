@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use migrate_runtime::testkit::{self, Cluster, ClusterSettings};
-use migrate_runtime::{Body, Chain, Error, Fleet, Migration, Migrator, Outcome, TableNames, Target};
+use migrate_runtime::{Body, Chain, Error, Fleet, Migration, Migrator, Outcome, Target};
 
 mod support;
 use support::database;
@@ -115,13 +115,6 @@ fn restore_list(file: &Path) -> String {
 fn next_second() {
     let ms = SystemTime::now().duration_since(UNIX_EPOCH).expect("now").subsec_millis();
     std::thread::sleep(Duration::from_millis(u64::from(1000 - ms) + 20));
-}
-
-fn tenant(migrator: Migrator, schema: &str) -> Migrator {
-    let tables = migrator.table_names();
-    migrator
-        .tables(TableNames::new(schema, tables.version(), tables.history()))
-        .search_path(&[schema, "public"])
 }
 
 fn summary(report: &migrate_runtime::FleetReport) -> Vec<String> {
@@ -648,7 +641,7 @@ fn a_role_without_create_on_the_schema_can_take_an_existing_lease() {
     let advisory_ok = advisory.is_ok();
     Migrator::new(&DML).downgrade(db.url(), "a14000000031").expect("the owner reverts");
     let leased = Migrator::new(&DML).lease_lock(true).upgrade(url.as_str(), "head");
-    let _ = execute(db.url(), &format!("DROP OWNED BY {role}"));
+    execute(db.url(), &format!("DROP OWNED BY {role}"));
     let _ = testkit::client(db.url()).expect("c").batch_execute(&format!("DROP ROLE {role}"));
     eprintln!("advisory: {advisory:?}\nlease: {leased:?}");
     assert!(advisory_ok, "{advisory:?}");
@@ -918,7 +911,7 @@ fn a_lease_row_naming_a_reused_pid_of_another_role_frees_for_a_plain_role() {
     let url = db.url().replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
     let result =
         Migrator::new(&DML).lease_lock(true).lock_wait(Duration::from_secs(2)).upgrade(url.as_str(), "head");
-    let _ = execute(db.url(), &format!("DROP OWNED BY {role}"));
+    execute(db.url(), &format!("DROP OWNED BY {role}"));
     let _ = testkit::client(db.url()).expect("c").batch_execute(&format!("DROP ROLE {role}"));
     drop(bystander);
     eprintln!("{result:?}");
