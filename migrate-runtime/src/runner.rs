@@ -1042,8 +1042,7 @@ impl Migrator {
                     };
                     Err(session.release(&self.tables, error).await)
                 }
-                // The lease is taken after the first read, which tells whether it can be (the
-                // advisory lock, when it is part of the lock, may be held already).
+                // The lease is taken after the first read, which tells whether it can be.
                 None if leased => Ok((session, Read { locked: false, ..read })),
                 None => Ok((session, read)),
             },
