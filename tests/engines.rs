@@ -68,7 +68,7 @@ fn on_cockroachdb_and_yugabytedb_the_lock_is_a_lease_and_each_migration_runs_out
         let migrator = Migrator::new(&CHAIN);
         migrator.upgrade(db.url(), "e00000000001").expect("the first migration runs");
         // The lock was a lease (its table made, the lease given back), not an advisory lock.
-        assert_eq!(rows("SELECT count(*) FROM migrate_lock", &db), ["0"], "{answer}");
+        assert_eq!(rows("SELECT count(*) FROM alembic_version_lease", &db), ["0"], "{answer}");
         // A migration whose second statement fails keeps its first: it ran outside a
         // transaction, and the next run is refused until the way out is taken.
         match migrator.upgrade(db.url(), "head") {
@@ -105,5 +105,5 @@ fn on_postgresql_a_failing_migration_leaves_nothing_and_the_lock_is_advisory() {
     migrator.upgrade(db.url(), "e00000000001").expect("the first migration runs");
     assert!(matches!(migrator.upgrade(db.url(), "head"), Err(Error::MigrationFailed(_))));
     assert_eq!(rows("SELECT to_regclass('half') IS NULL", &db), ["t"], "rolled back with its transaction");
-    assert_eq!(rows("SELECT to_regclass('migrate_lock') IS NULL", &db), ["t"], "no lease table");
+    assert_eq!(rows("SELECT to_regclass('alembic_version_lease') IS NULL", &db), ["t"], "no lease table");
 }

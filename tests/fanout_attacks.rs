@@ -431,10 +431,10 @@ fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 fn lease_rows(url: &str) -> Vec<String> {
-    if query(url, "SELECT to_regclass('public.migrate_lock') IS NULL") == ["t"] {
+    if query(url, "SELECT to_regclass('public.alembic_version_lease') IS NULL") == ["t"] {
         return Vec::new();
     }
-    query(url, "SELECT name, holder FROM public.migrate_lock")
+    query(url, "SELECT name, holder FROM public.alembic_version_lease")
 }
 
 fn wait_for(mut ready: impl FnMut() -> bool) {
@@ -518,7 +518,7 @@ fn the_lease_table_dropped_mid_run() {
     let hook_url = url.clone();
     let dropped = Migrator::new(&SIMPLE).lease_lock(true).before_changes(move |_| {
         let u = hook_url.clone();
-        off_runtime(move || execute(&u, "SET lock_timeout = '3s'; DROP TABLE public.migrate_lock"));
+        off_runtime(move || execute(&u, "SET lock_timeout = '3s'; DROP TABLE public.alembic_version_lease"));
         Ok(())
     });
     let result = dropped.upgrade(url.as_str(), "a14000000001");
@@ -541,7 +541,7 @@ fn a_lease_row_of_a_dead_holder_whose_pid_is_reused_is_free() {
     execute(
         &url,
         &format!(
-            "INSERT INTO public.migrate_lock (name, holder, pid, backend_start, expires_at) \
+            "INSERT INTO public.alembic_version_lease (name, holder, pid, backend_start, expires_at) \
              VALUES ('public.alembic_version', 'ghost', {pid}, now() - interval '1 day', now() + interval '1 hour')"
         ),
     );
@@ -556,7 +556,7 @@ fn a_lease_row_of_a_dead_holder_whose_pid_is_reused_is_free() {
     execute(
         &url,
         &format!(
-            "INSERT INTO public.migrate_lock (name, holder, pid, usesysid, backend_start, expires_at) \
+            "INSERT INTO public.alembic_version_lease (name, holder, pid, usesysid, backend_start, expires_at) \
              SELECT 'public.alembic_version', 'ghost', pid, usesysid, backend_start, now() + interval '1 hour' \
              FROM pg_stat_activity WHERE pid = {pid}"
         ),
@@ -654,7 +654,7 @@ fn the_lease_table_is_not_drift() {
     Migrator::new(&SIMPLE).lease_lock(true).upgrade(db.url(), "head").expect("runs");
     let schema = db.schema(&Migrator::new(&SIMPLE)).expect("a schema");
     let names: Vec<String> = schema.objects().map(|(k, _)| format!("{k:?}")).collect();
-    assert!(!names.iter().any(|n| n.contains("migrate_lock")), "{names:#?}");
+    assert!(!names.iter().any(|n| n.contains("alembic_version_lease")), "{names:#?}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -695,7 +695,7 @@ fn read_only_by_url_options_or_role_setting_is_refused_and_readable() {
     assert_eq!(
         query(
             db.url(),
-            "SELECT to_regclass('public.migrate_lock') IS NULL, to_regclass('public.alembic_version') IS NULL"
+            "SELECT to_regclass('public.alembic_version_lease') IS NULL, to_regclass('public.alembic_version') IS NULL"
         ),
         ["t t"]
     );
@@ -904,7 +904,7 @@ fn a_lease_row_naming_a_reused_pid_of_another_role_frees_for_a_plain_role() {
     execute(
         db.url(),
         &format!(
-            "INSERT INTO public.migrate_lock (name, holder, pid, backend_start, expires_at) \
+            "INSERT INTO public.alembic_version_lease (name, holder, pid, backend_start, expires_at) \
              VALUES ('public.alembic_version', 'ghost', {pid}, now() - interval '1 day', now() - interval '1 hour')"
         ),
     );
@@ -1000,7 +1000,8 @@ fn lease_expired_mid_run(
                 .upgrade(runner_url, "head")
         });
         std::thread::sleep(Duration::from_millis(2000));
-        let seen = query(admin_url, "SELECT holder, expires_at < now() FROM public.migrate_lock").join(";");
+        let seen =
+            query(admin_url, "SELECT holder, expires_at < now() FROM public.alembic_version_lease").join(";");
         (first.join().expect("first"), seen)
     })
 }
@@ -1217,4 +1218,39 @@ fn every_pair_of_lock_kinds_excludes_between_steps() {
         assert_eq!((a.steps.len(), b.steps.len()), (2, 0), "{kinds}: the second ran beside the first");
         assert!(lease_rows(&url).is_empty(), "{kinds}: {:?}", lease_rows(&url));
     }
+}
+
+#[test]
+fn an_advisory_runner_already_waiting_still_waits_for_a_lease_taken_meanwhile() {
+    // C (advisory lock) holds the lock after its first step; A (advisory) starts waiting for it
+    // while no lease table exists; B (lease) starts then, makes the table and waits too. When
+    // C ends, A and B both want the last step: one applies it, the other finds nothing to do.
+    // Which of A and B tries first then is left to timing; the pair test above checks each
+    // kind's look for the other at every try, deterministically.
+    let db = database();
+    let url = db.url().to_owned();
+    let c = Migrator::new(&PAUSED).on_step(pause_between_steps);
+    let a = Migrator::new(&PAUSED).on_step(pause_between_steps).lock_wait(Duration::from_secs(20));
+    let b = Migrator::new(&PAUSED)
+        .lease_lock(true)
+        .on_step(pause_between_steps)
+        .lock_wait(Duration::from_secs(20));
+    let (c, a, b) = std::thread::scope(|scope| {
+        let c = scope.spawn(|| c.upgrade(url.as_str(), "a14000000071"));
+        wait_for(|| {
+            query(&url, "SELECT to_regclass('public.alembic_version') IS NOT NULL") == ["t"]
+                && query(&url, "SELECT count(*) FROM public.alembic_version") == ["1"]
+        });
+        let a = scope.spawn(|| a.upgrade(url.as_str(), "head"));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(lease_rows(&url).is_empty(), "no lease table yet");
+        let b = scope.spawn(|| b.upgrade(url.as_str(), "head"));
+        (c.join().expect("c"), a.join().expect("a"), b.join().expect("b"))
+    });
+    let c = c.unwrap_or_else(|e| panic!("the first runner failed: {e}"));
+    let a = a.unwrap_or_else(|e| panic!("the advisory runner failed (it ran beside the lease runner?): {e}"));
+    let b = b.unwrap_or_else(|e| panic!("the lease runner failed (it ran beside the advisory runner?): {e}"));
+    let mut steps = [a.steps.len(), b.steps.len()];
+    steps.sort_unstable();
+    assert_eq!((c.steps.len(), steps), (1, [0, 1]), "the last step was applied once");
 }

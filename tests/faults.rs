@@ -103,8 +103,8 @@ impl Lock {
                 "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
                  WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'racer-%' AND a.datname = '{name}'"
             ),
-            Lock::Lease => "SELECT application FROM migrate_lock WHERE application LIKE 'racer-%' \
-                 AND EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = migrate_lock.pid)"
+            Lock::Lease => "SELECT application FROM alembic_version_lease WHERE application LIKE 'racer-%' \
+                 AND EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = alembic_version_lease.pid)"
                 .to_owned(),
         }
     }
@@ -432,7 +432,8 @@ fn a_lease_that_only_expires_is_renewed_while_its_run_lasts() {
     let first = expiring_racer(db.url(), "slow").spawn().expect("starts");
     let holder = format!("racer-{}", first.id());
     let start = Instant::now();
-    while query_when_ready(db.url(), "SELECT application FROM migrate_lock").first() != Some(&holder) {
+    while query_when_ready(db.url(), "SELECT application FROM alembic_version_lease").first() != Some(&holder)
+    {
         assert!(start.elapsed() < Duration::from_secs(30), "the first racer never took the lease");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -445,7 +446,11 @@ fn a_lease_that_only_expires_is_renewed_while_its_run_lasts() {
     assert_eq!(text(&first.stdout).lines().count(), 2, "the first racer applied the chain");
     assert_eq!(text(&second.stdout), "", "the second racer took the lease while the first ran");
     assert!(!text(&second.stderr).contains("taken over"), "{}", text(&second.stderr));
-    assert_eq!(query(db.url(), "SELECT count(*) FROM migrate_lock"), ["0"], "the lease was given back");
+    assert_eq!(
+        query(db.url(), "SELECT count(*) FROM alembic_version_lease"),
+        ["0"],
+        "the lease was given back"
+    );
 }
 
 #[test]

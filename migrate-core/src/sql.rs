@@ -21,6 +21,30 @@ pub fn quote_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
+/// Quotes a string literal that reads the same whatever `standard_conforming_strings` says:
+/// with a backslash in it, as an escape string (`E'…'`, backslashes doubled), else as
+/// [`quote_literal`]. For names that come from outside (a tenant's schema) in the runner's own
+/// statements, some sent in the batch that turns `standard_conforming_strings` on.
+pub fn quote_literal_always(value: &str) -> String {
+    if value.contains('\\') {
+        format!("E'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
+    } else {
+        quote_literal(value)
+    }
+}
+
+/// PostgreSQL's longest name, in bytes (`NAMEDATALEN` - 1).
+pub const NAME_BYTES: usize = 63;
+
+/// `name` as PostgreSQL stores it: cut at [`NAME_BYTES`], on a character's boundary.
+pub fn stored_name(name: &str) -> &str {
+    let mut end = name.len().min(NAME_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
 /// Statements as one text for one simple query: each ended by `;` on its own line.
 pub fn join_statements<S: AsRef<str>>(statements: &[S]) -> String {
     statements.iter().map(|s| format!("{};\n", s.as_ref())).collect()
@@ -701,6 +725,11 @@ mod tests {
         assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
         assert_eq!(quote_qualified("crm.people"), "\"crm\".\"people\"");
         assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(quote_literal_always("it's"), "'it''s'");
+        assert_eq!(quote_literal_always("a\\'b"), "E'a\\\\''b'");
+        assert_eq!(stored_name(&"ü".repeat(40)).len(), 62, "cut on a character's boundary");
+        assert_eq!(stored_name(&"x".repeat(70)).len(), 63);
+        assert_eq!(stored_name("tenant_1"), "tenant_1");
     }
 
     #[test]

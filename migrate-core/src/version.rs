@@ -16,7 +16,7 @@
 //! order is updated, so the statements are deterministic.
 
 use crate::graph::{Graph, NodeId};
-use crate::sql::{join_statements, quote_ident, quote_literal};
+use crate::sql::{join_statements, quote_ident, quote_literal_always as quote_literal, stored_name};
 
 /// Where the runner keeps its state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,9 +92,6 @@ impl Direction {
         }
     }
 }
-
-/// The name of the lease lock's table, in the schema of the version table.
-pub const LEASE_TABLE: &str = "migrate_lock";
 
 impl Tables {
     /// The version table, schema-qualified and quoted.
@@ -174,10 +171,15 @@ impl Tables {
         format!("SELECT pg_advisory_unlock({})", self.lock_key_sql())
     }
 
-    /// The table of the lease lock, beside the version table (`<schema>.migrate_lock`): one
-    /// row per version table whose lock is held, naming its holder.
+    /// The table of the lease lock, beside the version table (`<schema>.<version>_lease`):
+    /// one row per version table whose lock is held, naming its holder.
     pub fn lease_table(&self) -> String {
-        format!("{}.{}", quote_ident(&self.schema), quote_ident(LEASE_TABLE))
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.lease_name()))
+    }
+
+    /// The lease table's own name: the version table's, then `_lease` (`alembic_version_lease`).
+    pub fn lease_name(&self) -> String {
+        format!("{}_lease", self.version)
     }
 
     /// The lease's row key: the version table, as [`Tables::lock_key_sql`] keys the advisory
@@ -333,7 +335,7 @@ impl Tables {
         let absent = format!("to_regclass({}) IS NULL", quote_literal(&self.version_table()));
         let tools = OTHER_TOOLS.iter().map(|(table, _)| quote_literal(table)).collect::<Vec<_>>().join(", ");
         let user = match only {
-            Some(schema) => format!("n.nspname = {}", quote_literal(schema)),
+            Some(schema) => format!("n.nspname = {}", quote_literal(stored_name(schema))),
             None => "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
                 .to_owned(),
         };

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use migrate_core::sql::stored_name;
+
 use crate::connect::Database;
 
 /// A PostgreSQL program: on `PATH`, else in `pg_config --bindir`.
@@ -58,18 +60,6 @@ pub(crate) struct Bounds {
     pub(crate) lock_wait: Duration,
     /// Set to a signal's number to stop the dump.
     pub(crate) interrupt: Option<Arc<AtomicUsize>>,
-}
-
-/// PostgreSQL's longest name, in bytes (`NAMEDATALEN` - 1): a longer one is cut there.
-const NAME_BYTES: usize = 63;
-
-/// `name` as PostgreSQL stores it: cut at [`NAME_BYTES`], on a character's boundary.
-fn stored_name(name: &str) -> &str {
-    let mut end = name.len().min(NAME_BYTES);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    &name[..end]
 }
 
 fn run_pg_dump(
@@ -220,14 +210,6 @@ fn utc(now: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_long_name_is_matched_as_postgresql_stored_it() {
-        let long = "ü".repeat(40);
-        assert_eq!(stored_name(&long).len(), 62, "cut on a character's boundary");
-        assert_eq!(stored_name("tenant_1"), "tenant_1");
-        assert_eq!(stored_name(&"x".repeat(70)).len(), 63);
-    }
 
     #[test]
     fn a_backup_is_named_with_the_target_the_revisions_and_the_time() {

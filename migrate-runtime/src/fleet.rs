@@ -398,7 +398,8 @@ fn not_run(targets: &[Target], index: usize, why: &str) -> TargetReport {
 /// How many jobs the targets' servers have room for: for each server (host and port), its
 /// free connections (`max_connections` less the reserved ones and those open, and the role's
 /// and the database's `CONNECTION LIMIT` less their sessions) divided by what one run may hold
-/// (`per_job`). A server that cannot be asked sets no bound (its targets fail on their own).
+/// (`per_job`), as the first target of each server finds them. A server that cannot be asked
+/// within 5 s sets no bound (its targets fail on their own).
 async fn free_jobs(targets: &[Target], per_job: usize) -> usize {
     let mut servers: Vec<(&str, &Database)> = Vec::new();
     for target in targets {
@@ -410,22 +411,28 @@ async fn free_jobs(targets: &[Target], per_job: usize) -> usize {
             servers.push((server, database));
         }
     }
-    let mut bound = usize::MAX;
-    for (_, database) in servers {
-        let Ok(client) = database.connect().await else { continue };
-        let free = client.simple_query(FREE_CONNECTIONS_SQL).await.ok().and_then(|messages| {
+    // All servers at once, each given a few seconds: a server that does not answer sets no
+    // bound, and its targets fail on their own.
+    let probes = servers.into_iter().map(|(_, database)| async move {
+        let probe = async {
+            let client = database.connect().await.ok()?;
+            let messages = client.simple_query(FREE_CONNECTIONS_SQL).await.ok()?;
             messages.into_iter().find_map(|message| match message {
                 tokio_postgres::SimpleQueryMessage::Row(row) => {
                     row.get(0).and_then(|v| v.parse::<usize>().ok())
                 }
                 _ => None,
             })
-        });
-        if let Some(free) = free {
-            bound = bound.min((free / per_job.max(1)).max(1));
-        }
-    }
-    bound
+        };
+        tokio::time::timeout(Duration::from_secs(5), probe).await.ok().flatten()
+    });
+    futures_util::future::join_all(probes)
+        .await
+        .into_iter()
+        .flatten()
+        .map(|free| (free / per_job.max(1)).max(1))
+        .min()
+        .unwrap_or(usize::MAX)
 }
 
 /// The connections free for this role in this database: the least of the server's (less the

@@ -190,6 +190,12 @@ impl TableNames {
         &self.0.history
     }
 
+    /// The lease table's name (the version table's, then `_lease`), for a lock held as a lease
+    /// ([`Migrator::lease_lock`]).
+    pub fn lease(&self) -> String {
+        self.0.lease_name()
+    }
+
     /// The SQL expression of the migration lock's key, per database and version table: to
     /// hold the lock by hand (`SELECT pg_advisory_lock(<key>)`), or to find the session
     /// holding it in `pg_locks`.
@@ -353,7 +359,7 @@ async fn pause_unless_interrupted(session: &Session<'_>, pause: Duration) -> boo
 
 /// A number in [0, 1), different at each call: the jitter of retry pauses (the standard
 /// library's hasher keys are random per process and per hasher).
-fn jitter() -> f64 {
+pub(crate) fn jitter() -> f64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(
@@ -440,8 +446,8 @@ impl Migrator {
         }
     }
 
-    /// Holds the migration lock as a lease: a row of the table `migrate_lock` beside the
-    /// version table, naming the run that holds it, instead of a PostgreSQL advisory lock
+    /// Holds the migration lock as a lease: a row of the table `<version table>_lease` beside
+    /// the version table (`alembic_version_lease`), naming the run that holds it, instead of a PostgreSQL advisory lock
     /// (off by default): for servers without advisory locks, and anywhere a session-level
     /// lock cannot be held. Runners wait for each other as with the advisory lock, and a
     /// runner of either kind waits for one holding the other. The lease is given back when the
@@ -458,7 +464,7 @@ impl Migrator {
     /// connection of its own renews it every third of that from a second session; a run on a
     /// lent connection cannot, and must end within it.
     pub fn lease_ttl(mut self, ttl: Duration) -> Migrator {
-        self.lease_ttl = ttl.max(Duration::from_millis(100));
+        self.lease_ttl = ttl.clamp(Duration::from_millis(100), Duration::from_secs(86_400));
         self
     }
 
@@ -495,8 +501,8 @@ impl Migrator {
     /// Writes a `pg_dump` backup (custom format, restored with `pg_restore`) of the target
     /// into the folder `dir` under the migration lock before a run changes anything, named
     /// with the target and the revision it is at: `<host>_<port>_<database>[_<schema>]-<revisions>-<UTC
-    /// time>.dump`. A schema-per-tenant target (its tables in another schema than `public`)
-    /// dumps that schema only. A backup that fails refuses the run ([`Error::Backup`]),
+    /// time>.dump`. With a search path set ([`Migrator::search_path`], a schema per tenant),
+    /// its first schema (and the tables' schema) only. A backup that fails refuses the run ([`Error::Backup`]),
     /// nothing changed; the file (readable by its owner alone) is named in [`Report::backup`].
     /// `pg_dump` comes from `PATH`, else from `pg_config --bindir`; it must be as new as the
     /// server; it waits for a table's lock at most [`Migrator::lock_wait`], and an interrupt
@@ -673,7 +679,7 @@ impl Migrator {
                 self.search_path.iter().map(|s| migrate_core::sql::quote_ident(s)).collect();
             statements.push(format!(
                 "SELECT set_config('search_path', {}, false)",
-                migrate_core::sql::quote_literal(&names.join(", "))
+                migrate_core::sql::quote_literal_always(&names.join(", "))
             ));
         }
         statements.extend(SESSION_SQL.map(str::to_owned));
@@ -1199,7 +1205,9 @@ impl Migrator {
                     continue;
                 }
                 // Taken since the last tick at the earliest.
-                let since = *renewed_at.get_or_insert_with(|| Instant::now() - lease.ttl / 3);
+                let since = *renewed_at.get_or_insert_with(|| {
+                    Instant::now().checked_sub(lease.ttl / 3).unwrap_or_else(Instant::now)
+                });
                 if client.as_ref().is_none_or(tokio_postgres::Client::is_closed) {
                     client = database.connect().await.map_err(|e| e.to_string()).map_or_else(
                         |e| {

@@ -554,32 +554,24 @@ impl<'a> Session<'a> {
         note: &(dyn Fn(&str) + Sync),
     ) -> Result<(), Error> {
         let start = Instant::now();
-        match self.lease.clone() {
-            Some(lease) => {
-                let mut poll = vec![
-                    tables.lease_try_sql(&lease.holder, lease.ttl_ms(), lease.liveness),
-                    tables.lease_holder_sql(),
-                ];
-                if self.engine.profile().advisory_lock {
-                    poll.push(tables.advisory_held_elsewhere_sql());
-                }
-                self.wait_for(tables, &join_statements(&poll), true, start, wait, note).await
-            }
+        let poll = match self.lease.clone() {
+            Some(lease) => join_statements(&[
+                tables.lease_try_sql(&lease.holder, lease.ttl_ms(), lease.liveness),
+                tables.lease_holder_sql(),
+            ]),
             None => {
-                let mut poll = vec![tables.try_lock_sql(), tables.lock_holder_sql()];
-                if self.lease_table {
-                    poll.push(tables.lease_live_sql());
-                }
-                self.wait_for(tables, &join_statements(&poll), false, start, wait, note).await
+                join_statements(&[tables.try_lock_sql(), tables.lock_holder_sql(), tables.lease_exists_sql()])
             }
-        }
+        };
+        self.wait_for(tables, &poll, self.lease.is_some(), start, wait, note).await
     }
 
     /// Polls `poll` (a try of the advisory lock, or of the lease with `leased`, then who holds
-    /// it, then whether a runner holds the other kind of lock) until it is taken, the other kind
-    /// free, up to `wait` after `start`. A lock taken while the other kind is held elsewhere is
-    /// given back at once and waited for again: runners of both kinds (a deployment changing
-    /// its setting) never run together; taken together, both back off and try again.
+    /// it) until it is taken, up to `wait` after `start`. Once taken, a runner holding the other
+    /// kind of lock (a deployment changing its setting) is looked for, in a round trip of its
+    /// own (a lease's row is then committed, and an advisory lock is seen at once): when there
+    /// is one, the lock just taken goes back and is waited for again, so runners of both kinds
+    /// never run together, and of two taken at once both go back and try again.
     async fn wait_for(
         &mut self,
         tables: &Tables,
@@ -599,11 +591,6 @@ impl<'a> Session<'a> {
             let outcome = self.send(poll).await;
             // Taken, even when what follows in the batch failed: the session holds it.
             let mut taken = outcome.value(0) == Some("t");
-            if taken && outcome.error.is_none() && outcome.value(2) == Some("t") {
-                // The other kind of lock is held: this one goes back.
-                self.give_back_lock(tables, leased).await;
-                taken = false;
-            }
             if leased {
                 self.lease_held |= taken;
                 if let Some(lease) = self.lease.as_ref().filter(|_| taken) {
@@ -611,6 +598,20 @@ impl<'a> Session<'a> {
                 }
             } else {
                 self.held |= taken;
+            }
+            if taken && outcome.error.is_none() {
+                let other = match leased {
+                    true if self.engine.profile().advisory_lock => Some(tables.advisory_held_elsewhere_sql()),
+                    false if outcome.value(2) == Some("t") => Some(tables.lease_live_sql()),
+                    _ => None,
+                };
+                if let Some(other) = other {
+                    let held = self.send(&other).await;
+                    if held.error.is_some() || held.value(0) == Some("t") {
+                        self.give_back_lock(tables, leased).await;
+                        taken = false;
+                    }
+                }
             }
             // The lease table is made the first time it is missing, by whoever may: a role that
             // may not create it can still use it once it is there.
@@ -642,7 +643,10 @@ impl<'a> Session<'a> {
                     holder.as_deref().unwrap_or("a session that just ended")
                 ));
             }
-            tokio::time::sleep(pause.min(wait.saturating_sub(start.elapsed()))).await;
+            // Up to half of the pause off at random: runners of both kinds that took their locks
+            // together, and went back together, do not meet again.
+            let pause_now = pause.mul_f64(1.0 - crate::runner::jitter() / 2.0);
+            tokio::time::sleep(pause_now.min(wait.saturating_sub(start.elapsed()))).await;
             pause = (pause * 2).min(Duration::from_millis(250));
         }
     }
@@ -652,16 +656,17 @@ impl Session<'_> {
     /// Gives back the lock just taken: the lease with `leased`, else the advisory lock.
     pub(crate) async fn give_back_lock(&mut self, tables: &Tables, leased: bool) {
         let sql = match (&self.lease, leased) {
-            (Some(lease), true) => {
-                self.lease_held = false;
-                tables.lease_release_sql(&lease.holder)
-            }
-            _ => {
-                self.held = false;
-                tables.unlock_sql()
-            }
+            (Some(lease), true) => tables.lease_release_sql(&lease.holder),
+            _ => tables.unlock_sql(),
         };
-        let _ = self.send(&sql).await;
+        // Still held when it could not be given back: the end of the run tries again.
+        if self.send(&sql).await.error.is_none() {
+            if leased {
+                self.lease_held = false;
+            } else {
+                self.held = false;
+            }
+        }
     }
 
     /// Creates the lease table when it is missing; two runners creating it at once may see

@@ -44,7 +44,7 @@ impl Options {
     pub fn ignore_runner_tables(self, tables: &TableNames) -> Options {
         self.ignore_table(tables.schema(), tables.version())
             .ignore_table(tables.schema(), tables.history())
-            .ignore_table(tables.schema(), migrate_core::version::LEASE_TABLE)
+            .ignore_table(tables.schema(), &tables.lease())
     }
 
     fn ignores(&self, schema: &str, table: &str) -> bool {
