@@ -13,7 +13,7 @@ use migrate_runtime::testkit::{self, Cluster, ClusterSettings};
 use migrate_runtime::{Body, Chain, Error, Fleet, Migration, Migrator, Outcome, Target};
 
 mod support;
-use support::{database, rows};
+use support::{database, execute, query, rows};
 
 /// Twenty migrations: table `t_NN` with an index, unqualified, so that a tenant's land in its
 /// schema.
@@ -182,25 +182,6 @@ const HEAD: &str = "f00000000020";
 
 fn size(variable: &str, default: usize) -> usize {
     std::env::var(variable).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn execute(url: &str, sql: &str) {
-    testkit::client(url).expect("connects").batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
-
-fn query(url: &str, sql: &str) -> Vec<String> {
-    testkit::client(url)
-        .expect("connects")
-        .simple_query(sql)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .into_iter()
-        .filter_map(|m| match m {
-            postgres::SimpleQueryMessage::Row(row) => {
-                Some((0..row.len()).map(|i| row.get(i).unwrap_or("NULL")).collect::<Vec<_>>().join(" "))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 fn outcome_kind(outcome: &Outcome) -> &'static str {

@@ -13,7 +13,7 @@ use migrate_runtime::testkit::{self, Cluster, ClusterSettings};
 use migrate_runtime::{Body, Chain, Error, Fleet, Migration, Migrator, Outcome, Target};
 
 mod support;
-use support::database;
+use support::{database, execute, query};
 
 macro_rules! chain {
     ($chain:ident: $(($name:ident, $rev:literal, $parents:expr, $up:literal, $down:literal)),* $(,)?) => {
@@ -61,25 +61,6 @@ chain!(DML:
     (D1, "a14000000031", &[], "CREATE TABLE d1 (id int)", "DROP TABLE d1"),
     (D2, "a14000000032", &["a14000000031"], "INSERT INTO d1 VALUES (1)", "DELETE FROM d1"),
 );
-
-fn execute(url: &str, sql: &str) {
-    testkit::client(url).expect("connects").batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
-
-fn query(url: &str, sql: &str) -> Vec<String> {
-    testkit::client(url)
-        .expect("connects")
-        .simple_query(sql)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .into_iter()
-        .filter_map(|m| match m {
-            postgres::SimpleQueryMessage::Row(row) => {
-                Some((0..row.len()).map(|i| row.get(i).unwrap_or("NULL")).collect::<Vec<_>>().join(" "))
-            }
-            _ => None,
-        })
-        .collect()
-}
 
 fn q(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))

@@ -13,10 +13,15 @@ pub fn database() -> TestDatabase {
 
 /// The rows of `query`, each as its text values joined by spaces (`NULL` for null).
 pub fn rows(query: &str, database: &TestDatabase) -> Vec<String> {
-    let mut client = database.connect().expect("connects");
-    client
-        .simple_query(query)
-        .unwrap_or_else(|e| panic!("{query}: {e}"))
+    self::query(database.url(), query)
+}
+
+/// The rows of `sql` on the database `url` (a server of the test's own), as [`rows`] gives them.
+pub fn query(url: &str, sql: &str) -> Vec<String> {
+    migrate_runtime::testkit::client(url)
+        .expect("connects")
+        .simple_query(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .into_iter()
         .filter_map(|m| match m {
             postgres::SimpleQueryMessage::Row(row) => {
@@ -25,6 +30,14 @@ pub fn rows(query: &str, database: &TestDatabase) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// Runs `sql` (one or more statements) on the database `url`.
+pub fn execute(url: &str, sql: &str) {
+    migrate_runtime::testkit::client(url)
+        .expect("connects")
+        .batch_execute(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// A migration written in the test itself, not read from a folder: `upgrade` and `downgrade`
