@@ -101,7 +101,7 @@ pub struct Options {
     /// Print JSON (current, heads, bases, history, show, check, a fan-out's report).
     #[arg(long, global = true, display_order = 101)]
     pub json: bool,
-    /// Hold the migration lock as a lease row (table <version table>_lease beside it)
+    /// Hold the migration lock as a lease row (in a table beside the version table, named after it)
     /// instead of an advisory lock; CockroachDB and YugabyteDB always do.
     #[arg(long, global = true, display_order = 102)]
     pub lease_lock: bool,
