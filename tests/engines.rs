@@ -6,37 +6,29 @@
 //! this tests the runner's side of each profile, not the engines.
 
 use migrate_runtime::testkit::TestDatabase;
-use migrate_runtime::{Body, Chain, Error, Migration, Migrator};
+use migrate_runtime::{Chain, Error, Migration, Migrator};
 
 mod support;
-use support::{database, rows};
+use support::{database, rows, sql_migration};
 
-static FIRST: Migration = Migration {
-    rev: "e00000000001",
-    parents: &[],
-    branch_labels: &[],
-    depends_on: &[],
-    slug: "add_accounts_table",
-    file: "engines.rs",
-    why: "",
-    transactional: true,
-    upgrade: Body::Sql(&["CREATE TABLE accounts (id bigint PRIMARY KEY)"]),
-    downgrade: Body::Sql(&["DROP TABLE accounts"]),
-};
+static FIRST: Migration = sql_migration(
+    "e00000000001",
+    &[],
+    ("add_accounts_table", "engines.rs"),
+    true,
+    &["CREATE TABLE accounts (id bigint PRIMARY KEY)"],
+    &["DROP TABLE accounts"],
+);
 
 /// Two statements, the second failing: inside a transaction nothing of it stays.
-static HALF: Migration = Migration {
-    rev: "e00000000002",
-    parents: &["e00000000001"],
-    branch_labels: &[],
-    depends_on: &[],
-    slug: "add_half_table",
-    file: "engines.rs",
-    why: "",
-    transactional: true,
-    upgrade: Body::Sql(&["CREATE TABLE half (id int)", "SELECT 1 / 0"]),
-    downgrade: Body::Sql(&["DROP TABLE half"]),
-};
+static HALF: Migration = sql_migration(
+    "e00000000002",
+    &["e00000000001"],
+    ("add_half_table", "engines.rs"),
+    true,
+    &["CREATE TABLE half (id int)", "SELECT 1 / 0"],
+    &["DROP TABLE half"],
+);
 
 static CHAIN: Chain = Chain::new(&[&FIRST, &HALF]);
 

@@ -10,27 +10,17 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use migrate_runtime::testkit::{self, Cluster, ClusterSettings};
-use migrate_runtime::{Body, Chain, Error, Fleet, Migration, Migrator, Outcome, Target};
+use migrate_runtime::{Chain, Error, Fleet, Migration, Migrator, Outcome, Target};
 
 mod support;
-use support::{database, execute, query, rows};
+use support::{database, execute, query, rows, sql_migration};
 
 /// Twenty migrations: table `t_NN` with an index, unqualified, so that a tenant's land in its
 /// schema.
 macro_rules! twenty {
     ($(($name:ident, $rev:literal, $parents:expr, $up:literal, $down:literal)),* $(,)?) => {
-        $(static $name: Migration = Migration {
-            rev: $rev,
-            parents: $parents,
-            branch_labels: &[],
-            depends_on: &[],
-            slug: "add_table",
-            file: "fanout.rs",
-            why: "",
-            transactional: true,
-            upgrade: Body::Sql(&[$up]),
-            downgrade: Body::Sql(&[$down]),
-        };)*
+        $(static $name: Migration =
+            sql_migration($rev, $parents, ("add_table", "fanout.rs"), true, &[$up], &[$down]);)*
         static TWENTY: Chain = Chain::new(&[$(&$name),*]);
     };
 }
@@ -184,17 +174,6 @@ fn size(variable: &str, default: usize) -> usize {
     std::env::var(variable).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-fn outcome_kind(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Done(report) if report.steps.is_empty() => "unchanged",
-        Outcome::Done(_) => "migrated",
-        Outcome::Failed(_) => "failed",
-        Outcome::Skipped(_) => "skipped",
-        Outcome::NotRun(_) => "not run",
-        _ => "other",
-    }
-}
-
 #[test]
 fn tenant_schemas_each_get_their_tables_their_version_and_their_objects() {
     let db = database();
@@ -246,10 +225,10 @@ fn tenant_schemas_each_get_their_tables_their_version_and_their_objects() {
     assert_eq!(public, ["accounts"]);
     // Again: nothing to do anywhere.
     let again = fleet.upgrade(&targets, "head").expect("the fan-out runs");
-    assert!(again.targets.iter().all(|t| outcome_kind(&t.outcome) == "unchanged"), "{:?}", again.targets);
+    assert!(again.targets.iter().all(|t| t.outcome.kind() == "unchanged"), "{:?}", again.targets);
     // One tenant down, alone.
     let one = Fleet::new(Migrator::new(&TWENTY)).downgrade(&targets[..1], "base").expect("runs");
-    assert_eq!(outcome_kind(&one.targets[0].outcome), "migrated");
+    assert_eq!(one.targets[0].outcome.kind(), "migrated");
     let left = query(
         db.url(),
         "SELECT count(*) FROM pg_class WHERE relnamespace = 'tenant_0000'::regnamespace AND relname LIKE 't\\_%'",
@@ -271,7 +250,7 @@ fn a_tenant_schema_holding_tables_without_a_version_table_is_still_refused() {
         Target::schema(db.url(), "taken").expect("a target"),
     ];
     let report = Fleet::new(Migrator::new(&TWENTY)).keep_going(true).upgrade(&targets, "head").expect("runs");
-    assert_eq!(outcome_kind(&report.targets[0].outcome), "migrated");
+    assert_eq!(report.targets[0].outcome.kind(), "migrated");
     match &report.targets[1].outcome {
         Outcome::Failed(error @ Error::ExistingSchema { .. }) => {
             assert!(error.to_string().contains("taken.t_01"), "{error}");
@@ -302,10 +281,10 @@ fn databases_stop_at_the_first_failure_or_go_on_and_a_canary_stage_guards_the_re
 
     // One at a time, stopping at the first failure: the three before it migrated, none after.
     let report = Fleet::new(Migrator::new(&TWENTY)).jobs(1).upgrade(&targets, "head").expect("runs");
-    let kinds: Vec<&str> = report.targets.iter().map(|t| outcome_kind(&t.outcome)).collect();
+    let kinds: Vec<&str> = report.targets.iter().map(|t| t.outcome.kind()).collect();
     let mut expected = vec!["migrated"; 3];
     expected.push("failed");
-    expected.extend(vec!["not run"; total - 4]);
+    expected.extend(vec!["not-run"; total - 4]);
     assert_eq!(kinds, expected);
     assert_eq!(report.failed().count(), 1);
     assert!(!report.is_success());
@@ -327,9 +306,9 @@ fn databases_stop_at_the_first_failure_or_go_on_and_a_canary_stage_guards_the_re
         .keep_going(true)
         .upgrade(&canaried, "head")
         .expect("runs");
-    let kinds: Vec<&str> = report.targets.iter().map(|t| outcome_kind(&t.outcome)).collect();
+    let kinds: Vec<&str> = report.targets.iter().map(|t| t.outcome.kind()).collect();
     assert_eq!(kinds[..2], ["unchanged", "failed"]);
-    assert!(kinds[2..].iter().all(|k| *k == "not run"), "{kinds:?}");
+    assert!(kinds[2..].iter().all(|k| *k == "not-run"), "{kinds:?}");
     match &report.targets[2].outcome {
         Outcome::NotRun(why) => assert!(why.contains("canary"), "{why}"),
         other => panic!("{other}"),
@@ -488,11 +467,11 @@ fn a_standby_and_read_only_databases_are_refused_before_anything_and_can_be_skip
         Target::database(&frozen).expect("t"),
     ];
     let report = Fleet::new(Migrator::new(&TWENTY)).keep_going(true).upgrade(&targets, "head").expect("runs");
-    let kinds: Vec<&str> = report.targets.iter().map(|t| outcome_kind(&t.outcome)).collect();
+    let kinds: Vec<&str> = report.targets.iter().map(|t| t.outcome.kind()).collect();
     assert_eq!(kinds, ["migrated", "failed", "failed"]);
     let report =
         Fleet::new(Migrator::new(&TWENTY)).skip_read_only(true).upgrade(&targets, "head").expect("runs");
-    let kinds: Vec<&str> = report.targets.iter().map(|t| outcome_kind(&t.outcome)).collect();
+    let kinds: Vec<&str> = report.targets.iter().map(|t| t.outcome.kind()).collect();
     assert_eq!(kinds, ["unchanged", "skipped", "skipped"]);
     assert!(report.is_success());
     // The standby follows its primary to the head.

@@ -10,25 +10,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use migrate_runtime::testkit::{self, Cluster, ClusterSettings};
-use migrate_runtime::{Body, Chain, Error, Fleet, Migration, Migrator, Outcome, Target};
+use migrate_runtime::{Chain, Error, Fleet, Migration, Migrator, Outcome, Target};
 
 mod support;
-use support::{database, execute, query};
+use support::{database, execute, query, sql_migration};
 
 macro_rules! chain {
     ($chain:ident: $(($name:ident, $rev:literal, $parents:expr, $up:literal, $down:literal)),* $(,)?) => {
-        $(static $name: Migration = Migration {
-            rev: $rev,
-            parents: $parents,
-            branch_labels: &[],
-            depends_on: &[],
-            slug: "attack",
-            file: "fanout_attacks.rs",
-            why: "",
-            transactional: true,
-            upgrade: Body::Sql(&[$up]),
-            downgrade: Body::Sql(&[$down]),
-        };)*
+        $(static $name: Migration =
+            sql_migration($rev, $parents, ("attack", "fanout_attacks.rs"), true, &[$up], &[$down]);)*
         static $chain: Chain = Chain::new(&[$(&$name),*]);
     };
 }
@@ -364,8 +354,9 @@ fn an_interrupt_mid_fan_out_leaves_no_target_half_done() {
     eprintln!("{kinds:#?}");
 }
 
-#[test]
-fn jobs_far_above_max_connections_stay_under_it() {
+/// `migrator` over 30 tenant schemas with jobs 100, on a server of 20 connections at most:
+/// the report, every target migrated when the job bound holds.
+fn crowded(migrator: Migrator) -> migrate_runtime::FleetReport {
     let cluster =
         Cluster::start_with(&ClusterSettings::default().conf("max_connections = 20")).expect("a cluster");
     let url = cluster.url("postgres");
@@ -373,31 +364,25 @@ fn jobs_far_above_max_connections_stay_under_it() {
     execute(&url, &names.iter().map(|n| format!("CREATE SCHEMA {n};")).collect::<String>());
     execute(&url, "CREATE TABLE public.applied (schema text, rev text)");
     let targets: Vec<Target> = names.iter().map(|s| Target::schema(&url, s).expect("t")).collect();
-    let report = Fleet::new(Migrator::new(&COUNTED))
-        .jobs(100)
-        .keep_going(true)
-        .upgrade(&targets, "head")
-        .expect("runs");
+    Fleet::new(migrator).jobs(100).keep_going(true).upgrade(&targets, "head").expect("runs")
+}
+
+#[test]
+fn jobs_far_above_max_connections_stay_under_it() {
+    let report = crowded(Migrator::new(&COUNTED));
     assert!(report.is_success(), "jobs {}: {:#?}", report.jobs, summary(&report));
     eprintln!("plain: jobs {}", report.jobs);
 }
 
 #[test]
 fn jobs_far_above_max_connections_with_backup_and_heartbeat_lease_stay_under_it() {
-    let cluster =
-        Cluster::start_with(&ClusterSettings::default().conf("max_connections = 20")).expect("a cluster");
-    let url = cluster.url("postgres");
-    let names: Vec<String> = (0..30).map(|i| format!("mb{i}")).collect();
-    execute(&url, &names.iter().map(|n| format!("CREATE SCHEMA {n};")).collect::<String>());
-    execute(&url, "CREATE TABLE public.applied (schema text, rev text)");
-    let targets: Vec<Target> = names.iter().map(|s| Target::schema(&url, s).expect("t")).collect();
     let dir = tempdir();
     let migrator = Migrator::new(&COUNTED)
         .backup_to(&dir)
         .lease_lock(true)
         .lease_liveness(false)
         .lease_ttl(Duration::from_millis(150));
-    let report = Fleet::new(migrator).jobs(100).keep_going(true).upgrade(&targets, "head").expect("runs");
+    let report = crowded(migrator);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(report.is_success(), "jobs {}: {:#?}", report.jobs, summary(&report));
 }
@@ -904,19 +889,8 @@ fn a_lease_row_naming_a_reused_pid_of_another_role_frees_for_a_plain_role() {
 
 #[test]
 fn jobs_far_above_max_connections_with_backups_only_stay_under_it() {
-    let cluster =
-        Cluster::start_with(&ClusterSettings::default().conf("max_connections = 20")).expect("a cluster");
-    let url = cluster.url("postgres");
-    let names: Vec<String> = (0..30).map(|i| format!("mk{i}")).collect();
-    execute(&url, &names.iter().map(|n| format!("CREATE SCHEMA {n};")).collect::<String>());
-    execute(&url, "CREATE TABLE public.applied (schema text, rev text)");
-    let targets: Vec<Target> = names.iter().map(|s| Target::schema(&url, s).expect("t")).collect();
     let dir = tempdir();
-    let report = Fleet::new(Migrator::new(&COUNTED).backup_to(&dir))
-        .jobs(100)
-        .keep_going(true)
-        .upgrade(&targets, "head")
-        .expect("runs");
+    let report = crowded(Migrator::new(&COUNTED).backup_to(&dir));
     let _ = std::fs::remove_dir_all(&dir);
     assert!(report.is_success(), "jobs {}: {:#?}", report.jobs, summary(&report));
 }
@@ -1020,30 +994,22 @@ fn a_heartbeat_that_cannot_connect_does_not_let_the_lease_expire_silently() {
     assert_eq!(query(db.url(), "SELECT to_regclass('s1') IS NULL"), ["t"], "nothing was changed");
 }
 
-static N1: Migration = Migration {
-    rev: "a14000000061",
-    parents: &[],
-    branch_labels: &[],
-    depends_on: &[],
-    slug: "audit",
-    file: "fanout_attacks.rs",
-    why: "",
-    transactional: true,
-    upgrade: Body::Sql(&["CREATE TABLE audit (who text)"]),
-    downgrade: Body::Sql(&["DROP TABLE audit"]),
-};
-static N2: Migration = Migration {
-    rev: "a14000000062",
-    parents: &["a14000000061"],
-    branch_labels: &[],
-    depends_on: &[],
-    slug: "outside",
-    file: "fanout_attacks.rs",
-    why: "",
-    transactional: false,
-    upgrade: Body::Sql(&["SELECT pg_sleep(2)", "INSERT INTO audit VALUES ('n2')"]),
-    downgrade: Body::Sql(&["DELETE FROM audit"]),
-};
+static N1: Migration = sql_migration(
+    "a14000000061",
+    &[],
+    ("audit", "fanout_attacks.rs"),
+    true,
+    &["CREATE TABLE audit (who text)"],
+    &["DROP TABLE audit"],
+);
+static N2: Migration = sql_migration(
+    "a14000000062",
+    &["a14000000061"],
+    ("outside", "fanout_attacks.rs"),
+    false,
+    &["SELECT pg_sleep(2)", "INSERT INTO audit VALUES ('n2')"],
+    &["DELETE FROM audit"],
+);
 static OUTSIDE: Chain = Chain::new(&[&N1, &N2]);
 
 /// Held: applied once; but the advisory runner, not waiting for the lease holder, reports its

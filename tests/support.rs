@@ -64,5 +64,29 @@ pub const fn migration(
     }
 }
 
+/// A migration written in the test itself whose bodies are literal SQL (`upgrade`, then
+/// `downgrade`, a statement each), as the macro embeds such a body: [`migration`] otherwise.
+pub const fn sql_migration(
+    rev: &'static str,
+    parents: &'static [&'static str],
+    (slug, file): (&'static str, &'static str),
+    transactional: bool,
+    upgrade: &'static [&'static str],
+    downgrade: &'static [&'static str],
+) -> Migration {
+    Migration {
+        rev,
+        parents,
+        branch_labels: &[],
+        depends_on: &[],
+        slug,
+        file,
+        why: "",
+        transactional,
+        upgrade: Body::Sql(upgrade),
+        downgrade: Body::Sql(downgrade),
+    }
+}
+
 /// A body that records nothing.
 pub fn nothing(_: &mut Op) {}

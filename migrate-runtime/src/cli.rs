@@ -732,7 +732,7 @@ fn fan_out(
                 }
                 bar.inc(1);
             }
-            None => say(&format!("{} {}", kind(report), report.target)),
+            None => say(&format!("{} {}", report.outcome.kind(), report.target)),
         });
     let report = match way {
         Way::Upgrade => fleet.upgrade(&targets, to)?,
@@ -741,7 +741,7 @@ fn fan_out(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let count = |k: &str| report.targets.iter().filter(|t| kind(t) == k).count();
+    let count = |k: &str| report.targets.iter().filter(|t| t.outcome.kind() == k).count();
     let totals = format!(
         "{} targets ({} at a time): {} migrated, {} already there, {} skipped, {} failed, {} not run, in {:.1} s",
         report.targets.len(),
@@ -764,7 +764,7 @@ fn fan_out(
     } else {
         let mut text = String::new();
         for target in &report.targets {
-            text.push_str(&format!("{:<9} {}: {}", kind(target), target.target, target.outcome));
+            text.push_str(&format!("{:<9} {}: {}", target.outcome.kind(), target.target, target.outcome));
             if let Outcome::Done(done) = &target.outcome {
                 text.push_str(&format!(" ({:.0} ms", target.duration.as_secs_f64() * 1e3));
                 if let Some(file) = &done.backup {
@@ -798,22 +798,11 @@ fn fan_out(
     Err(Stop::Failed(message, Exit::Failed))
 }
 
-/// A target's outcome in one word, for the report and the progress lines.
-fn kind(report: &TargetReport) -> &'static str {
-    match &report.outcome {
-        Outcome::Done(done) if done.steps.is_empty() => "unchanged",
-        Outcome::Done(_) => "migrated",
-        Outcome::Failed(_) => "failed",
-        Outcome::Skipped(_) => "skipped",
-        Outcome::NotRun(_) => "not-run",
-    }
-}
-
 /// A target's report as a JSON object.
 fn target_json(target: &TargetReport) -> String {
     let mut fields = vec![
         format!("\"target\": {}", json_string(&target.target)),
-        format!("\"outcome\": {}", json_string(kind(target))),
+        format!("\"outcome\": {}", json_string(target.outcome.kind())),
         format!("\"ms\": {:.1}", target.duration.as_secs_f64() * 1e3),
     ];
     match &target.outcome {

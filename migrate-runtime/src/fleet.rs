@@ -94,6 +94,20 @@ pub enum Outcome {
     NotRun(String),
 }
 
+impl Outcome {
+    /// How it ended, in one word: `migrated`, `unchanged` (nothing to do), `failed`, `skipped`
+    /// or `not-run`, as the command line's report and its JSON give it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Done(report) if report.steps.is_empty() => "unchanged",
+            Outcome::Done(_) => "migrated",
+            Outcome::Failed(_) => "failed",
+            Outcome::Skipped(_) => "skipped",
+            Outcome::NotRun(_) => "not-run",
+        }
+    }
+}
+
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
