@@ -32,12 +32,15 @@ macro_rules! outln {
 mod adopt;
 mod alembic;
 mod autogenerate;
+mod changelog;
 mod check;
 mod import;
 mod migrator;
 mod project;
+mod prune;
 mod revision;
 mod seal;
+mod squash;
 mod time;
 mod tree;
 
@@ -149,6 +152,37 @@ enum Command {
     /// version the import does not have, an imported migration before the last applied one that
     /// the tool never applied, and a database that already has version rows.
     Adopt,
+    /// Replace the migrations up to a deployed revision with one baseline migration keeping its id.
+    ///
+    /// Proves first, on throwaway databases, that the squashed chain builds the same schema and
+    /// data as the original, and that every later migration still applies; then writes the
+    /// baseline, removes the old files and updates the seal.
+    Squash {
+        /// The last revision squashed: it and everything below it become the baseline.
+        #[arg(long, value_name = "REV")]
+        to: String,
+    },
+    /// Write CHANGELOG_DB.md from the migrations: newest first, with each one's date, slug, revision and why.
+    Changelog {
+        /// How entries are grouped.
+        #[arg(long, value_enum, default_value_t = changelog::Grouping::Month)]
+        by: changelog::Grouping,
+        /// Mark each migration with when it was applied to the database (--database-url, else DATABASE_URL).
+        #[arg(long)]
+        db: bool,
+        /// Exit 1 when the file is not what the command would write now, instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
+    /// List the migrations after a database's head that were never deployed (and remove them with --yes).
+    Prune {
+        /// The database whose head marks what was deployed.
+        #[arg(long, value_name = "DATABASE_URL")]
+        not_in: String,
+        /// Remove the listed migrations' files.
+        #[arg(long)]
+        yes: bool,
+    },
     #[command(flatten)]
     Database(database::Command),
 }
@@ -336,6 +370,12 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
                 }
             });
         }
+        Command::Squash { to } => return squash::run(&project, &to, cli.options.database_url.as_deref(), args),
+        Command::Changelog { by, db, check } => {
+            let url = if db { cli.options.database_url.clone() } else { None };
+            return changelog::run(&project, by, db, url.as_deref(), check, args);
+        }
+        Command::Prune { not_in, yes } => return prune::run(&project, &not_in, yes, args),
         Command::Database(command) => command,
     };
     Ok(match command {
