@@ -59,6 +59,7 @@ pub const fn migration(
         file,
         why: "",
         transactional,
+        squashes: None,
         upgrade: Body::Code(upgrade),
         downgrade: Body::Code(downgrade),
     }
@@ -83,6 +84,7 @@ pub const fn sql_migration(
         file,
         why: "",
         transactional,
+        squashes: None,
         upgrade: Body::Sql(upgrade),
         downgrade: Body::Sql(downgrade),
     }

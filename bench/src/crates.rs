@@ -58,7 +58,7 @@ fn plain_file(i: usize) -> (String, String) {
     let (name, _) = migration_file(i);
     let parents = if i == 0 { String::new() } else { format!("\"{}\"", rev(i - 1)) };
     let text = format!(
-        "/// Benchmark migration {i}.\npub mod {slug} {{\n{body}\n    #[doc(hidden)]\n    pub static __MIGRATION: ::migrate_runtime::__private::Migration = ::migrate_runtime::__private::Migration {{\n        rev: \"{rev}\",\n        parents: &[{parents}],\n        branch_labels: &[],\n        depends_on: &[],\n        slug: \"{slug}\",\n        file: \"migrations/{name}\",\n        why: \"Benchmark migration {i}.\",\n        transactional: true,\n        upgrade: upgrade,\n        downgrade: downgrade,\n    }};\n}}\n",
+        "/// Benchmark migration {i}.\npub mod {slug} {{\n{body}\n    #[doc(hidden)]\n    pub static __MIGRATION: ::migrate_runtime::__private::Migration = ::migrate_runtime::__private::Migration {{\n        rev: \"{rev}\",\n        parents: &[{parents}],\n        branch_labels: &[],\n        depends_on: &[],\n        slug: \"{slug}\",\n        file: \"migrations/{name}\",\n        why: \"Benchmark migration {i}.\",\n        transactional: true,\n        squashes: None,\n        upgrade: upgrade,\n        downgrade: downgrade,\n    }};\n}}\n",
         slug = slug(i),
         body = body(i),
         rev = rev(i),

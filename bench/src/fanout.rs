@@ -96,6 +96,7 @@ fn chain(size: usize) -> Chain {
             file: leak(format!("migrations/{}_fanout_table_{i}.rs", rev(i))),
             why: "",
             transactional: true,
+            squashes: None,
             upgrade: Body::Sql(upgrade),
             downgrade: Body::Sql(downgrade),
         })));

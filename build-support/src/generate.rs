@@ -57,6 +57,7 @@ pub(crate) fn folder_module(
                 parents: module.down_revision.parents().into_iter().map(str::to_owned).collect(),
                 labels: module.branch_labels.clone(),
                 depends_on: module.depends_on.clone(),
+                squashes: module.squashes.clone().unwrap_or_default(),
                 why: module.why(),
             });
         }

@@ -23,6 +23,9 @@ pub struct Migration {
     pub why: &'static str,
     /// Whether it runs inside a transaction.
     pub transactional: bool,
+    /// For the baseline of a squash, which keeps the id of the last revision it replaced:
+    /// the checksum databases recorded for that revision, accepted as this migration's own.
+    pub squashes: Option<&'static str>,
     /// Records the upgrade's operations.
     pub upgrade: Body,
     /// Records the downgrade's operations.
@@ -188,6 +191,7 @@ mod tests {
             file: "",
             why: "",
             transactional: true,
+            squashes: None,
             upgrade: Body::Code(noop),
             downgrade: Body::Code(noop),
         }

@@ -5,8 +5,8 @@
 //! `\n` escaped:
 //!
 //! ```text
-//! migrate-manifest 2
-//! migration <path> <module> <display> <transactional 0|1> <clean 0|1> <rev> <parents> <labels> <depends_on> <why>
+//! migrate-manifest 3
+//! migration <path> <module> <display> <transactional 0|1> <clean 0|1> <rev> <parents> <labels> <depends_on> <squashes> <why>
 //! diagnostic <path> <module or empty> <locator> <rule> <message> <help>
 //! ```
 //!
@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Diagnostic, Locator, RuleId};
 
 /// The first line of every manifest; its number changes with the format.
-pub const HEADER: &str = "migrate-manifest 2";
+pub const HEADER: &str = "migrate-manifest 3";
 
 /// The manifest's file name inside `OUT_DIR/migrate/`.
 pub const FILE_NAME: &str = "manifest";
@@ -48,6 +48,8 @@ pub struct ManifestEntry {
     pub labels: Vec<String>,
     /// The `depends_on` names (meaningful when clean; they hold no whitespace).
     pub depends_on: Vec<String>,
+    /// The checksum of `squashes = "…"`, or empty.
+    pub squashes: String,
     /// The doc comment saying why, as one paragraph.
     pub why: String,
 }
@@ -125,6 +127,7 @@ impl Manifest {
                 escape(&e.parents.join(" ")),
                 escape(&e.labels.join(" ")),
                 escape(&e.depends_on.join(" ")),
+                escape(&e.squashes),
                 escape(&e.why),
             ];
             text.push_str(&format!("migration\t{}\n", fields.join("\t")));
@@ -167,6 +170,7 @@ impl Manifest {
                     parents,
                     labels,
                     depends_on,
+                    squashes,
                     why,
                 ] => manifest.add_entry(ManifestEntry {
                     path: unescape(path),
@@ -178,6 +182,7 @@ impl Manifest {
                     parents: words(parents),
                     labels: words(labels),
                     depends_on: words(depends_on),
+                    squashes: unescape(squashes),
                     why: unescape(why),
                 }),
                 ["diagnostic", file, module, locator, rule, message, help] => {
@@ -220,6 +225,7 @@ mod tests {
             parents: vec!["a1b2c3d4e5f6".into(), "b2c3d4e5f6a1".into()],
             labels: vec!["billing".into()],
             depends_on: vec!["c3d4e5f6a1b2".into(), "core".into()],
+            squashes: "0".repeat(64),
             why: "Why,\tand how.".into(),
         });
         manifest.diagnostics.push(Diagnostic {

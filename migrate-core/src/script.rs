@@ -13,7 +13,7 @@
 
 use crate::op::Statement;
 use crate::sql::{Effect, effect};
-use crate::version::{Direction, Record, RowChange, Tables};
+use crate::version::{Direction, Record, RowChange, Tables, Undo};
 
 /// One migration applied or reverted.
 #[derive(Clone, Debug)]
@@ -36,12 +36,20 @@ pub struct Step<'a> {
     pub rows: &'a [String],
     /// Its version row changes.
     pub changes: &'a [RowChange],
+    /// For an upgrade, what reverting it takes, stored with its history row.
+    pub undo: Option<&'a Undo>,
 }
 
 impl Step<'_> {
     /// What its history rows say.
     pub fn record(&self) -> Record<'_> {
-        Record { rev: self.rev, slug: self.slug, direction: self.direction, checksum: self.checksum }
+        Record {
+            rev: self.rev,
+            slug: self.slug,
+            direction: self.direction,
+            checksum: self.checksum,
+            undo: self.undo,
+        }
     }
 }
 
@@ -397,6 +405,7 @@ mod tests {
             checksum: Some("abc"),
             rows: &[],
             changes,
+            undo: None,
         }
     }
 

@@ -74,6 +74,9 @@ pub struct ModuleSource {
     pub depends_on: Vec<String>,
     /// `transactional = …`, if given.
     pub transactional: Option<bool>,
+    /// `squashes = "…"`: the checksum databases recorded for this revision before a squash
+    /// replaced the migrations up to it with this one (64 hex digits).
+    pub squashes: Option<String>,
     /// The names of the attribute's arguments, in order.
     pub arguments: Vec<String>,
     /// A syntax error in the attribute or the module's shape, which the macro reports;

@@ -1042,6 +1042,18 @@ fn read_arguments(
             ("transactional", _) => {
                 first_error(error, Range::of(segment), "`transactional` takes `true` or `false`".to_owned())
             }
+            ("squashes", Some([TokenTree::Literal(literal)]))
+                if string_value(literal).is_some_and(|sum| is_checksum(&sum)) =>
+            {
+                source.squashes = string_value(literal);
+            }
+            ("squashes", _) => first_error(
+                error,
+                Range::of(segment),
+                "`squashes` takes the checksum the squashed revision recorded, 64 lowercase hex digits: \
+                 `squashes = \"…\"` (written by `cargo migrate squash`)"
+                    .to_owned(),
+            ),
             // Unknown arguments are a rule of their own (`unknown_argument`), not a syntax error.
             _ => {}
         }
@@ -1053,6 +1065,11 @@ fn read_arguments(
             "`#[migration]` needs the revision id: `#[migration(rev = \"…\", down_revision = …)]`".to_owned(),
         );
     }
+}
+
+/// Whether `text` is a SHA-256 checksum as the runtime writes it: 64 lowercase hex digits.
+fn is_checksum(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The entries of `allow(rule_id = "reason", …)`. A bare `rule_id` is kept without a reason,

@@ -111,13 +111,65 @@ impl Tables {
     pub fn create_sql(&self) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {version} (\n    version_num varchar(32) NOT NULL,\n    CONSTRAINT {pk} PRIMARY KEY (version_num)\n);\n\
-             CREATE TABLE IF NOT EXISTS {history} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    revision varchar(32) NOT NULL,\n    slug text NOT NULL,\n    direction text NOT NULL,\n    checksum text,\n    started_at timestamptz NOT NULL DEFAULT statement_timestamp(),\n    finished_at timestamptz,\n    duration_ms double precision,\n    success boolean,\n    executed_by text NOT NULL DEFAULT current_user,\n    error text\n);\n\
+             CREATE TABLE IF NOT EXISTS {history} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    revision varchar(32) NOT NULL,\n    slug text NOT NULL,\n    direction text NOT NULL,\n    checksum text,\n    started_at timestamptz NOT NULL DEFAULT statement_timestamp(),\n    finished_at timestamptz,\n    duration_ms double precision,\n    success boolean,\n    executed_by text NOT NULL DEFAULT current_user,\n    error text,\n    {undo}\n);\n\
              CREATE INDEX IF NOT EXISTS {checksums} ON {history} (revision, id DESC) INCLUDE (checksum)\n    \
              WHERE success AND checksum IS NOT NULL AND direction IN ('upgrade', 'accept', 'stamp');\n",
             version = self.version_table(),
             pk = quote_ident(&format!("{}_pkc", self.version)),
             history = self.history_table(),
             checksums = quote_ident(&format!("{}_checksums", self.history)),
+            undo = UNDO_COLUMNS
+                .iter()
+                .map(|(name, kind)| format!("{name} {kind}"))
+                .collect::<Vec<_>>()
+                .join(",\n    "),
+        )
+    }
+
+    /// Adds to a history table made before downgrades were stored the columns that store
+    /// them ([`UNDO_COLUMNS`]), when the table exists without them and the transaction may
+    /// write: a no-op otherwise, so that every run can send it before preparing the
+    /// statements that write those columns.
+    pub fn history_columns_sql(&self) -> String {
+        let history = self.history_table();
+        let add: Vec<String> = UNDO_COLUMNS
+            .iter()
+            .map(|(name, kind)| format!("ADD COLUMN IF NOT EXISTS {name} {kind}"))
+            .collect();
+        format!(
+            "DO $migrate$ BEGIN IF to_regclass({table}) IS NOT NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute \
+             WHERE attrelid = to_regclass({table}) AND attname = 'downgrade' AND NOT attisdropped) \
+             AND NOT pg_catalog.pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' THEN \
+             ALTER TABLE {history} {add}; END IF; END $migrate$",
+            table = quote_literal(&history),
+            add = add.join(", "),
+        )
+    }
+
+    /// What the history stored to revert every applied revision not in `known`: for the last
+    /// successful upgrade of each, rows of (revision, what, position, value), sorted, where
+    /// what is `id` (the history row's, which orders them as they were applied), `slug`,
+    /// `checksum`, `stored` (`true` when the row holds a downgrade: rows written before
+    /// downgrades were stored hold none), `transactional`, `irreversible`, then one row per
+    /// `parent`, `depends_on`, `statement` and `setting` (`name=value`), by position.
+    pub fn stored_sql(&self, known: &[&str]) -> String {
+        let known: Vec<String> = known.iter().map(|rev| (*rev).to_owned()).collect();
+        format!(
+            "WITH last AS (SELECT DISTINCT ON (revision) * FROM {history} WHERE success AND direction = 'upgrade' \
+             AND revision <> ALL ({known}) ORDER BY revision, id DESC) \
+             SELECT revision, 'id', 0::bigint, id::text FROM last \
+             UNION ALL SELECT revision, 'slug', 0, slug FROM last \
+             UNION ALL SELECT revision, 'checksum', 0, checksum FROM last \
+             UNION ALL SELECT revision, 'stored', 0, (downgrade IS NOT NULL)::text FROM last \
+             UNION ALL SELECT revision, 'transactional', 0, transactional::text FROM last \
+             UNION ALL SELECT revision, 'irreversible', 0, irreversible FROM last \
+             UNION ALL SELECT l.revision, 'parent', u.n, u.v FROM last l, unnest(l.parents) WITH ORDINALITY u(v, n) \
+             UNION ALL SELECT l.revision, 'depends_on', u.n, u.v FROM last l, unnest(l.depends_on) WITH ORDINALITY u(v, n) \
+             UNION ALL SELECT l.revision, 'statement', u.n, u.v FROM last l, unnest(l.downgrade) WITH ORDINALITY u(v, n) \
+             UNION ALL SELECT l.revision, 'setting', u.n, u.v FROM last l, unnest(l.downgrade_settings) WITH ORDINALITY u(v, n) \
+             ORDER BY 1, 2, 3",
+            history = self.history_table(),
+            known = text_array(&known),
         )
     }
 
@@ -422,7 +474,8 @@ impl Tables {
         format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", self.version_table())
     }
 
-    /// The statements every run prepares once per session, before its first step:
+    /// The statements every run prepares once per session, before its first step, after
+    /// [`Tables::history_columns_sql`] (which they need):
     ///
     /// - `migrate_check(rows)`, the first statement of every step's transaction after the
     ///   version table's lock: it fails unless the version rows are exactly `rows`, the ones
@@ -439,7 +492,7 @@ impl Tables {
     /// raises it: the one way a plain SQL statement can fail on a computed condition, and the
     /// message depends on the rows read, so the planner cannot fold it. Prepared, the
     /// statements are planned once instead of once per step.
-    pub fn prepare_sql(&self) -> [String; 4] {
+    pub fn prepare_sql(&self) -> [String; 5] {
         let (version, history) = (self.version_table(), self.history_table());
         let found = format!(
             "(SELECT coalesce(array_agg(version_num::text ORDER BY version_num COLLATE \"C\"), '{{}}') AS found FROM {version}) AS version,\n     \
@@ -455,13 +508,15 @@ impl Tables {
         );
         let finished = |name: &str, started: &str| {
             format!(
-                "PREPARE {name}(text[], text[], text, text, text, text) AS\n\
+                "PREPARE {name}(text[], text[], text, text, text, text, text[], text[], boolean, text[], text[], text) AS\n\
                  WITH deleted AS (DELETE FROM {version} WHERE version_num = ANY ($1) RETURNING 1),\n     \
                  inserted AS (INSERT INTO {version} (version_num) SELECT unnest($2))\n\
-                 INSERT INTO {history} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success)\n\
+                 INSERT INTO {history} (revision, slug, direction, checksum, started_at, finished_at, duration_ms, success, \
+                 parents, depends_on, transactional, downgrade, downgrade_settings, irreversible)\n\
                  SELECT $3, $4, $5, $6, started, clock_timestamp(), 1000 * extract(epoch FROM clock_timestamp() - started),\n       \
                  CASE WHEN deleted = cardinality($1) THEN true \
-                 ELSE ('{CONFLICT}: ' || cardinality($1) - deleted || ' of the rows {{' || array_to_string($1, ', ') || '}} are gone')::boolean END\n\
+                 ELSE ('{CONFLICT}: ' || cardinality($1) - deleted || ' of the rows {{' || array_to_string($1, ', ') || '}} are gone')::boolean END,\n       \
+                 $7, $8, $9, $10, $11, $12\n\
                  FROM (SELECT count(*) AS deleted FROM deleted) AS gone, (SELECT {started} AS started) AS start"
             )
         };
@@ -475,7 +530,7 @@ impl Tables {
              SELECT $2, $3, $4, $5, CASE WHEN found = $1 AND NOT pending THEN NULL ELSE {conflict} END\n\
              FROM {found}"
         );
-        [check, step, end, claim]
+        [self.history_columns_sql(), check, step, end, claim]
     }
 
     /// Executes the prepared `migrate_check`: the version rows must be `rows`.
@@ -499,11 +554,12 @@ impl Tables {
             }
         }
         format!(
-            "EXECUTE {}({}, {}, {})",
+            "EXECUTE {}({}, {}, {}, {})",
             if outside { "migrate_end" } else { "migrate_step" },
             text_array(&deleted),
             text_array(&inserted),
-            record.values()
+            record.values(),
+            record.undo_values()
         )
     }
 
@@ -572,9 +628,59 @@ pub struct Record<'a> {
     pub direction: Direction,
     /// The checksum of the SQL it ran, when it ran some.
     pub checksum: Option<&'a str>,
+    /// For an upgrade, what reverting it takes, stored with its history row.
+    pub undo: Option<&'a Undo>,
+}
+
+/// The history's columns that store how to revert an upgrade ([`Undo`]), with their types.
+pub const UNDO_COLUMNS: [(&str, &str); 6] = [
+    ("parents", "text[]"),
+    ("depends_on", "text[]"),
+    ("transactional", "boolean"),
+    ("downgrade", "text[]"),
+    ("downgrade_settings", "text[]"),
+    ("irreversible", "text"),
+];
+
+/// What reverting an applied migration takes, stored with the history row of its upgrade,
+/// so that a binary built without the migration (an older release, after a rollback of the
+/// code) can still revert it: its place in the graph and its downgrade as SQL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Undo {
+    /// Its parents.
+    pub parents: Vec<String>,
+    /// The revisions it depends on (labels resolved to revisions).
+    pub depends_on: Vec<String>,
+    /// Whether it runs inside a transaction.
+    pub transactional: bool,
+    /// The downgrade's statements, rendered.
+    pub statements: Vec<String>,
+    /// The downgrade's settings (`lock_timeout`, `statement_timeout`), as parameter and value.
+    pub settings: Vec<(String, String)>,
+    /// Why the downgrade cannot be done, when it says so.
+    pub irreversible: Option<String>,
 }
 
 impl Record<'_> {
+    /// What it stores to revert it, as six SQL values (`NULL`s without): parents,
+    /// dependencies, transactional, statements, settings, irreversible.
+    fn undo_values(&self) -> String {
+        let Some(undo) = self.undo else {
+            return "NULL, NULL, NULL, NULL, NULL, NULL".to_owned();
+        };
+        let settings: Vec<String> =
+            undo.settings.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        format!(
+            "{}, {}, {}, {}, {}, {}",
+            text_array(&undo.parents),
+            text_array(&undo.depends_on),
+            undo.transactional,
+            text_array(&undo.statements),
+            text_array(&settings),
+            undo.irreversible.as_deref().map_or("NULL".to_owned(), quote_literal)
+        )
+    }
+
     /// The record as four SQL values: revision, slug, direction and checksum.
     fn values(&self) -> String {
         format!(
@@ -766,10 +872,26 @@ mod tests {
     fn a_step_names_the_rows_it_expects_and_changes() {
         let tables = Tables::default();
         let changes = [RowChange::Delete("a".into()), RowChange::Update { from: "b".into(), to: "m".into() }];
-        let record = Record { rev: "m", slug: "merge", direction: Direction::Upgrade, checksum: None };
+        let record =
+            Record { rev: "m", slug: "merge", direction: Direction::Upgrade, checksum: None, undo: None };
         assert_eq!(
             tables.step_sql(&changes, &record, false),
-            "EXECUTE migrate_step(ARRAY['a', 'b']::text[], ARRAY['m']::text[], 'm', 'merge', 'upgrade', NULL)"
+            "EXECUTE migrate_step(ARRAY['a', 'b']::text[], ARRAY['m']::text[], 'm', 'merge', 'upgrade', NULL, \
+             NULL, NULL, NULL, NULL, NULL, NULL)"
+        );
+        let undo = Undo {
+            parents: vec!["a".into(), "b".into()],
+            depends_on: Vec::new(),
+            transactional: true,
+            statements: vec!["DROP TABLE \"t\"".into(), "SELECT 'x'".into()],
+            settings: vec![("lock_timeout".into(), "5000ms".into())],
+            irreversible: None,
+        };
+        let stored = Record { undo: Some(&undo), ..record };
+        assert_eq!(
+            tables.step_sql(&[], &stored, false),
+            "EXECUTE migrate_step('{}'::text[], '{}'::text[], 'm', 'merge', 'upgrade', NULL, ARRAY['a', 'b']::text[], \
+             '{}'::text[], true, ARRAY['DROP TABLE \"t\"', 'SELECT ''x''']::text[], ARRAY['lock_timeout=5000ms']::text[], NULL)"
         );
         assert_eq!(
             tables.check_sql(&["b".into(), "a".into()]),
@@ -779,7 +901,8 @@ mod tests {
             tables.claim_sql(&[], &record),
             "EXECUTE migrate_claim('{}'::text[], 'm', 'merge', 'upgrade', NULL)"
         );
-        let [check, step, end, claim] = tables.prepare_sql();
+        let [columns, check, step, end, claim] = tables.prepare_sql();
+        assert!(columns.contains("ADD COLUMN IF NOT EXISTS downgrade text[]"), "{columns}");
         assert!(end.contains("AND success IS NULL AND revision = $3"), "{end}");
         assert!(!step.contains("success IS NULL"), "{step}");
         assert!(

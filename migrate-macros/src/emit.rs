@@ -21,6 +21,7 @@ struct Descriptor<'a> {
     file: &'a str,
     why: &'a str,
     transactional: bool,
+    squashes: Option<&'a str>,
 }
 
 /// Expands `#[migration(args)] item`, found in `file` (as the compiler names it).
@@ -51,6 +52,7 @@ pub(crate) fn migration(
             file: &entry.display,
             why: &entry.why,
             transactional: entry.transactional,
+            squashes: Some(entry.squashes.as_str()).filter(|s| !s.is_empty()),
         };
         let sql = sql_bodies(&item, body);
         let data: Vec<usize> = sql.iter().filter_map(|s| s.as_ref().map(|(at, _)| *at)).collect();
@@ -146,6 +148,7 @@ fn descriptor(parsed: &ParsedModule, file: &str, transactional: bool, sound: boo
         file,
         why: &why,
         transactional,
+        squashes: source.squashes.as_deref(),
     };
     descriptor_tokens(&descriptor, sound.then_some(parsed.spans.module.start), [None, None])
 }
@@ -295,7 +298,11 @@ fn descriptor_tokens(
             code(quote!(::migrate_runtime::__private::unavailable)),
         ),
     };
-    let Descriptor { rev, parents, labels, depends_on, slug, file, why, transactional } = d;
+    let Descriptor { rev, parents, labels, depends_on, slug, file, why, transactional, squashes } = d;
+    let squashes = match squashes {
+        Some(sum) => quote!(::core::option::Option::Some(#sum)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         #[doc(hidden)]
         pub static __MIGRATION: ::migrate_runtime::__private::Migration = ::migrate_runtime::__private::Migration {
@@ -307,6 +314,7 @@ fn descriptor_tokens(
             file: #file,
             why: #why,
             transactional: #transactional,
+            squashes: #squashes,
             upgrade: #upgrade,
             downgrade: #downgrade,
         };
@@ -359,6 +367,7 @@ mod tests {
             parents: vec!["a1b2c3d4e5f6".into()],
             labels: Vec::new(),
             depends_on: Vec::new(),
+            squashes: String::new(),
             why: "Marketing needs a score per person to rank leads.".into(),
         };
         for i in 0..others {

@@ -193,6 +193,11 @@ pub enum Command {
         /// Print the SQL instead of running it; TARGET must then be a range FROM:TO.
         #[arg(long)]
         sql: bool,
+        /// Revert revisions this binary does not know (a newer release applied them) with the
+        /// downgrade SQL the history stored when they were applied; without it, such a downgrade
+        /// is refused, showing that SQL.
+        #[arg(long, conflicts_with = "sql")]
+        revert_newer: bool,
         /// A backup first, and the targets of a fan-out run.
         #[command(flatten)]
         run: RunOptions,
@@ -869,7 +874,8 @@ fn execute(chain: &Chain, cli: Cli) -> Result<Exit, Stop> {
             let migrator = migrator.one_transaction(one_transaction);
             return changing(migrator, &target, run, flag, json, Way::Upgrade);
         }
-        Command::Downgrade { target, sql: false, run } => {
+        Command::Downgrade { target, sql: false, revert_newer, run } => {
+            let migrator = migrator.revert_newer(revert_newer);
             return changing(migrator, &target, run, flag, json, Way::Downgrade);
         }
         Command::Stamp { targets, purge } => {

@@ -135,6 +135,22 @@ pub enum Error {
         /// The unknown revisions.
         revisions: Vec<String>,
     },
+    /// A downgrade on a database at revisions this binary does not know (a newer release
+    /// applied them), without [`crate::Migrator::revert_newer`]: what reverting them would
+    /// run, from the downgrades their history stored. Nothing was changed.
+    Newer {
+        /// The database's revisions this binary does not know.
+        revisions: Vec<String>,
+        /// Each stored downgrade that would run, in order: the revision and slug, then its
+        /// statements.
+        shown: Vec<String>,
+    },
+    /// Revisions this binary does not know whose history stored no downgrade: stamped, or
+    /// applied before downgrades were stored. Nothing was changed.
+    NotStored {
+        /// The revisions.
+        revisions: Vec<String>,
+    },
     /// Applied migrations whose SQL changed since they ran.
     ChecksumMismatch(Vec<Mismatch>),
     /// A migration outside a transaction was interrupted or failed, leaving the schema
@@ -316,6 +332,20 @@ impl fmt::Display for Error {
                  code, or the migration was deleted",
                 list(revisions)
             ),
+            Error::Newer { revisions, shown } => write!(
+                f,
+                "the database is at revision {}, which this binary does not know (a newer release applied it): \
+                 reverting it runs the downgrade{} the history stored when {} applied, not this binary's code",
+                list(revisions),
+                plural(shown.len(), "", "s"),
+                plural(shown.len(), "it was", "they were")
+            ),
+            Error::NotStored { revisions } => write!(
+                f,
+                "revision {} is not known to this binary, and the history stored no downgrade for it (it was stamped, \
+                 or applied by a release that did not store downgrades): this binary cannot revert it",
+                list(revisions)
+            ),
             Error::ChecksumMismatch(mismatches) => write!(
                 f,
                 "applied migration{} changed since {}: {}",
@@ -436,8 +466,15 @@ impl Error {
                  migrate), record it with `stamp {}`; nothing was changed",
                 rows.join(" ")
             ),
-            Error::UnknownRevision { .. } => "deploy the code that has this migration; if it was removed on purpose, \
+            Error::UnknownRevision { .. } => "deploy the code that has this migration (an older binary reverts \
+                 migrations it does not know with `downgrade <its head> --revert-newer`); if it was removed on purpose, \
                  record where the schema really stands with `stamp --purge <revision>`"
+                .to_owned(),
+            Error::Newer { .. } => "read the SQL above; to run it, downgrade again with `--revert-newer` \
+                 (`Migrator::revert_newer(true)`); or deploy the code that has these migrations"
+                .to_owned(),
+            Error::NotStored { .. } => "revert it with the release that has it, or, once the schema is repaired by \
+                 hand, record where it stands with `stamp --purge <revision>`"
                 .to_owned(),
             Error::ChecksumMismatch(_) => "never edit a deployed migration: restore it as it was and write a new \
                  migration for the change; if the change alters nothing the database holds (a comment, formatting), \
@@ -491,6 +528,7 @@ impl Error {
                 vec![format!("= note: {CONNECTION_LOST}")]
             }
             Error::Conflict { left, .. } => vec![format!("= note: {left}")],
+            Error::Newer { shown, .. } => shown.iter().map(|step| format!("  would revert {step}")).collect(),
             Error::Dirty(unfinished) => {
                 unfinished.left.iter().map(|left| format!("  left: {left}")).collect()
             }

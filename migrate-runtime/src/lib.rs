@@ -38,6 +38,7 @@ mod diagnose;
 mod engine;
 mod error;
 mod fleet;
+mod newer;
 mod plan;
 mod runner;
 mod session;

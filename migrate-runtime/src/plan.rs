@@ -7,7 +7,7 @@ use migrate_core::chain::{Chain, Migration};
 use migrate_core::graph::{Graph, NodeId};
 use migrate_core::op::{Op, Statement};
 use migrate_core::script::Step;
-use migrate_core::version::{Direction, RowChange};
+use migrate_core::version::{Direction, RowChange, Undo};
 
 use crate::error::{Error, Mismatch, Unfinished, Unrecorded};
 use crate::session::Rows;
@@ -132,6 +132,11 @@ pub(crate) struct Planned {
     pub(crate) changes: Vec<RowChange>,
     /// Why the operations cannot be undone, when they say so.
     pub(crate) irreversible: Option<String>,
+    /// For an upgrade, what reverting it takes, stored with its history row.
+    pub(crate) undo: Option<Undo>,
+    /// Whether it reverts a revision the chain does not have, with the downgrade the
+    /// history stored.
+    pub(crate) stored: bool,
 }
 
 impl Planned {
@@ -157,8 +162,30 @@ impl Planned {
             checksum: Some(&self.checksum),
             rows: &self.rows,
             changes: &self.changes,
+            undo: self.undo.as_ref(),
         }
     }
+}
+
+/// A downgrade the history stored, as a step runs it: statements, settings (the two a
+/// migration may set; anything else in the row is not one of this runtime's), and why it
+/// cannot be done.
+fn stored_downgrade(undo: &Undo) -> (Vec<Statement>, Vec<(&'static str, String)>, Option<String>) {
+    let statements = undo
+        .statements
+        .iter()
+        .map(|sql| Statement { sql: sql.clone(), op: "stored downgrade".to_owned() })
+        .collect();
+    let settings = undo
+        .settings
+        .iter()
+        .filter_map(|(name, value)| match name.as_str() {
+            "lock_timeout" => Some(("lock_timeout", value.clone())),
+            "statement_timeout" => Some(("statement_timeout", value.clone())),
+            _ => None,
+        })
+        .collect();
+    (statements, settings, undo.irreversible.clone())
 }
 
 /// Plans over a chain, its graph and its compiled checksums.
@@ -170,7 +197,16 @@ pub(crate) struct Planner<'a> {
     /// Whether the server commits a migration's statements atomically with its version row
     /// in one transaction (the engine's profile; PostgreSQL does).
     pub(crate) transactional_ddl: bool,
+    /// The downgrades the history stored of revisions the chain does not have, by node of
+    /// `graph` (which then extends the chain's own graph with them): empty but when
+    /// reverting revisions a newer release applied.
+    pub(crate) stored: &'a BTreeMap<NodeId, Undo>,
+    /// The chain's own graph, which resolves targets, when `graph` extends it.
+    pub(crate) own: Option<&'a Graph>,
 }
+
+/// No stored downgrades.
+pub(crate) static NONE_STORED: BTreeMap<NodeId, Undo> = BTreeMap::new();
 
 impl Planner<'_> {
     fn migration(&self, node: NodeId) -> &'static Migration {
@@ -226,7 +262,9 @@ impl Planner<'_> {
             let migration = self.migration(node);
             match state.checksums.get(migration.rev) {
                 Some(recorded)
-                    if *recorded != self.compiled[node] && !self.recorded_raw(migration, recorded) =>
+                    if *recorded != self.compiled[node]
+                        && !self.recorded_raw(migration, recorded)
+                        && migration.squashes != Some(recorded.as_str()) =>
                 {
                     mismatches.push(Mismatch {
                         rev: migration.rev.to_owned(),
@@ -262,8 +300,15 @@ impl Planner<'_> {
     /// become the rows after it.
     pub(crate) fn step(&self, node: NodeId, rows: &mut Vec<NodeId>, upgrade: bool) -> Planned {
         let migration = self.migration(node);
-        let op: Op = if upgrade { migration.upgrade_ops() } else { migration.downgrade_ops() };
-        let statements = op.statements();
+        let stored = self.stored.get(&node).filter(|_| !upgrade);
+        let (statements, settings, irreversible) = match stored {
+            Some(undo) => stored_downgrade(undo),
+            None => {
+                let op: Op = if upgrade { migration.upgrade_ops() } else { migration.downgrade_ops() };
+                (op.statements(), op.settings(), op.irreversible_reason().map(str::to_owned))
+            }
+        };
+        let undo = upgrade.then(|| self.undo(node));
         let before = self.revs(rows);
         let (changes, after) = self.graph.row_changes(rows, node, upgrade);
         *rows = after;
@@ -273,9 +318,29 @@ impl Planner<'_> {
             direction: if upgrade { Direction::Upgrade } else { Direction::Downgrade },
             checksum: crate::runner::checksum(&statements),
             statements,
-            settings: op.settings(),
+            settings,
             rows: before,
             changes,
+            irreversible,
+            undo,
+            stored: stored.is_some(),
+        }
+    }
+
+    /// What reverting `node` takes, stored with the history row of its upgrade: its place in
+    /// the graph (dependencies as revisions, labels resolved) and its downgrade's SQL.
+    fn undo(&self, node: NodeId) -> Undo {
+        let migration = self.migration(node);
+        let op = migration.downgrade_ops();
+        let parents: Vec<NodeId> = self.graph.parents(node).to_vec();
+        let depends_on: Vec<NodeId> =
+            self.graph.requires(node).into_iter().filter(|r| !parents.contains(r)).collect();
+        Undo {
+            parents: migration.parents.iter().map(|p| (*p).to_owned()).collect(),
+            depends_on: self.revs(&depends_on),
+            transactional: migration.transactional,
+            statements: op.statements().into_iter().map(|s| s.sql).collect(),
+            settings: op.settings().into_iter().map(|(name, value)| (name.to_owned(), value)).collect(),
             irreversible: op.irreversible_reason().map(str::to_owned),
         }
     }
@@ -337,7 +402,13 @@ impl Planner<'_> {
     }
 
     pub(crate) fn downgrade(&self, current: &[NodeId], target: &str) -> Result<Plan, Error> {
-        let resolved = self.graph.resolve_str_in(target, current)?;
+        // Beside revisions a newer release applied, a target names the chain's own (its
+        // `head` is not theirs); one relative to the database (`-1`) counts theirs too. The
+        // own graph's nodes are the extended graph's first ones.
+        let resolved = match self.own.map(|own| own.resolve_str_in(target, &[])) {
+            Some(Ok(resolved)) => resolved,
+            _ => self.graph.resolve_str_in(target, current)?,
+        };
         let targets = resolved.nodes;
         let applied = self.graph.ancestors(current);
         if targets.iter().any(|&t| !applied[t]) {
@@ -405,6 +476,7 @@ mod tests {
             file: "migrations/step.rs",
             why: "",
             transactional,
+            squashes: None,
             upgrade: Body::Code(if transactional { table } else { index }),
             downgrade: Body::Code(nothing),
         }
@@ -422,7 +494,14 @@ mod tests {
         let graph = CHAIN.graph();
         let compiled: Vec<String> =
             CHAIN.iter().map(|m| crate::runner::checksum(&m.upgrade_ops().statements())).collect();
-        test(&Planner { chain: &CHAIN, graph: &graph, compiled: &compiled, transactional_ddl: true })
+        test(&Planner {
+            chain: &CHAIN,
+            graph: &graph,
+            compiled: &compiled,
+            transactional_ddl: true,
+            stored: &NONE_STORED,
+            own: None,
+        })
     }
 
     /// A database at `rows` whose history records `recorded` with this chain's checksums.
@@ -460,8 +539,14 @@ mod tests {
     fn verify_crlf(recorded: String) -> Result<Vec<NodeId>, Error> {
         let graph = CRLF_CHAIN.graph();
         let compiled = [crate::runner::checksum(&CRLF.upgrade_ops().statements())];
-        let planner =
-            Planner { chain: &CRLF_CHAIN, graph: &graph, compiled: &compiled, transactional_ddl: true };
+        let planner = Planner {
+            chain: &CRLF_CHAIN,
+            graph: &graph,
+            compiled: &compiled,
+            transactional_ddl: true,
+            stored: &NONE_STORED,
+            own: None,
+        };
         let mut state = State {
             version_table: true,
             history_table: true,
@@ -560,7 +645,14 @@ mod tests {
         let graph = chain.graph();
         let compiled: Vec<String> =
             chain.iter().map(|m| crate::runner::checksum(&m.upgrade_ops().statements())).collect();
-        let planner = Planner { chain, graph: &graph, compiled: &compiled, transactional_ddl: true };
+        let planner = Planner {
+            chain,
+            graph: &graph,
+            compiled: &compiled,
+            transactional_ddl: true,
+            stored: &NONE_STORED,
+            own: None,
+        };
         let current: Vec<NodeId> = rows.iter().map(|r| graph.node(r).expect("known")).collect();
         let plan =
             if upgrade { planner.upgrade(&current, target) } else { planner.downgrade(&current, target) }

@@ -31,6 +31,7 @@ use crate::connect::Database;
 use crate::diagnose::diagnose;
 use crate::engine::Engine;
 use crate::error::{Error, rows_text};
+use crate::newer::Newer;
 use crate::plan::{Found, Plan, Planned, Planner, State};
 #[cfg(feature = "tokio")]
 use crate::session::IntoConnection;
@@ -74,6 +75,9 @@ pub struct Migrator {
     lease_ttl: Duration,
     /// Whether a lease whose session is gone is free at once.
     lease_liveness: bool,
+    /// Whether a downgrade reverts, with the downgrades their history stored, revisions the
+    /// chain does not have.
+    revert_newer: bool,
 }
 
 /// A token naming a run in the lease it holds: this process and a moment, unique enough that
@@ -443,7 +447,22 @@ impl Migrator {
             lease_lock: false,
             lease_ttl: DEFAULT_LEASE_TTL,
             lease_liveness: true,
+            revert_newer: false,
         }
+    }
+
+    /// Lets a downgrade revert revisions this chain does not have (off by default): after
+    /// the code is rolled back, an older binary meets a database a newer release migrated.
+    /// Every upgrade stores its migration's downgrade, as SQL, with its history row; with
+    /// this on, `downgrade` runs those stored downgrades, newest first, then the chain's own
+    /// down to the target (whose `head` is this chain's). Off, such a downgrade is refused
+    /// ([`Error::Newer`]) with the SQL it would run, for a person to read first. A stored
+    /// downgrade that is irreversible stays so; a revision whose history stored none (stamped,
+    /// or applied before downgrades were stored) is refused ([`Error::NotStored`]). Each
+    /// stored downgrade is shown as a note ([`Migrator::on_note`]) before it runs.
+    pub fn revert_newer(mut self, yes: bool) -> Migrator {
+        self.revert_newer = yes;
+        self
     }
 
     /// Holds the migration lock as a lease: a row of the table `<version table>_lease` beside
@@ -834,6 +853,8 @@ impl Migrator {
             graph: self.graph(),
             compiled: self.compiled(),
             transactional_ddl: true,
+            stored: &crate::plan::NONE_STORED,
+            own: None,
         }
     }
 
@@ -1142,11 +1163,11 @@ impl Migrator {
     }
 
     pub(crate) async fn upgrade_on(&self, conn: Conn<'_>, target: &str) -> Result<Report, Error> {
-        self.run(conn, |planner, current| planner.upgrade(current, target)).await
+        self.run(conn, false, |planner, current| planner.upgrade(current, target)).await
     }
 
     pub(crate) async fn downgrade_on(&self, conn: Conn<'_>, target: &str) -> Result<Report, Error> {
-        self.run(conn, |planner, current| planner.downgrade(current, target)).await
+        self.run(conn, true, |planner, current| planner.downgrade(current, target)).await
     }
 
     /// Runs `future`, an operation of the asynchronous core, for the synchronous API: on a
@@ -1164,17 +1185,19 @@ impl Migrator {
         })
     }
 
-    /// Plans with `plan` and runs the plan. A borrowed connection is given back as it was
-    /// lent when the run ends (the lock released, the prepared statements dropped, the
-    /// settings put back); a connection of its own closes.
+    /// Plans with `plan` and runs the plan; a downgrade (`down`) plans over the revisions a
+    /// newer release applied too ([`Migrator::revert_newer`]). A borrowed connection is given
+    /// back as it was lent when the run ends (the lock released, the prepared statements
+    /// dropped, the settings put back); a connection of its own closes.
     async fn run(
         &self,
         conn: Conn<'_>,
+        down: bool,
         plan: impl Fn(&Planner<'_>, &[NodeId]) -> Result<Plan, Error> + Send + Sync,
     ) -> Result<Report, Error> {
         let (mut session, read) = self.open(conn).await?;
         let beat = self.heartbeat(&session);
-        let result = renewing(beat, self.run_in(&mut session, read, plan)).await;
+        let result = renewing(beat, self.run_in(&mut session, read, down, plan)).await;
         session.finish(&self.tables, result).await
     }
 
@@ -1261,6 +1284,7 @@ impl Migrator {
         &self,
         session: &mut Session<'_>,
         read: Read,
+        down: bool,
         plan: impl Fn(&Planner<'_>, &[NodeId]) -> Result<Plan, Error> + Send + Sync,
     ) -> Result<Report, Error> {
         {
@@ -1280,11 +1304,33 @@ impl Migrator {
                 });
             }
             let read = self.locked(session, read).await?;
+            // Revisions a newer release applied: a downgrade plans over them too, with the
+            // downgrades their history stored.
+            let unknown: Vec<String> =
+                read.state.rows.iter().filter(|rev| self.graph().node(rev).is_none()).cloned().collect();
+            let newer = match down && !unknown.is_empty() && read.state.history_table {
+                true => Some(self.newer(session, &read.state, &unknown).await?),
+                false => None,
+            };
+            let planner = match &newer {
+                Some(newer) => newer.planner(&planner),
+                None => planner,
+            };
             let current = match planner.verify(&read.state) {
                 Ok(current) => current,
                 Err(error) => return Err(self.explain(session, &read.state, error).await),
             };
             let plan = plan(&planner, &current)?;
+            if let Some(newer) = &newer {
+                if !self.revert_newer {
+                    return Err(newer.refusal(&unknown, &plan.steps));
+                }
+                for shown in crate::newer::shown(&plan.steps) {
+                    self.note(&format!(
+                        "reverting {shown}\n  (a revision this binary does not know, with the downgrade the history stored when it was applied)"
+                    ));
+                }
+            }
             if !plan.steps.is_empty() {
                 read.state.check_fresh(&self.version_name())?;
             }
@@ -1292,11 +1338,12 @@ impl Migrator {
                 planner.check_one_transaction(&plan.steps)?;
             }
             let setup = self.setup(&read, &current);
-            let backup = self.before_first_change(session, &read, &plan).await?;
+            let after = planner.revs(&plan.rows);
+            let backup = self.before_first_change(session, &read, &plan, &after).await?;
             let steps = self.execute(session, &plan, &setup).await?;
             Ok(Report {
                 before: read.state.rows,
-                after: self.revs(&plan.rows),
+                after,
                 steps,
                 connections: usize::from(!session.is_borrowed()) + session.watchers,
                 round_trips: session.trips,
@@ -1313,6 +1360,7 @@ impl Migrator {
         session: &Session<'_>,
         read: &Read,
         plan: &Plan,
+        after: &[String],
     ) -> Result<Option<PathBuf>, Error> {
         if plan.steps.is_empty() {
             return Ok(None);
@@ -1363,12 +1411,30 @@ impl Migrator {
                 database: session.database(),
                 tables: self.table_names(),
                 before: &read.state.rows,
-                after: self.revs(&plan.rows),
+                after: after.to_vec(),
                 steps: plan.steps.iter().map(|planned| planned.migration.rev).collect(),
             };
             (hook.0)(&changes).map_err(|reason| Error::Refused { target: target.clone(), reason })?;
         }
         Ok(backup)
+    }
+
+    /// The chain extended with the revisions `unknown` (version rows it does not have) and
+    /// what they stand on, read from the history under the lock.
+    async fn newer(
+        &self,
+        session: &mut Session<'_>,
+        state: &State,
+        unknown: &[String],
+    ) -> Result<Newer, Error> {
+        let own: Vec<&str> = self.chain.iter().map(|m| m.rev).collect();
+        let outcome = session
+            .send(&self.tables.stored_sql(&own))
+            .await
+            .ok()
+            .map_err(database("cannot read the downgrades the history stored"))?;
+        let rows = outcome.rows.into_iter().next().unwrap_or_default();
+        Newer::read(&self.chain, self.compiled(), state, unknown, &rows)
     }
 
     /// What a run prepares before its first step: the tables it lacks, the bookkeeping
@@ -1400,6 +1466,7 @@ impl Migrator {
             slug: migration.slug,
             direction: Direction::Stamp,
             checksum: Some(&self.compiled()[node]),
+            undo: None,
         }
     }
 
@@ -1856,7 +1923,13 @@ impl Migrator {
         let checksums = &read.state.checksums;
         let mut recorded: Vec<Record<'_>> = nodes.iter().map(|&n| kept(self.stamped(n), checksums)).collect();
         if nodes.is_empty() {
-            recorded.push(Record { rev: "base", slug: "base", direction: Direction::Stamp, checksum: None });
+            recorded.push(Record {
+                rev: "base",
+                slug: "base",
+                direction: Direction::Stamp,
+                checksum: None,
+                undo: None,
+            });
         }
         let implied = self.graph().ancestors(&after);
         for &node in self.graph().linear() {
@@ -1909,6 +1982,7 @@ impl Migrator {
                 slug: migration.slug,
                 direction: Direction::Accept,
                 checksum: Some(&self.compiled()[node]),
+                undo: None,
             }));
         }
         self.commit(session, &read.state, &sql, "cannot record the accepted checksums").await
@@ -2056,7 +2130,7 @@ impl Migrator {
     /// Applies the migrations needed to reach `rows`, from whatever is applied.
     pub(crate) fn upgrade_to(&self, url: &str, rows: &[NodeId]) -> Result<(), Error> {
         let conn = Conn::Open(url.into_database()?);
-        let run = self.run(conn, |planner, current| {
+        let run = self.run(conn, false, |planner, current| {
             Ok(planner.upgrades(current, planner.graph.upgrade_path(current, rows)))
         });
         self.blocking(run).map(|_| ())

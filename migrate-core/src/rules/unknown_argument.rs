@@ -11,7 +11,7 @@ use crate::text::closest;
 
 /// The arguments of `#[migration(...)]`.
 pub const ARGUMENTS: &[&str] =
-    &["rev", "down_revision", "branch_labels", "depends_on", "transactional", "allow"];
+    &["rev", "down_revision", "branch_labels", "depends_on", "transactional", "squashes", "allow"];
 
 pub(crate) fn check(file: &MigrationFile, module: &ModuleSource, report: &mut Report) {
     for (i, argument) in module.arguments.iter().enumerate() {
