@@ -245,3 +245,32 @@ fn a_squashed_baseline_is_accepted_where_its_revision_was_applied() {
     Migrator::new(&chain(squashed(Some(recorded)))).upgrade(db.url(), "head").expect("from empty");
     assert_eq!(rows("SELECT count(*) FROM notes", &db), ["1"]);
 }
+
+#[test]
+fn older_binaries_reverting_at_once_revert_each_revision_once() {
+    let db = database();
+    Migrator::new(&NEW).upgrade(db.url(), "head").expect("migrates");
+    let url = db.url().to_owned();
+    let runners: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || Migrator::new(&OLD).revert_newer(true).downgrade(url.as_str(), "head"))
+        })
+        .collect();
+    let mut reverted = 0;
+    for runner in runners {
+        let report = runner.join().expect("joins").expect("each ends well: reverts, or finds nothing to do");
+        reverted += report.steps.len();
+    }
+    assert_eq!(reverted, 2, "two revisions, each reverted once");
+    assert_eq!(rows("SELECT version_num FROM alembic_version", &db), [B]);
+    assert_eq!(
+        rows("SELECT count(*) FROM migrate_history WHERE direction = 'downgrade' AND success", &db),
+        ["2"]
+    );
+    assert_eq!(
+        rows("SELECT count(*) FROM people WHERE id = 99", &db),
+        ["1"],
+        "the stored downgrade ran once"
+    );
+}

@@ -428,7 +428,8 @@ mod tests {
         assert_eq!(lines[3], "SET LOCAL lock_timeout = '5000ms';");
         assert!(lines[4].starts_with("CREATE TABLE \"people\""));
         assert!(batch.text.contains(
-            "EXECUTE migrate_step('{}'::text[], ARRAY['a1b2c3d4e5f6']::text[], 'a1b2c3d4e5f6', 'add_people_table', 'upgrade', 'abc');\nCOMMIT;\n"
+            "EXECUTE migrate_step('{}'::text[], ARRAY['a1b2c3d4e5f6']::text[], 'a1b2c3d4e5f6', 'add_people_table', 'upgrade', 'abc', \
+             NULL, NULL, NULL, NULL, NULL, NULL);\nCOMMIT;\n"
         ), "{}", batch.text);
         // Error positions map back to statements, in characters.
         let index_start = batch.text.find("CREATE INDEX").expect("present");
