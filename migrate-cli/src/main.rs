@@ -1,7 +1,9 @@
 //! `cargo migrate`: the daily commands of the migration workflow.
 //!
 //! Source commands work on the files, without a database and without building anything:
-//! `revision`, `merge`, `seal`, `import`, `heads`, `bases`, `history`, `show`, `check`. Database commands
+//! `revision`, `merge`, `seal`, `import`, `heads`, `bases`, `history`, `show`, `check`,
+//! `changelog` (which reads the database too with `--db`). `squash` proves its change on
+//! throwaway databases, and `prune` reads the version rows of the database it is given. Database commands
 //! (`current`, `upgrade`, `downgrade`, `stamp`, `check --db`, `history --db`, `test`, `accept`,
 //! `schema`)
 //! are defined once, in `migrate_runtime::cli`, for this command line and for a binary's
@@ -61,8 +63,8 @@ use crate::revision::Refused;
     bin_name = "cargo migrate",
     version,
     about = "PostgreSQL migrations checked at build time",
-    after_help = "Source commands (revision, merge, seal, import, heads, bases, history, show, check) read the migrations \
-                  folder. Database commands (current, upgrade, downgrade, stamp, check --db, history --db, test, \
+    after_help = "Source commands (revision, merge, seal, import, heads, bases, history, show, check, changelog) read the \
+                  migrations folder; squash proves its change on throwaway databases, prune reads a database's version rows. Database commands (current, upgrade, downgrade, stamp, check --db, history --db, test, \
                   accept, schema) run the crate's migrations through a migrator built from that folder, the first time \
                   and after a migration changed. adopt reads both: the imported history and the old tool's table, then \
                   stamps through the migrator."
@@ -163,15 +165,21 @@ enum Command {
         to: String,
     },
     /// Write CHANGELOG_DB.md from the migrations: newest first, with each one's date, slug, revision and why.
+    ///
+    /// Beside Cargo.toml; commit it. The same folder (and database) writes the same bytes, and
+    /// `cargo migrate check` fails while the file is stale.
     Changelog {
-        /// How entries are grouped.
+        /// How entries are grouped: by the month of their date, or along the mainline with what each
+        /// merge brought in.
         #[arg(long, value_enum, default_value_t = changelog::Grouping::Month)]
         by: changelog::Grouping,
-        /// Mark each migration with when it was applied to the database (--database-url, else DATABASE_URL).
+        /// Mark each migration with when it was applied to the database (--database-url, else
+        /// DATABASE_URL, else ./.env), or "not applied".
         #[arg(long)]
         db: bool,
-        /// Exit 1 when the file is not what the command would write now, instead of writing it.
-        #[arg(long)]
+        /// Exit 1 when the file is not what the options its header records write now, instead of
+        /// writing it (so --by and --db are not given with it).
+        #[arg(long, conflicts_with_all = ["by", "db"])]
         check: bool,
     },
     /// List the migrations after a database's head that were never deployed (and remove them with --yes).
@@ -370,17 +378,22 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
                 }
             });
         }
-        Command::Squash { to } => return squash::run(&project, &to, cli.options.database_url.as_deref(), args),
+        Command::Squash { to } => {
+            return squash::run(&project, &to, cli.options.database_url.as_deref(), args);
+        }
         Command::Changelog { by, db, check } => {
-            let url = if db { cli.options.database_url.clone() } else { None };
-            return changelog::run(&project, by, db, url.as_deref(), check, args);
+            return changelog::run(&project, by, db, cli.options.database_url.clone(), check);
         }
         Command::Prune { not_in, yes } => return prune::run(&project, &not_in, yes, args),
         Command::Database(command) => command,
     };
     Ok(match command {
         database::Command::Check { db: false, .. } => {
-            if !check::check(&project, json)? {
+            let rules = check::check(&project, json)?;
+            // After the rules, whatever they found: it reads the files alone (and the database
+            // when the file was written with --db and one is set).
+            let changelog = changelog::check_if_present(&project, cli.options.database_url.clone(), json)?;
+            let exit = if !rules {
                 Exit::CheckFailed
             } else if project.schema_file().is_file() {
                 // The rules passed, so the migrator builds: the schema file must be what the
@@ -390,7 +403,8 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
                 migrator::run_child(&project, &args, cli.options.database_url.as_deref(), json)?
             } else {
                 Exit::Done
-            }
+            };
+            if exit == Exit::Done && !changelog { Exit::CheckFailed } else { exit }
         }
         database::Command::Heads
         | database::Command::Bases

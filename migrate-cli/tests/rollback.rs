@@ -3,6 +3,9 @@
 //! refuses to go below them without being told, showing what it would run, then reverts them
 //! with the downgrades the database stored, and goes on with its own.
 
+// Tests panic on failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{Fixture, migration, stderr, stdout};
