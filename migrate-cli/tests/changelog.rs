@@ -550,3 +550,14 @@ fn a_wrong_password_is_refused_without_being_printed() {
     done(&fixture.run(&["--database-url", &right, "changelog", "--db"]));
     assert!(changelog(&fixture).contains(" · not applied\n"));
 }
+
+#[test]
+fn the_example_backend_s_changelog_is_up_to_date() {
+    let manifest = common::workspace().join("examples/crm-backend/Cargo.toml");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-migrate"))
+        .args(["migrate", "changelog", "--check", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .expect("runs cargo-migrate");
+    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
+}
