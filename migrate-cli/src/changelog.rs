@@ -653,6 +653,28 @@ fn verdict(project: &Project, url: Option<String>, need_db: bool) -> Result<Verd
     )))
 }
 
+/// After a command changed the folder (`squash`, `prune`): the file, when it exists, written
+/// again with the options its header records, so that it does not go stale in the same change.
+/// Returns what to say: that it was written, or, for a file written with `--db` (which needs
+/// the database), the command that brings it up to date.
+pub(crate) fn refresh(project: &Project) -> Result<Option<String>> {
+    let path = path(project);
+    let shown = crate::shown(&path);
+    let Ok(found) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let options = Options::from_header(&found).unwrap_or(Options { by: Grouping::Month, db: false });
+    if options.db {
+        return Ok(Some(format!(
+            "`{shown}` was written with --db: run `{}` and commit it",
+            options.command_line()
+        )));
+    }
+    let (text, _) = changelog(project, options, None)?;
+    std::fs::write(&path, &text).with_context(|| format!("cannot write `{shown}`"))?;
+    Ok(Some(format!("wrote `{shown}` again ({})", options.command_line())))
+}
+
 /// `cargo migrate check`'s part: when the file exists, whether it is up to date (a file
 /// written with `--db` is checked only when a database is set; a note says so otherwise).
 /// Says it on stdout, or on stderr when stdout holds JSON. Returns false when it is stale.

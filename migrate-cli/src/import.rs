@@ -411,8 +411,8 @@ fn plan(tool: Tool, migrations: &[Source]) -> Result<(Vec<Planned>, String)> {
 }
 
 /// The Cargo.toml text with `start_after = "<rev>"` under `[package.metadata.migrate]`, the
-/// rest of the file as it was.
-fn with_start_after(manifest: &str, rev: &str) -> Result<String> {
+/// rest of the file as it was (only that line added or replaced), checked by reading it back.
+pub(crate) fn with_start_after(manifest: &str, rev: &str) -> Result<String> {
     let setting = format!("start_after = \"{rev}\"");
     let lines: Vec<&str> = manifest.lines().collect();
     let header = lines.iter().position(|l| l.trim() == "[package.metadata.migrate]");
@@ -433,10 +433,17 @@ fn with_start_after(manifest: &str, rev: &str) -> Result<String> {
         }
         None => format!("{}\n\n[package.metadata.migrate]\n{setting}\n", manifest.trim_end()),
     };
+    let before = Settings::parse(manifest).ok();
     match Settings::parse(&text) {
-        Ok(settings) if settings.config.start_after.as_deref() == Some(rev) => Ok(text),
+        Ok(settings)
+            if settings.config.start_after.as_deref() == Some(rev)
+                && before.is_none_or(|b| b.folder == settings.folder) =>
+        {
+            Ok(text)
+        }
         _ => bail!(
-            "cannot add `{setting}` under [package.metadata.migrate] in Cargo.toml by itself\n= help: add it by hand"
+            "cannot set `{setting}` under [package.metadata.migrate] in Cargo.toml by itself (it is written in \
+             another form)\n= help: add it by hand"
         ),
     }
 }

@@ -384,7 +384,7 @@ fn execute(cli: Cli, manifest_path: Option<PathBuf>, args: &[String]) -> anyhow:
         Command::Changelog { by, db, check } => {
             return changelog::run(&project, by, db, cli.options.database_url.clone(), check);
         }
-        Command::Prune { not_in, yes } => return prune::run(&project, &not_in, yes, args),
+        Command::Prune { not_in, yes } => return prune::run(&project, &not_in, yes),
         Command::Database(command) => command,
     };
     Ok(match command {

@@ -1,10 +1,723 @@
-//! `prune --not-in <url>`: placeholder, being written.
+//! `prune --not-in <url>`: removes the migrations a database never got, after its head, so that
+//! the folder's head is the database's again (the guide's "remove test migrations that were never
+//! deployed", before stamping again).
+//!
+//! The database's version rows say what it applied: each row and its ancestors, through parents
+//! and dependencies. What grows from an applied migration through down revisions and is not
+//! applied was never deployed there: it is pruned, unless a migration that stays needs it (a
+//! migration of another tree depending on it, or the one `start_after` names), which then stays
+//! too, with the reason. Nothing is removed without `--yes`, nor when a migration to prune is
+//! sealed, nor when the database or the folder cannot say what was deployed.
 
-use anyhow::Result;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Result, bail};
+use migrate_build::{Folder, ScannedFile};
+use migrate_core::diagnostic::RuleId;
+use migrate_core::graph::{Graph, NodeId, Problem, Revision};
+use migrate_core::rules::stray_file::IMPORTED;
+use migrate_core::seal::{self, Seal};
+use migrate_core::text::without_url_passwords;
+use migrate_core::version::Tables;
 use migrate_runtime::cli::Exit;
 
-use crate::project::Project;
+use crate::project::{History, Project};
 
-pub(crate) fn run(_project: &Project, _url: &str, _yes: bool, _args: &[String]) -> Result<Exit> {
-    anyhow::bail!("prune is not written yet")
+/// The rules whose problems leave the graph unknown: with them, what grows from the database's
+/// head cannot be told, nor whether removing a file leaves another one without its parent.
+const GRAPH_RULES: &[RuleId] = &[
+    RuleId::DuplicateRevision,
+    RuleId::UnknownDownRevision,
+    RuleId::RevisionCycle,
+    RuleId::UnknownDependsOn,
+    RuleId::DependencyCycle,
+    RuleId::DuplicateBranchLabel,
+];
+
+/// Why a migration that was never deployed stays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Need {
+    /// `by`, which stays, needs it (through its parents or `depends_on`), by way of `via` (the
+    /// migration that names it; `by` itself when it names it directly).
+    By {
+        /// The migration that stays.
+        by: NodeId,
+        /// The one naming the kept migration.
+        via: NodeId,
+    },
+    /// `start_after` in Cargo.toml names it, or a revision it is an ancestor of.
+    StartAfter(NodeId),
+}
+
+/// What the graph and the database's rows decide.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Planned {
+    /// The migrations never deployed that go, newest first.
+    pruned: Vec<NodeId>,
+    /// The migrations never deployed that stay, newest first, with why.
+    kept: Vec<(NodeId, Need)>,
+}
+
+/// Decides what goes: the migrations reached from an applied one through children that are not
+/// applied, but those a migration that stays needs (or `start_after` names).
+fn plan(graph: &Graph, rows: &[NodeId], start_after: Option<NodeId>) -> Planned {
+    let applied = graph.ancestors(rows);
+    // Never deployed: grown from an applied migration through down revisions.
+    let mut candidate = vec![false; graph.len()];
+    let mut queue: VecDeque<NodeId> = (0..graph.len()).filter(|&n| applied[n]).collect();
+    while let Some(node) = queue.pop_front() {
+        for child in graph.children(node) {
+            if !applied[child] && !candidate[child] {
+                candidate[child] = true;
+                queue.push_back(child);
+            }
+        }
+    }
+    // What stays needs its parents and dependencies: walk down from each, in the chain's order,
+    // the first to reach a migration being its reason.
+    let mut need: Vec<Option<Need>> = vec![None; graph.len()];
+    let mut roots: Vec<(NodeId, Option<NodeId>)> = Vec::new();
+    if let Some(start) = start_after {
+        roots.push((start, None));
+    }
+    roots.extend(graph.linear().iter().filter(|&&n| !candidate[n]).map(|&n| (n, Some(n))));
+    for (root, by) in roots {
+        let mut queue = VecDeque::new();
+        match by {
+            // `start_after` itself stays when it is a candidate.
+            None if candidate[root] && need[root].is_none() => {
+                need[root] = Some(Need::StartAfter(root));
+                queue.push_back(root);
+            }
+            None => {}
+            Some(_) => queue.push_back(root),
+        }
+        while let Some(node) = queue.pop_front() {
+            for required in graph.requires(node) {
+                if !candidate[required] || need[required].is_some() {
+                    continue;
+                }
+                need[required] = Some(match by {
+                    Some(by) => Need::By { by, via: node },
+                    None => Need::StartAfter(root),
+                });
+                queue.push_back(required);
+            }
+        }
+    }
+    let mut planned = Planned::default();
+    for &node in graph.linear().iter().rev().filter(|&&n| candidate[n]) {
+        match &need[node] {
+            Some(why) => planned.kept.push((node, why.clone())),
+            None => planned.pruned.push(node),
+        }
+    }
+    planned
+}
+
+/// `path` without its `.` components, each `..` taking the component before it away, as
+/// `include_str!` resolves it (and as the build compares included files).
+fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
+/// A name as printed: control characters (a newline in a file name) escaped, so that a name
+/// cannot forge lines of the output.
+fn printable(name: &str) -> String {
+    name.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect()
+}
+
+/// The text of `imported.toml` without the entries of `removed` revisions; `None` when it has
+/// none of them. Refused when the file is not laid out as `import` writes it (one entry a
+/// line), so that no entry is lost or kept by a guess.
+fn imported_without(text: &str, removed: &BTreeSet<&str>, shown: &str) -> Result<Option<String>> {
+    let by_hand = format!(
+        "= help: remove the lines of those revisions from `{shown}` by hand (or restore it as `cargo migrate import` \
+         wrote it), then prune again; nothing was removed"
+    );
+    let versions = |text: &str| -> Option<toml::Table> {
+        text.parse::<toml::Table>().ok()?.get("versions")?.as_table().cloned()
+    };
+    let Some(before) = versions(text) else {
+        bail!("cannot read `{shown}`: it is not TOML with a [versions] table\n{by_hand}");
+    };
+    let gone = |value: &toml::Value| value.as_str().is_some_and(|rev| removed.contains(rev));
+    let mut expected = before.clone();
+    expected.retain(|_, value| !gone(value));
+    if expected.len() == before.len() {
+        return Ok(None);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut section = String::new();
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            section = trimmed.to_owned();
+        }
+        let drop = section == "[versions]"
+            && line.parse::<toml::Table>().is_ok_and(|entry| entry.len() == 1 && entry.values().all(gone));
+        if !drop {
+            out.push_str(line);
+        }
+    }
+    if versions(&out).as_ref() != Some(&expected) {
+        bail!(
+            "`{shown}` is not laid out as `cargo migrate import` writes it (one `\"version\" = \"revision\"` line \
+             each under [versions]): its entries for the migrations to prune cannot be removed safely\n{by_hand}"
+        );
+    }
+    Ok(Some(out))
+}
+
+/// The version rows of the database at `url`, refused when it has none.
+fn version_rows(url: &str) -> Result<Vec<String>> {
+    // Connection errors name `user@host:port/database`, never the password; the rest is
+    // cleaned again, for a server quoting a connection string back.
+    let hide = |text: &str| without_url_passwords(&text.replace(url, "(the --not-in URL)"));
+    let mut client = migrate_runtime::testkit::client(url).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot connect to the database of --not-in: {}\n= help: check the URL given to --not-in; nothing was \
+             removed",
+            hide(&e.to_string())
+        )
+    })?;
+    let mut rows = |sql: &str| -> Result<Vec<Option<String>>> {
+        let messages = client.simple_query(sql).map_err(|e| {
+            let said = e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_owned());
+            anyhow::anyhow!("cannot read the version rows of the database of --not-in: {}", hide(&said))
+        })?;
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).map(str::to_owned)),
+                _ => None,
+            })
+            .collect())
+    };
+    let tables = Tables::default();
+    let table = format!("{}.{}", tables.schema, tables.version);
+    let exists = rows(&tables.exist_sql())?;
+    if exists.first().cloned().flatten().as_deref() != Some("t") {
+        bail!(
+            "the database of --not-in has no version table `{table}`: it is at base, so every migration of the \
+             folder would be pruned\n= help: check that --not-in names the database the migrations were deployed to; \
+             nothing was removed"
+        );
+    }
+    let [sql, _, _] = tables.state_sql();
+    let mut found: Vec<String> = rows(&sql)?.into_iter().flatten().collect();
+    found.sort();
+    found.dedup();
+    if found.is_empty() {
+        bail!(
+            "the database of --not-in has no version rows in `{table}`: it is at base, so every migration of the \
+             folder would be pruned\n= help: check that --not-in names the database the migrations were deployed to; \
+             nothing was removed"
+        );
+    }
+    Ok(found)
+}
+
+/// Refuses a folder whose graph cannot be read as the build reads it, naming each problem.
+fn refuse_unreadable(project: &Project, folder: &Folder) -> Result<()> {
+    let checked = folder.check(&project.settings.config);
+    if let Some(error) = checked.setting_errors.first() {
+        bail!(
+            "invalid [package.metadata.migrate] in `{}`: {error}\n= help: fix it, then prune again; nothing was removed",
+            project.manifest.display()
+        );
+    }
+    let mut problems = Vec::new();
+    for file in &folder.files {
+        let at = |line: usize, column: usize| format!("{}:{line}:{column}", printable(&file.source.display));
+        if let Some(error) = &file.parse_error {
+            problems.push(format!("{}: not valid Rust: {}", at(error.line, error.column), error.message));
+        }
+        if let Some(position) = file.too_deep {
+            problems.push(format!("{}: nested too deep to be read", at(position.line, position.column)));
+        }
+        for (message, position) in &file.syntax_errors {
+            let message = message.split("\n= help: ").next().unwrap_or(message);
+            problems.push(format!("{}: {message}", at(position.line, position.column)));
+        }
+    }
+    for diagnostic in checked.diagnostics.iter().filter(|d| GRAPH_RULES.contains(&d.rule)) {
+        let place = match (folder.file(diagnostic), folder.position(diagnostic)) {
+            (Some(file), Some(p)) => format!("{}:{}:{}", printable(&file.source.display), p.line, p.column),
+            (Some(file), None) => printable(&file.source.display),
+            _ => printable(&diagnostic.file),
+        };
+        problems.push(format!("{place}: error[{}]: {}", diagnostic.rule, diagnostic.message));
+    }
+    if let Some(seal) = &folder.seal
+        && let Err(error) = &seal.seal
+    {
+        problems.push(format!(
+            "{}:{}: error[{}]: {}",
+            printable(&seal.display),
+            error.line,
+            RuleId::UnreadableSeal,
+            error.message
+        ));
+    }
+    if !problems.is_empty() {
+        let mut message = format!(
+            "the migrations folder `{}` has {} the build would report, so what was never deployed cannot be told:",
+            printable(&folder.display),
+            if problems.len() == 1 { "a problem".to_owned() } else { format!("{} problems", problems.len()) }
+        );
+        for problem in &problems {
+            let _ = write!(message, "\n  {problem}");
+        }
+        message.push_str("\n= help: fix them (`cargo migrate check` shows each with its help), then prune again; nothing was removed");
+        bail!(message);
+    }
+    Ok(())
+}
+
+/// What removing the pruned migrations touches.
+struct Removal {
+    /// The migration files, newest first.
+    files: Vec<PathBuf>,
+    /// The files they include that no migration left includes, sorted.
+    included: Vec<PathBuf>,
+    /// The new text of `imported.toml`, with how many entries went.
+    imported: Option<(String, usize)>,
+}
+
+/// Works out the files to remove, and checks that what stays still builds as a graph.
+fn removal(
+    folder: &Folder,
+    by_rev: &BTreeMap<&str, &ScannedFile>,
+    pruned: &BTreeSet<&str>,
+) -> Result<Removal> {
+    let root = normalize(&folder.path);
+    let rev_of = |file: &ScannedFile| file.source.modules.first().and_then(|m| m.rev.clone());
+    let staying: Vec<&ScannedFile> =
+        folder.files.iter().filter(|f| rev_of(f).is_none_or(|rev| !pruned.contains(rev.as_str()))).collect();
+    // What stays must still be a graph without a missing parent or dependency.
+    let revisions: Vec<Revision> = staying
+        .iter()
+        .filter_map(|f| {
+            let module = f.source.modules.first()?;
+            Some(Revision {
+                rev: module.rev.clone()?,
+                parents: module.down_revision.parents().into_iter().map(str::to_owned).collect(),
+                depends_on: module.depends_on.clone(),
+                labels: module.branch_labels.clone(),
+                key: f.source.file_name.clone(),
+            })
+        })
+        .collect();
+    let (_, problems) = Graph::build(&revisions);
+    let dangling: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| matches!(p, Problem::UnknownParent { .. } | Problem::UnknownDependency { .. }))
+        .collect();
+    if !dangling.is_empty() {
+        bail!(
+            "removing the migrations to prune would leave the others a graph the build refuses ({dangling:?})\n= help: \
+             this is a bug of `cargo migrate prune`; nothing was removed"
+        );
+    }
+    let kept_includes: BTreeSet<PathBuf> =
+        staying.iter().flat_map(|f| f.included.iter().map(|p| normalize(p))).collect();
+    let migration_files: BTreeSet<PathBuf> =
+        folder.files.iter().map(|f| normalize(&folder.path.join(&f.source.file_name))).collect();
+    let mut files = Vec::new();
+    let mut included = BTreeSet::new();
+    for rev in pruned {
+        let Some(file) = by_rev.get(rev) else { continue };
+        files.push(folder.path.join(&file.source.file_name));
+        for path in file.included.iter().map(|p| normalize(p)) {
+            // Only files of the folder, never the seal or the import's mapping, never a
+            // migration file, never one a migration that stays includes.
+            let inside = path.strip_prefix(&root).is_ok_and(|rest| rest.components().next().is_some());
+            let special = path.parent() == Some(root.as_path())
+                && path.file_name().is_some_and(|n| n == seal::FILE_NAME || n == IMPORTED);
+            if inside
+                && !special
+                && !migration_files.contains(&path)
+                && !kept_includes.contains(&path)
+                && std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_dir())
+            {
+                included.insert(path);
+            }
+        }
+    }
+    let imported_path = folder.path.join(IMPORTED);
+    let imported = match std::fs::read_to_string(&imported_path) {
+        Ok(text) => {
+            let shown = format!("{}/{IMPORTED}", folder.display);
+            imported_without(&text, pruned, &shown)?.map(|new| {
+                let count = |t: &str| {
+                    t.parse::<toml::Table>()
+                        .ok()
+                        .and_then(|t| t.get("versions")?.as_table().map(toml::Table::len))
+                        .unwrap_or(0)
+                };
+                let gone = count(&text) - count(&new);
+                (new, gone)
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => bail!("cannot read `{}/{IMPORTED}`: {e}; nothing was removed", folder.display),
+    };
+    Ok(Removal { files, included: included.into_iter().collect(), imported })
+}
+
+/// Lists (or, with `yes`, removes) the migrations of the folder that the database at `url`
+/// never got. Refusals are errors (exit 3), and remove nothing; `main` prints them with the
+/// command line's connection strings hidden (`_args`), and no message here holds the URL.
+pub(crate) fn run(project: &Project, url: &str, yes: bool) -> Result<Exit> {
+    let folder = project.scan()?;
+    refuse_unreadable(project, &folder)?;
+    let history = History::of(&folder);
+    let graph = &history.graph;
+    let rows = version_rows(url)?;
+    let mut nodes = Vec::new();
+    for row in &rows {
+        match graph.node(row) {
+            Some(node) => nodes.push(node),
+            None => bail!(
+                "the database of --not-in is at `{}`, a revision no migration of `{}` has: the database is ahead of \
+                 this folder (or ran another history), so what it never got cannot be told\n= help: bring in the \
+                 migrations deployed to it (pull, or check out the branch that deployed them), or check that \
+                 --not-in names the right database; nothing was removed",
+                printable(row),
+                printable(&folder.display)
+            ),
+        }
+    }
+    let start_after = project.settings.config.start_after.as_deref().and_then(|rev| graph.node(rev));
+    let planned = plan(graph, &nodes, start_after);
+    let sealed: Option<Seal> = folder.seal.as_ref().and_then(|s| s.seal.as_ref().ok().cloned());
+    let is_sealed = |node: NodeId| sealed.as_ref().is_some_and(|s| s.get(graph.rev(node)).is_some());
+    let at = rows.iter().map(|r| printable(r)).collect::<Vec<_>>().join(", ");
+    if planned.pruned.is_empty() && planned.kept.is_empty() {
+        outln!(
+            "nothing to prune: the database of --not-in (at {at}) has every migration that grows from its head"
+        )?;
+        return Ok(Exit::Done);
+    }
+
+    let entry = |node: NodeId| &history.entries[node];
+    let width = |nodes: &mut dyn Iterator<Item = NodeId>, f: &dyn Fn(NodeId) -> usize| {
+        nodes.map(f).max().unwrap_or(0)
+    };
+    let listed: Vec<NodeId> =
+        planned.pruned.iter().copied().chain(planned.kept.iter().map(|(n, _)| *n)).collect();
+    let rev_width = width(&mut listed.iter().copied(), &|n| printable(graph.rev(n)).chars().count());
+    let slug_width = width(&mut listed.iter().copied(), &|n| printable(&entry(n).slug).chars().count());
+    let line = |node: NodeId| {
+        format!(
+            "  {:rev_width$}  {:slug_width$}  {}",
+            printable(graph.rev(node)),
+            printable(&entry(node).slug),
+            printable(&entry(node).file)
+        )
+    };
+    let seal_display = folder.seal.as_ref().map_or_else(String::new, |s| printable(&s.display));
+    let plural =
+        |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+
+    let mut said = String::new();
+    if planned.pruned.is_empty() {
+        let _ = writeln!(
+            said,
+            "nothing to prune: the database of --not-in (at {at}) never got these migrations, but each must stay:"
+        );
+    } else {
+        let _ = writeln!(
+            said,
+            "{} never deployed to the database of --not-in (at {at}), newest first:",
+            plural(planned.pruned.len(), "migration", "migrations")
+        );
+        for &node in &planned.pruned {
+            let mark = if is_sealed(node) {
+                format!("  (sealed in {seal_display}: cannot be removed)")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(said, "{}{mark}", line(node));
+        }
+    }
+    if !planned.kept.is_empty() {
+        if !planned.pruned.is_empty() {
+            let _ = writeln!(
+                said,
+                "kept, though never deployed there, because a migration that stays needs them:"
+            );
+        }
+        for (node, why) in &planned.kept {
+            let why = match why {
+                Need::By { by, via } if by == via => {
+                    format!("{} ({}) needs it", printable(graph.rev(*by)), printable(&entry(*by).file))
+                }
+                Need::By { by, via } => format!(
+                    "{} ({}) needs it through {}",
+                    printable(graph.rev(*by)),
+                    printable(&entry(*by).file),
+                    printable(graph.rev(*via))
+                ),
+                Need::StartAfter(start) if start == node => "`start_after` in Cargo.toml names it".to_owned(),
+                Need::StartAfter(start) => format!(
+                    "`start_after` in Cargo.toml names {}, which needs it",
+                    printable(graph.rev(*start))
+                ),
+            };
+            let _ = writeln!(said, "{}  (kept: {why})", line(*node));
+        }
+    }
+    out!("{said}")?;
+    if planned.pruned.is_empty() {
+        return Ok(Exit::Done);
+    }
+
+    let sealed_pruned: Vec<NodeId> = planned.pruned.iter().copied().filter(|&n| is_sealed(n)).collect();
+    let pruned: BTreeSet<&str> = planned.pruned.iter().map(|&n| graph.rev(n)).collect();
+    let by_rev: BTreeMap<&str, &ScannedFile> =
+        folder.files.iter().filter_map(|f| Some((f.source.modules.first()?.rev.as_deref()?, f))).collect();
+    // Worked out before anything is removed, so that a refusal removes nothing.
+    let removal = removal(&folder, &by_rev, &pruned)?;
+    if !yes {
+        for path in &removal.included {
+            outln!("  + {}, which only they include", printable(&shown_path(project, path)))?;
+        }
+        if let Some((_, gone)) = &removal.imported {
+            outln!("  + {} of {}/{IMPORTED}", plural(*gone, "entry", "entries"), printable(&folder.display))?;
+        }
+        if !sealed_pruned.is_empty() {
+            outln!(
+                "--yes would refuse: {} sealed in {seal_display} (deployed somewhere; the seal forbids deleting it)",
+                plural(sealed_pruned.len(), "migration is", "migrations are")
+            )?;
+        }
+        outln!("nothing was removed: run again with --yes to remove them")?;
+        return Ok(Exit::Done);
+    }
+    if !sealed_pruned.is_empty() {
+        let names: Vec<String> = sealed_pruned
+            .iter()
+            .map(|&n| format!("`{}` ({})", printable(graph.rev(n)), printable(&entry(n).file)))
+            .collect();
+        bail!(
+            "cannot prune {}: {} sealed in `{seal_display}`, so {} deployed to some database, and the seal forbids \
+             deleting {}\n= help: check that --not-in names the database the migrations were deployed to; a sealed \
+             migration that must go is reverted by a new migration instead; nothing was removed",
+            names.join(", "),
+            if names.len() == 1 { "it is" } else { "they are" },
+            if names.len() == 1 { "it was" } else { "they were" },
+            if names.len() == 1 { "it" } else { "them" },
+        );
+    }
+
+    let failed = |path: &Path, e: std::io::Error, done: &[String]| {
+        let done = if done.is_empty() {
+            "nothing was removed".to_owned()
+        } else {
+            format!("removed already: {}", done.join(", "))
+        };
+        anyhow::anyhow!(
+            "cannot remove `{}`: {e}\n= help: {done}; fix the cause, then prune again",
+            printable(&shown_path(project, path))
+        )
+    };
+    let mut done: Vec<String> = Vec::new();
+    if let Some((text, _)) = &removal.imported {
+        let path = folder.path.join(IMPORTED);
+        std::fs::write(&path, text).map_err(|e| failed(&path, e, &done))?;
+        done.push(format!("entries of {}/{IMPORTED}", folder.display));
+    }
+    for path in removal.files.iter().chain(&removal.included) {
+        std::fs::remove_file(path).map_err(|e| failed(path, e, &done))?;
+        done.push(shown_path(project, path));
+    }
+    // A subfolder emptied by the removal would be a stray folder: it goes too.
+    let root = normalize(&folder.path);
+    let mut emptied = BTreeSet::new();
+    for path in &removal.included {
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| d.starts_with(&root) && *d != root.as_path()) {
+            if std::fs::read_dir(d).is_ok_and(|mut entries| entries.next().is_none())
+                && std::fs::remove_dir(d).is_ok()
+            {
+                emptied.insert(d.to_path_buf());
+                dir = d.parent();
+            } else {
+                break;
+            }
+        }
+    }
+
+    outln!(
+        "removed {}:",
+        plural(removal.files.len(), "never-deployed migration", "never-deployed migrations")
+    )?;
+    for &node in &planned.pruned {
+        outln!("{}", line(node))?;
+    }
+    for path in &removal.included {
+        outln!("removed {}, which only they included", printable(&shown_path(project, path)))?;
+    }
+    for path in &emptied {
+        outln!("removed the folder {}, left empty", printable(&shown_path(project, path)))?;
+    }
+    if let Some((_, gone)) = &removal.imported {
+        outln!("removed {} of {}/{IMPORTED}", plural(*gone, "entry", "entries"), printable(&folder.display))?;
+    }
+    let left = History::of(&project.scan()?);
+    let mut heads = left.heads();
+    heads.sort();
+    let heads_text = heads.iter().map(|h| printable(h)).collect::<Vec<_>>().join(", ");
+    if heads == rows {
+        outln!("the folder's head is now the database's: {heads_text}")?;
+    } else {
+        outln!(
+            "the folder's heads are now {heads_text}; the database of --not-in is at {at} (the rest is kept, as said above, or is not on its lines)"
+        )?;
+    }
+    if project.schema_file().is_file() {
+        outln!(
+            "note: `{}` shows the old head: run `cargo migrate schema` and commit it",
+            printable(&shown_path(project, &project.schema_file()))
+        )?;
+    }
+    if let Some(said) = crate::changelog::refresh(project)? {
+        outln!("{said}")?;
+    }
+    Ok(Exit::Done)
+}
+
+/// `path` relative to the crate, as messages show the folder's files.
+fn shown_path(project: &Project, path: &Path) -> String {
+    let dir = normalize(&project.dir);
+    let path = normalize(path);
+    path.strip_prefix(&dir).unwrap_or(&path).display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(revisions: &[Revision]) -> Graph {
+        let (graph, problems) = Graph::build(revisions);
+        assert!(problems.is_empty(), "{problems:?}");
+        graph
+    }
+
+    fn revs(graph: &Graph, nodes: &[NodeId]) -> Vec<String> {
+        graph.revs_of(nodes).into_iter().map(str::to_owned).collect()
+    }
+
+    fn planned(
+        graph: &Graph,
+        rows: &[&str],
+        start_after: Option<&str>,
+    ) -> (Vec<String>, Vec<(String, Need)>) {
+        let rows: Vec<NodeId> = rows.iter().map(|r| graph.node(r).expect("a row")).collect();
+        let planned = plan(graph, &rows, start_after.and_then(|s| graph.node(s)));
+        let kept = planned.kept.iter().map(|(n, why)| (graph.rev(*n).to_owned(), why.clone())).collect();
+        (revs(graph, &planned.pruned), kept)
+    }
+
+    #[test]
+    fn what_grows_from_the_head_goes_newest_first() {
+        let g = graph(&[
+            Revision::new("a", &[], "1"),
+            Revision::new("b", &["a"], "2"),
+            Revision::new("c", &["b"], "3"),
+            Revision::new("d", &["c"], "4"),
+        ]);
+        assert_eq!(planned(&g, &["b"], None), (vec!["d".to_owned(), "c".to_owned()], vec![]));
+        assert_eq!(planned(&g, &["d"], None), (vec![], vec![]));
+    }
+
+    #[test]
+    fn a_branch_forked_below_the_head_goes_and_the_applied_line_stays() {
+        let g = graph(&[
+            Revision::new("a", &[], "1"),
+            Revision::new("b", &["a"], "2"),
+            Revision::new("c", &["b"], "3"),
+            Revision::new("x", &["a"], "4"),
+            Revision::new("y", &["x"], "5"),
+            Revision::new("m", &["c", "y"], "6"),
+        ]);
+        assert_eq!(planned(&g, &["c"], None).0, ["m", "y", "x"]);
+    }
+
+    #[test]
+    fn a_migration_another_tree_needs_stays_with_its_reason() {
+        let g = graph(&[
+            Revision::new("a", &[], "1"),
+            Revision::new("b", &["a"], "2"),
+            Revision::new("c", &["b"], "3"),
+            Revision::new("d", &["c"], "4"),
+            // Another tree, never applied, needing `c`.
+            Revision::new("t", &[], "5").labelled(&["audit"]),
+            Revision::new("u", &["t"], "6").depending_on(&["c"]),
+        ]);
+        let (pruned, kept) = planned(&g, &["a"], None);
+        assert_eq!(pruned, ["d"]);
+        let u = g.node("u").expect("u");
+        let c = g.node("c").expect("c");
+        assert_eq!(
+            kept,
+            [("c".to_owned(), Need::By { by: u, via: u }), ("b".to_owned(), Need::By { by: u, via: c }),]
+        );
+        // `start_after` naming a candidate keeps it and its ancestors.
+        let (pruned, kept) = planned(&g, &["a", "u"], Some("d"));
+        assert!(pruned.is_empty(), "{pruned:?}");
+        assert_eq!(kept.first().map(|(r, _)| r.as_str()), Some("d"));
+    }
+
+    #[test]
+    fn a_row_of_a_dependant_stands_for_its_dependencies() {
+        let g = graph(&[
+            Revision::new("a", &[], "1"),
+            Revision::new("b", &["a"], "2"),
+            Revision::new("t", &[], "3"),
+            Revision::new("u", &["t"], "4").depending_on(&["b"]),
+            Revision::new("v", &["u"], "5"),
+        ]);
+        // `u`'s row implies `b` applied: nothing of the first tree goes.
+        assert_eq!(planned(&g, &["u"], None), (vec!["v".to_owned()], vec![]));
+    }
+
+    #[test]
+    fn imported_toml_loses_exactly_the_removed_entries() {
+        let text = "# Written by `cargo migrate import`.\ntool = \"diesel\"\n\n[versions]\n\"1\" = \"aaa\"\n\"2\" = \"bbb\"\n\"3 = \\\"bbb\\\"\" = \"ccc\"\n";
+        let removed: BTreeSet<&str> = ["ccc"].into_iter().collect();
+        let new = imported_without(text, &removed, "m").expect("edits").expect("changed");
+        assert_eq!(
+            new,
+            "# Written by `cargo migrate import`.\ntool = \"diesel\"\n\n[versions]\n\"1\" = \"aaa\"\n\"2\" = \"bbb\"\n"
+        );
+        let none: BTreeSet<&str> = ["zzz"].into_iter().collect();
+        assert_eq!(imported_without(text, &none, "m").expect("reads"), None);
+        // Laid out otherwise: refused, not guessed.
+        let inline = "tool = \"diesel\"\nversions = { \"1\" = \"aaa\", \"3\" = \"ccc\" }\n";
+        let refused = imported_without(inline, &removed, "m").expect_err("refused");
+        assert!(refused.to_string().contains("not laid out as"), "{refused}");
+        let broken = imported_without("tool = ", &removed, "m").expect_err("refused");
+        assert!(broken.to_string().contains("not TOML"), "{broken}");
+    }
+
+    #[test]
+    fn printed_names_cannot_forge_lines() {
+        assert_eq!(printable("a\nremoved everything\u{1b}[2J"), "a\\nremoved everything\\u{1b}[2J");
+        assert_eq!(printable("añadir tabla 'x'"), "añadir tabla 'x'");
+    }
 }

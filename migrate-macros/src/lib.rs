@@ -16,9 +16,11 @@ use proc_macro::TokenStream;
 /// Marks a module as a migration: `#[migration(rev = "…", down_revision = "…")]`.
 ///
 /// Arguments: `rev` (the revision id), `down_revision` (absent or `None` for the first
-/// migration, a string for one parent, a list for a merge) and `transactional` (to override
-/// what is inferred from the operations). Every rule violation concerning the migration is
-/// reported as an error under the offending token.
+/// migration, a string for one parent, a list for a merge), `branch_labels`, `depends_on`,
+/// `transactional` (to override what is inferred from the operations), `allow(rule = "reason")`
+/// and `squashes` (written by `cargo migrate squash` on a baseline: the checksum databases
+/// recorded for its revision before the squash). Every rule violation concerning the migration
+/// is reported as an error under the offending token.
 #[proc_macro_attribute]
 pub fn migration(args: TokenStream, item: TokenStream) -> TokenStream {
     let file = proc_macro::Span::call_site().local_file();

@@ -27,6 +27,25 @@ pub(crate) fn find_binary(name: &str) -> Option<PathBuf> {
     })
 }
 
+/// `pg_dump` connecting with libpq's `environment` (`PGHOST`, `PGPASSWORD`, …: never on its
+/// command line, which every user of the machine can read) and none of this process's own
+/// `PG*` variables (a `PGSERVICE`, a `PGSSLCRL` could point it at another database), never
+/// asking for a password.
+pub(crate) fn pg_dump_command(environment: &[(&'static str, String)]) -> Result<Command, String> {
+    let pg_dump = find_binary("pg_dump").ok_or_else(|| {
+        "pg_dump was found neither on PATH nor in `pg_config --bindir`: install PostgreSQL's client programs".to_owned()
+    })?;
+    let mut command = Command::new(&pg_dump);
+    for (variable, _) in std::env::vars_os() {
+        if variable.to_str().is_some_and(|v| v.starts_with("PG")) {
+            command.env_remove(variable);
+        }
+    }
+    command.envs(environment.iter().map(|(name, value)| (*name, value.as_str())));
+    command.arg("--no-password");
+    Ok(command)
+}
+
 /// Dumps `database` (only `schemas`, when some are given) into a new file of `dir`, named with
 /// the database and the version rows `rows` it is at; returns the file.
 ///
@@ -69,9 +88,8 @@ fn run_pg_dump(
     name: &str,
     bounds: &Bounds,
 ) -> Result<PathBuf, String> {
-    let pg_dump = find_binary("pg_dump").ok_or_else(|| {
-        "pg_dump was found neither on PATH nor in `pg_config --bindir`: install PostgreSQL's client programs".to_owned()
-    })?;
+    let mut command = pg_dump_command(environment)?;
+    let pg_dump = PathBuf::from(command.get_program());
     // A backup is a copy of the data: readable by its owner alone, as is a folder made for it.
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -79,16 +97,7 @@ fn run_pg_dump(
         .create(dir)
         .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
     let (file, partial) = reserve(dir, name)?;
-    let mut command = Command::new(&pg_dump);
-    // Only the run's settings: none of the environment's own PG variables (a PGSERVICE, a
-    // PGSSLCRL) may point the dump at another database than the one migrated.
-    for (variable, _) in std::env::vars_os() {
-        if variable.to_str().is_some_and(|v| v.starts_with("PG")) {
-            command.env_remove(variable);
-        }
-    }
-    command.envs(environment.iter().map(|(name, value)| (*name, value.as_str())));
-    command.arg("--format=custom").arg("--no-password").arg("--file").arg(&partial);
+    command.arg("--format=custom").arg("--file").arg(&partial);
     command.arg(format!("--lock-wait-timeout={}ms", bounds.lock_wait.as_millis().max(1)));
     for schema in schemas {
         // pg_dump reads a pattern: quoted, the name is matched exactly, as PostgreSQL stored it.

@@ -90,8 +90,23 @@ impl Server {
     }
 }
 
+/// `pg_dump` of the database `url`, as the backups run it: the connection settings in
+/// libpq's environment, never on its command line (which every user of the machine can read),
+/// none of this process's own `PG*` variables, never asking for a password. Add the flags and
+/// run it.
+///
+/// # Errors
+///
+/// `pg_dump` found neither on `PATH` nor in `pg_config --bindir`; a connection string with
+/// settings libpq's environment cannot carry.
+pub fn pg_dump(url: &str) -> Result<std::process::Command, TestkitError> {
+    let environment =
+        crate::Database::parse(url).map_err(|e| TestkitError(e.to_string()))?.libpq_environment();
+    crate::backup::pg_dump_command(&environment.map_err(TestkitError)?).map_err(TestkitError)
+}
+
 /// `url` with its database replaced by `name` (URL or `key=value` form).
-pub(crate) fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     if let Some(scheme_end) = url.find("://") {
         let rest = &url[scheme_end + 3..];
         let path_start = rest.find('/').map(|i| scheme_end + 3 + i);
