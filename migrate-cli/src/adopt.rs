@@ -197,23 +197,10 @@ pub(crate) enum Adopted {
 
 /// The rows of `sql`, as text; `None` when its table does not exist.
 fn query(client: &mut postgres::Client, sql: &str, what: &str) -> Result<Option<Vec<Vec<Option<String>>>>> {
-    match client.simple_query(sql) {
-        Ok(messages) => Ok(Some(
-            messages
-                .into_iter()
-                .filter_map(|m| match m {
-                    postgres::SimpleQueryMessage::Row(row) => {
-                        Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect())
-                    }
-                    _ => None,
-                })
-                .collect(),
-        )),
+    match crate::project::text_rows(client, sql) {
+        Ok(rows) => Ok(Some(rows)),
         Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => Ok(None),
-        Err(e) => {
-            let said = e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_owned());
-            Err(anyhow::anyhow!("cannot read {what}: {said}"))
-        }
+        Err(e) => Err(anyhow::anyhow!("cannot read {what}: {}", crate::project::db_message(&e))),
     }
 }
 

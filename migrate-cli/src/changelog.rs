@@ -410,19 +410,12 @@ fn render(entries: &[Entry], graph: &Graph, options: Options, folder: &str) -> S
 
 /// The rows of `sql`, as text.
 fn rows(client: &mut postgres::Client, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-    let messages = client.simple_query(sql).map_err(|e| {
-        let said = e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_owned());
-        anyhow::anyhow!("cannot read the database's migration history: {}", without_url_passwords(&said))
-    })?;
-    Ok(messages
-        .into_iter()
-        .filter_map(|m| match m {
-            postgres::SimpleQueryMessage::Row(row) => {
-                Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect())
-            }
-            _ => None,
-        })
-        .collect())
+    crate::project::text_rows(client, sql).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the database's migration history: {}",
+            without_url_passwords(&crate::project::db_message(&e))
+        )
+    })
 }
 
 /// What the database at `url` says of each node of `graph`: applied (below its version

@@ -116,3 +116,26 @@ impl History {
         self.graph.revs_of(&self.graph.heads()).into_iter().map(str::to_owned).collect()
     }
 }
+
+/// The rows of `sql` on `client`, each value as text (`None` for `NULL`): what the commands
+/// that read a database (`adopt`, `prune`, `changelog --db`) read.
+pub(crate) fn text_rows(
+    client: &mut postgres::Client,
+    sql: &str,
+) -> std::result::Result<Vec<Vec<Option<String>>>, postgres::Error> {
+    Ok(client
+        .simple_query(sql)?
+        .into_iter()
+        .filter_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => {
+                Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect())
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+/// A database error's own message, without the client's prefix.
+pub(crate) fn db_message(error: &postgres::Error) -> String {
+    error.as_db_error().map_or_else(|| error.to_string(), |db| db.message().to_owned())
+}

@@ -194,17 +194,13 @@ fn version_rows(url: &str) -> Result<Vec<String>> {
         )
     })?;
     let mut rows = |sql: &str| -> Result<Vec<Option<String>>> {
-        let messages = client.simple_query(sql).map_err(|e| {
-            let said = e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_owned());
-            anyhow::anyhow!("cannot read the version rows of the database of --not-in: {}", hide(&said))
+        let rows = crate::project::text_rows(&mut client, sql).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the version rows of the database of --not-in: {}",
+                hide(&crate::project::db_message(&e))
+            )
         })?;
-        Ok(messages
-            .into_iter()
-            .filter_map(|m| match m {
-                postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).map(str::to_owned)),
-                _ => None,
-            })
-            .collect())
+        Ok(rows.into_iter().map(|row| row.into_iter().next().flatten()).collect())
     };
     let tables = Tables::default();
     let table = format!("{}.{}", tables.schema, tables.version);

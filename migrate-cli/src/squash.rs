@@ -41,7 +41,7 @@ use migrate_runtime::testkit;
 
 use crate::check::{problems, render};
 use crate::import::with_start_after;
-use crate::project::{History, Project};
+use crate::project::{History, Project, db_message};
 use crate::revision::migration_text;
 
 /// The first line of the baseline's SQL: function bodies are not checked while the dump
@@ -958,11 +958,6 @@ impl ScratchDatabase {
         Schema::read(&mut self.client()?, &options)
             .map_err(|e| anyhow!("cannot read a throwaway database's catalog: {}", db_message(&e)))
     }
-}
-
-/// A PostgreSQL error's own message, without the client's prefix.
-fn db_message(error: &postgres::Error) -> String {
-    error.as_db_error().map_or_else(|| error.to_string(), |db| db.message().to_owned())
 }
 
 /// Runs the migrator `binary` to `target` on `database`; its output becomes the error.

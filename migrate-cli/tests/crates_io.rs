@@ -13,23 +13,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Fixture, stderr, stdout, workspace};
+use common::{Fixture, pg_program, stderr, stdout, workspace};
 use migrate_runtime::catalog::{Key, Kind, Options, Schema, differences};
 use migrate_runtime::testkit::{self, TestDatabase};
 
 fn corpus() -> PathBuf {
     workspace().join("corpus").join("crates-io").join("migrations")
-}
-
-/// A PostgreSQL client program: from `pg_config --bindir`, where the server's own binaries
-/// are, else from `PATH`.
-fn pg_program(name: &str) -> PathBuf {
-    let bindir = Command::new("pg_config")
-        .arg("--bindir")
-        .output()
-        .ok()
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    bindir.map(|dir| dir.join(name)).filter(|p| p.is_file()).unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// Diesel's order, computed here independently of the importer: the migration folders sorted

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use common::{Fixture, stderr, stdout, workspace};
+use common::{Fixture, pg_program, stderr, stdout, workspace};
 use migrate_runtime::catalog::{Options, Schema, differences};
 use migrate_runtime::testkit::{self, TestDatabase};
 
@@ -52,16 +52,6 @@ fn schema(url: &str) -> Schema {
     let mut client = testkit::client(url).expect("connects");
     let runner = migrate_runtime::TableNames::default();
     Schema::read(&mut client, &Options::new().ignore_runner_tables(&runner)).expect("reads the catalog")
-}
-
-/// A PostgreSQL client program: from `pg_config --bindir`, else from `PATH`.
-fn pg_program(name: &str) -> PathBuf {
-    let bindir = Command::new("pg_config")
-        .arg("--bindir")
-        .output()
-        .ok()
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    bindir.map(|dir| dir.join(name)).filter(|p| p.is_file()).unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// `pg_dump --schema-only` of `url`, the runner's tables and pg_dump's random `\restrict` key

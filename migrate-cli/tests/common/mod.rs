@@ -168,3 +168,14 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// A PostgreSQL client program: from `pg_config --bindir`, where the server's own binaries
+/// are, else from `PATH`.
+pub fn pg_program(name: &str) -> PathBuf {
+    let bindir = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    bindir.map(|dir| dir.join(name)).filter(|p| p.is_file()).unwrap_or_else(|| PathBuf::from(name))
+}
