@@ -77,6 +77,18 @@ static MD: Migration =
     migration(D, &[C], ("index_email", "migrations/d.rs"), false, index_email, drop_index_email);
 static ME: Migration = migration(E, &[C], ("add_mood", "migrations/e.rs"), true, enum_value, cannot_undo);
 
+const F: &str = "f00000000006";
+const M: &str = "f00000000007";
+
+static MF: Migration =
+    migration(F, &[A], ("create_notes_beside", "migrations/f.rs"), true, create_notes, drop_notes);
+static MM: Migration = migration(M, &[B, F], ("merge_notes", "migrations/m.rs"), true, nothing, nothing);
+
+fn nothing(_: &mut Op) {}
+
+/// A newer release that forked below the older one's head, then merged.
+static FORKED: Chain = Chain::new(&[&MA, &MB, &MF, &MM]);
+
 /// The older release: two migrations.
 static OLD: Chain = Chain::new(&[&MA, &MB]);
 /// The newer one: two more, the last outside a transaction.
@@ -273,4 +285,71 @@ fn older_binaries_reverting_at_once_revert_each_revision_once() {
         ["1"],
         "the stored downgrade ran once"
     );
+}
+
+#[test]
+fn a_line_of_the_newer_release_forked_below_the_older_head_is_reverted_too() {
+    let db = database();
+    Migrator::new(&FORKED).upgrade(db.url(), "heads").expect("the newer release migrates");
+    assert_eq!(rows("SELECT version_num FROM alembic_version", &db), [M]);
+    let report = Migrator::new(&OLD).revert_newer(true).downgrade(db.url(), "head").expect("reverts");
+    assert_eq!(report.steps.iter().map(|s| s.rev).collect::<Vec<_>>(), [M, F]);
+    assert_eq!(rows("SELECT version_num FROM alembic_version", &db), [B]);
+    assert!(!tables(&db).contains(&"notes".to_owned()), "{:?}", tables(&db));
+    assert!(Migrator::new(&OLD).is_at_heads(db.url()).expect("reads"));
+}
+
+#[test]
+fn what_an_upgrade_stores_is_the_downgrade_whole_also_in_a_script() {
+    let db = database();
+    Migrator::new(&NEW).upgrade(db.url(), "head").expect("migrates");
+    assert_eq!(
+        rows(
+            &format!(
+                "SELECT array_to_string(parents, ',') || ' ' || array_to_string(downgrade_settings, ',') || ' ' \
+                 || transactional FROM migrate_history WHERE revision = '{C}' AND direction = 'upgrade'"
+            ),
+            &db
+        ),
+        [format!("{B} lock_timeout=7000ms true")]
+    );
+    assert_eq!(
+        rows(&format!("SELECT transactional FROM migrate_history WHERE revision = '{D}' AND success"), &db),
+        ["f"]
+    );
+    let script = Migrator::new(&NEW).upgrade_sql("base", "head").expect("a script");
+    assert!(script.contains("'DROP TABLE \"notes\"'"), "{script}");
+    assert!(script.contains("'lock_timeout=7000ms'"), "{script}");
+    let from_b = Migrator::new(&NEW).upgrade_sql(B, "head").expect("a script");
+    assert!(from_b.contains("ADD COLUMN IF NOT EXISTS downgrade text[]"), "{from_b}");
+}
+
+#[test]
+fn an_old_history_table_changes_only_when_a_run_has_a_step_to_make() {
+    let db = database();
+    Migrator::new(&OLD).upgrade(db.url(), "head").expect("migrates");
+    let drop_columns = "ALTER TABLE migrate_history DROP COLUMN parents, DROP COLUMN depends_on, \
+         DROP COLUMN transactional, DROP COLUMN downgrade, DROP COLUMN downgrade_settings, DROP COLUMN irreversible";
+    execute(db.url(), drop_columns);
+    let columns = "SELECT count(*) FROM pg_attribute WHERE attrelid = 'migrate_history'::regclass AND attname = 'downgrade'";
+    // Nothing to do: nothing changes.
+    Migrator::new(&OLD).upgrade(db.url(), "head").expect("nothing to do");
+    assert_eq!(rows(columns, &db), ["0"]);
+    // Read-only: refused as such, not as an unreadable table.
+    execute(db.url(), &format!("ALTER DATABASE {} SET default_transaction_read_only = on", db.name()));
+    let error = Migrator::new(&NEW).upgrade(db.url(), "head").expect_err("read-only");
+    assert!(matches!(error, Error::ReadOnly { .. }), "{error:?}");
+    execute(
+        db.url(),
+        &format!("BEGIN READ WRITE; ALTER DATABASE {} RESET default_transaction_read_only; COMMIT", db.name()),
+    );
+    // A refused run (an unknown revision) changes nothing either.
+    execute(db.url(), "UPDATE alembic_version SET version_num = 'ffff00000000'");
+    let error = Migrator::new(&OLD).upgrade(db.url(), "head").expect_err("unknown");
+    assert!(matches!(error, Error::UnknownRevision { .. }), "{error:?}");
+    assert_eq!(rows(columns, &db), ["0"]);
+    execute(db.url(), &format!("UPDATE alembic_version SET version_num = '{B}'"));
+    // A run with steps adds them first, under the lock.
+    Migrator::new(&NEW).upgrade(db.url(), "head").expect("migrates");
+    assert_eq!(rows(columns, &db), ["1"]);
 }

@@ -178,6 +178,9 @@ pub struct Setup<'a> {
     pub create_tables: bool,
     /// Prepare the bookkeeping statements (not yet prepared in the session).
     pub prepare: bool,
+    /// Add to the history table the columns that store downgrades
+    /// ([`Tables::history_columns_sql`]), before preparing the statements that write them.
+    pub add_columns: bool,
     /// History rows that record, as stamped, the revisions a database adopted from another
     /// tool already has: its version rows and their ancestors.
     pub adopt: Vec<Record<'a>>,
@@ -189,7 +192,7 @@ pub struct Setup<'a> {
 impl Setup<'_> {
     /// Whether it has a round trip of its own to make.
     fn is_empty(&self) -> bool {
-        !self.create_tables && !self.prepare && self.adopt.is_empty()
+        !self.create_tables && !self.add_columns && !self.prepare && self.adopt.is_empty()
     }
 }
 
@@ -230,6 +233,9 @@ impl Tables {
             for statement in self.create_statements() {
                 batch.push(&statement);
             }
+        }
+        if setup.add_columns {
+            batch.push(&self.history_columns_sql());
         }
         if setup.prepare {
             for statement in self.prepare_sql() {

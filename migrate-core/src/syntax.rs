@@ -940,6 +940,7 @@ fn read_arguments(
     let tokens: Vec<TokenTree> = args.into_iter().collect();
     let segments = split_commas(&tokens);
     let last = segments.len().saturating_sub(1);
+    let mut squashes_at = None;
     for (n, segment) in segments.into_iter().enumerate() {
         if segment.is_empty() {
             if n != last {
@@ -1046,6 +1047,7 @@ fn read_arguments(
                 if string_value(literal).is_some_and(|sum| is_checksum(&sum)) =>
             {
                 source.squashes = string_value(literal);
+                squashes_at = Some(Range::of(segment));
             }
             ("squashes", _) => first_error(
                 error,
@@ -1063,6 +1065,20 @@ fn read_arguments(
             error,
             spans.attribute,
             "`#[migration]` needs the revision id: `#[migration(rev = \"…\", down_revision = …)]`".to_owned(),
+        );
+    }
+    // Only a squash's baseline stands for what databases recorded under its revision: on any
+    // other migration, it would let an edit of a deployed migration through unnoticed.
+    if let Some(at) = squashes_at
+        && !source.down_revision.parents().is_empty()
+    {
+        first_error(
+            error,
+            at,
+            "`squashes` is for the baseline of a squash, which has no down revision: this migration has one\n\
+             = help: remove it; an edited deployed migration is restored, or its new checksum accepted with \
+             `cargo migrate accept <revision>`"
+                .to_owned(),
         );
     }
 }
@@ -1856,6 +1872,19 @@ mod add_lead_scores_table {
             r#""a""#,
         ] {
             assert!(read(bad).syntax_error.is_some(), "{bad}");
+        }
+        // `squashes`: a checksum, on a baseline only.
+        let sum = "0123456789abcdef".repeat(4);
+        let baseline = read(&format!(r#"rev = "a", down_revision = None, squashes = "{sum}""#));
+        assert_eq!((baseline.squashes.as_deref(), baseline.syntax_error), (Some(sum.as_str()), None));
+        let later = read(&format!(r#"rev = "a", squashes = "{sum}", down_revision = "b""#));
+        assert!(
+            later.syntax_error.as_deref().is_some_and(|e| e.contains("no down revision")),
+            "{:?}",
+            later.syntax_error
+        );
+        for bad in ["\"abc\"", &format!("\"{}\"", sum.to_uppercase()), "12"] {
+            assert!(read(&format!("rev = \"a\", squashes = {bad}")).syntax_error.is_some(), "{bad}");
         }
     }
 

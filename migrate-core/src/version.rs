@@ -127,23 +127,14 @@ impl Tables {
     }
 
     /// Adds to a history table made before downgrades were stored the columns that store
-    /// them ([`UNDO_COLUMNS`]), when the table exists without them and the transaction may
-    /// write: a no-op otherwise, so that every run can send it before preparing the
-    /// statements that write those columns.
+    /// them ([`UNDO_COLUMNS`]): sent, under the migration lock, by the first run of this
+    /// version that has a step to make, before it prepares the statements that write them.
     pub fn history_columns_sql(&self) -> String {
-        let history = self.history_table();
         let add: Vec<String> = UNDO_COLUMNS
             .iter()
             .map(|(name, kind)| format!("ADD COLUMN IF NOT EXISTS {name} {kind}"))
             .collect();
-        format!(
-            "DO $migrate$ BEGIN IF to_regclass({table}) IS NOT NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute \
-             WHERE attrelid = to_regclass({table}) AND attname = 'downgrade' AND NOT attisdropped) \
-             AND NOT pg_catalog.pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' THEN \
-             ALTER TABLE {history} {add}; END IF; END $migrate$",
-            table = quote_literal(&history),
-            add = add.join(", "),
-        )
+        format!("ALTER TABLE {} {}", self.history_table(), add.join(", "))
     }
 
     /// What the history stored to revert every applied revision not in `known`: for the last
@@ -474,8 +465,9 @@ impl Tables {
         format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", self.version_table())
     }
 
-    /// The statements every run prepares once per session, before its first step, after
-    /// [`Tables::history_columns_sql`] (which they need):
+    /// The statements every run prepares once per session, before its first step (on a
+    /// history table made before downgrades were stored, after
+    /// [`Tables::history_columns_sql`]):
     ///
     /// - `migrate_check(rows)`, the first statement of every step's transaction after the
     ///   version table's lock: it fails unless the version rows are exactly `rows`, the ones
@@ -492,7 +484,7 @@ impl Tables {
     /// raises it: the one way a plain SQL statement can fail on a computed condition, and the
     /// message depends on the rows read, so the planner cannot fold it. Prepared, the
     /// statements are planned once instead of once per step.
-    pub fn prepare_sql(&self) -> [String; 5] {
+    pub fn prepare_sql(&self) -> [String; 4] {
         let (version, history) = (self.version_table(), self.history_table());
         let found = format!(
             "(SELECT coalesce(array_agg(version_num::text ORDER BY version_num COLLATE \"C\"), '{{}}') AS found FROM {version}) AS version,\n     \
@@ -530,7 +522,7 @@ impl Tables {
              SELECT $2, $3, $4, $5, CASE WHEN found = $1 AND NOT pending THEN NULL ELSE {conflict} END\n\
              FROM {found}"
         );
-        [self.history_columns_sql(), check, step, end, claim]
+        [check, step, end, claim]
     }
 
     /// Executes the prepared `migrate_check`: the version rows must be `rows`.
@@ -901,8 +893,12 @@ mod tests {
             tables.claim_sql(&[], &record),
             "EXECUTE migrate_claim('{}'::text[], 'm', 'merge', 'upgrade', NULL)"
         );
-        let [columns, check, step, end, claim] = tables.prepare_sql();
-        assert!(columns.contains("ADD COLUMN IF NOT EXISTS downgrade text[]"), "{columns}");
+        let [check, step, end, claim] = tables.prepare_sql();
+        assert!(
+            tables.history_columns_sql().contains("ADD COLUMN IF NOT EXISTS downgrade text[]"),
+            "{}",
+            tables.history_columns_sql()
+        );
         assert!(end.contains("AND success IS NULL AND revision = $3"), "{end}");
         assert!(!step.contains("success IS NULL"), "{step}");
         assert!(

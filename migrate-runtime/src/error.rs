@@ -466,9 +466,10 @@ impl Error {
                  migrate), record it with `stamp {}`; nothing was changed",
                 rows.join(" ")
             ),
-            Error::UnknownRevision { .. } => "deploy the code that has this migration (an older binary reverts \
-                 migrations it does not know with `downgrade <its head> --revert-newer`); if it was removed on purpose, \
-                 record where the schema really stands with `stamp --purge <revision>`"
+            Error::UnknownRevision { .. } => "run the code that has this migration; to bring the database back to \
+                 this binary once no newer release uses it, `downgrade <this binary's head> --revert-newer` reverts what \
+                 it does not know; if the migration was removed on purpose, record where the schema really stands with \
+                 `stamp --purge <revision>`"
                 .to_owned(),
             Error::Newer { .. } => "read the SQL above; to run it, downgrade again with `--revert-newer` \
                  (`Migrator::revert_newer(true)`); or deploy the code that has these migrations"

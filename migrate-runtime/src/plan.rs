@@ -30,6 +30,9 @@ pub(crate) struct State {
     pub(crate) ended: bool,
     /// Without the version table: what the database already holds.
     pub(crate) found: Found,
+    /// Whether the history table lacks the columns that store downgrades (made by a version
+    /// before they were stored): the setup adds them before the first step.
+    pub(crate) old_history: bool,
 }
 
 /// What a database without the version table already holds, from
@@ -426,6 +429,18 @@ impl Planner<'_> {
                 };
                 self.graph.remove_path(current, &roots, &targets)
             }
+        };
+        // Revisions a newer release applied all go, newest first, down to the target: a line
+        // of theirs that does not grow from it (a fork below it, a base of their own) too.
+        let path = if self.stored.is_empty() {
+            path
+        } else {
+            let stored: Vec<NodeId> = self.stored.keys().copied().collect();
+            let mut remove = vec![false; self.graph.len()];
+            for node in path.into_iter().chain(self.graph.remove_path(current, &stored, &targets)) {
+                remove[node] = true;
+            }
+            self.graph.linear().iter().rev().copied().filter(|&node| remove[node]).collect()
         };
         let mut rows = current.to_vec();
         let steps: Vec<Planned> = path.into_iter().map(|n| self.step(n, &mut rows, false)).collect();

@@ -934,6 +934,32 @@ impl Migrator {
                 Ok(Read { server, state, locked, prepared: prepare })
             }
             Some(error)
+                if prepare
+                    && outcome.completed() >= state_at + 3
+                    && error.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_COLUMN) =>
+            {
+                // A history table made before downgrades were stored: the state was read; the
+                // setup adds the columns under the lock, then prepares. The batch's settings
+                // were rolled back with its implicit transaction (not the lock, nor the
+                // statements prepared before the failing one, which go).
+                let prepared = outcome.completed().saturating_sub(state_at + 3);
+                let mut again: Vec<String> =
+                    self.tables.deallocate_sql().iter().take(prepared).map(|s| (*s).to_owned()).collect();
+                if first {
+                    again.extend(self.first_settings(session.is_borrowed()));
+                }
+                if !again.is_empty() {
+                    session
+                        .send(&join_statements(&again))
+                        .await
+                        .ok()
+                        .map_err(database("cannot set up the session"))?;
+                }
+                let rows = |i: usize| outcome.rows.get(state_at + i).cloned().unwrap_or_default();
+                let state = State { old_history: true, ..State::read(&rows(0), &rows(1), &rows(2)) };
+                Ok(Read { server, state, locked, prepared: false })
+            }
+            Some(error)
                 if outcome.completed() >= state_at
                     && error.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) =>
             {
@@ -1318,10 +1344,12 @@ impl Migrator {
             };
             let current = match planner.verify(&read.state) {
                 Ok(current) => current,
-                Err(error) => return Err(self.explain(session, &read.state, error).await),
+                Err(error) => return Err(self.explain(session, &planner, &read.state, error).await),
             };
             let plan = plan(&planner, &current)?;
-            if let Some(newer) = &newer {
+            if let Some(newer) = &newer
+                && plan.steps.iter().any(|step| step.stored)
+            {
                 if !self.revert_newer {
                     return Err(newer.refusal(&unknown, &plan.steps));
                 }
@@ -1451,6 +1479,7 @@ impl Migrator {
         };
         Setup {
             create_tables: !state.has_tables(),
+            add_columns: state.has_tables() && state.old_history,
             prepare: !read.prepared,
             adopt,
             settings: self.run_settings(),
@@ -1833,11 +1862,17 @@ impl Migrator {
     /// catalog under the lock (so after the interrupted runner's backend ended), and the way
     /// out that fits: when its last statement took effect, every statement ran, and the way
     /// out records it; otherwise, run it again.
-    async fn explain(&self, session: &mut Session<'_>, state: &State, error: Error) -> Error {
+    async fn explain(
+        &self,
+        session: &mut Session<'_>,
+        planner: &Planner<'_>,
+        state: &State,
+        error: Error,
+    ) -> Error {
         let Error::Dirty(mut unfinished) = error else {
             return error;
         };
-        let Some((planned, _)) = self.planner_on(session).interrupted(state) else {
+        let Some((planned, _)) = planner.interrupted(state) else {
             return Error::Dirty(unfinished);
         };
         let effects: Vec<Option<Effect>> = planned.statements.iter().map(|s| effect(&s.sql)).collect();
@@ -2078,6 +2113,8 @@ impl Migrator {
             .collect();
         let setup = Setup {
             create_tables: current.is_empty(),
+            // The history table may predate the columns that store downgrades.
+            add_columns: !current.is_empty(),
             prepare: true,
             adopt: Vec::new(),
             settings: self.run_settings(),
