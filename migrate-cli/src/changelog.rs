@@ -16,8 +16,10 @@
 //!
 //! **Doc comments** are markdown, kept readable: what would break the file's own structure is
 //! escaped with a backslash outside code spans and fenced blocks (a heading `#`, a line of
-//! `-`, `=`, `*` or `_` alone, `<` that would open HTML, `|` of a table, a backtick no other
-//! closes); a fenced block left open is closed.
+//! `-`, `=`, `*` or `_` alone, both also inside a block quote or list item, the `[` of what
+//! would be a link reference definition, `<` that would open HTML, `|` of a table, a backtick
+//! no other closes, the backtick of a line starting as the file's header does); a fenced block
+//! left open is closed (a fence closes as CommonMark says: indented at most three spaces).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -38,6 +40,12 @@ pub(crate) const FILE: &str = "CHANGELOG_DB.md";
 
 /// The command that writes the file, as its header names it.
 const COMMAND: &str = "cargo migrate changelog";
+
+/// The file's first line, its title.
+const TITLE: &str = "# Database changelog";
+
+/// How the header's line starts, the third of the file: the title, a blank line, then it.
+const HEADER_START: &str = "Written by `";
 
 /// The most changed lines a stale file's difference shows.
 const SHOWN_LINES: usize = 12;
@@ -76,9 +84,14 @@ impl Options {
     }
 
     /// The options the header of `text` records; `None` when it has no header this command
-    /// wrote.
+    /// wrote. The header is read at its own place only (the title, a blank line, then it), so
+    /// that no line further down, a doc comment's, is taken for it.
     fn from_header(text: &str) -> Option<Options> {
-        let line = text.lines().find_map(|line| line.strip_prefix("Written by `"))?;
+        let mut lines = text.lines();
+        if lines.next() != Some(TITLE) || lines.next() != Some("") {
+            return None;
+        }
+        let line = lines.next()?.strip_prefix(HEADER_START)?;
         let words = line.split('`').next()?.strip_prefix(COMMAND)?;
         let mut options = Options { by: Grouping::Month, db: false };
         let mut words = words.split_whitespace();
@@ -103,7 +116,8 @@ impl Options {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Applied {
     /// Applied; the time of its last successful upgrade (UTC, to the minute), when one is
-    /// recorded (a stamped revision has none).
+    /// recorded after its last downgrade (a stamped revision has none, nor one stamped again
+    /// after it was reverted).
     Yes(Option<String>),
     /// Not applied; the time of its last successful upgrade when it was applied once and
     /// reverted since.
@@ -171,12 +185,45 @@ fn opens_fence(line: &str) -> Option<(char, usize)> {
     (length >= 3 && !(c == '`' && rest.contains('`'))).then_some((c, length))
 }
 
-/// Whether `line` closes the fence `(c, length)`. Loose on purpose (any indentation): a
-/// line wrongly taken for a close is escaped, which shows a backslash and breaks nothing.
+/// Whether `line` closes the fence `(c, length)`, as CommonMark says: at most three spaces of
+/// indentation, a run of `c` at least `length` long, then nothing but spaces or tabs. A line
+/// indented further is the block's text: taken for a close, it would leave the block open in
+/// the file, every later entry turned to code.
 fn closes_fence(line: &str, (c, length): (char, usize)) -> bool {
-    let line = line.trim_start();
+    let spaces = line.chars().take_while(|x| *x == ' ').count();
+    if spaces > 3 {
+        return false;
+    }
+    let line = &line[spaces..];
     let run = line.chars().take_while(|x| *x == c).count();
-    run >= length && line[run..].trim().is_empty()
+    run >= length && line[run..].chars().all(|x| x == ' ' || x == '\t')
+}
+
+/// The length, in characters, of the block quote markers (`>`) and list item markers (`-`,
+/// `+`, `*`, or up to nine digits and `.` or `)`, each followed by a space or a tab) `chars`
+/// starts with, with the spaces and tabs around them.
+fn containers(chars: &[char]) -> usize {
+    let blank = |i: usize| chars.get(i).is_some_and(|c| *c == ' ' || *c == '\t');
+    let mut i = 0;
+    loop {
+        while blank(i) {
+            i += 1;
+        }
+        let marker = match chars.get(i) {
+            Some('>') => 1,
+            Some('-' | '+' | '*') if blank(i + 1) => 1,
+            Some(c) if c.is_ascii_digit() => {
+                let digits = chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let ends = matches!(chars.get(i + digits), Some('.' | ')')) && blank(i + digits + 1);
+                if digits <= 9 && ends { digits + 1 } else { 0 }
+            }
+            _ => 0,
+        };
+        if marker == 0 {
+            return i;
+        }
+        i += marker;
+    }
 }
 
 /// A doc comment line outside fenced blocks, with what would break the file's structure
@@ -185,12 +232,29 @@ fn escape_line(line: &str) -> String {
     let trimmed = line.trim_start();
     let indent = &line[..line.len() - trimmed.len()];
     // A setext underline or a thematic break, which would make the line above a heading.
-    if !trimmed.is_empty() && trimmed.chars().all(|c| matches!(c, '-' | '=' | '*' | '_' | ' ' | '\t')) {
+    let breaks = |text: &str| {
+        !text.is_empty() && text.chars().all(|c| matches!(c, '-' | '=' | '*' | '_' | ' ' | '\t'))
+    };
+    if breaks(trimmed) {
         return format!("{indent}\\{trimmed}");
     }
     let chars: Vec<char> = line.chars().collect();
+    // Where the line's first block starts, inside its block quotes and list items: a heading,
+    // a break or a link reference definition there is one as much as at the line's start.
+    let start = containers(&chars);
+    let (outer, inner): (String, String) = (chars[..start].iter().collect(), chars[start..].iter().collect());
+    if breaks(&inner) {
+        return format!("{outer}\\{inner}");
+    }
     let mut out = String::with_capacity(line.len() + 8);
-    let mut i = 0;
+    out.push_str(&outer);
+    let mut i = start;
+    if inner.starts_with(HEADER_START) {
+        // As the header starts: its backtick escaped, so that no line reads as the header.
+        out.push_str(HEADER_START.trim_end_matches('`'));
+        out.push_str("\\`");
+        i += HEADER_START.chars().count();
+    }
     while i < chars.len() {
         let c = chars[i];
         if c == '`' {
@@ -220,7 +284,6 @@ fn escape_line(line: &str) -> String {
             }
             continue;
         }
-        let first = out.trim_start().is_empty();
         match c {
             // A backslash before punctuation would escape it (or the escape added after it).
             '\\' if chars.get(i + 1).is_some_and(char::is_ascii_punctuation) => out.push_str("\\\\"),
@@ -228,7 +291,10 @@ fn escape_line(line: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '#' if first => out.push_str("\\#"),
+            '#' if i == start => out.push_str("\\#"),
+            // A link reference definition (`[label]: destination`, its label perhaps going on
+            // to the next line): it would show nothing and redirect links all over the file.
+            '[' if i == start && (inner.contains("]:") || !inner.contains(']')) => out.push_str("\\["),
             c => out.push(c),
         }
         i += 1;
@@ -361,7 +427,7 @@ fn branches(graph: &Graph) -> Vec<(NodeId, Vec<NodeId>)> {
 /// The text of the changelog.
 fn render(entries: &[Entry], graph: &Graph, options: Options, folder: &str) -> String {
     let mut out = format!(
-        "# Database changelog\n\nWritten by `{}` from the migrations folder {}, newest first: do not edit it \
+        "{TITLE}\n\n{HEADER_START}{}` from the migrations folder {}, newest first: do not edit it \
          by hand. Run that command again after a migration changes and commit the file; `cargo migrate check` \
          fails while it is stale.\n\n",
         options.command_line(),
@@ -408,6 +474,12 @@ fn render(entries: &[Entry], graph: &Graph, options: Options, folder: &str) -> S
     out
 }
 
+/// `text` with its control characters escaped (`\n`, `\u{1b}`), so that a value read from a
+/// database prints on one line and moves no terminal.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect()
+}
+
 /// The rows of `sql`, as text.
 fn rows(client: &mut postgres::Client, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
     crate::project::text_rows(client, sql).map_err(|e| {
@@ -439,33 +511,41 @@ fn applied(graph: &Graph, url: &str) -> Result<Vec<Applied>> {
             match graph.node(&rev) {
                 Some(node) => current.push(node),
                 None => bail!(
-                    "the database's version row `{rev}` is no migration of this folder: which migrations it applied \
+                    "the database's version row `{}` is no migration of this folder: which migrations it applied \
                      cannot be told\n= help: run the changelog with --db against the database of this crate, or \
-                     without --db"
+                     without --db",
+                    printable(&rev)
                 ),
             }
         }
     }
-    let mut upgraded: BTreeMap<String, String> = BTreeMap::new();
+    // Each revision's last successful upgrade: its time, and whether a successful downgrade
+    // of the revision came after it (then a revision applied now was stamped since, and its
+    // upgrade is not what applied it).
+    let mut upgraded: BTreeMap<String, (String, bool)> = BTreeMap::new();
     if history_exists {
         let sql = format!(
             "SELECT DISTINCT ON (revision) revision, to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', \
-             'YYYY-MM-DD HH24:MI') FROM {} WHERE direction = 'upgrade' AND success ORDER BY revision, id DESC",
-            tables.history_table()
+             'YYYY-MM-DD HH24:MI'), EXISTS (SELECT 1 FROM {history} d WHERE d.revision = u.revision AND \
+             d.direction = 'downgrade' AND d.success AND d.id > u.id) FROM {history} u WHERE direction = 'upgrade' \
+             AND success ORDER BY revision, id DESC",
+            history = tables.history_table()
         );
         for row in rows(&mut client, &sql)? {
-            if let [Some(rev), Some(at)] = row.as_slice() {
-                upgraded.insert(rev.clone(), at.clone());
+            if let [Some(rev), Some(at), reverted] = row.as_slice() {
+                upgraded.insert(rev.clone(), (at.clone(), reverted.as_deref() != Some("f")));
             }
         }
     }
     let marks = marks(graph, &current);
     Ok((0..graph.len())
         .map(|id| {
-            let at = upgraded.get(graph.rev(id)).cloned();
+            let last = upgraded.get(graph.rev(id));
             match marks[id] {
-                Mark::Pending => Applied::No(at),
-                Mark::Applied | Mark::Current => Applied::Yes(at),
+                Mark::Pending => Applied::No(last.map(|(at, _)| at.clone())),
+                Mark::Applied | Mark::Current => {
+                    Applied::Yes(last.filter(|(_, reverted)| !reverted).map(|(at, _)| at.clone()))
+                }
             }
         })
         .collect())
@@ -591,6 +671,17 @@ fn differences(found: &str, expected: &str) -> Vec<String> {
     lines
 }
 
+/// `bytes` with each `\r\n` made `\n`.
+fn without_carriage_returns(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        if !(b == b'\r' && bytes.get(i + 1) == Some(&b'\n')) {
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// The verdict of a check of the file.
 enum Verdict {
     /// The file is what would be written.
@@ -633,7 +724,8 @@ fn verdict(project: &Project, url: Option<String>, need_db: bool) -> Result<Verd
             differences(&text, &expected).join("\n")
         )));
     }
-    if found == expected.as_bytes() {
+    // Line endings as git may check them out (core.autocrlf): `\r\n` read as `\n`.
+    if without_carriage_returns(&found) == expected.as_bytes() {
         return Ok(Verdict::UpToDate(format!(
             "`{shown}` is up to date ({count} migration{})",
             if count == 1 { "" } else { "s" }
@@ -751,11 +843,12 @@ mod tests {
         for options in
             [Options { by: Grouping::Month, db: false }, Options { by: Grouping::Branch, db: true }]
         {
-            let text = format!("# x\n\nWritten by `{}` from …\n", options.command_line());
+            let text = format!("{TITLE}\n\nWritten by `{}` from …\n", options.command_line());
             assert_eq!(Options::from_header(&text), Some(options));
         }
-        assert_eq!(Options::from_header("Written by `cargo migrate changelog --by year`"), None);
-        assert_eq!(Options::from_header("Written by `cargo migrate changelog --dbx`"), None);
+        let header = |line: &str| Options::from_header(&format!("{TITLE}\n\n{line}\n"));
+        assert_eq!(header("Written by `cargo migrate changelog --by year`"), None);
+        assert_eq!(header("Written by `cargo migrate changelog --dbx`"), None);
         assert_eq!(Options::from_header("# no header\n"), None);
     }
 
@@ -800,6 +893,98 @@ mod tests {
         // are escaped as text.
         let why = why_markdown(&doc(&["- item", "  ```", "<!--", "  ```"]));
         assert_eq!(why, ["- item", "  \\`\\`\\`", "\\<!--", "  \\`\\`\\`"]);
+    }
+
+    #[test]
+    fn a_fence_indented_four_spaces_does_not_close() {
+        // Indented four spaces, the line is the block's text: the block stays open, and is
+        // closed after the doc comment.
+        let why = why_markdown(&doc(&[
+            "Starts a fence:",
+            "```",
+            "code",
+            "    ```",
+            "# Forged heading after the fake close",
+        ]));
+        assert_eq!(
+            why,
+            ["Starts a fence:", "```", "code", "    ```", "# Forged heading after the fake close", "```"]
+        );
+        let open = ('`', 3);
+        for closing in ["```", "   ```", "````", "```  ", "``` \t"] {
+            assert!(closes_fence(closing, open), "{closing:?}");
+        }
+        for other in ["    ```", "\t```", "``", "``` x", "~~~", " ```a"] {
+            assert!(!closes_fence(other, open), "{other:?}");
+        }
+        assert!(closes_fence("  ~~~~~", ('~', 4)));
+    }
+
+    #[test]
+    fn the_header_is_read_at_its_own_place_only() {
+        let header = "Written by `cargo migrate changelog --by branch --db` from …";
+        // The header line gone, a doc comment's line further down starting as it does.
+        let forged = format!("# Database changelog\n\nhand edit\n\n{header}\n");
+        assert_eq!(Options::from_header(&forged), None);
+        assert_eq!(Options::from_header(&format!("# Database changelog\n{header}\n")), None);
+        assert_eq!(Options::from_header(&format!("# Other\n\n{header}\n")), None);
+        assert_eq!(
+            Options::from_header(&format!("# Database changelog\r\n\r\n{header}\r\n")),
+            Some(Options { by: Grouping::Branch, db: true })
+        );
+        // And a doc comment's line never starts as the header does.
+        let why = why_markdown(&doc(&[
+            "Written by `cargo migrate changelog --by branch --db` forged",
+            "> Written by `x`",
+        ]));
+        assert_eq!(
+            why,
+            ["Written by \\`cargo migrate changelog --by branch --db\\` forged", "> Written by \\`x\\`"]
+        );
+    }
+
+    #[test]
+    fn headings_and_definitions_inside_quotes_and_lists_are_escaped() {
+        let why = why_markdown(&doc(&[
+            "> # quoted heading",
+            "> > ## deeper",
+            "- # listed heading",
+            "* > + # nested",
+            "12. # numbered",
+            "3) # numbered too",
+            "> ---",
+            "[evil]: https://evil.example/",
+            "> [evil]: <https://evil.example/>",
+            "[a label going",
+            "on]: https://evil.example/",
+            "[a link](https://example.com/) stays, as # and [x] inside a line",
+            "-# no list marker, #hashtag, 1234567890. # too many digits",
+        ]));
+        assert_eq!(
+            why,
+            [
+                "> \\# quoted heading",
+                "> > \\## deeper",
+                "- \\# listed heading",
+                "* > + \\# nested",
+                "12. \\# numbered",
+                "3) \\# numbered too",
+                "> \\---",
+                "\\[evil]: https://evil.example/",
+                "> \\[evil]: \\<https://evil.example/>",
+                "\\[a label going",
+                "on]: https://evil.example/",
+                "[a link](https://example.com/) stays, as # and [x] inside a line",
+                "-# no list marker, #hashtag, 1234567890. # too many digits",
+            ]
+        );
+    }
+
+    #[test]
+    fn carriage_returns_before_newlines_only_are_dropped() {
+        assert_eq!(without_carriage_returns(b"a\r\nb\r\n"), b"a\nb\n");
+        assert_eq!(without_carriage_returns(b"a\rb\r"), b"a\rb\r");
+        assert_eq!(printable("ab\ncd\u{1b}[31m"), "ab\\ncd\\u{1b}[31m");
     }
 
     #[test]

@@ -561,3 +561,211 @@ fn the_example_backend_s_changelog_is_up_to_date() {
         .expect("runs cargo-migrate");
     assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
 }
+
+/// The lines of `text` outside its fenced code blocks, as CommonMark reads them at the top
+/// level: a fence opens with three or more backticks or tildes indented at most three spaces
+/// (a backtick fence's info string holds no backtick), and closes with a run of the same
+/// character at least as long, indented at most three spaces, followed by spaces alone.
+fn outside_fences(text: &str) -> Vec<&str> {
+    let fence = |line: &str| -> Option<(char, usize, bool)> {
+        let spaces = line.chars().take_while(|c| *c == ' ').count();
+        let rest = line.get(spaces..)?;
+        let c = rest.chars().next().filter(|c| *c == '`' || *c == '~')?;
+        let run = rest.chars().take_while(|x| *x == c).count();
+        let after = &rest[run..];
+        (spaces <= 3 && run >= 3).then_some((
+            c,
+            run,
+            after.trim().is_empty() || !(c == '`' && after.contains('`')),
+        ))
+    };
+    let mut open: Option<(char, usize)> = None;
+    let mut outside = Vec::new();
+    for line in text.lines() {
+        match (open, fence(line)) {
+            (Some((c, length)), Some((d, run, _)))
+                if c == d && run >= length && {
+                    let rest = line.trim_start_matches(' ').trim_start_matches(c);
+                    rest.chars().all(|x| x == ' ' || x == '\t')
+                } =>
+            {
+                open = None
+            }
+            (Some(_), _) => {}
+            (None, Some((c, run, true))) => open = Some((c, run)),
+            (None, _) => outside.push(line),
+        }
+    }
+    outside
+}
+
+#[test]
+fn a_fence_closed_by_a_line_indented_four_spaces_stays_open_until_closed() {
+    // Indented four spaces, the line is the block's text, not its close.
+    let why = "Starts a fence:\n/// ```\n/// code\n///     ```\n/// # Forged heading after the fake close";
+    let fixture = Fixture::new(
+        "changelog-fence",
+        &[
+            table_migration("20241001_0900", A, &[], "add_people_table", "Add the people table.", ""),
+            table_migration("20241002_0900", B, &[A], "add_notes_table", why, ""),
+        ],
+    );
+    done(&fixture.run(&["changelog"]));
+    let text = changelog(&fixture);
+    let contained = entry(
+        "###",
+        "add_notes_table",
+        &format!("2024-10-02 09:00 UTC · revision `{B}`"),
+        "Starts a fence:\n```\ncode\n    ```\n# Forged heading after the fake close\n```",
+    );
+    assert!(text.contains(&contained), "{text}");
+    // Read as CommonMark reads it, the file's headings are its own and the older entry is text.
+    let outside = outside_fences(&text);
+    let headings: Vec<&str> = outside.iter().copied().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(
+        headings,
+        ["# Database changelog", "## 2024-10", "### `add_notes_table`", "### `add_people_table`"],
+        "{text}"
+    );
+    assert!(outside.contains(&"Add the people table."), "{text}");
+}
+
+#[test]
+fn a_doc_comment_cannot_stand_for_the_header() {
+    let forged = "Written by `cargo migrate changelog --by branch --db` forged";
+    let fixture = Fixture::new(
+        "changelog-forged",
+        &[
+            table_migration("20241001_0900", A, &[], "add_people_table", "Add the people table.", ""),
+            table_migration("20241002_0900", B, &[A], "add_notes_table", forged, ""),
+        ],
+    );
+    done(&fixture.run(&["changelog"]));
+    let written = changelog(&fixture);
+    // Escaped, the doc comment's line does not start as the header does.
+    assert!(
+        written.contains("\n\nWritten by \\`cargo migrate changelog --by branch --db\\` forged\n"),
+        "{written}"
+    );
+    assert_eq!(written.matches("\nWritten by `").count(), 1, "{written}");
+    both_checks(&fixture, 0);
+    // The header line removed and a hand edit made: stale, never "not checked" by the
+    // options the doc comment's line names.
+    let header = written.lines().nth(2).expect("a header line");
+    assert!(header.starts_with("Written by `cargo migrate changelog --by month`"), "{written}");
+    let edited = format!("{}hand edit\n", written.replace(&format!("{header}\n"), ""));
+    std::fs::write(fixture.dir.join("CHANGELOG_DB.md"), edited).expect("edits");
+    let (own, check) = both_checks(&fixture, 1);
+    for said in [&own, &check] {
+        assert!(
+            said.contains("its header does not say which `cargo migrate changelog` options wrote it"),
+            "{said}"
+        );
+        assert!(!said.contains("not checked"), "{said}");
+    }
+}
+
+#[test]
+fn headings_in_quotes_and_lists_and_link_definitions_are_escaped() {
+    let why = "Quoted and listed:\n\
+               ///\n\
+               /// > # Quoted heading\n\
+               ///\n\
+               /// - # Listed heading\n\
+               /// 1. > ## Numbered and quoted\n\
+               ///\n\
+               /// [evil]: https://evil.example/\n\
+               /// > [docs]: https://evil.example/docs";
+    let fixture = Fixture::new(
+        "changelog-containers",
+        &[table_migration("20241001_0900", A, &[], "add_people_table", why, "")],
+    );
+    done(&fixture.run(&["changelog"]));
+    let text = changelog(&fixture);
+    let expected = entry(
+        "###",
+        "add_people_table",
+        &format!("2024-10-01 09:00 UTC · revision `{A}`"),
+        "Quoted and listed:\n\
+         \n\
+         > \\# Quoted heading\n\
+         \n\
+         - \\# Listed heading\n\
+         1. > \\## Numbered and quoted\n\
+         \n\
+         \\[evil]: https://evil.example/\n\
+         > \\[docs]: https://evil.example/docs",
+    );
+    assert!(text.contains(expected.trim_end()), "{text}");
+}
+
+#[test]
+fn a_changelog_checked_out_with_crlf_line_endings_is_up_to_date() {
+    let fixture = Fixture::new("changelog-crlf", &clean());
+    done(&fixture.run(&["changelog", "--by", "branch"]));
+    let file = fixture.dir.join("CHANGELOG_DB.md");
+    let written = changelog(&fixture);
+    std::fs::write(&file, written.replace('\n', "\r\n")).expect("writes CRLF");
+    let (own, check) = both_checks(&fixture, 0);
+    assert_eq!(own, "`CHANGELOG_DB.md` is up to date (2 migrations)\n");
+    assert!(check.contains("is up to date"), "{check}");
+    // Still compared: an edit under CRLF is stale, its line shown.
+    std::fs::write(&file, written.replace("Notes on people.", "Notes, edited.").replace('\n', "\r\n"))
+        .expect("edits");
+    let (own, _) = both_checks(&fixture, 1);
+    assert!(own.contains("- Notes, edited.\n+ Notes on people."), "{own}");
+    // A carriage return alone is no line ending.
+    std::fs::write(&file, written.replace("Notes on people.", "Notes on\r people.")).expect("edits");
+    both_checks(&fixture, 1);
+}
+
+#[test]
+fn with_db_an_upgrade_undone_then_stamped_is_not_what_applied_it() {
+    let mut files = clean();
+    files.push(table_migration("20241102_0815", C1, &[B], "add_tags_table", "Tags.", ""));
+    let fixture = Fixture::new("changelog-db-stamped", &files);
+    let database = TestDatabase::new().expect("a test database");
+    let url = database.url();
+    let migrate = |args: &[&str]| {
+        let mut all = vec!["--database-url", url];
+        all.extend(args);
+        let output = fixture.run(&all);
+        assert!(output.status.success(), "{args:?}: {}{}", stdout(&output), stderr(&output));
+    };
+    let said = |rev: &str| -> String {
+        done(&fixture.run(&["--database-url", url, "changelog", "--db"]));
+        let text = changelog(&fixture);
+        let marker = format!("revision `{rev}` · ");
+        let line = text.lines().find(|l| l.contains(&marker)).unwrap_or_else(|| panic!("{rev}: {text}"));
+        line[line.find(&marker).expect("found") + marker.len()..].to_owned()
+    };
+    // Upgraded to B, B reverted, then C1 stamped: B is applied by the stamp, not by the
+    // upgrade that was undone.
+    migrate(&["upgrade", B]);
+    let first = upgraded_at(url, B);
+    migrate(&["downgrade", A]);
+    migrate(&["stamp", C1]);
+    assert_eq!(said(A), format!("applied {} UTC", upgraded_at(url, A)));
+    assert_eq!(said(B), "applied (stamped: no upgrade recorded)");
+    assert_eq!(said(C1), "applied (stamped: no upgrade recorded)");
+    // Reverted again: the upgrade it had is still told.
+    migrate(&["stamp", A]);
+    assert_eq!(said(B), format!("not applied (reverted since its upgrade of {first} UTC)"));
+    // Upgraded again, after the downgrade: that upgrade applied it.
+    migrate(&["upgrade", B]);
+    assert_eq!(said(B), format!("applied {} UTC", upgraded_at(url, B)));
+
+    // A version row holding line breaks and terminal escapes is shown escaped.
+    let mut client = testkit::client(url).expect("connects");
+    client
+        .batch_execute("UPDATE public.alembic_version SET version_num = E'ab\\ncd\\x1b[31mred'")
+        .expect("updates");
+    let refused = fixture.run(&["--database-url", url, "changelog", "--db"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", stdout(&refused));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("the database's version row `ab\\ncd\\u{1b}[31mred` is no migration of this folder"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}') && !err.contains("ab\ncd"), "{err:?}");
+}
