@@ -341,7 +341,10 @@ fn an_old_history_table_changes_only_when_a_run_has_a_step_to_make() {
     assert!(matches!(error, Error::ReadOnly { .. }), "{error:?}");
     execute(
         db.url(),
-        &format!("BEGIN READ WRITE; ALTER DATABASE {} RESET default_transaction_read_only; COMMIT", db.name()),
+        &format!(
+            "BEGIN READ WRITE; ALTER DATABASE {} RESET default_transaction_read_only; COMMIT",
+            db.name()
+        ),
     );
     // A refused run (an unknown revision) changes nothing either.
     execute(db.url(), "UPDATE alembic_version SET version_num = 'ffff00000000'");

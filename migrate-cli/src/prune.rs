@@ -187,10 +187,13 @@ fn version_rows(url: &str) -> Result<Vec<String>> {
     // cleaned again, for a server quoting a connection string back.
     let hide = |text: &str| without_url_passwords(&text.replace(url, "(the --not-in URL)"));
     let mut client = migrate_runtime::testkit::client(url).map_err(|e| {
+        // The runtime's help speaks of DATABASE_URL, where the database commands find it: here
+        // the URL is the one of --not-in.
+        let text = hide(&e.to_string()).replace("DATABASE_URL", "the URL given to --not-in");
+        let (message, help) =
+            text.split_once("\n= help: ").unwrap_or((text.as_str(), "check the URL given to --not-in"));
         anyhow::anyhow!(
-            "cannot connect to the database of --not-in: {}\n= help: check the URL given to --not-in; nothing was \
-             removed",
-            hide(&e.to_string())
+            "cannot connect to the database of --not-in: {message}\n= help: {help}; nothing was removed"
         )
     })?;
     let mut rows = |sql: &str| -> Result<Vec<Option<String>>> {
@@ -283,26 +286,105 @@ fn refuse_unreadable(project: &Project, folder: &Folder) -> Result<()> {
     Ok(())
 }
 
-/// What removing the pruned migrations touches.
-struct Removal {
-    /// The migration files, newest first.
-    files: Vec<PathBuf>,
-    /// The files they include that no migration left includes, sorted.
-    included: Vec<PathBuf>,
-    /// The new text of `imported.toml`, with how many entries went.
-    imported: Option<(String, usize)>,
+/// A file of the folder that only migrations to prune include.
+#[derive(Debug)]
+struct Included {
+    /// Its path as the migrations spell it, in the folder.
+    shown: PathBuf,
+    /// Its real path (symbolic links resolved), the one removed.
+    real: PathBuf,
+    /// The index in [`Removal::files`] of the last migration removed that includes it: it goes
+    /// right after that one, so that no migration left is without the files it includes.
+    after: usize,
 }
 
-/// Works out the files to remove, and checks that what stays still builds as a graph.
+/// The entries of `imported.toml` that go with the migrations.
+#[derive(Debug)]
+struct Imported {
+    /// Its path.
+    path: PathBuf,
+    /// Its path as shown.
+    shown: String,
+    /// Its text now.
+    text: String,
+    /// How many entries go.
+    gone: usize,
+}
+
+/// What removing the pruned migrations touches.
+#[derive(Debug)]
+struct Removal {
+    /// The migrations folder's real path (symbolic links resolved).
+    root: PathBuf,
+    /// The migrations, newest first: each revision with its file's real path.
+    files: Vec<(String, PathBuf)>,
+    /// The files they include that no migration left includes, sorted by path.
+    included: Vec<Included>,
+    /// The files of the folder they include that stay though no migration left includes them,
+    /// sorted by path, with why.
+    kept: Vec<(PathBuf, String)>,
+    /// `imported.toml`, when it has entries of theirs.
+    imported: Option<Imported>,
+}
+
+/// One removal of `--yes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// The migration file `Removal::files[i]`.
+    Migration(usize),
+    /// The included file `Removal::included[i]`.
+    Included(usize),
+}
+
+/// The order of the removals: the migrations newest first, children before parents, each
+/// followed by the files that only it (and the migrations removed before it) included. Every
+/// state on the way is a folder the build reads, and a second `prune` finds what is left, so a
+/// removal failing part way leaves nothing broken. `imported.toml` is written after them all.
+fn steps(removal: &Removal) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for index in 0..removal.files.len() {
+        steps.push(Step::Migration(index));
+        steps.extend(
+            removal
+                .included
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.after == index)
+                .map(|(i, _)| Step::Included(i)),
+        );
+    }
+    steps
+}
+
+/// `path` relative to `root` when it lies strictly inside it.
+fn inside<'a>(path: &'a Path, root: &Path) -> Option<&'a Path> {
+    path.strip_prefix(root).ok().filter(|rest| rest.components().next().is_some())
+}
+
+/// Works out the files to remove, newest first (`pruned`), and checks that what stays still
+/// builds as a graph. Files are judged by their real paths: two spellings of one file (through
+/// a symbolic link) are one file, a file whose real path is outside the real folder is never
+/// removed, nor one reached through a symbolic link.
 fn removal(
+    project: &Project,
     folder: &Folder,
     by_rev: &BTreeMap<&str, &ScannedFile>,
-    pruned: &BTreeSet<&str>,
+    pruned: &[&str],
 ) -> Result<Removal> {
+    let pruned_set: BTreeSet<&str> = pruned.iter().copied().collect();
     let root = normalize(&folder.path);
+    let real_root = std::fs::canonicalize(&folder.path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the migrations folder `{}`: {e}; nothing was removed",
+            printable(&folder.display)
+        )
+    })?;
     let rev_of = |file: &ScannedFile| file.source.modules.first().and_then(|m| m.rev.clone());
-    let staying: Vec<&ScannedFile> =
-        folder.files.iter().filter(|f| rev_of(f).is_none_or(|rev| !pruned.contains(rev.as_str()))).collect();
+    let staying: Vec<&ScannedFile> = folder
+        .files
+        .iter()
+        .filter(|f| rev_of(f).is_none_or(|rev| !pruned_set.contains(rev.as_str())))
+        .collect();
     // What stays must still be a graph without a missing parent or dependency.
     let revisions: Vec<Revision> = staying
         .iter()
@@ -328,36 +410,69 @@ fn removal(
              this is a bug of `cargo migrate prune`; nothing was removed"
         );
     }
+    // What the compiler reads: the real file, whatever the spelling.
+    let real = |path: &Path| std::fs::canonicalize(path).ok();
     let kept_includes: BTreeSet<PathBuf> =
-        staying.iter().flat_map(|f| f.included.iter().map(|p| normalize(p))).collect();
+        staying.iter().flat_map(|f| f.included.iter().filter_map(|p| real(p))).collect();
     let migration_files: BTreeSet<PathBuf> =
-        folder.files.iter().map(|f| normalize(&folder.path.join(&f.source.file_name))).collect();
+        folder.files.iter().filter_map(|f| real(&folder.path.join(&f.source.file_name))).collect();
     let mut files = Vec::new();
-    let mut included = BTreeSet::new();
-    for rev in pruned {
+    let mut included: BTreeMap<PathBuf, Included> = BTreeMap::new();
+    let mut kept: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for &rev in pruned {
         let Some(file) = by_rev.get(rev) else { continue };
-        files.push(folder.path.join(&file.source.file_name));
-        for path in file.included.iter().map(|p| normalize(p)) {
-            // Only files of the folder, never the seal or the import's mapping, never a
-            // migration file, never one a migration that stays includes.
-            let inside = path.strip_prefix(&root).is_ok_and(|rest| rest.components().next().is_some());
-            let special = path.parent() == Some(root.as_path())
-                && path.file_name().is_some_and(|n| n == seal::FILE_NAME || n == IMPORTED);
-            if inside
-                && !special
-                && !migration_files.contains(&path)
-                && !kept_includes.contains(&path)
-                && std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_dir())
-            {
-                included.insert(path);
+        let index = files.len();
+        files.push((rev.to_owned(), real_root.join(&file.source.file_name)));
+        for path in &file.included {
+            // Only what the migrations spell as a file of the folder, and only a file: a
+            // missing one has nothing to remove.
+            let spelled = normalize(path);
+            let Some(rest) = inside(&spelled, &root) else { continue };
+            let Some(real) = real(path).filter(|r| std::fs::symlink_metadata(r).is_ok_and(|m| m.is_file()))
+            else {
+                continue;
+            };
+            let Some(real_rest) = inside(&real, &real_root) else {
+                kept.entry(spelled).or_insert_with(|| {
+                    format!(
+                        "its real path {} is outside the migrations folder",
+                        printable(&shown_path(project, &real))
+                    )
+                });
+                continue;
+            };
+            // Never the seal or the import's mapping, never a migration file, never one a
+            // migration that stays includes, in any spelling.
+            let special = real.parent() == Some(real_root.as_path())
+                && real.file_name().is_some_and(|n| n == seal::FILE_NAME || n == IMPORTED);
+            if special || migration_files.contains(&real) || kept_includes.contains(&real) {
+                continue;
             }
+            if rest != real_rest {
+                kept.entry(spelled).or_insert_with(|| {
+                    format!(
+                        "it is reached through a symbolic link (its real path is {}), and nothing is removed through one",
+                        printable(&shown_path(project, &real))
+                    )
+                });
+                continue;
+            }
+            included.entry(real.clone()).and_modify(|i| i.after = index).or_insert(Included {
+                shown: spelled,
+                real,
+                after: index,
+            });
         }
     }
+    // A file kept under one spelling is kept under every other.
+    let mut included: Vec<Included> =
+        included.into_values().filter(|i| !kept.contains_key(&i.shown)).collect();
+    included.sort_by(|a, b| a.shown.cmp(&b.shown));
     let imported_path = folder.path.join(IMPORTED);
     let imported = match std::fs::read_to_string(&imported_path) {
         Ok(text) => {
             let shown = format!("{}/{IMPORTED}", folder.display);
-            imported_without(&text, pruned, &shown)?.map(|new| {
+            imported_without(&text, &pruned_set, &shown)?.map(|new| {
                 let count = |t: &str| {
                     t.parse::<toml::Table>()
                         .ok()
@@ -365,13 +480,148 @@ fn removal(
                         .unwrap_or(0)
                 };
                 let gone = count(&text) - count(&new);
-                (new, gone)
+                Imported { path: imported_path.clone(), shown, text, gone }
             })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => bail!("cannot read `{}/{IMPORTED}`: {e}; nothing was removed", folder.display),
     };
-    Ok(Removal { files, included: included.into_iter().collect(), imported })
+    Ok(Removal { root: real_root, files, included, kept: kept.into_iter().collect(), imported })
+}
+
+/// What `--yes` removed, in the order it did.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Removed {
+    /// The revisions whose files went.
+    migrations: Vec<String>,
+    /// The included files that went, as the migrations spelled them.
+    included: Vec<PathBuf>,
+    /// The folders left empty that went.
+    folders: Vec<PathBuf>,
+    /// How many entries of `imported.toml` went.
+    imported: usize,
+}
+
+/// Removes what `removal` says, in the order of [`steps`], through `remove_file`; then writes
+/// `imported.toml`. When a removal fails, `imported.toml` loses the entries of the migrations
+/// already removed (so that the folder is as a `prune` of fewer migrations leaves it), and the
+/// error says what went and that a second prune removes the rest.
+fn execute(
+    removal: &Removal,
+    shown: &dyn Fn(&Path) -> String,
+    remove_file: &mut dyn FnMut(&Path) -> std::io::Result<()>,
+) -> Result<Removed> {
+    let mut removed = Removed::default();
+    for step in steps(removal) {
+        let result = match step {
+            Step::Migration(index) => {
+                let (rev, path) = &removal.files[index];
+                remove_file(path)
+                    .map(|()| removed.migrations.push(rev.clone()))
+                    .map_err(|e| (path, e.to_string()))
+            }
+            Step::Included(index) => {
+                let included = &removal.included[index];
+                // Read again: a symbolic link put on the way since is not followed.
+                if std::fs::canonicalize(&included.real).ok().as_ref() != Some(&included.real) {
+                    Err((
+                        &included.shown,
+                        "it changed since it was read (a symbolic link on the way)".to_owned(),
+                    ))
+                } else {
+                    remove_file(&included.real)
+                        .map(|()| {
+                            removed.included.push(included.shown.clone());
+                            removed.folders.extend(remove_emptied(
+                                &removal.root,
+                                &included.real,
+                                &included.shown,
+                            ));
+                        })
+                        .map_err(|e| (&included.shown, e.to_string()))
+                }
+            }
+        };
+        if let Err((path, error)) = result {
+            return Err(partly_failed(removal, &removed, shown, path, &error));
+        }
+    }
+    if let Some(imported) = &removal.imported {
+        let gone: BTreeSet<&str> = removed.migrations.iter().map(String::as_str).collect();
+        let new = imported_without(&imported.text, &gone, &imported.shown)?;
+        if let Some(new) = new {
+            std::fs::write(&imported.path, new).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot write `{}`: {e}\n= help: the migrations were removed; remove the lines of {} from it by hand",
+                    printable(&imported.shown),
+                    removed.migrations.join(", ")
+                )
+            })?;
+            removed.imported = imported.gone;
+        }
+    }
+    Ok(removed)
+}
+
+/// Removes the folders between `real` (a file just removed) and `root` that it left empty, as
+/// `stray_file` would report them; returns them as spelled (`shown`'s parents).
+fn remove_emptied(root: &Path, real: &Path, shown: &Path) -> Vec<PathBuf> {
+    let mut emptied = Vec::new();
+    let (mut dir, mut spelled) = (real.parent(), shown.parent());
+    while let (Some(d), Some(s)) = (dir, spelled) {
+        if inside(d, root).is_none()
+            || !std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir())
+            || !std::fs::read_dir(d).is_ok_and(|mut entries| entries.next().is_none())
+            || std::fs::remove_dir(d).is_err()
+        {
+            break;
+        }
+        emptied.push(s.to_path_buf());
+        (dir, spelled) = (d.parent(), s.parent());
+    }
+    emptied
+}
+
+/// The error of a removal failing at `path`: what went already, with the `imported.toml`
+/// entries of the migrations that went.
+fn partly_failed(
+    removal: &Removal,
+    removed: &Removed,
+    shown: &dyn Fn(&Path) -> String,
+    path: &Path,
+    error: &str,
+) -> anyhow::Error {
+    let mut done: Vec<String> = removed.migrations.iter().map(|rev| printable(rev)).collect();
+    done.extend(removed.included.iter().chain(&removed.folders).map(|p| printable(&shown(p))));
+    let mut imported_note = String::new();
+    if let Some(imported) = &removal.imported {
+        let gone: BTreeSet<&str> = removed.migrations.iter().map(String::as_str).collect();
+        match imported_without(&imported.text, &gone, &imported.shown) {
+            Ok(None) => {}
+            Ok(Some(new)) => match std::fs::write(&imported.path, new) {
+                Ok(()) => done.push(format!("their entries of {}", printable(&imported.shown))),
+                Err(e) => {
+                    imported_note = format!(
+                        "; `{}` could not be written ({e}): remove the lines of the migrations removed from it by hand",
+                        printable(&imported.shown)
+                    );
+                }
+            },
+            Err(e) => imported_note = format!("; {e}"),
+        }
+    }
+    let done = if done.is_empty() {
+        "nothing was removed".to_owned()
+    } else {
+        format!(
+            "removed already, newest first: {} (what is left still builds, and a second prune finds the rest)",
+            done.join(", ")
+        )
+    };
+    anyhow::anyhow!(
+        "cannot remove `{}`: {error}\n= help: {done}{imported_note}; fix the cause, then prune again",
+        printable(&shown(path))
+    )
 }
 
 /// Lists (or, with `yes`, removes) the migrations of the folder that the database at `url`
@@ -483,17 +733,21 @@ pub(crate) fn run(project: &Project, url: &str, yes: bool) -> Result<Exit> {
     }
 
     let sealed_pruned: Vec<NodeId> = planned.pruned.iter().copied().filter(|&n| is_sealed(n)).collect();
-    let pruned: BTreeSet<&str> = planned.pruned.iter().map(|&n| graph.rev(n)).collect();
+    let pruned: Vec<&str> = planned.pruned.iter().map(|&n| graph.rev(n)).collect();
     let by_rev: BTreeMap<&str, &ScannedFile> =
         folder.files.iter().filter_map(|f| Some((f.source.modules.first()?.rev.as_deref()?, f))).collect();
     // Worked out before anything is removed, so that a refusal removes nothing.
-    let removal = removal(&folder, &by_rev, &pruned)?;
+    let removal = removal(project, &folder, &by_rev, &pruned)?;
+    let shown = |path: &Path| shown_path(project, path);
     if !yes {
-        for path in &removal.included {
-            outln!("  + {}, which only they include", printable(&shown_path(project, path)))?;
+        for included in &removal.included {
+            outln!("  + {}, which only they include", printable(&shown(&included.shown)))?;
         }
-        if let Some((_, gone)) = &removal.imported {
-            outln!("  + {} of {}/{IMPORTED}", plural(*gone, "entry", "entries"), printable(&folder.display))?;
+        for (path, why) in &removal.kept {
+            outln!("  (kept: {}, which only they include: {why})", printable(&shown(path)))?;
+        }
+        if let Some(imported) = &removal.imported {
+            outln!("  + {} of {}", plural(imported.gone, "entry", "entries"), printable(&imported.shown))?;
         }
         if !sealed_pruned.is_empty() {
             outln!(
@@ -520,69 +774,43 @@ pub(crate) fn run(project: &Project, url: &str, yes: bool) -> Result<Exit> {
         );
     }
 
-    let failed = |path: &Path, e: std::io::Error, done: &[String]| {
-        let done = if done.is_empty() {
-            "nothing was removed".to_owned()
-        } else {
-            format!("removed already: {}", done.join(", "))
-        };
-        anyhow::anyhow!(
-            "cannot remove `{}`: {e}\n= help: {done}; fix the cause, then prune again",
-            printable(&shown_path(project, path))
-        )
-    };
-    let mut done: Vec<String> = Vec::new();
-    if let Some((text, _)) = &removal.imported {
-        let path = folder.path.join(IMPORTED);
-        std::fs::write(&path, text).map_err(|e| failed(&path, e, &done))?;
-        done.push(format!("entries of {}/{IMPORTED}", folder.display));
-    }
-    for path in removal.files.iter().chain(&removal.included) {
-        std::fs::remove_file(path).map_err(|e| failed(path, e, &done))?;
-        done.push(shown_path(project, path));
-    }
-    // A subfolder emptied by the removal would be a stray folder: it goes too.
-    let root = normalize(&folder.path);
-    let mut emptied = BTreeSet::new();
-    for path in &removal.included {
-        let mut dir = path.parent();
-        while let Some(d) = dir.filter(|d| d.starts_with(&root) && *d != root.as_path()) {
-            if std::fs::read_dir(d).is_ok_and(|mut entries| entries.next().is_none())
-                && std::fs::remove_dir(d).is_ok()
-            {
-                emptied.insert(d.to_path_buf());
-                dir = d.parent();
-            } else {
-                break;
-            }
-        }
-    }
-
+    let removed = execute(&removal, &shown, &mut |path| std::fs::remove_file(path))?;
+    // Listed in the order removed.
     outln!(
         "removed {}:",
-        plural(removal.files.len(), "never-deployed migration", "never-deployed migrations")
+        plural(removed.migrations.len(), "never-deployed migration", "never-deployed migrations")
     )?;
-    for &node in &planned.pruned {
-        outln!("{}", line(node))?;
+    for rev in &removed.migrations {
+        if let Some(node) = graph.node(rev) {
+            outln!("{}", line(node))?;
+        }
     }
-    for path in &removal.included {
-        outln!("removed {}, which only they included", printable(&shown_path(project, path)))?;
+    for path in &removed.included {
+        outln!("removed {}, which only they included", printable(&shown(path)))?;
     }
-    for path in &emptied {
-        outln!("removed the folder {}, left empty", printable(&shown_path(project, path)))?;
+    for path in &removed.folders {
+        outln!("removed the folder {}, left empty", printable(&shown(path)))?;
     }
-    if let Some((_, gone)) = &removal.imported {
-        outln!("removed {} of {}/{IMPORTED}", plural(*gone, "entry", "entries"), printable(&folder.display))?;
+    for (path, why) in &removal.kept {
+        outln!("kept {}, which only they included: {why}", printable(&shown(path)))?;
+    }
+    if let Some(imported) = removal.imported.as_ref().filter(|_| removed.imported > 0) {
+        outln!("removed {} of {}", plural(removed.imported, "entry", "entries"), printable(&imported.shown))?;
     }
     let left = History::of(&project.scan()?);
     let mut heads = left.heads();
     heads.sort();
     let heads_text = heads.iter().map(|h| printable(h)).collect::<Vec<_>>().join(", ");
-    if heads == rows {
+    // The rows an ancestor of another row stands for add nothing: the database is at the rest.
+    let mut effective: Vec<String> =
+        graph.heads_after(&nodes, &[], true).iter().map(|&n| graph.rev(n).to_owned()).collect();
+    effective.sort();
+    if heads == effective {
         outln!("the folder's head is now the database's: {heads_text}")?;
     } else {
         outln!(
-            "the folder's heads are now {heads_text}; the database of --not-in is at {at} (the rest is kept, as said above, or is not on its lines)"
+            "the folder's heads are now {heads_text}; the database of --not-in is at {} (the rest is kept, as said above, or is not on its lines)",
+            effective.iter().map(|r| printable(r)).collect::<Vec<_>>().join(", ")
         )?;
     }
     if project.schema_file().is_file() {
@@ -597,11 +825,18 @@ pub(crate) fn run(project: &Project, url: &str, yes: bool) -> Result<Exit> {
     Ok(Exit::Done)
 }
 
-/// `path` relative to the crate, as messages show the folder's files.
+/// `path` relative to the crate, as messages show the folder's files (a real path, symbolic
+/// links resolved, relative to the crate's real path).
 fn shown_path(project: &Project, path: &Path) -> String {
     let dir = normalize(&project.dir);
     let path = normalize(path);
-    path.strip_prefix(&dir).unwrap_or(&path).display().to_string()
+    if let Ok(rest) = path.strip_prefix(&dir) {
+        return rest.display().to_string();
+    }
+    match std::fs::canonicalize(&project.dir) {
+        Ok(real) => path.strip_prefix(&real).unwrap_or(&path).display().to_string(),
+        Err(_) => path.display().to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -709,6 +944,130 @@ mod tests {
         assert!(refused.to_string().contains("not laid out as"), "{refused}");
         let broken = imported_without("tool = ", &removed, "m").expect_err("refused");
         assert!(broken.to_string().contains("not TOML"), "{broken}");
+    }
+
+    /// A folder of empty migration files for `revisions` (each `(rev, parents, includes)`),
+    /// the files they include, and an `imported.toml` with an entry for each; with the
+    /// `Removal` of every revision but the first, in the order `plan` gives.
+    fn removal_on_disk(dir: &Path, revisions: &[(&str, &[&str], &[&str])]) -> (Graph, Removal) {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).expect("creates");
+        let root = std::fs::canonicalize(dir).expect("a real path");
+        let g = graph(
+            &revisions.iter().map(|(rev, parents, _)| Revision::new(*rev, parents, *rev)).collect::<Vec<_>>(),
+        );
+        let first = g.node(revisions[0].0).expect("a row");
+        let pruned: Vec<&str> = plan(&g, &[first], None).pruned.iter().map(|&n| g.rev(n)).collect();
+        let mut imported = "tool = \"diesel\"\n\n[versions]\n".to_owned();
+        for (number, (rev, _, includes)) in revisions.iter().enumerate() {
+            std::fs::write(root.join(format!("{rev}.rs")), "").expect("writes");
+            let _ = writeln!(imported, "\"{number}\" = \"{rev}\"");
+            for include in *includes {
+                std::fs::create_dir_all(root.join(include).parent().expect("a folder")).expect("creates");
+                std::fs::write(root.join(include), "SELECT 1;\n").expect("writes");
+            }
+        }
+        std::fs::write(root.join(IMPORTED), &imported).expect("writes");
+        let mut included: BTreeMap<PathBuf, Included> = BTreeMap::new();
+        for (index, rev) in pruned.iter().enumerate() {
+            let (_, _, includes) = revisions.iter().find(|(r, _, _)| r == rev).expect("listed");
+            for include in *includes {
+                let real = root.join(include);
+                included.entry(real.clone()).and_modify(|i| i.after = index).or_insert(Included {
+                    shown: real.clone(),
+                    real,
+                    after: index,
+                });
+            }
+        }
+        let gone: BTreeSet<&str> = pruned.iter().copied().collect();
+        let removal = Removal {
+            root: root.clone(),
+            files: pruned.iter().map(|rev| ((*rev).to_owned(), root.join(format!("{rev}.rs")))).collect(),
+            included: included.into_values().collect(),
+            kept: Vec::new(),
+            imported: imported_without(&imported, &gone, "imported.toml").expect("reads").map(|_| Imported {
+                path: root.join(IMPORTED),
+                shown: "imported.toml".to_owned(),
+                text: imported.clone(),
+                gone: gone.len(),
+            }),
+        };
+        (g, removal)
+    }
+
+    #[test]
+    fn a_removal_failing_part_way_leaves_a_graph_that_a_second_prune_finishes() {
+        // Revision ids in another order than the graph's: removing by id would take a parent
+        // before its child.
+        let revisions: &[(&str, &[&str], &[&str])] = &[
+            ("0a", &[], &[]),
+            ("9b", &["0a"], &[]),
+            ("1c", &["9b"], &["s/shared.sql"]),
+            ("5x", &["9b"], &["s/shared.sql", "s/deep/x.sql"]),
+            ("2m", &["1c", "5x"], &[]),
+            ("3d", &["2m"], &["d.sql"]),
+        ];
+        let dir = std::env::temp_dir().join(format!("migrate-cli-prune-order-{}", std::process::id()));
+        let (_, removal) = removal_on_disk(&dir, revisions);
+        let order: Vec<&str> = removal.files.iter().map(|(rev, _)| rev.as_str()).collect();
+        assert_eq!(order, ["3d", "2m", "5x", "1c", "9b"]);
+        let total = steps(&removal).len();
+        assert_eq!(total, 5 + 3);
+        // Fail at each removal in turn (and at none).
+        for fail_at in 0..=total {
+            let (_, removal) = removal_on_disk(&dir, revisions);
+            let root = removal.root.clone();
+            let mut calls = 0;
+            let result = execute(&removal, &|p: &Path| p.display().to_string(), &mut |path: &Path| {
+                calls += 1;
+                if calls == fail_at + 1 {
+                    return Err(std::io::Error::other("refused by the test"));
+                }
+                std::fs::remove_file(path)
+            });
+            let left: Vec<&(&str, &[&str], &[&str])> =
+                revisions.iter().filter(|(rev, _, _)| root.join(format!("{rev}.rs")).exists()).collect();
+            // What is left is a graph, each migration with the files it includes...
+            let (_, problems) = Graph::build(
+                &left.iter().map(|(rev, parents, _)| Revision::new(*rev, parents, *rev)).collect::<Vec<_>>(),
+            );
+            assert!(problems.is_empty(), "failing at {fail_at}: {problems:?}");
+            for (rev, _, includes) in &left {
+                for include in *includes {
+                    assert!(root.join(include).is_file(), "failing at {fail_at}: {rev} lost {include}");
+                }
+            }
+            // ...and imported.toml has the entries of exactly what is left.
+            let text = std::fs::read_to_string(root.join(IMPORTED)).expect("reads");
+            let table: toml::Table = text.parse().expect("TOML");
+            let mut entries: Vec<&str> =
+                table["versions"].as_table().expect("a table").values().filter_map(|v| v.as_str()).collect();
+            entries.sort_unstable();
+            let mut expected: Vec<&str> = left.iter().map(|(rev, _, _)| *rev).collect();
+            expected.sort_unstable();
+            assert_eq!(entries, expected, "failing at {fail_at}");
+            match result {
+                Ok(removed) => {
+                    assert_eq!(fail_at, total);
+                    assert_eq!(removed.migrations, order);
+                    assert_eq!(expected, ["0a"]);
+                    assert!(!root.join("s").exists(), "the emptied folder stays");
+                    assert_eq!(removed.imported, 5);
+                }
+                Err(e) => {
+                    let said = e.to_string();
+                    assert!(said.contains("refused by the test"), "{said}");
+                    if fail_at == 0 {
+                        assert!(said.contains("nothing was removed"), "{said}");
+                    } else {
+                        assert!(said.contains("removed already, newest first: 3d"), "{said}");
+                        assert!(said.contains("a second prune finds the rest"), "{said}");
+                    }
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

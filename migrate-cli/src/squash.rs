@@ -9,13 +9,17 @@
 //! squashed revisions (`adopt` maps one version to one revision).
 //!
 //! The baseline's SQL is the original chain replayed up to `--to` on a throwaway database and
-//! dumped by `pg_dump` (schema and rows, the runner's tables left out), its session preamble and
-//! comments taken out. The proof: the candidate folder (the baseline and the later migrations
-//! unchanged) is built in a temporary copy with its own migrator; the original chain replayed
-//! again on a fresh database and the candidate on another must give the same schema (through
-//! the schema model) and the same rows (`pg_dump --data-only --inserts`) at `--to`, and again
-//! at the heads after every later migration. Any difference refuses the squash and writes
-//! nothing. Then the baseline is written, the squashed files removed, `start_after` moved onto
+//! dumped by `pg_dump` (schema and rows, the runner's tables left out), its session preamble,
+//! comments and top-level `BEGIN;`/`COMMIT;` taken out. Refused after that replay: roles it
+//! created (the server's, not the database's; dropped again once the throwaway databases are)
+//! and objects owned by a role other than the one that migrates (the dump has no owners). The
+//! proof: the candidate folder (the baseline and the later migrations unchanged) is built in a
+//! temporary copy with its own migrator; the original chain replayed again on a fresh database
+//! and the candidate on another must give the same schema (through the schema model) and the
+//! same rows (`pg_dump --data-only --inserts`, and every materialized view's rows) at `--to`;
+//! and at the heads, the candidate after every later migration must equal the original chain
+//! applied in one uninterrupted run on a fresh database. Any difference refuses the squash and
+//! writes nothing. Then the baseline is written, the squashed files removed, `start_after` moved onto
 //! the baseline when it was unset or below it, and the seal (when the folder has one)
 //! rewritten: the squashed entries out, the baseline sealed first.
 
@@ -41,7 +45,7 @@ use migrate_runtime::testkit;
 
 use crate::check::{problems, render};
 use crate::import::with_start_after;
-use crate::project::{History, Project, db_message};
+use crate::project::{History, Project, db_message, text_rows};
 use crate::revision::migration_text;
 
 /// The first line of the baseline's SQL: function bodies are not checked while the dump
@@ -87,8 +91,19 @@ pub(crate) fn run(project: &Project, to: &str, database_url: Option<&str>, args:
     let scratch = Scratch::new(database_url)?;
     say(&format!("replaying the {} squashed migrations on {}", plan.squashed.len(), scratch.shown));
     let original = crate::migrator::binary(project)?;
+    // Roles are the server's: those the replays create are noted, and dropped again once the
+    // throwaway databases are (`roles` is dropped after them).
+    let roles = Roles::before(&scratch)?;
     let source = scratch.create()?;
-    migrate(&original, &source, &plan.to_rev, "the original chain")?;
+    let replay = migrate(&original, &source, &plan.to_rev, "the original chain");
+    let made = roles.made()?;
+    let owners = if replay.is_ok() { foreign_owners(&source)? } else { Vec::new() };
+    if !made.is_empty() || !owners.is_empty() {
+        drop(source);
+        let kept = roles.sweep();
+        return refuse_unkept(&made, &kept, &owners, replay.err(), args);
+    }
+    replay?;
     let checksum = recorded_checksum(&source, &plan.to_rev)?;
     let dump = pg_dump(&source, &["--no-owner", "--inserts"])?;
     drop(source);
@@ -145,14 +160,19 @@ pub(crate) fn run(project: &Project, to: &str, database_url: Option<&str>, args:
         return Ok(Exit::Failed);
     }
     proof.compare(&replayed, &built, &format!("at `{}`", plan.to_rev))?;
+    drop(replayed);
     let later = plan.later;
     if later > 0 {
-        migrate(&original, &replayed, "heads", "the original chain")?;
+        // The original chain in one uninterrupted run, as `upgrade head` builds a new database:
+        // what a squashed migration leaves in the session (a `SET search_path`) reaches the
+        // later migrations there, and never through the baseline.
+        let whole = scratch.create()?;
+        migrate(&original, &whole, "heads", "the original chain")?;
         migrate(&squashed_binary, &built, "heads", "the squashed chain")
             .map_err(|e| anyhow!("a later migration does not apply on top of the baseline: {e:#}"))?;
-        proof.compare(&replayed, &built, "at the heads")?;
+        proof.compare(&whole, &built, "at the heads")?;
     }
-    drop((replayed, built));
+    drop(built);
     if !proof.differences.is_empty() {
         for line in &proof.differences {
             outln!("{line}")?;
@@ -160,7 +180,10 @@ pub(crate) fn run(project: &Project, to: &str, database_url: Option<&str>, args:
         database::report_error(
             "nothing squashed: the squashed chain does not build what the original builds (the differences are \
              above: - original, + squashed)\n= help: a migration whose effect differs from run to run (random(), \
-             now(), a sequence read by hand) cannot be squashed as it is; squash to a revision below it, or make it \
+             now(), a sequence read by hand) cannot be squashed as it is, nor a history pg_dump cannot reproduce (an \
+             extension created with an explicit older VERSION, a column order left by table inheritance, a \
+             materialized view not refreshed after its tables changed, session settings a squashed migration \
+             leaves to the later ones); squash to a revision below the migration that differs, or make it \
              deterministic in a new migration first",
             args,
         );
@@ -249,6 +272,11 @@ pub(crate) fn run(project: &Project, to: &str, database_url: Option<&str>, args:
          to `{}` with the old code first",
         plan.to_rev,
         plan.to_rev
+    )?;
+    outln!(
+        "the baseline names every object with the schema the replay used (`public.`): a crate deployed as a schema \
+         per tenant must not squash; database settings (`ALTER DATABASE … SET`, `COMMENT ON DATABASE`) are not in \
+         it; and a database the squashed code built cannot be handled by a binary from before the squash"
     )?;
     outln!(
         "now review and commit the change (the new files, the removed ones, Cargo.toml, the seal and the changelog \
@@ -525,7 +553,7 @@ fn baseline_files(project: &Project, plan: &Plan, checksum: &str) -> Result<Base
 pub(crate) fn baseline_sql(dump: &str) -> String {
     let body = top_level_lines(dump)
         .into_iter()
-        .filter(|(top, line)| !(*top && is_session_line(line)))
+        .filter(|(top, line)| !(*top && (is_session_line(line) || is_transaction_line(line))))
         .map(|(_, line)| line)
         .collect::<Vec<_>>();
     let mut out = format!("{PREAMBLE}\n\n");
@@ -558,6 +586,13 @@ fn is_session_line(line: &str) -> bool {
         || line.starts_with('\\')
         || line.starts_with("SET ")
         || line.starts_with("SELECT pg_catalog.set_config('search_path'")
+}
+
+/// Whether a line that starts outside any literal is pg_dump's own transaction around the
+/// large objects' data (`BEGIN;` … `COMMIT;`): in the baseline, run inside the migration's
+/// transaction, a `COMMIT` would end that transaction midway.
+fn is_transaction_line(line: &str) -> bool {
+    matches!(line.trim(), "BEGIN;" | "COMMIT;")
 }
 
 /// The lines of `sql`, each with whether it starts outside a string, a quoted name, a
@@ -699,7 +734,12 @@ impl Proof {
             }
         }
         let data = ["--data-only", "--inserts"];
-        let (a, b) = (data_statements(&pg_dump(left, &data)?), data_statements(&pg_dump(right, &data)?));
+        let (mut a, mut b) =
+            (data_statements(&pg_dump(left, &data)?), data_statements(&pg_dump(right, &data)?));
+        // pg_dump writes a materialized view's query and a REFRESH, never its rows: a view
+        // not refreshed since its tables changed holds rows the dump does not rebuild.
+        a.extend(left.materialized_rows()?);
+        b.extend(right.materialized_rows()?);
         self.rows.push(a.len());
         let lines = differing(&a, &b);
         if !lines.is_empty() {
@@ -960,6 +1000,210 @@ impl ScratchDatabase {
     }
 }
 
+impl ScratchDatabase {
+    /// The rows of every materialized view outside the system schemas, each as
+    /// `materialized view schema.name: (row)`, the views by name and each view's rows in the
+    /// text's byte order; a view not populated gives one line saying so.
+    fn materialized_rows(&self) -> Result<Vec<String>> {
+        let mut client = self.client()?;
+        let read = |e: postgres::Error| anyhow!("cannot read a materialized view: {}", db_message(&e));
+        let views = text_rows(
+            &mut client,
+            "SELECT format('%I.%I', n.nspname, c.relname), c.relispopulated::text FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm' AND n.nspname NOT IN \
+             ('pg_catalog', 'information_schema') ORDER BY format('%I.%I', n.nspname, c.relname) COLLATE \"C\"",
+        )
+        .map_err(read)?;
+        let mut lines = Vec::new();
+        for view in views {
+            let [Some(name), Some(populated)] = view.as_slice() else { continue };
+            if populated != "true" {
+                lines.push(format!("materialized view {name}: not populated"));
+                continue;
+            }
+            let rows = text_rows(
+                &mut client,
+                &format!("SELECT t::text FROM {name} t ORDER BY t::text COLLATE \"C\""),
+            )
+            .map_err(read)?;
+            for row in rows {
+                let text = row.into_iter().next().flatten().unwrap_or_else(|| "NULL".to_owned());
+                lines.push(format!("materialized view {name}: {text}"));
+            }
+        }
+        Ok(lines)
+    }
+}
+
+/// The objects in the user's schemas (schemas, relations, functions, types; not an
+/// extension's members) owned by a role other than the one connected (the role that
+/// migrates), as `` `owner` of table `public.t` is `role` ``, sorted. `pg_dump --no-owner`
+/// drops their owners: restored, they would belong to the role that migrates, and a SECURITY
+/// DEFINER function would run with its rights. The `public` schema's default owner (the
+/// database's owner, or the bootstrap superuser before PostgreSQL 15) is not counted.
+fn foreign_owners(database: &ScratchDatabase) -> Result<Vec<String>> {
+    const SQL: &str = "WITH me AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user), \
+        ns AS (SELECT oid, nspname, nspowner FROM pg_catalog.pg_namespace WHERE nspname NOT IN ('pg_catalog', \
+        'information_schema') AND nspname !~ '^pg_(toast|temp_|toast_temp_)'), \
+        ext AS (SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'), \
+        owned AS ( \
+          SELECT 'schema' AS kind, format('%I', ns.nspname) AS name, ns.nspowner AS owner FROM ns \
+          WHERE NOT (ns.nspname = 'public' AND (ns.nspowner = 10 OR pg_catalog.pg_get_userbyid(ns.nspowner) = \
+          'pg_database_owner')) AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_namespace'::regclass \
+          AND objid = ns.oid) \
+          UNION ALL \
+          SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' \
+          WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'type' ELSE 'table' END, format('%I.%I', ns.nspname, \
+          c.relname), c.relowner FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace \
+          WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = \
+          'pg_catalog.pg_class'::regclass AND objid = c.oid) \
+          UNION ALL \
+          SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
+          format('%I.%I(%s)', ns.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)), \
+          p.proowner FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace WHERE NOT EXISTS (SELECT 1 FROM \
+          ext WHERE classid = 'pg_catalog.pg_proc'::regclass AND objid = p.oid) \
+          UNION ALL \
+          SELECT 'type', format('%I.%I', ns.nspname, t.typname), t.typowner FROM pg_catalog.pg_type t \
+          JOIN ns ON ns.oid = t.typnamespace WHERE t.typtype IN ('b', 'd', 'e', 'r') AND t.typcategory <> 'A' \
+          AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_type'::regclass AND objid = t.oid)) \
+        SELECT kind, name, pg_catalog.pg_get_userbyid(owner) FROM owned WHERE owner <> (SELECT oid FROM me) \
+        ORDER BY kind COLLATE \"C\", name COLLATE \"C\"";
+    let rows = text_rows(&mut database.client()?, SQL)
+        .map_err(|e| anyhow!("cannot read the owners of the replayed objects: {}", db_message(&e)))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [Some(kind), Some(name), Some(owner)] => {
+                Some(format!("`owner` of {kind} `{}` is `{}`", shown(name), shown(owner)))
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+/// The server's roles before the first replay, and the roles the replays created since,
+/// dropped again (best effort) when dropped, after the throwaway databases that used them.
+struct Roles {
+    admin_url: String,
+    before: BTreeSet<String>,
+}
+
+impl Roles {
+    /// Notes the roles the server has now.
+    fn before(scratch: &Scratch) -> Result<Roles> {
+        let before = role_names(&mut scratch.admin()?)
+            .map_err(|e| anyhow!("cannot read the roles of {}: {}", scratch.shown, db_message(&e)))?;
+        Ok(Roles { admin_url: scratch.admin_url.clone(), before })
+    }
+
+    /// The roles created since, sorted.
+    fn made(&self) -> Result<Vec<String>> {
+        let mut admin = testkit::client(&self.admin_url).map_err(|e| {
+            anyhow!(
+                "cannot read the server's roles: {}",
+                without_url_passwords(e.to_string().lines().next().unwrap_or(""))
+            )
+        })?;
+        let now = role_names(&mut admin)
+            .map_err(|e| anyhow!("cannot read the server's roles: {}", db_message(&e)))?;
+        Ok(now.difference(&self.before).cloned().collect())
+    }
+
+    /// Drops the roles created since; returns those still there, each with the reason.
+    fn sweep(&self) -> Vec<String> {
+        let Ok(made) = self.made() else { return Vec::new() };
+        let Ok(mut admin) = testkit::client(&self.admin_url) else {
+            return made.into_iter().map(|r| format!("`{}`", shown(&r))).collect();
+        };
+        let mut kept = Vec::new();
+        for role in made {
+            if let Err(e) = admin.batch_execute(&format!("DROP ROLE IF EXISTS {}", quote_ident(&role))) {
+                kept.push(format!("`{}` ({})", shown(&role), db_message(&e)));
+            }
+        }
+        kept
+    }
+}
+
+impl Drop for Roles {
+    fn drop(&mut self) {
+        let _ = self.sweep();
+    }
+}
+
+/// A name as printed: its control characters escaped, so a name cannot forge output lines.
+fn shown(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
+/// The names of the server's roles.
+fn role_names(client: &mut postgres::Client) -> std::result::Result<BTreeSet<String>, postgres::Error> {
+    Ok(text_rows(client, "SELECT rolname FROM pg_catalog.pg_roles")?
+        .into_iter()
+        .filter_map(|row| row.into_iter().next().flatten())
+        .collect())
+}
+
+/// Refuses a squash whose replay created roles or left objects owned by another role: a
+/// baseline is one database's dump, without roles or owners.
+fn refuse_unkept(
+    made: &[String],
+    kept: &[String],
+    owners: &[String],
+    failed: Option<anyhow::Error>,
+    args: &[String],
+) -> Result<Exit> {
+    let mut said = Vec::new();
+    let mut help = Vec::new();
+    if !made.is_empty() {
+        let names: Vec<String> = made.iter().map(|r| format!("`{}`", shown(r))).collect();
+        outln!(
+            "the squashed migrations create role{} {}",
+            if made.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        )?;
+        said.push("create roles, which a baseline cannot carry");
+        help.push(
+            "a role belongs to the server (all its databases), not to a database's migration: cluster-wide objects \
+             cannot be squashed into one; keep the migrations that create roles and squash to a revision below them",
+        );
+    }
+    for line in owners {
+        outln!("{line}")?;
+    }
+    if !owners.is_empty() {
+        said.push(
+            "leave objects owned by a role other than the one that migrates, which a baseline cannot keep",
+        );
+        help.push(
+            "a squash writes objects owned by the role that migrates (its dump has no owners): keep the migrations \
+             that set those owners, squash to a revision below them",
+        );
+    }
+    let mut message = format!("nothing squashed: the squashed migrations {} (above)", said.join(", and "));
+    if let Some(error) = failed {
+        let _ = write!(message, "; and then: {error:#}");
+    }
+    for line in help {
+        let _ = write!(message, "\n= help: {line}");
+    }
+    if !made.is_empty() {
+        if kept.is_empty() {
+            message.push_str("\n= note: the roles the replay created were dropped again");
+        } else {
+            let _ = write!(
+                message,
+                "\n= note: roles the replay created are still on the server, drop them by hand: {}",
+                kept.join(", ")
+            );
+        }
+    }
+    database::report_error(&message, args);
+    Ok(Exit::Failed)
+}
+
 /// Runs the migrator `binary` to `target` on `database`; its output becomes the error.
 fn migrate(binary: &Path, database: &ScratchDatabase, target: &str, what: &str) -> Result<()> {
     let output = Command::new(binary)
@@ -1041,6 +1285,15 @@ mod tests {
         assert_eq!(
             baseline_sql(dump),
             "SET LOCAL check_function_bodies = off;\n\nCREATE FUNCTION public.f() RETURNS int\n    LANGUAGE sql\n    AS $$\n-- a comment of the function's own\nSET x = 1;\nSELECT 1\n$$;\n\nINSERT INTO public.t VALUES (1, 'two\n-- lines\nSET y');\nINSERT INTO public.t VALUES (2, E'it\\'s\nSET z');\nCOMMENT ON TABLE public.\"odd\"\"--name\" IS 'x';\n\nRESET check_function_bodies;\n"
+        );
+    }
+
+    #[test]
+    fn the_large_objects_transaction_is_taken_out_and_a_procedures_is_kept() {
+        let dump = "SELECT pg_catalog.lo_create('424242');\n\nBEGIN;\n\nSELECT pg_catalog.lo_open('424242', 131072);\nSELECT pg_catalog.lowrite(0, '\\x6869');\nSELECT pg_catalog.lo_close(0);\n\nCOMMIT;\n\nCREATE PROCEDURE public.p()\n    LANGUAGE plpgsql\n    AS $$\nBEGIN\nCOMMIT;\nEND\n$$;\nINSERT INTO public.t VALUES ('\nBEGIN;\n');\n";
+        assert_eq!(
+            baseline_sql(dump),
+            "SET LOCAL check_function_bodies = off;\n\nSELECT pg_catalog.lo_create('424242');\n\nSELECT pg_catalog.lo_open('424242', 131072);\nSELECT pg_catalog.lowrite(0, '\\x6869');\nSELECT pg_catalog.lo_close(0);\n\nCREATE PROCEDURE public.p()\n    LANGUAGE plpgsql\n    AS $$\nBEGIN\nCOMMIT;\nEND\n$$;\nINSERT INTO public.t VALUES ('\nBEGIN;\n');\n\nRESET check_function_bodies;\n"
         );
     }
 

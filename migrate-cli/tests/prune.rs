@@ -163,7 +163,14 @@ fn lists_then_removes_exactly_what_was_never_deployed_and_the_crate_still_builds
 
     // With --yes: exactly those, their own SQL files, the emptied folder and their entries.
     let removed = done(&fixture.run(&["prune", "--not-in", url, "--yes"]));
-    assert!(removed.contains("removed 2 never-deployed migrations:\n"), "{removed}");
+    // In the order removed: the child before its parent, each before the files only it includes.
+    assert!(
+        removed.contains(&format!(
+            "removed 2 never-deployed migrations:\n  {E}  add_extra_table   migrations/20240105_0000_{E}_add_extra_table.rs\n  \
+             {D}  add_draft_things  migrations/20240104_0000_{D}_add_draft_things.rs\n"
+        )),
+        "{removed}"
+    );
     assert!(
         removed.ends_with(&format!(
             "removed migrations/extra/e.sql, which only they included\nremoved migrations/sql/d_only.sql, which only \
@@ -505,4 +512,136 @@ fn a_wrong_password_is_an_error_that_never_shows_it() {
     let right = format!("postgres://prune_reader:right@127.0.0.1:{port}/postgres?sslmode=prefer");
     let listed = done(&fixture.run(&["prune", "--not-in", &right]));
     assert!(listed.contains(&format!("  {B}  add_notes_table  ")), "{listed}");
+}
+
+/// Appends `[package.metadata.migrate]` with `ignore = names` to the fixture's Cargo.toml.
+fn ignore(fixture: &Fixture, names: &[&str]) {
+    let path = fixture.dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).expect("reads");
+    std::fs::write(path, format!("{text}\n[package.metadata.migrate]\nignore = {names:?}\n"))
+        .expect("writes");
+}
+
+#[test]
+fn a_file_reached_through_a_symbolic_link_is_judged_by_its_real_path() {
+    // A subfolder that is a symbolic link to the crate's sources: what the migration to prune
+    // includes through it is the crate's file, outside the folder, and stays.
+    let fixture = Fixture::new(
+        "prune-symlink-outside",
+        &[
+            table_migration("20240101_0000", A, &[], "add_people_table", "People first.", ""),
+            table_migration("20240102_0000", B, &[A], "add_notes_table", "Notes on people.", ""),
+            including("20240104_0000", D, B, "add_draft_things", "draft_thing", "sql/keep.sql"),
+        ],
+    );
+    std::fs::create_dir_all(fixture.dir.join("src/sqlsrc")).expect("creates");
+    std::fs::write(fixture.dir.join("src/sqlsrc/keep.sql"), "SELECT 1;\n").expect("writes");
+    std::os::unix::fs::symlink("../src/sqlsrc", fixture.dir.join("migrations/sql")).expect("links");
+    ignore(&fixture, &["sql"]);
+    let database = stamped(Some(&[B]));
+    let url = database.url();
+    let why = "which only they include: its real path src/sqlsrc/keep.sql is outside the migrations folder";
+    let listed = done(&fixture.run(&["prune", "--not-in", url]));
+    assert!(listed.contains(&format!("  (kept: migrations/sql/keep.sql, {why})\n")), "{listed}");
+    assert!(!listed.contains("  + "), "{listed}");
+    let removed = done(&fixture.run(&["prune", "--not-in", url, "--yes"]));
+    assert!(
+        removed
+            .contains(&format!("kept migrations/sql/keep.sql, {}\n", why.replace("include:", "included:"))),
+        "{removed}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fixture.dir.join("src/sqlsrc/keep.sql")).expect("still there"),
+        "SELECT 1;\n"
+    );
+    assert!(std::fs::symlink_metadata(fixture.dir.join("migrations/sql")).expect("the link").is_symlink());
+    assert!(!fixture.migrations().iter().any(|n| n.contains(D)), "{:?}", fixture.migrations());
+    let check = fixture.run(&["check"]);
+    assert!(check.status.success(), "{}{}", stdout(&check), stderr(&check));
+
+    // Two spellings of one file (`alias` links to `sql`) are one file: what a deployed
+    // migration includes under one stays when the migration to prune names it under the other,
+    // whichever way round.
+    let fixture = Fixture::new(
+        "prune-symlink-alias",
+        &[
+            table_migration("20240101_0000", A, &[], "add_people_table", "People first.", ""),
+            including_many("20240102_0000", B, A, "add_notes_table", &["sql/x.sql", "alias/y.sql"]),
+            including_many(
+                "20240104_0000",
+                D,
+                B,
+                "add_draft_things",
+                &["alias/x.sql", "sql/y.sql", "alias/z.sql"],
+            ),
+        ],
+    );
+    write(&fixture, "sql/x.sql", "SELECT 'x';\n");
+    write(&fixture, "sql/y.sql", "SELECT 'y';\n");
+    write(&fixture, "sql/z.sql", "SELECT 'z';\n");
+    std::os::unix::fs::symlink("sql", fixture.dir.join("migrations/alias")).expect("links");
+    // `sql/y.sql` is named only through the link once D is gone.
+    ignore(&fixture, &["alias", "sql/y.sql", "sql/z.sql"]);
+    let check = fixture.run(&["check"]);
+    assert!(check.status.success(), "{}{}", stdout(&check), stderr(&check));
+    let before = tree(&fixture.dir.join("migrations"));
+    let database = stamped(Some(&[B]));
+    let listed = done(&fixture.run(&["prune", "--not-in", database.url()]));
+    // Named only through the link, `z.sql` stays too, and the list says why.
+    let why = "it is reached through a symbolic link (its real path is migrations/sql/z.sql), and nothing is \
+               removed through one";
+    assert!(
+        listed.contains(&format!("  (kept: migrations/alias/z.sql, which only they include: {why})\n")),
+        "{listed}"
+    );
+    assert_eq!(listed.matches("(kept: ").count(), 1, "{listed}");
+    assert!(!listed.contains("  + "), "{listed}");
+    let removed = done(&fixture.run(&["prune", "--not-in", database.url(), "--yes"]));
+    assert!(
+        removed.contains(&format!("kept migrations/alias/z.sql, which only they included: {why}\n")),
+        "{removed}"
+    );
+    assert!(
+        !removed.contains("removed migrations/sql") && !removed.contains("removed migrations/alias"),
+        "{removed}"
+    );
+    let mut expected = before;
+    assert!(expected.remove(&format!("20240104_0000_{D}_add_draft_things.rs")).is_some());
+    assert_eq!(tree(&fixture.dir.join("migrations")), expected);
+    let check = fixture.run(&["check"]);
+    assert!(check.status.success(), "{}{}", stdout(&check), stderr(&check));
+}
+
+#[test]
+fn redundant_rows_and_a_refused_connection_are_said_as_they_are() {
+    let fixture = Fixture::new(
+        "prune-redundant-rows",
+        &[
+            table_migration("20240101_0000", A, &[], "add_people_table", "People first.", ""),
+            table_migration("20240102_0000", B, &[A], "add_notes_table", "Notes on people.", ""),
+            table_migration("20240103_0000", C, &[B], "add_tags_table", "Tags for people.", ""),
+        ],
+    );
+    // A's row adds nothing to B's: the database is at B, the folder's head once C is gone.
+    let database = stamped(Some(&[A, B]));
+    let removed = done(&fixture.run(&["prune", "--not-in", database.url(), "--yes"]));
+    assert!(removed.ends_with(&format!("the folder's head is now the database's: {B}\n")), "{removed}");
+
+    // Nothing listens there: the help speaks of the URL given to --not-in.
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("binds").local_addr().expect("a port").port();
+    let before = crate_files(&fixture);
+    let said = refused(&fixture.run(&[
+        "prune",
+        "--not-in",
+        &format!("postgres://nobody:Secr3t@127.0.0.1:{port}/db"),
+    ]));
+    assert!(said.contains("cannot connect to the database of --not-in"), "{said}");
+    assert!(
+        said.contains("= help: check that the server runs and that the URL given to --not-in is right; nothing was removed"),
+        "{said}"
+    );
+    assert!(!said.contains("DATABASE_URL") && !said.contains("Secr3t"), "{said}");
+    assert_eq!(said.matches("= help:").count(), 1, "{said}");
+    assert_eq!(crate_files(&fixture), before);
 }

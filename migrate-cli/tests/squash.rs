@@ -137,7 +137,7 @@ fn small_history() -> Vec<(String, String)> {
             Some(A),
             "add_people_touch_trigger",
             "",
-            "op.execute(r#\"CREATE FUNCTION touch_person() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n    -- a comment inside the body\n    NEW.name := trim(NEW.name);\n    RETURN NEW;\nEND\n$body$;\nCREATE TRIGGER people_touch BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION touch_person();\nINSERT INTO people (name) VALUES ('  padded  ');\"#);",
+            "op.execute(r#\"CREATE FUNCTION touch_person() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n    -- a comment inside the body\n    NEW.name := trim(NEW.name);\n    RETURN NEW;\nEND\n$body$;\nCREATE TRIGGER people_touch BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION touch_person();\nINSERT INTO people (name) VALUES ('  padded  ');\nSELECT lo_from_bytea(424242, 'a large object');\"#);",
             "op.execute(\"DROP TRIGGER people_touch ON people; DROP FUNCTION touch_person()\");",
         ),
         file(
@@ -159,6 +159,12 @@ fn small_history() -> Vec<(String, String)> {
             "op.execute(\"DELETE FROM people WHERE name = 'first customer'\");",
         ),
     ]
+}
+
+/// `file` with its SQL accepted by the lock rules for `why` (`allow(unchecked_sql)`).
+fn allowing(file: (String, String), why: &str) -> (String, String) {
+    let (name, text) = file;
+    (name, text.replacen(")]\nmod ", &format!(", allow(unchecked_sql = \"{why}\"))]\nmod "), 1))
 }
 
 fn small_crate(test: &str) -> Fixture {
@@ -230,6 +236,14 @@ fn a_sealed_history_with_hostile_data_squashes_and_keeps_what_it_built() {
     assert!(!sql.contains("alembic_version") && !sql.contains("migrate_history"), "{sql}");
     assert!(sql.contains("-- a comment inside the body"), "a function's own comment is kept: {sql}");
     assert!(sql.contains("SET lock_timeout = 0;\n-- not a comment"), "a row's text is kept: {sql}");
+    // pg_dump writes a large object's data between `BEGIN;` and `COMMIT;`: in the baseline, a
+    // `COMMIT` would end the migration's transaction midway.
+    assert!(sql.contains("SELECT pg_catalog.lo_create('424242');"), "{sql}");
+    assert!(!sql.lines().any(|l| l == "BEGIN;" || l == "COMMIT;"), "{sql}");
+    // The limits of a squash are said.
+    assert!(said.contains("a crate deployed as a schema per tenant must not squash"), "{said}");
+    assert!(said.contains("`ALTER DATABASE … SET`, `COMMENT ON DATABASE`) are not in it"), "{said}");
+    assert!(said.contains("cannot be handled by a binary from before the squash"), "{said}");
 
     // The Cargo.toml and the seal: start_after on the baseline, the squashed entries out.
     let manifest = std::fs::read_to_string(fixture.dir.join("Cargo.toml")).expect("reads");
@@ -250,6 +264,8 @@ fn a_sealed_history_with_hostile_data_squashes_and_keeps_what_it_built() {
     let names = "SELECT id, name FROM people ORDER BY id";
     assert_eq!(rows(fresh.url(), names), rows(deployed.url(), names));
     assert!(rows(fresh.url(), names).contains(&"5|padded".to_owned()), "{:?}", rows(fresh.url(), names));
+    let object = "SELECT convert_from(lo_get(424242), 'UTF8')";
+    assert_eq!(rows(fresh.url(), object), ["a large object"]);
     let next = "INSERT INTO people (name) VALUES ('next') RETURNING id";
     assert_eq!(rows(fresh.url(), next), ["7"]);
     assert_eq!(rows(deployed.url(), next), ["7"]);
@@ -264,23 +280,36 @@ fn a_sealed_history_with_hostile_data_squashes_and_keeps_what_it_built() {
 
 #[test]
 fn a_squash_whose_proof_fails_is_refused_and_writes_nothing() {
-    // Rows that differ from run to run.
+    // Rows that differ from run to run; a materialized view not refreshed after its table
+    // changed (pg_dump's REFRESH fills it with other rows); a `search_path` a squashed
+    // migration leaves to the later ones in one `upgrade head` run, never through the baseline.
     let random = vec![
         common::migration(
             "20240101_0900",
             A,
             None,
             "add_scores_table",
-            "op.execute(\"CREATE TABLE scores (value double precision)\");",
+            "op.execute(\"CREATE TABLE scores (value double precision); CREATE TABLE rates (v int); INSERT INTO rates VALUES (1); CREATE MATERIALIZED VIEW rate_count AS SELECT count(*) AS n FROM rates\");",
             "op.drop_table(\"scores\");",
         ),
+        allowing(
+            common::migration(
+                "20240102_0900",
+                B,
+                Some(A),
+                "add_random_score",
+                "op.execute(\"INSERT INTO scores VALUES (random()); INSERT INTO rates VALUES (2); CREATE SCHEMA app; SET search_path TO app, public\");",
+                "op.execute(\"DELETE FROM scores\");",
+            ),
+            "the later migrations are meant to land in app",
+        ),
         common::migration(
-            "20240102_0900",
-            B,
-            Some(A),
-            "add_random_score",
-            "op.execute(\"INSERT INTO scores VALUES (random())\");",
-            "op.execute(\"DELETE FROM scores\");",
+            "20240103_0900",
+            C,
+            Some(B),
+            "add_notes_table",
+            "op.execute(\"CREATE TABLE notes (id int)\");",
+            "op.drop_table(\"notes\");",
         ),
     ];
     let fixture = Fixture::new("squash-random", &random);
@@ -294,8 +323,28 @@ fn a_squash_whose_proof_fails_is_refused_and_writes_nothing() {
         both(&refused)
     );
     assert!(
+        stdout(&refused).contains("  - materialized view public.rate_count: (1)\n")
+            && stdout(&refused).contains("  + materialized view public.rate_count: (2)\n"),
+        "{}",
+        both(&refused)
+    );
+    assert!(
+        stdout(&refused).contains("the schemas differ at the heads (~ original → squashed):\n")
+            && stdout(&refused).contains("  - table `app.notes`\n")
+            && stdout(&refused).contains("  + table `public.notes`\n"),
+        "{}",
+        both(&refused)
+    );
+    assert!(
         stderr(&refused)
             .contains("nothing squashed: the squashed chain does not build what the original builds"),
+        "{}",
+        both(&refused)
+    );
+    assert!(
+        stderr(&refused).contains(
+            "an extension created with an explicit older VERSION, a column order left by table inheritance"
+        ) && stderr(&refused).contains("squash to a revision below the migration that differs"),
         "{}",
         both(&refused)
     );
@@ -403,6 +452,89 @@ fn squashes_that_cannot_be_right_are_refused_before_any_database() {
         "{stray}"
     );
     std::fs::remove_file(fixture.dir.join("migrations/env.py")).expect("removes");
+    assert_eq!(snapshot(&fixture.dir), before);
+}
+
+#[test]
+fn squashes_that_would_lose_owners_or_roles_are_refused_and_leave_no_role_behind() {
+    // A server of its own: the squash drops the roles its replay created, which another
+    // test's replay on a shared server would count among its own.
+    let cluster = testkit::Cluster::start().expect("a throwaway PostgreSQL");
+    let admin = cluster.url("postgres");
+    let roles = || rows(&admin, "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1");
+    rows(&admin, "CREATE ROLE atk_owner NOLOGIN");
+    let before_roles = roles();
+    // Owners pg_dump --no-owner loses: a table's, and a SECURITY DEFINER function's (restored,
+    // it would run with the rights of the role that migrates); then roles, one inside a DO
+    // block, one with a hostile name.
+    let files = vec![
+        common::migration(
+            "20240101_0900",
+            A,
+            None,
+            "add_ledger_table",
+            "op.execute(\"CREATE TABLE ledger (id int); ALTER TABLE ledger OWNER TO atk_owner; CREATE FUNCTION pay() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'; ALTER FUNCTION pay() OWNER TO atk_owner; CREATE TYPE mood AS ENUM ('ok'); ALTER TYPE mood OWNER TO atk_owner\");",
+            "op.drop_table(\"ledger\");",
+        ),
+        allowing(
+            common::migration(
+                "20240102_0900",
+                B,
+                Some(A),
+                "add_ledger_roles",
+                "op.execute(r#\"CREATE ROLE squash_made NOLOGIN; DO $$ BEGIN CREATE ROLE \"squash \"\"odd\"\"; role\" NOLOGIN; END $$\"#);",
+                "op.execute(\"DROP ROLE squash_made\");",
+            ),
+            "the block only creates a role",
+        ),
+    ];
+    let fixture = Fixture::new("squash-owners", &files);
+    let before = snapshot(&fixture.dir);
+    let refused = fixture.run(&["--database-url", &admin, "squash", "--to", B]);
+    assert_eq!(refused.status.code(), Some(3), "{}", both(&refused));
+    let said = stdout(&refused);
+    assert!(
+        said.contains("the squashed migrations create roles `squash \"odd\"; role`, `squash_made`\n"),
+        "{said}"
+    );
+    assert!(said.contains("`owner` of table `public.ledger` is `atk_owner`\n"), "{said}");
+    assert!(said.contains("`owner` of function `public.pay()` is `atk_owner`\n"), "{said}");
+    assert!(said.contains("`owner` of type `public.mood` is `atk_owner`\n"), "{said}");
+    // Nothing else: not the public schema, not the runner's tables.
+    assert_eq!(said.lines().count(), 4, "{said}");
+    let error = stderr(&refused);
+    assert!(error.contains("nothing squashed: the squashed migrations create roles"), "{error}");
+    assert!(error.contains("cluster-wide objects cannot be squashed into one"), "{error}");
+    assert!(error.contains("a squash writes objects owned by the role that migrates"), "{error}");
+    assert!(error.contains("the roles the replay created were dropped again"), "{error}");
+    assert!(!both(&refused).contains("stamp"), "{}", both(&refused));
+    assert_eq!(snapshot(&fixture.dir), before);
+    // The roles the replay made are gone; the one that was there stays.
+    assert_eq!(roles(), before_roles);
+    assert!(before_roles.contains(&"atk_owner".to_owned()), "{before_roles:?}");
+    let left = rows(&admin, "SELECT datname FROM pg_database WHERE datname LIKE 'migrate_squash_%'");
+    assert!(left.is_empty(), "{left:?}");
+
+    // The owners alone, no role created: refused as well, and only for them.
+    let plain = common::migration(
+        "20240102_0900",
+        B,
+        Some(A),
+        "add_ledger_roles",
+        "op.execute(\"CREATE TABLE entries (id int)\");",
+        "op.drop_table(\"entries\");",
+    );
+    std::fs::write(fixture.dir.join("migrations").join(&plain.0), &plain.1).expect("writes");
+    let before = snapshot(&fixture.dir);
+    let refused = fixture.run(&["--database-url", &admin, "squash", "--to", B]);
+    assert_eq!(refused.status.code(), Some(3), "{}", both(&refused));
+    assert_eq!(
+        stdout(&refused),
+        "`owner` of function `public.pay()` is `atk_owner`\n`owner` of table `public.ledger` is `atk_owner`\n`owner` of type `public.mood` is `atk_owner`\n"
+    );
+    let error = stderr(&refused);
+    assert!(error.contains("nothing squashed: the squashed migrations leave objects owned by a role other than the one that migrates"), "{error}");
+    assert!(!error.contains("roles"), "{error}");
     assert_eq!(snapshot(&fixture.dir), before);
 }
 
