@@ -33,6 +33,7 @@ use migrate_core::text::without_url_passwords;
 use migrate_core::version::Tables;
 use migrate_runtime::cli::Exit;
 
+use crate::project::printable;
 use crate::project::{History, Project};
 
 /// The file's name, beside the crate's Cargo.toml.
@@ -472,12 +473,6 @@ fn render(entries: &[Entry], graph: &Graph, options: Options, folder: &str) -> S
     out.truncate(end);
     out.push('\n');
     out
-}
-
-/// `text` with its control characters escaped (`\n`, `\u{1b}`), so that a value read from a
-/// database prints on one line and moves no terminal.
-fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect()
 }
 
 /// The rows of `sql`, as text.

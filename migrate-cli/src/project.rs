@@ -139,3 +139,10 @@ pub(crate) fn text_rows(
 pub(crate) fn db_message(error: &postgres::Error) -> String {
     error.as_db_error().map_or_else(|| error.to_string(), |db| db.message().to_owned())
 }
+
+/// `text` as printed: its control characters escaped (`\n`, `\u{1b}`), so that a file name or a
+/// value read from a database prints on one line, forges no line of the output and moves no
+/// terminal.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect()
+}

@@ -23,6 +23,7 @@ use migrate_core::text::without_url_passwords;
 use migrate_core::version::Tables;
 use migrate_runtime::cli::Exit;
 
+use crate::project::printable;
 use crate::project::{History, Project};
 
 /// The rules whose problems leave the graph unknown: with them, what grows from the database's
@@ -131,12 +132,6 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     normal
-}
-
-/// A name as printed: control characters (a newline in a file name) escaped, so that a name
-/// cannot forge lines of the output.
-fn printable(name: &str) -> String {
-    name.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect()
 }
 
 /// The text of `imported.toml` without the entries of `removed` revisions; `None` when it has

@@ -13,7 +13,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Fixture, pg_program, stderr, stdout, workspace};
+use common::{Fixture, dump_schema, pg_program, stderr, stdout, workspace};
 use migrate_runtime::catalog::{Key, Kind, Options, Schema, differences};
 use migrate_runtime::testkit::{self, TestDatabase};
 
@@ -36,23 +36,6 @@ fn diesel_order(dir: &Path) -> Vec<PathBuf> {
         .collect();
     folders.sort();
     folders.into_iter().map(|(_, path)| path).collect()
-}
-
-/// The schema as `pg_dump --schema-only` prints it, without the named tables and without the
-/// random key of its `\restrict` lines: a second judge, independent of the schema model.
-fn dump(url: &str, without: &[&str]) -> String {
-    let mut command = Command::new(pg_program("pg_dump"));
-    command.args(["--schema-only", "--no-owner", "-d", url]);
-    for table in without {
-        command.args(["-T", table]);
-    }
-    let output = command.output().expect("runs pg_dump");
-    assert!(output.status.success(), "pg_dump: {}", stderr(&output));
-    stdout(&output)
-        .lines()
-        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The schema of database `url` through the project's schema model, the runner's tables left
@@ -113,7 +96,8 @@ fn crates_io_history_imports_builds_replays_and_names_its_broken_downgrades() {
     let changes = reference_schema.diff(&ours_schema);
     assert!(changes.is_empty(), "the schemas differ:\n{}", differences(&changes));
     assert!(
-        dump(ours.url(), &["public.alembic_version", "public.migrate_history"]) == dump(reference.url(), &[]),
+        dump_schema(ours.url(), &["public.alembic_version", "public.migrate_history"])
+            == dump_schema(reference.url(), &[]),
         "pg_dump sees the schemas differ"
     );
 

@@ -9,10 +9,10 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Instant;
 
-use common::{Fixture, pg_program, stderr, stdout, workspace};
+use common::{Fixture, dump_schema, stderr, stdout, workspace};
 use migrate_runtime::catalog::{Options, Schema, differences};
 use migrate_runtime::testkit::{self, TestDatabase};
 
@@ -47,27 +47,14 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
+/// The runner's tables, which a schema dump leaves out.
+const RUNNER: &[&str] = &["public.alembic_version", "public.migrate_history"];
+
 /// The schema of database `url` through the schema model, the runner's tables left out.
 fn schema(url: &str) -> Schema {
     let mut client = testkit::client(url).expect("connects");
     let runner = migrate_runtime::TableNames::default();
     Schema::read(&mut client, &Options::new().ignore_runner_tables(&runner)).expect("reads the catalog")
-}
-
-/// `pg_dump --schema-only` of `url`, the runner's tables and pg_dump's random `\restrict` key
-/// left out: a judge independent of the schema model.
-fn dump_schema(url: &str) -> String {
-    let output = Command::new(pg_program("pg_dump"))
-        .args(["--schema-only", "--no-owner", "-d", url])
-        .args(["-T", "public.alembic_version", "-T", "public.migrate_history"])
-        .output()
-        .expect("runs pg_dump");
-    assert!(output.status.success(), "pg_dump: {}", stderr(&output));
-    stdout(&output)
-        .lines()
-        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The rows of `sql` on `url`, each as its text columns joined by `|`.
@@ -587,7 +574,7 @@ fn crates_io_first_250_migrations_squash_into_one_equivalent_baseline() {
     let changes = schema(original_at_to.url()).diff(&schema(squashed_at_to.url()));
     assert!(changes.is_empty(), "{}", differences(&changes));
     assert!(
-        dump_schema(original_at_to.url()) == dump_schema(squashed_at_to.url()),
+        dump_schema(original_at_to.url(), RUNNER) == dump_schema(squashed_at_to.url(), RUNNER),
         "pg_dump sees the schemas at `{to}` differ"
     );
     let up = upgrade(&fixture, squashed_at_to.url(), "head");
@@ -596,7 +583,7 @@ fn crates_io_first_250_migrations_squash_into_one_equivalent_baseline() {
     let changes = schema(deployed.url()).diff(&schema(squashed_at_to.url()));
     assert!(changes.is_empty(), "{}", differences(&changes));
     assert!(
-        dump_schema(deployed.url()) == dump_schema(squashed_at_to.url()),
+        dump_schema(deployed.url(), RUNNER) == dump_schema(squashed_at_to.url(), RUNNER),
         "pg_dump sees the heads differ"
     );
 

@@ -179,3 +179,20 @@ pub fn pg_program(name: &str) -> PathBuf {
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
     bindir.map(|dir| dir.join(name)).filter(|p| p.is_file()).unwrap_or_else(|| PathBuf::from(name))
 }
+
+/// The schema of `url` as `pg_dump --schema-only` prints it, without the `without` tables and
+/// without the random key of its `\restrict` lines: a judge independent of the schema model.
+pub fn dump_schema(url: &str, without: &[&str]) -> String {
+    let mut command = Command::new(pg_program("pg_dump"));
+    command.args(["--schema-only", "--no-owner", "-d", url]);
+    for table in without {
+        command.args(["-T", table]);
+    }
+    let output = command.output().expect("runs pg_dump");
+    assert!(output.status.success(), "pg_dump: {}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
